@@ -1,0 +1,17 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tracer } from './observability.ts';
+
+/*
+ * AWS clients, created once at module load and shared by every invocation. Endpoints come from the
+ * SDK's own configuration (AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SFN, ...): that is the only
+ * difference between AWS and the local runtime. I/O helpers take these as parameters so tests can
+ * pass mocks.
+ */
+export const dynamo = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+export const sfn = tracer.captureAWSv3Client(new SFNClient({}));
+export const eventBridge = tracer.captureAWSv3Client(new EventBridgeClient({}));

@@ -1,0 +1,135 @@
+/**
+ * What the system is made of, as plain data shared by the CDK stack and the local runtime, so the
+ * two cannot drift: the tables (keys, TTL attribute) and the functions (entry file, the environment
+ * they read, the ASL placeholder that names them).
+ */
+
+export interface TableSpec {
+  /** Environment variable that carries the table's name to the functions. */
+  readonly envVar: 'EVENT_LOG_TABLE' | 'STATE_TABLE' | 'BOOKINGS_TABLE';
+  readonly partitionKey: { readonly name: string; readonly type: 'S' | 'N' };
+  readonly sortKey: { readonly name: string; readonly type: 'S' | 'N' };
+  readonly ttlAttribute: string;
+  readonly description: string;
+}
+
+export const tableSpecs = {
+  eventLog: {
+    envVar: 'EVENT_LOG_TABLE',
+    partitionKey: { name: 'workflow_id', type: 'S' },
+    sortKey: { name: 'seq', type: 'N' },
+    ttlAttribute: 'expires_at',
+    description: 'The event log: one ordered, gap-free sequence of events per workflow (the audit trail).',
+  },
+  state: {
+    envVar: 'STATE_TABLE',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    ttlAttribute: 'expires_at',
+    description:
+      'Workflow records (owner, idempotency fingerprint, execution input), rate-limit buckets, plans and step outputs.',
+  },
+  bookings: {
+    envVar: 'BOOKINGS_TABLE',
+    partitionKey: { name: 'workflow_id', type: 'S' },
+    sortKey: { name: 'step_id', type: 'S' },
+    ttlAttribute: 'expires_at',
+    description: 'Sandbox travel bookings, keyed by (workflow, step) so a replayed step books nothing twice.',
+  },
+} as const satisfies Record<string, TableSpec>;
+
+export type TableName = keyof typeof tableSpecs;
+
+export type AccessLevel = 'read' | 'write' | 'readWrite';
+
+export interface FunctionSpec {
+  /** Handler file, relative to the project root; it exports `handler`. */
+  readonly entry: string;
+  readonly description: string;
+  /** Tables the function uses and how. */
+  readonly tables: Partial<Record<TableName, AccessLevel>>;
+  /** ASL placeholder (without `${}`) replaced by this function's ARN, for state-machine tasks. */
+  readonly aslPlaceholder?: string;
+  /** Step Functions API actions the function calls on the workflow's state machine / executions. */
+  readonly stepFunctions?: readonly ('states:StartExecution' | 'states:DescribeExecution' | 'states:StopExecution' | 'states:RedriveExecution' | 'states:SendTaskSuccess' | 'states:SendTaskFailure' | 'states:GetExecutionHistory')[];
+  /** Publishes to the event bus. */
+  readonly putsEvents?: boolean;
+  /** HTTP route served, for API functions. */
+  readonly route?: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMiB: number;
+}
+
+export const functionSpecs = {
+  producer: {
+    entry: 'lambdas/handlers/producer.ts',
+    description: 'Skinny producer: validates, redacts, screens and rate-limits a goal, then starts its workflow.',
+    tables: { state: 'readWrite' },
+    stepFunctions: ['states:StartExecution'],
+    route: 'POST /omnilink-agent',
+    timeoutSeconds: 10,
+    memoryMiB: 512,
+  },
+  status: {
+    entry: 'lambdas/handlers/status.ts',
+    description: "Answers a workflow's status, projected from its event log and its execution.",
+    tables: { state: 'read', eventLog: 'read' },
+    stepFunctions: ['states:DescribeExecution'],
+    route: 'GET /workflows/{id}/status',
+    timeoutSeconds: 10,
+    memoryMiB: 256,
+  },
+  events: {
+    entry: 'lambdas/handlers/events.ts',
+    description: "Serves a workflow's audit trail from the event log.",
+    tables: { state: 'read', eventLog: 'read' },
+    route: 'GET /workflows/{id}/events',
+    timeoutSeconds: 10,
+    memoryMiB: 256,
+  },
+  guardian: {
+    entry: 'lambdas/handlers/guardian.ts',
+    description: 'Workflow task: records the goal and screens it with the LLM guardian.',
+    tables: { eventLog: 'readWrite' },
+    aslPlaceholder: 'GuardianFunctionArn',
+    timeoutSeconds: 60,
+    memoryMiB: 512,
+  },
+  planner: {
+    entry: 'lambdas/handlers/planner.ts',
+    description: 'Workflow task: turns the goal into a validated plan (a DAG of tool steps).',
+    tables: { eventLog: 'readWrite', state: 'readWrite' },
+    aslPlaceholder: 'PlannerFunctionArn',
+    timeoutSeconds: 120,
+    memoryMiB: 512,
+  },
+  step: {
+    entry: 'lambdas/handlers/step.ts',
+    description: 'Workflow task: runs one plan step with its tool, exactly once per (workflow, step).',
+    tables: { eventLog: 'readWrite', state: 'readWrite', bookings: 'readWrite' },
+    aslPlaceholder: 'StepFunctionArn',
+    timeoutSeconds: 120,
+    memoryMiB: 512,
+  },
+  finalize: {
+    entry: 'lambdas/handlers/finalize.ts',
+    description: "Workflow task: aggregates the steps' outputs into the result and records WorkflowCompleted.",
+    tables: { eventLog: 'readWrite', state: 'read' },
+    aslPlaceholder: 'FinalizeFunctionArn',
+    timeoutSeconds: 60,
+    memoryMiB: 256,
+  },
+  compensate: {
+    entry: 'lambdas/handlers/compensate.ts',
+    description: 'Workflow task (saga): undoes completed steps in reverse order and records the failure.',
+    tables: { eventLog: 'readWrite', state: 'read', bookings: 'readWrite' },
+    aslPlaceholder: 'CompensateFunctionArn',
+    timeoutSeconds: 300,
+    memoryMiB: 512,
+  },
+} as const satisfies Record<string, FunctionSpec>;
+
+export type FunctionName = keyof typeof functionSpecs;
+
+/** The ASL file: the only copy of the workflow definition. */
+export const workflowDefinitionPath = 'statemachines/workflow.asl.json';
