@@ -1,0 +1,81 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendEvent, appendEvents, type EventLogDeps, readEventPage, readEvents } from '#io/event-log.ts';
+import { startTestDynamo, type TestDynamo } from '../support/dynalite.ts';
+
+let dynamo: TestDynamo;
+let deps: EventLogDeps;
+let counter = 0;
+const newWorkflowId = () => `wf_eventlogtest${String(++counter).padStart(6, '0')}`;
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+  deps = { client: dynamo.client, tableName: dynamo.tables.eventLog };
+});
+afterAll(async () => dynamo.stop());
+
+const expectGapFree = (seqs: number[]) => expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+
+describe('event log (against dynalite)', () => {
+  it('numbers events 1..n in append order', async () => {
+    const id = newWorkflowId();
+    await appendEvent(deps, id, { event_id: 'GoalReceived', type: 'GoalReceived', data: { goal: 'x' } });
+    await appendEvent(deps, id, { event_id: 'PlanCreated', type: 'PlanCreated', data: {} });
+    const events = await readEvents(deps, id);
+    expect(events.map((e) => e.type)).toEqual(['GoalReceived', 'PlanCreated']);
+    expectGapFree(events.map((e) => e.seq));
+  });
+
+  it('returns the stored event and writes nothing when an append is replayed', async () => {
+    const id = newWorkflowId();
+    const first = await appendEvent(deps, id, { event_id: 'StepStarted:s1', type: 'StepStarted', data: { step_id: 's1' } });
+    await appendEvent(deps, id, { event_id: 'StepStarted:s2', type: 'StepStarted', data: { step_id: 's2' } });
+    const replay = await appendEvent(deps, id, {
+      event_id: 'StepStarted:s1',
+      type: 'StepStarted',
+      data: { step_id: 's1' },
+    });
+    expect(replay).toEqual(first);
+    expect((await readEvents(deps, id)).length).toBe(2);
+  });
+
+  it('loses and duplicates nothing when parallel appenders race, replays included', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 2, max: 12 }),
+        fc.integer({ min: 1, max: 3 }),
+        async (appenders, copies) => {
+          const id = newWorkflowId();
+          const ids = Array.from({ length: appenders }, (_, i) => `StepSucceeded:s${i}`);
+          // every event is appended `copies` times concurrently, as retried tasks would
+          await Promise.all(
+            ids.flatMap((eventId) =>
+              Array.from({ length: copies }, () =>
+                appendEvent(deps, id, { event_id: eventId, type: 'StepSucceeded', data: {} }),
+              ),
+            ),
+          );
+          const events = await readEvents(deps, id);
+          expectGapFree(events.map((e) => e.seq));
+          expect(events.map((e) => e.event_id).sort()).toEqual([...ids].sort());
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+
+  it('appends a batch in order and pages through it', async () => {
+    const id = newWorkflowId();
+    await appendEvents(
+      deps,
+      id,
+      Array.from({ length: 7 }, (_, i) => ({ event_id: `e${i}`, type: 'StepStarted' as const, data: { i } })),
+    );
+    const first = await readEventPage(deps, id, 0, 3);
+    expect(first.events.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(first.nextSeq).toBe(3);
+    const rest = await readEventPage(deps, id, 3, 10);
+    expect(rest.events.map((e) => e.seq)).toEqual([4, 5, 6, 7]);
+    expect(rest.nextSeq).toBeUndefined();
+  });
+});
