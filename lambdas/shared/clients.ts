@@ -1,3 +1,4 @@
+import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SFNClient } from '@aws-sdk/client-sfn';
@@ -15,3 +16,4 @@ export const dynamo = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new 
 });
 export const sfn = tracer.captureAWSv3Client(new SFNClient({}));
 export const eventBridge = tracer.captureAWSv3Client(new EventBridgeClient({}));
+export const bedrock = tracer.captureAWSv3Client(new BedrockRuntimeClient({}));

@@ -29,6 +29,7 @@ export function readEnv(source: NodeJS.ProcessEnv = process.env): Env {
 /** Returns a required variable, failing loudly at use when the stack forgot to set it. */
 export function required<K extends keyof Env>(env: Env, key: K): NonNullable<Env[K]> {
   const value = env[key];
-  if (value === undefined || value === null) throw new Error(`environment variable ${String(key)} is not set`);
+  if (value === undefined || value === null)
+    throw new Error(`environment variable ${String(key)} is not set`);
   return value as NonNullable<Env[K]>;
 }

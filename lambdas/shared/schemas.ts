@@ -110,5 +110,12 @@ export type WorkflowEvent = z.infer<typeof workflowEventSchema>;
 /** What an appender supplies; seq and at are assigned by the log. */
 export type NewWorkflowEvent = Pick<WorkflowEvent, 'event_id' | 'type' | 'data'>;
 
-export const workflowStatuses = ['running', 'waiting', 'completed', 'failed', 'cancelled', 'rejected'] as const;
+export const workflowStatuses = [
+  'running',
+  'waiting',
+  'completed',
+  'failed',
+  'cancelled',
+  'rejected',
+] as const;
 export type WorkflowStatus = (typeof workflowStatuses)[number];

@@ -46,7 +46,9 @@ export async function startTestDynamo(): Promise<TestDynamo> {
     tables,
     stop: async () => {
       client.destroy();
-      await new Promise<void>((resolve, reject) => server.close((error?: Error) => (error ? reject(error) : resolve())));
+      await new Promise<void>((resolve, reject) =>
+        server.close((error?: Error) => (error ? reject(error) : resolve())),
+      );
     },
   };
 }

@@ -28,7 +28,11 @@ describe('event log (against dynalite)', () => {
 
   it('returns the stored event and writes nothing when an append is replayed', async () => {
     const id = newWorkflowId();
-    const first = await appendEvent(deps, id, { event_id: 'StepStarted:s1', type: 'StepStarted', data: { step_id: 's1' } });
+    const first = await appendEvent(deps, id, {
+      event_id: 'StepStarted:s1',
+      type: 'StepStarted',
+      data: { step_id: 's1' },
+    });
     await appendEvent(deps, id, { event_id: 'StepStarted:s2', type: 'StepStarted', data: { step_id: 's2' } });
     const replay = await appendEvent(deps, id, {
       event_id: 'StepStarted:s1',

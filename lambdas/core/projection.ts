@@ -1,0 +1,179 @@
+import { z } from 'zod';
+import { terminalEventTypes, type WorkflowEvent, type WorkflowStatus } from '#shared/schemas.ts';
+
+/**
+ * The status of a workflow, projected from its event log (the source of truth) and, while the log has
+ * no terminal event, from its Step Functions execution. Pure: the handler does the reading.
+ */
+
+/** What the projection needs from DescribeExecution (undefined: no execution yet). */
+export interface ExecutionDescription {
+  /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE. */
+  readonly status?: string;
+  readonly startDate?: Date;
+  readonly stopDate?: Date;
+  readonly redriveDate?: Date;
+  readonly error?: string;
+}
+
+export interface StatusError {
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The body of GET /workflows/{id}/status (contract). */
+export interface StatusBody {
+  workflow_id: string;
+  status: WorkflowStatus;
+  result?: unknown;
+  error?: StatusError;
+  compensated?: string[];
+  progress: { steps_total: number; steps_done: number; current?: string };
+  started_at: string;
+  updated_at: string;
+}
+
+export interface ProjectionInput {
+  readonly workflowId: string;
+  /** The workflow record's `created_at`: the start time until the log or the execution says more. */
+  readonly createdAt: string;
+  readonly events: readonly WorkflowEvent[];
+  readonly execution: ExecutionDescription | undefined;
+}
+
+const errorSchema = z.object({ code: z.string(), message: z.string() });
+const compensatedSchema = z.array(z.string());
+const stepRefSchema = z.object({ step_id: z.string() });
+const planCreatedSchema = z.object({
+  steps_total: z.number().int().nonnegative().optional(),
+  plan: z.object({ steps: z.array(z.unknown()) }).optional(),
+});
+
+const stepIdOf = (event: WorkflowEvent): string | undefined =>
+  stepRefSchema.safeParse(event.data).data?.step_id;
+
+/** The status body for a workflow. */
+export function projectStatus(input: ProjectionInput): StatusBody {
+  const { events, execution } = input;
+  const startedAt = execution?.startDate?.toISOString() ?? events[0]?.at ?? input.createdAt;
+  const times = [
+    startedAt,
+    events.at(-1)?.at,
+    execution?.stopDate?.toISOString(),
+    execution?.redriveDate?.toISOString(),
+  ];
+  // ISO-8601 UTC strings sort chronologically.
+  const updatedAt =
+    times
+      .filter((t): t is string => t !== undefined)
+      .sort()
+      .at(-1) ?? startedAt;
+
+  const body: StatusBody = {
+    workflow_id: input.workflowId,
+    status: 'running',
+    progress: progressOf(events),
+    started_at: startedAt,
+    updated_at: updatedAt,
+  };
+
+  const terminal = events.findLast((e) => terminalEventTypes.includes(e.type));
+  // A redriven execution runs again after its WorkflowFailed: the live execution wins over that event.
+  const redrivenSince =
+    terminal !== undefined &&
+    execution?.status === 'RUNNING' &&
+    execution.redriveDate !== undefined &&
+    execution.redriveDate.toISOString() > terminal.at;
+
+  if (terminal && !redrivenSince) return withTerminal(body, terminal);
+
+  switch (execution?.status) {
+    case 'FAILED':
+      return {
+        ...body,
+        status: 'failed',
+        error: { code: execution.error || 'ExecutionFailed', message: 'the workflow execution failed' },
+      };
+    case 'TIMED_OUT':
+      return {
+        ...body,
+        status: 'failed',
+        error: { code: execution.error || 'ExecutionTimedOut', message: 'the workflow execution timed out' },
+      };
+    case 'ABORTED':
+      return { ...body, status: 'cancelled', ...compensatedOf(events) };
+    default:
+      // RUNNING, PENDING_REDRIVE, not started yet, or SUCCEEDED before its last event is readable.
+      return { ...body, status: awaitingApproval(events) ? 'waiting' : 'running' };
+  }
+}
+
+function withTerminal(body: StatusBody, event: WorkflowEvent): StatusBody {
+  const error = errorSchema.safeParse(event.data.error).data;
+  const compensated = compensatedSchema.safeParse(event.data.compensated).data;
+  switch (event.type) {
+    case 'WorkflowCompleted':
+      return { ...body, status: 'completed', result: event.data.result ?? null };
+    case 'WorkflowFailed':
+      return {
+        ...body,
+        status: 'failed',
+        error: error ?? { code: 'WorkflowFailed', message: 'the workflow failed' },
+        ...(compensated ? { compensated } : {}),
+      };
+    case 'WorkflowCancelled':
+      return { ...body, status: 'cancelled', ...(compensated ? { compensated } : {}) };
+    default:
+      return {
+        ...body,
+        status: 'rejected',
+        error: error ?? { code: 'rejected_by_guardian', message: 'the goal was rejected' },
+      };
+  }
+}
+
+/** Compensated steps in undo order, from StepCompensated events (when no terminal event says it). */
+function compensatedOf(events: readonly WorkflowEvent[]): { compensated?: string[] } {
+  const ids = events.filter((e) => e.type === 'StepCompensated').flatMap((e) => stepIdOf(e) ?? []);
+  return ids.length > 0 ? { compensated: ids } : {};
+}
+
+function progressOf(events: readonly WorkflowEvent[]): StatusBody['progress'] {
+  const plan = events.findLast((e) => e.type === 'PlanCreated');
+  const planData = plan ? planCreatedSchema.safeParse(plan.data).data : undefined;
+  const stepsTotal = planData?.steps_total ?? planData?.plan?.steps.length ?? 0;
+
+  const succeeded = new Set<string>();
+  const finished = new Set<string>();
+  let current: string | undefined;
+  for (const event of events) {
+    const stepId = stepIdOf(event);
+    if (stepId === undefined) continue;
+    if (event.type === 'StepSucceeded') succeeded.add(stepId);
+    if (event.type === 'StepSucceeded' || event.type === 'StepFailed') finished.add(stepId);
+  }
+  // The most recent StepStarted without an outcome.
+  for (const event of events) {
+    const stepId = stepIdOf(event);
+    if (event.type === 'StepStarted' && stepId !== undefined && !finished.has(stepId)) current = stepId;
+  }
+  return {
+    steps_total: stepsTotal,
+    steps_done: succeeded.size,
+    ...(current !== undefined ? { current } : {}),
+  };
+}
+
+/** True when an ApprovalRequested has no later ApprovalGranted/ApprovalDenied (for the same step). */
+function awaitingApproval(events: readonly WorkflowEvent[]): boolean {
+  const pending = new Set<string>();
+  for (const event of events) {
+    const stepId = stepIdOf(event) ?? '';
+    if (event.type === 'ApprovalRequested') pending.add(stepId);
+    if (event.type === 'ApprovalGranted' || event.type === 'ApprovalDenied') {
+      if (stepId === '') pending.clear();
+      else pending.delete(stepId);
+    }
+  }
+  return pending.size > 0;
+}

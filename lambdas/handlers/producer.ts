@@ -1,0 +1,274 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import { screenSubmission } from '#core/guardian-rules.ts';
+import {
+  canonicalJson,
+  idempotencyKeyPattern,
+  randomWorkflowId,
+  requestFingerprint,
+  workflowIdForKey,
+} from '#core/idempotency.ts';
+import { policyFromLimits, type RateLimitPolicy } from '#core/rate-limit.ts';
+import { redactSubmission } from '#core/redact.ts';
+import { consumeToken } from '#io/rate-limit-store.ts';
+import {
+  createWorkflowRecord,
+  deleteWorkflowRecord,
+  getWorkflowRecord,
+  type WorkflowRecord,
+} from '#io/workflow-store.ts';
+import { dynamo, sfn } from '#shared/clients.ts';
+import { readEnv, required } from '#shared/config.ts';
+import { HttpError } from '#shared/errors.ts';
+import {
+  type ApiEvent,
+  type ApiResult,
+  headerOf,
+  httpErrors,
+  json,
+  serviceUnavailable,
+  unavailableAs503,
+  userIdOf,
+} from '#shared/http.ts';
+import { logger } from '#shared/observability.ts';
+import { submitBodySchema } from '#shared/schemas.ts';
+
+/**
+ * POST /omnilink-agent — the skinny producer. In contract order: auth (401) → content type (415) →
+ * size (413) → JSON and schema (400) → Idempotency-Key (400) → redact PII → regex guardian (422) →
+ * per-user rate limit (429) → workflow record (409 on a key reused for another body) →
+ * StartExecution → 202. Dependencies unavailable → 503 with Retry-After and nothing half-written.
+ *
+ * Rate-limit accounting: a token is spent by every request that gets past validation and the
+ * guardian, i.e. by every request that may write or start something (202, 409, 503 and idempotent
+ * repeats alike). Requests refused earlier (401/400/413/415/422) cost no token: they are rejected
+ * by pure checks without touching DynamoDB, and API Gateway's route throttling bounds their volume.
+ */
+
+export const MAX_BODY_BYTES = 16 * 1024;
+
+export interface ProducerDeps {
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly sfn: SFNClient;
+  readonly stateTable: string;
+  readonly stateMachineArn: string;
+  readonly rateLimit: RateLimitPolicy;
+  readonly recordTtlDays: number;
+  readonly now?: () => Date;
+}
+
+/** The producer's logic, with its clients and settings passed in (the handler below wires them). */
+export async function submitGoal(event: ApiEvent, deps: ProducerDeps): Promise<ApiResult> {
+  const userId = userIdOf(event);
+
+  const contentType = headerOf(event, 'content-type');
+  if (contentType?.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
+    throw new HttpError(415, 'unsupported_media_type', 'Content-Type must be application/json');
+  }
+
+  const raw = event.isBase64Encoded
+    ? Buffer.from(event.body ?? '', 'base64')
+    : Buffer.from(event.body ?? '', 'utf8');
+  if (raw.byteLength > MAX_BODY_BYTES) {
+    throw new HttpError(413, 'payload_too_large', `the body must be at most ${MAX_BODY_BYTES} bytes`);
+  }
+
+  let parsedJson: unknown;
+  try {
+    parsedJson = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'invalid_request', 'the body is not valid JSON');
+  }
+  const body = submitBodySchema.safeParse(parsedJson);
+  if (!body.success) {
+    throw new HttpError(400, 'invalid_request', 'the body does not match the schema', {
+      details: {
+        issues: body.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })),
+      },
+    });
+  }
+  const unsafeNumber = findUnsafeNumber(body.data.context);
+  if (unsafeNumber !== undefined) {
+    throw new HttpError(400, 'invalid_request', 'the body does not match the schema', {
+      details: {
+        issues: [
+          {
+            path: ['context', ...unsafeNumber],
+            message: 'numbers must lie within ±2^53 and not below 1e-130 in magnitude',
+          },
+        ],
+      },
+    });
+  }
+
+  const idempotencyKey = headerOf(event, 'idempotency-key');
+  if (idempotencyKey !== undefined && !idempotencyKeyPattern.test(idempotencyKey)) {
+    throw new HttpError(400, 'invalid_request', 'Idempotency-Key must be 1-64 characters of A-Za-z0-9_-', {
+      details: { issues: [{ path: ['Idempotency-Key'], message: 'must match ^[A-Za-z0-9_-]{1,64}$' }] },
+    });
+  }
+
+  const redacted = redactSubmission({ goal: body.data.goal, context: body.data.context ?? {} });
+  // Safe to log: counts and sizes only, never the goal or the context.
+  const facts = {
+    user_id: userId,
+    goal_length: redacted.goal.length,
+    context_keys: Object.keys(redacted.context).length,
+    redactions: redacted.counts,
+    idempotency_key: idempotencyKey !== undefined,
+  };
+
+  const verdict = screenSubmission(redacted);
+  if (!verdict.allowed) {
+    logger.info('goal rejected by the fast guardian', {
+      ...facts,
+      reason: verdict.reason,
+      rule: verdict.rule,
+    });
+    throw new HttpError(422, 'rejected_by_guardian', 'the goal was rejected by the guardian', {
+      details: { reason: verdict.reason },
+    });
+  }
+
+  const store = { client: deps.dynamo, tableName: deps.stateTable, now: deps.now };
+  const decision = await unavailableAs503(() => consumeToken(store, userId, deps.rateLimit));
+  if (!decision.allowed) {
+    logger.info('rate limited', { ...facts, retry_after: decision.retryAfterSeconds });
+    throw new HttpError(429, 'rate_limited', 'too many requests, retry later', {
+      headers: { 'Retry-After': String(decision.retryAfterSeconds) },
+      details: { retry_after_seconds: decision.retryAfterSeconds },
+    });
+  }
+
+  const now = deps.now?.() ?? new Date();
+  const workflowId =
+    idempotencyKey === undefined ? randomWorkflowId() : workflowIdForKey(userId, idempotencyKey);
+  const fingerprint = requestFingerprint(redacted);
+  const createdAt = now.toISOString();
+  const candidate: WorkflowRecord = {
+    workflow_id: workflowId,
+    user_id: userId,
+    fingerprint,
+    created_at: createdAt,
+    input: {
+      workflow_id: workflowId,
+      user_id: userId,
+      goal: redacted.goal,
+      context: redacted.context,
+      submitted_at: createdAt,
+    },
+    expires_at: Math.floor(now.getTime() / 1000) + deps.recordTtlDays * 86_400,
+  };
+
+  const created = await unavailableAs503(() => createWorkflowRecord(store, candidate));
+  const record = created.record;
+  const log = { ...facts, workflow_id: workflowId, replay: !created.created };
+  if (!created.created && (record.user_id !== userId || record.fingerprint !== fingerprint)) {
+    logger.info('idempotency conflict', log);
+    throw idempotencyConflict();
+  }
+
+  try {
+    await deps.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: deps.stateMachineArn,
+        name: workflowId,
+        // Canonical JSON of the stored input: a repeat is byte-identical whatever DynamoDB did to key order.
+        input: canonicalJson(record.input),
+      }),
+    );
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ExecutionAlreadyExists') {
+      // The execution is closed, or runs with another input: the record as stored now decides.
+      const stored = await unavailableAs503(() => getWorkflowRecord(store, workflowId));
+      if (stored?.user_id !== userId || stored.fingerprint !== fingerprint) {
+        logger.info('idempotency conflict on an existing execution', log);
+        throw idempotencyConflict();
+      }
+      logger.info('execution already exists; answering with it', log);
+      return accepted(workflowId);
+    }
+    logger.warn('StartExecution failed', {
+      ...log,
+      error_name: error instanceof Error ? error.name : 'unknown',
+    });
+    if (created.created && idempotencyKey === undefined) {
+      // Nothing half-written: a random id will never be retried, so its record must go. With a key
+      // the record stays, so the client's retry reuses the same id and the same input.
+      await deleteWorkflowRecord(store, workflowId, record.created_at).catch((cleanupError: unknown) =>
+        logger.error('could not delete the record of an unstarted workflow', {
+          workflow_id: workflowId,
+          error: cleanupError,
+        }),
+      );
+    }
+    throw serviceUnavailable(error);
+  }
+
+  logger.info('workflow accepted', log);
+  return accepted(workflowId);
+}
+
+function accepted(workflowId: string): ApiResult {
+  const pollUrl = `/workflows/${workflowId}/status`;
+  return json(
+    202,
+    {
+      status: 'accepted',
+      workflow_id: workflowId,
+      poll_url: pollUrl,
+      events_url: `/workflows/${workflowId}/events`,
+    },
+    { Location: pollUrl },
+  );
+}
+
+function idempotencyConflict(): HttpError {
+  return new HttpError(
+    409,
+    'idempotency_conflict',
+    'this Idempotency-Key was already used with a different request',
+  );
+}
+
+/**
+ * The path of a number that cannot round-trip through the workflow record, if any: beyond ±2^53 it
+ * has already lost precision in JSON.parse (and the DocumentClient refuses it), below 1e-130 DynamoDB
+ * refuses it. A client error, not a 500.
+ */
+function findUnsafeNumber(value: unknown, path: string[] = []): string[] | undefined {
+  if (typeof value === 'number') {
+    const magnitude = Math.abs(value);
+    // DynamoDB stores 38 significant digits down to 1e-130; JS loses integers beyond 2^53.
+    const storable =
+      Number.isFinite(value) &&
+      magnitude <= Number.MAX_SAFE_INTEGER &&
+      (magnitude === 0 || magnitude >= 1e-130);
+    return storable ? undefined : path;
+  }
+  if (value !== null && typeof value === 'object') {
+    for (const [key, child] of Object.entries(value)) {
+      const found = findUnsafeNumber(child, [...path, key]);
+      if (found) return found;
+    }
+  }
+  return undefined;
+}
+
+const env = readEnv();
+
+export const handler = middy<ApiEvent, ApiResult>()
+  .use(injectLambdaContext(logger))
+  .use(httpErrors())
+  .handler((event) =>
+    submitGoal(event, {
+      dynamo,
+      sfn,
+      stateTable: required(env, 'STATE_TABLE'),
+      stateMachineArn: required(env, 'STATE_MACHINE_ARN'),
+      rateLimit: policyFromLimits(env.RATE_LIMIT_PER_MINUTE, env.RATE_LIMIT_BURST),
+      recordTtlDays: env.WORKFLOW_RECORD_TTL_DAYS,
+    }),
+  );

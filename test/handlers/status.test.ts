@@ -1,0 +1,239 @@
+import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+const env = vi.hoisted(() => {
+  const values = {
+    STATE_TABLE: 'state',
+    EVENT_LOG_TABLE: 'events',
+    STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:workflow',
+    POWERTOOLS_LOG_LEVEL: 'SILENT',
+  };
+  Object.assign(process.env, values);
+  return values;
+});
+
+import { dynamo, sfn } from '#shared/clients.ts';
+import type { ApiEvent, ApiResult } from '#shared/http.ts';
+import type { WorkflowEvent, WorkflowEventType } from '#shared/schemas.ts';
+import { executionArnOf, handler } from '../../lambdas/handlers/status.ts';
+
+const WF = 'wf_AbCdEfGhIjKlMnOpQrStUvWxYz';
+const CREATED = '2026-05-01T10:00:00.000Z';
+const ddb = mockClient(dynamo);
+const sfnMock = mockClient(sfn);
+let records: Map<string, Record<string, unknown>>;
+let events: WorkflowEvent[];
+
+const context: Context = {
+  callbackWaitsForEmptyEventLoop: false,
+  functionName: 'status',
+  functionVersion: '$LATEST',
+  invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:status',
+  memoryLimitInMB: '256',
+  awsRequestId: 'req-1',
+  logGroupName: '/aws/lambda/status',
+  logStreamName: 'stream',
+  getRemainingTimeInMillis: () => 10_000,
+  done: () => undefined,
+  fail: () => undefined,
+  succeed: () => undefined,
+};
+
+function request(id: string | undefined, user: string | null = 'alice'): ApiEvent {
+  return {
+    version: '2.0',
+    routeKey: 'GET /workflows/{id}/status',
+    rawPath: `/workflows/${id}/status`,
+    rawQueryString: '',
+    headers: {},
+    isBase64Encoded: false,
+    pathParameters: id === undefined ? undefined : { id },
+    requestContext: {
+      accountId: '123456789012',
+      apiId: 'api',
+      domainName: 'api.example.com',
+      domainPrefix: 'api',
+      http: {
+        method: 'GET',
+        path: `/workflows/${id}/status`,
+        protocol: 'HTTP/1.1',
+        sourceIp: '127.0.0.1',
+        userAgent: 't',
+      },
+      requestId: 'req-1',
+      routeKey: 'GET /workflows/{id}/status',
+      stage: '$default',
+      time: '01/May/2026:10:00:00 +0000',
+      timeEpoch: 0,
+      authorizer: {
+        principalId: '',
+        integrationLatency: 0,
+        jwt: { claims: user === null ? {} : { sub: user }, scopes: [] },
+      },
+    },
+  };
+}
+
+const get = (id: string | undefined = WF, user: string | null = 'alice'): Promise<ApiResult> =>
+  handler(request(id, user), context);
+const bodyOf = (result: ApiResult): Record<string, unknown> => JSON.parse(result.body ?? 'null');
+
+function addRecord(id: string, user: string, expiresAt = Math.floor(Date.now() / 1000) + 3600): void {
+  records.set(`WF#${id}|META`, {
+    pk: `WF#${id}`,
+    sk: 'META',
+    workflow_id: id,
+    user_id: user,
+    fingerprint: 'a'.repeat(64),
+    created_at: CREATED,
+    input: {
+      workflow_id: id,
+      user_id: user,
+      goal: 'Book a flight to NYC',
+      context: {},
+      submitted_at: CREATED,
+    },
+    expires_at: expiresAt,
+  });
+}
+
+function logEvents(...entries: [WorkflowEventType, Record<string, unknown>?][]): void {
+  events = entries.map(([type, data = {}], i) => ({
+    workflow_id: WF,
+    seq: i + 1,
+    event_id: `${type}:${i}`,
+    type,
+    at: new Date(Date.parse(CREATED) + (i + 1) * 1000).toISOString(),
+    data,
+  }));
+}
+
+const awsError = (name: string, httpStatusCode: number): Error =>
+  Object.assign(new Error(name), { name, $fault: 'server', $metadata: { httpStatusCode } });
+
+beforeEach(() => {
+  records = new Map();
+  events = [];
+  ddb.reset();
+  sfnMock.reset();
+  ddb.on(GetCommand).callsFake((input: { Key: { pk: string; sk: string } }) => ({
+    Item: records.get(`${input.Key.pk}|${input.Key.sk}`),
+  }));
+  ddb.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: Record<string, unknown> }) => ({
+    Items: events.filter((e) => e.workflow_id === input.ExpressionAttributeValues[':id']),
+  }));
+  sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', startDate: new Date(CREATED) });
+  addRecord(WF, 'alice');
+});
+
+describe('GET /workflows/{id}/status', () => {
+  it('answers 200 with the projected status and progress while running', async () => {
+    logEvents(
+      ['GoalReceived'],
+      ['PlanCreated', { steps_total: 2, source: 'planner' }],
+      ['StepStarted', { step_id: 'flight' }],
+      ['StepSucceeded', { step_id: 'flight' }],
+      ['StepStarted', { step_id: 'hotel' }],
+    );
+    const res = await get();
+    expect(res.statusCode).toBe(200);
+    expect(res.headers?.['content-type']).toBe('application/json');
+    expect(bodyOf(res)).toEqual({
+      workflow_id: WF,
+      status: 'running',
+      progress: { steps_total: 2, steps_done: 1, current: 'hotel' },
+      started_at: CREATED,
+      updated_at: '2026-05-01T10:00:05.000Z',
+    });
+  });
+
+  it('describes the execution named after the workflow', async () => {
+    await get();
+    expect(sfnMock).toHaveReceivedCommandWith(DescribeExecutionCommand, {
+      executionArn: `arn:aws:states:eu-west-1:123456789012:execution:workflow:${WF}`,
+    });
+    expect(executionArnOf(env.STATE_MACHINE_ARN, WF)).toBe(
+      `arn:aws:states:eu-west-1:123456789012:execution:workflow:${WF}`,
+    );
+  });
+
+  it('answers 200 completed with the result once WorkflowCompleted is logged', async () => {
+    logEvents(['GoalReceived'], ['WorkflowCompleted', { result: { bookings: 1 } }]);
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', startDate: new Date(CREATED) });
+    expect(bodyOf(await get())).toMatchObject({ status: 'completed', result: { bookings: 1 } });
+  });
+
+  it('answers 200 failed with the error and the compensated steps', async () => {
+    logEvents(
+      ['GoalReceived'],
+      ['WorkflowFailed', { error: { code: 'UnknownDestination', message: 'x' }, compensated: ['a'] }],
+    );
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'FAILED' });
+    expect(bodyOf(await get())).toMatchObject({
+      status: 'failed',
+      error: { code: 'UnknownDestination', message: 'x' },
+      compensated: ['a'],
+    });
+  });
+
+  it('answers 200 running when the execution does not exist yet', async () => {
+    sfnMock.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'no', $metadata: {} }));
+    const res = await get();
+    expect(res.statusCode).toBe(200);
+    expect(bodyOf(res)).toMatchObject({ status: 'running', started_at: CREATED });
+  });
+
+  it('answers 200 waiting while an approval is pending', async () => {
+    logEvents(['GoalReceived'], ['ApprovalRequested', { step_id: 'approve' }]);
+    expect(bodyOf(await get()).status).toBe('waiting');
+  });
+
+  it('answers from the log when DescribeExecution fails but the log is finished', async () => {
+    logEvents(['GoalReceived'], ['WorkflowCancelled', { reason: 'user', compensated: [] }]);
+    sfnMock.on(DescribeExecutionCommand).rejects(awsError('ThrottlingException', 400));
+    const res = await get();
+    expect(res.statusCode).toBe(200);
+    expect(bodyOf(res).status).toBe('cancelled');
+  });
+
+  it('answers 503 with Retry-After when DescribeExecution is throttled and the log is not finished', async () => {
+    sfnMock.on(DescribeExecutionCommand).rejects(awsError('ThrottlingException', 400));
+    const res = await get();
+    expect(res.statusCode).toBe(503);
+    expect(bodyOf(res)).toMatchObject({ error: { code: 'service_unavailable' } });
+    expect(res.headers?.['Retry-After']).toBeDefined();
+  });
+
+  it('answers 503 when DynamoDB is unavailable', async () => {
+    ddb.on(GetCommand).rejects(awsError('InternalServerError', 500));
+    const res = await get();
+    expect(res.statusCode).toBe(503);
+  });
+
+  it('answers 401 unauthorized without a subject claim', async () => {
+    const res = await get(WF, null);
+    expect(res.statusCode).toBe(401);
+    expect(bodyOf(res)).toMatchObject({ error: { code: 'unauthorized' } });
+  });
+
+  it("returns 404 for another user's workflow, exactly like a missing one", async () => {
+    const other = await get(WF, 'mallory');
+    const missing = await get('wf_doesnotexist0000000000000');
+    const malformed = await get('not-a-workflow-id');
+    const absent = await handler(request(undefined), context);
+    for (const res of [other, missing, malformed, absent]) {
+      expect(res.statusCode).toBe(404);
+      expect(bodyOf(res)).toEqual({ error: { code: 'not_found', message: 'workflow not found' } });
+    }
+    expect(sfnMock).not.toHaveReceivedCommand(DescribeExecutionCommand);
+    expect(ddb).not.toHaveReceivedCommand(QueryCommand);
+  });
+
+  it('returns 404 for an expired workflow record', async () => {
+    addRecord(WF, 'alice', Math.floor(Date.now() / 1000) - 1);
+    expect((await get()).statusCode).toBe(404);
+  });
+});
