@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { type StateError, terminalEventTypes, type WorkflowEvent } from '#shared/schemas.ts';
+
+/*
+ * The saga's bookkeeping, derived from the event log (the Step Functions payload is lost on Catch):
+ * which steps may have had an effect, in which order to undo them, and what the original error was.
+ */
+
+const stepEventData = z.object({ step_id: z.string(), tool: z.string() });
+
+export interface StepToUndo {
+  readonly step_id: string;
+  readonly tool: string;
+}
+
+const GENERIC_ERRORS = new Set(['States.TaskFailed', 'Error', 'Lambda.Unknown', 'States.Runtime']);
+const MAX_MESSAGE = 500;
+
+/**
+ * The original error of a failed execution as `{code, message}`. Step Functions' Catch gives `{Error,
+ * Cause}`; for a Lambda task the Cause is usually the JSON `{"errorType","errorMessage",...}`, but it
+ * may be plain text or absent.
+ */
+export function describeStateError(error: StateError | undefined): { code: string; message: string } {
+  if (!error) return { code: 'WorkflowError', message: 'the workflow failed without an error description' };
+  let code = error.Error || 'WorkflowError';
+  let message = error.Cause?.trim() || code;
+  if (error.Cause) {
+    try {
+      const cause: unknown = JSON.parse(error.Cause);
+      const parsed = z
+        .object({ errorType: z.string().optional(), errorMessage: z.string().optional() })
+        .safeParse(cause);
+      if (parsed.success) {
+        if (parsed.data.errorMessage) message = parsed.data.errorMessage;
+        if (parsed.data.errorType && GENERIC_ERRORS.has(code)) code = parsed.data.errorType;
+      }
+    } catch {
+      // A plain-text cause: keep it as the message.
+    }
+  }
+  return {
+    code,
+    message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 3)}...` : message,
+  };
+}
+
+/**
+ * Steps that may have had an effect and are not compensated yet — those that succeeded, and those that
+ * started without an outcome (a crash or timeout mid-step) — in reverse order of completion; steps
+ * still in flight count as completed last.
+ */
+export function stepsToCompensate(events: readonly WorkflowEvent[]): StepToUndo[] {
+  const started = new Map<string, { tool: string; seq: number }>();
+  const succeeded = new Map<string, number>();
+  const failed = new Set<string>();
+  const compensated = new Set<string>();
+  for (const event of events) {
+    const data = stepEventData.safeParse(event.data);
+    if (!data.success) continue;
+    const { step_id, tool } = data.data;
+    if (event.type === 'StepStarted') started.set(step_id, { tool, seq: event.seq });
+    else if (event.type === 'StepSucceeded') {
+      succeeded.set(step_id, event.seq);
+      if (!started.has(step_id)) started.set(step_id, { tool, seq: event.seq });
+    } else if (event.type === 'StepFailed') failed.add(step_id);
+    else if (event.type === 'StepCompensated') compensated.add(step_id);
+  }
+  const candidates = [...started.entries()]
+    .filter(([id]) => !compensated.has(id) && (succeeded.has(id) || !failed.has(id)))
+    .map(([step_id, { tool, seq }]) => ({
+      step_id,
+      tool,
+      // In-flight steps sort after every completed one; among themselves, by start.
+      key: succeeded.get(step_id) ?? Number.MAX_SAFE_INTEGER / 2 + seq,
+    }));
+  return candidates.sort((a, b) => b.key - a.key).map(({ step_id, tool }) => ({ step_id, tool }));
+}
+
+/** Step ids compensated so far, in the order they were undone. */
+export function compensatedSteps(events: readonly WorkflowEvent[]): string[] {
+  const ids: string[] = [];
+  for (const event of events) {
+    if (event.type !== 'StepCompensated') continue;
+    const data = stepEventData.safeParse(event.data);
+    if (data.success && !ids.includes(data.data.step_id)) ids.push(data.data.step_id);
+  }
+  return ids;
+}
+
+/** True when the log already ends the workflow (completed, failed, cancelled or rejected). */
+export function hasTerminalEvent(events: readonly WorkflowEvent[]): boolean {
+  return events.some((e) => terminalEventTypes.includes(e.type));
+}

@@ -1,0 +1,62 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { buildResult } from '#core/result.ts';
+import { parseTaskInput } from '#core/task-errors.ts';
+import { expiresAt } from '#core/ttl.ts';
+import { appendEvent, type EventLogDeps } from '#io/event-log.ts';
+import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
+import { readStepOutputs } from '#io/step-store.ts';
+import { dynamo } from '#shared/clients.ts';
+import { readEnv, required } from '#shared/config.ts';
+import { WorkflowStateMissing } from '#shared/errors.ts';
+import { logger } from '#shared/observability.ts';
+import { workflowIdSchema } from '#shared/schemas.ts';
+
+export const finalizeInputSchema = z.object({ workflow_id: workflowIdSchema });
+
+export interface FinalizeDeps {
+  readonly events: EventLogDeps;
+  readonly state: StateTableDeps;
+}
+
+/** "Summarize results": aggregates the steps' outputs into the result and records WorkflowCompleted. */
+export async function finalizeWorkflow(
+  deps: FinalizeDeps,
+  payload: unknown,
+): Promise<{ workflow_id: string; status: 'completed' }> {
+  const { workflow_id: id } = parseTaskInput(finalizeInputSchema, payload, 'finalize');
+  const stored = await getPlan(deps.state, id);
+  if (!stored) throw new WorkflowStateMissing(`workflow ${id} has no plan`);
+  const outputs = new Map(
+    [...(await readStepOutputs(deps.state, id))].map(([stepId, r]) => [stepId, r.output]),
+  );
+  const result = buildResult(stored.plan, outputs, { provider: stored.provider, source: stored.source });
+  await appendEvent(deps.events, id, {
+    event_id: 'WorkflowCompleted',
+    type: 'WorkflowCompleted',
+    data: { result },
+  });
+  logger.info('workflow completed', { workflow_id: id, bookings: result.bookings.length });
+  return { workflow_id: id, status: 'completed' };
+}
+
+const env = readEnv();
+
+export const handler = middy(async (event: unknown) =>
+  finalizeWorkflow(
+    {
+      events: {
+        client: dynamo,
+        tableName: required(env, 'EVENT_LOG_TABLE'),
+        expiresAt: expiresAt(new Date(), env.EVENT_LOG_TTL_DAYS),
+      },
+      state: {
+        client: dynamo,
+        tableName: required(env, 'STATE_TABLE'),
+        ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
+      },
+    },
+    event,
+  ),
+).use(injectLambdaContext(logger));

@@ -1,0 +1,129 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { nextSchedule, transitiveDependencies } from '#core/dag.ts';
+import { resolveReferences } from '#core/references.ts';
+import { asRetryable, errorSummary, parseTaskInput } from '#core/task-errors.ts';
+import { defaultToolRegistry, type ToolRegistry } from '#core/tools/registry.ts';
+import type { BookingsPort } from '#core/tools/types.ts';
+import { expiresAt } from '#core/ttl.ts';
+import { createBookingsStore } from '#io/bookings-store.ts';
+import { appendEvent, type EventLogDeps } from '#io/event-log.ts';
+import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
+import { putStepOutputIfAbsent, readStepOutputs } from '#io/step-store.ts';
+import { dynamo } from '#shared/clients.ts';
+import { readEnv, required } from '#shared/config.ts';
+import { InvalidStepInput, WorkflowStateMissing } from '#shared/errors.ts';
+import { logger } from '#shared/observability.ts';
+import { type RunStepInput, runStepInputSchema, type Schedule } from '#shared/schemas.ts';
+
+export interface StepDeps {
+  readonly events: EventLogDeps;
+  readonly state: StateTableDeps;
+  readonly bookings: BookingsPort;
+  readonly tools: ToolRegistry;
+  readonly now?: () => Date;
+}
+
+export type RunStepResult = { step_id: string } & Schedule;
+
+/**
+ * "Run step": runs one plan step with its tool, exactly once per (workflow, step) — a stored output
+ * (a retry after a crash) is reused without running the tool again — and returns the schedule after
+ * this step's wave, the same for every step of the wave.
+ */
+export async function runStep(deps: StepDeps, payload: unknown): Promise<RunStepResult> {
+  const input: RunStepInput = parseTaskInput(runStepInputSchema, payload, 'step');
+  const { workflow_id: id, step_id: stepId } = input;
+  const stored = await getPlan(deps.state, id);
+  if (!stored) throw new WorkflowStateMissing(`workflow ${id} has no plan`);
+  const plan = stored.plan;
+  const step = plan.steps.find((s) => s.id === stepId);
+  if (!step) throw new WorkflowStateMissing(`the plan of ${id} has no step ${stepId}`);
+
+  await appendEvent(deps.events, id, {
+    event_id: `StepStarted:${stepId}`,
+    type: 'StepStarted',
+    data: { step_id: stepId, tool: step.tool },
+  });
+  try {
+    const tool = deps.tools.get(step.tool);
+    if (!tool) throw new InvalidStepInput(`step ${stepId} uses the unknown tool ${step.tool}`);
+    const outputs = await readStepOutputs(deps.state, id);
+    let record = outputs.get(stepId);
+    if (record) {
+      logger.info('step output already stored: not running the tool again', {
+        workflow_id: id,
+        step_id: stepId,
+      });
+    } else {
+      const upstream = transitiveDependencies(plan, stepId);
+      const available = new Map<string, unknown>();
+      for (const [depId, out] of outputs) if (upstream.has(depId)) available.set(depId, out.output);
+      const resolved = resolveReferences(step.input, available);
+      const now = deps.now ?? (() => new Date());
+      const output = await tool.execute(resolved, {
+        workflow_id: id,
+        step_id: stepId,
+        bookings: deps.bookings,
+        now,
+      });
+      record = await putStepOutputIfAbsent(deps.state, id, {
+        step_id: stepId,
+        tool: tool.name,
+        output,
+        stored_at: now().toISOString(),
+      });
+    }
+    await appendEvent(deps.events, id, {
+      event_id: `StepSucceeded:${stepId}`,
+      type: 'StepSucceeded',
+      data: { step_id: stepId, tool: step.tool, output: tool.summarize(record.output) },
+    });
+  } catch (error) {
+    const retryable = asRetryable(error);
+    if (retryable) throw retryable;
+    try {
+      await appendEvent(deps.events, id, {
+        event_id: `StepFailed:${stepId}`,
+        type: 'StepFailed',
+        data: { step_id: stepId, tool: step.tool, error: errorSummary(error), retryable: false },
+      });
+    } catch (appendError) {
+      logger.error('could not record StepFailed', { workflow_id: id, step_id: stepId, error: appendError });
+    }
+    throw error;
+  }
+  return { step_id: stepId, ...nextSchedule(plan, input.wave, input.done) };
+}
+
+const env = readEnv();
+const { DEFAULT_ORIGIN_CITY } = z
+  .object({ DEFAULT_ORIGIN_CITY: z.string().min(1).default('LON') })
+  .parse(process.env);
+const tools = defaultToolRegistry({ defaultOrigins: [DEFAULT_ORIGIN_CITY] });
+
+export const handler = middy(async (event: unknown) => {
+  const now = new Date();
+  return runStep(
+    {
+      events: {
+        client: dynamo,
+        tableName: required(env, 'EVENT_LOG_TABLE'),
+        expiresAt: expiresAt(now, env.EVENT_LOG_TTL_DAYS),
+      },
+      state: {
+        client: dynamo,
+        tableName: required(env, 'STATE_TABLE'),
+        ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
+      },
+      bookings: createBookingsStore({
+        client: dynamo,
+        tableName: required(env, 'BOOKINGS_TABLE'),
+        ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
+      }),
+      tools,
+    },
+    event,
+  );
+}).use(injectLambdaContext(logger));

@@ -1,0 +1,86 @@
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler as compensate } from '../../lambdas/handlers/compensate.ts';
+import { handler as finalize } from '../../lambdas/handlers/finalize.ts';
+import { handler as guardian } from '../../lambdas/handlers/guardian.ts';
+import { handler as planner } from '../../lambdas/handlers/planner.ts';
+import { handler as step } from '../../lambdas/handlers/step.ts';
+import { eventTrail, installFakeDynamo, lambdaContext, simulateWorkflow, storedEvents } from './harness.ts';
+
+vi.hoisted(() => {
+  process.env.EVENT_LOG_TABLE = 'test-events';
+  process.env.STATE_TABLE = 'test-state';
+  process.env.BOOKINGS_TABLE = 'test-bookings';
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+});
+
+const fake = installFakeDynamo();
+const handlers = { guardian, planner, step, finalize, compensate };
+
+beforeEach(() => fake.reset());
+
+describe('finalize task', () => {
+  it('summarizes the bookings with their confirmation codes, cities and dates, labelled offline', async () => {
+    const id = 'wf_finalizeok0001';
+    const run = await simulateWorkflow(handlers, {
+      workflow_id: id,
+      user_id: 'alice',
+      goal: 'Book a flight from London to Paris on 2026-12-01 and a hotel in Paris for 2 nights',
+      context: {},
+      submitted_at: '2026-11-25T17:00:00.000Z',
+    });
+    expect(run.output).toEqual({ workflow_id: id, status: 'completed' });
+    const completed = storedEvents(fake, id).at(-1);
+    expect(completed?.type).toBe('WorkflowCompleted');
+    expect(completed?.data).toMatchObject({
+      result: {
+        provider: 'offline',
+        source: 'planner',
+        steps_total: 4,
+        steps_done: 4,
+        bookings: [
+          {
+            kind: 'flight',
+            city: 'PAR',
+            city_name: 'Paris',
+            origin: 'LON',
+            date: '2026-12-01',
+            status: 'booked',
+          },
+          {
+            kind: 'hotel',
+            city: 'PAR',
+            city_name: 'Paris',
+            check_in: '2026-12-01',
+            nights: 2,
+            status: 'booked',
+          },
+        ],
+      },
+    });
+    const summary = JSON.stringify(completed?.data);
+    expect(summary).toMatch(/OMN-[A-Z2-9]{6}/);
+    expect(summary).toContain('offline planner');
+  });
+
+  it('records WorkflowCompleted once when re-run', async () => {
+    const id = 'wf_finalizerr0001';
+    await simulateWorkflow(handlers, {
+      workflow_id: id,
+      user_id: 'alice',
+      goal: 'Book a flight to NYC',
+      context: {},
+      submitted_at: '2026-11-25T17:00:00.000Z',
+    });
+    expect(await finalize({ workflow_id: id }, lambdaContext)).toEqual({
+      workflow_id: id,
+      status: 'completed',
+    });
+    expect(eventTrail(fake, id).filter((e) => e === 'WorkflowCompleted')).toHaveLength(1);
+  });
+
+  it('fails with WorkflowStateMissing without a plan', async () => {
+    await expect(finalize({ workflow_id: 'wf_finalizenone01' }, lambdaContext)).rejects.toMatchObject({
+      name: 'WorkflowStateMissing',
+    });
+  });
+});

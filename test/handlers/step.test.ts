@@ -1,0 +1,188 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { handler as compensate } from '../../lambdas/handlers/compensate.ts';
+import { handler as finalize } from '../../lambdas/handlers/finalize.ts';
+import { handler as guardian } from '../../lambdas/handlers/guardian.ts';
+import { handler as planner } from '../../lambdas/handlers/planner.ts';
+import { handler as step } from '../../lambdas/handlers/step.ts';
+import {
+  eventTrail,
+  installFakeDynamo,
+  lambdaContext,
+  simulateWorkflow,
+  storedEvents,
+  TABLES,
+} from './harness.ts';
+
+vi.hoisted(() => {
+  process.env.EVENT_LOG_TABLE = 'test-events';
+  process.env.STATE_TABLE = 'test-state';
+  process.env.BOOKINGS_TABLE = 'test-bookings';
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+});
+
+const fake = installFakeDynamo();
+const handlers = { guardian, planner, step, finalize, compensate };
+const input = (workflow_id: string, goal: string, context: Record<string, unknown> = {}) => ({
+  workflow_id,
+  user_id: 'alice',
+  goal,
+  context,
+  submitted_at: '2026-11-25T17:00:00.000Z',
+});
+
+beforeEach(() => fake.reset());
+
+describe('step task', () => {
+  it('HappyPath: "Book a flight to NYC" runs search then booking and completes with a confirmation code', async () => {
+    const id = 'wf_happypath0001';
+    const run = await simulateWorkflow(handlers, input(id, 'Book a flight to NYC'));
+    expect(run.outcome).toBe('completed');
+    expect(run.waves).toEqual([['search_flight_1'], ['book_flight_1']]);
+    expect(eventTrail(fake, id)).toEqual([
+      'GoalReceived',
+      'ModelCalled',
+      'GuardianChecked',
+      'ModelCalled',
+      'PlanCreated',
+      'StepStarted:search_flight_1',
+      'StepSucceeded:search_flight_1',
+      'StepStarted:book_flight_1',
+      'StepSucceeded:book_flight_1',
+      'WorkflowCompleted',
+    ]);
+    const [booking] = fake.items(TABLES.bookings);
+    expect(booking).toMatchObject({
+      workflow_id: id,
+      step_id: 'book_flight_1',
+      kind: 'flight',
+      city: 'NYC',
+      status: 'booked',
+    });
+    expect(booking?.confirmation_code).toMatch(/^OMN-[A-Z2-9]{6}$/);
+    expect(fake.mock).toHaveReceivedCommandWith(PutCommand, {
+      TableName: TABLES.bookings,
+      ConditionExpression: expect.stringContaining('attribute_not_exists(step_id)'),
+    });
+  });
+
+  it('runs independent requests in one wave, and every iteration of the wave returns the same schedule', async () => {
+    const id = 'wf_parallelwave01';
+    const run = await simulateWorkflow(
+      handlers,
+      input(id, 'Book a flight from London to Paris and a hotel in Paris'),
+    );
+    expect(run.outcome).toBe('completed');
+    expect(run.waves).toEqual([
+      ['search_flight_1', 'search_hotel_2'],
+      ['book_flight_1', 'book_hotel_2'],
+    ]);
+    const wave = ['book_flight_1', 'book_hotel_2'];
+    const done = ['search_flight_1', 'search_hotel_2'];
+    const a = await step({ workflow_id: id, step_id: 'book_flight_1', wave, done }, lambdaContext);
+    const b = await step({ workflow_id: id, step_id: 'book_hotel_2', wave, done }, lambdaContext);
+    expect(a).toEqual({ step_id: 'book_flight_1', ready: [], done: [...done, ...wave] });
+    expect(b).toEqual({ step_id: 'book_hotel_2', ready: [], done: [...done, ...wave] });
+  });
+
+  it('a replayed step does not book twice and returns the same output', async () => {
+    const id = 'wf_replaystep0001';
+    await planner(input(id, 'Book a flight to Rome'), lambdaContext);
+    await step(
+      { workflow_id: id, step_id: 'search_flight_1', wave: ['search_flight_1'], done: [] },
+      lambdaContext,
+    );
+    const event = {
+      workflow_id: id,
+      step_id: 'book_flight_1',
+      wave: ['book_flight_1'],
+      done: ['search_flight_1'],
+    };
+    const first = await step(event, lambdaContext);
+    const second = await step(event, lambdaContext);
+    expect(second).toEqual(first);
+    expect(fake.items(TABLES.bookings)).toHaveLength(1);
+    const bookingPuts = fake.mock
+      .commandCalls(PutCommand)
+      .filter((c) => c.args[0].input.TableName === TABLES.bookings);
+    expect(bookingPuts).toHaveLength(1);
+    expect(eventTrail(fake, id).filter((e) => e === 'StepSucceeded:book_flight_1')).toHaveLength(1);
+  });
+
+  it('a retry after a crash between booking and storing the output keeps the one booking', async () => {
+    const id = 'wf_crashretry0001';
+    await planner(input(id, 'Book a hotel in Lisbon'), lambdaContext);
+    await step(
+      { workflow_id: id, step_id: 'search_hotel_1', wave: ['search_hotel_1'], done: [] },
+      lambdaContext,
+    );
+    const throttled = Object.assign(new Error('throughput exceeded'), {
+      name: 'ProvisionedThroughputExceededException',
+    });
+    fake.failWhen(
+      'PutCommand',
+      (i) => i.TableName === TABLES.state && JSON.stringify(i.Item).includes('STEP#book_hotel_1'),
+      throttled,
+    );
+    const event = {
+      workflow_id: id,
+      step_id: 'book_hotel_1',
+      wave: ['book_hotel_1'],
+      done: ['search_hotel_1'],
+    };
+    await expect(step(event, lambdaContext)).rejects.toMatchObject({
+      name: 'ProvisionedThroughputExceededException',
+    });
+    expect(eventTrail(fake, id)).not.toContain('StepFailed:book_hotel_1');
+    await step(event, lambdaContext);
+    const bookings = fake.items(TABLES.bookings);
+    expect(bookings).toHaveLength(1);
+    const output = fake.items(TABLES.state).find((i) => i.sk === 'STEP#book_hotel_1')?.output;
+    expect(output).toMatchObject({ booking: { confirmation_code: bookings[0]?.confirmation_code } });
+  });
+
+  it('CatchUnknownDestination: a city outside the catalog fails the step with a non-retryable StepFailed', async () => {
+    const id = 'wf_unknowndest001';
+    await planner(input(id, 'Book a hotel in Atlantis'), lambdaContext);
+    await expect(
+      step({ workflow_id: id, step_id: 'search_hotel_1', wave: ['search_hotel_1'], done: [] }, lambdaContext),
+    ).rejects.toMatchObject({ name: 'UnknownDestination' });
+    const failed = storedEvents(fake, id).find((e) => e.type === 'StepFailed');
+    expect(failed?.data).toEqual({
+      step_id: 'search_hotel_1',
+      tool: 'search_hotels',
+      error: { code: 'UnknownDestination', message: expect.stringContaining('Atlantis') },
+      retryable: false,
+    });
+    expect(failed?.event_id).toBe('StepFailed:search_hotel_1');
+  });
+
+  it('turns a retryable SDK failure into TransientError without recording StepFailed', async () => {
+    const id = 'wf_transient00001';
+    await planner(input(id, 'Book a flight to Rome'), lambdaContext);
+    fake.failWhen(
+      'PutCommand',
+      (i) => i.TableName === TABLES.state,
+      Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }),
+    );
+    await expect(
+      step(
+        { workflow_id: id, step_id: 'search_flight_1', wave: ['search_flight_1'], done: [] },
+        lambdaContext,
+      ),
+    ).rejects.toMatchObject({ name: 'TransientError' });
+    expect(eventTrail(fake, id)).toEqual(['ModelCalled', 'PlanCreated', 'StepStarted:search_flight_1']);
+  });
+
+  it('fails with WorkflowStateMissing when the workflow has no plan', async () => {
+    await expect(
+      step({ workflow_id: 'wf_noplanatall01', step_id: 's1', wave: ['s1'], done: [] }, lambdaContext),
+    ).rejects.toMatchObject({ name: 'WorkflowStateMissing' });
+  });
+
+  it('rejects a malformed task input as InvalidTaskInput', async () => {
+    await expect(step({ workflow_id: 'nope', step_id: 's1' }, lambdaContext)).rejects.toMatchObject({
+      name: 'InvalidTaskInput',
+    });
+  });
+});
