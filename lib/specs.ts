@@ -51,7 +51,15 @@ export interface FunctionSpec {
   /** ASL placeholder (without `${}`) replaced by this function's ARN, for state-machine tasks. */
   readonly aslPlaceholder?: string;
   /** Step Functions API actions the function calls on the workflow's state machine / executions. */
-  readonly stepFunctions?: readonly ('states:StartExecution' | 'states:DescribeExecution' | 'states:StopExecution' | 'states:RedriveExecution' | 'states:SendTaskSuccess' | 'states:SendTaskFailure' | 'states:GetExecutionHistory')[];
+  readonly stepFunctions?: readonly (
+    | 'states:StartExecution'
+    | 'states:DescribeExecution'
+    | 'states:StopExecution'
+    | 'states:RedriveExecution'
+    | 'states:SendTaskSuccess'
+    | 'states:SendTaskFailure'
+    | 'states:GetExecutionHistory'
+  )[];
   /** Publishes to the event bus. */
   readonly putsEvents?: boolean;
   /** HTTP route served, for API functions. */
@@ -63,7 +71,8 @@ export interface FunctionSpec {
 export const functionSpecs = {
   producer: {
     entry: 'lambdas/handlers/producer.ts',
-    description: 'Skinny producer: validates, redacts, screens and rate-limits a goal, then starts its workflow.',
+    description:
+      'Skinny producer: validates, redacts, screens and rate-limits a goal, then starts its workflow.',
     tables: { state: 'readWrite' },
     stepFunctions: ['states:StartExecution'],
     route: 'POST /omnilink-agent',
@@ -113,7 +122,8 @@ export const functionSpecs = {
   },
   finalize: {
     entry: 'lambdas/handlers/finalize.ts',
-    description: "Workflow task: aggregates the steps' outputs into the result and records WorkflowCompleted.",
+    description:
+      "Workflow task: aggregates the steps' outputs into the result and records WorkflowCompleted.",
     tables: { eventLog: 'readWrite', state: 'read' },
     aslPlaceholder: 'FinalizeFunctionArn',
     timeoutSeconds: 60,

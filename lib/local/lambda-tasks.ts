@@ -1,0 +1,92 @@
+import { randomUUID } from 'node:crypto';
+import { type LocalFunction, lambdaErrorCause } from './lambda.ts';
+import { forEachState, type LocalTaskHandler } from './step-functions.ts';
+
+/**
+ * Local handlers for the Task states of a definition that call Lambda, the way the optimized
+ * `arn:aws:states:::lambda:invoke` integration does: the task's (evaluated) Parameters carry
+ * `FunctionName` and `Payload`; the result is `{Payload, StatusCode: 200, ExecutedVersion, ...}`.
+ * A function error surfaces under its `name` (what Retry/Catch match) with AWS's Cause: the Lambda
+ * runtime's error JSON `{"errorType", "errorMessage", "trace"}`.
+ */
+
+const OPTIMIZED_LAMBDA = /^arn:aws:states:::lambda:invoke$/;
+const LAMBDA_ARN = /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9$_-]+)?$/;
+
+/** The error thrown into the state machine: named like the function's error, AWS's Cause as message. */
+export class TaskError extends Error {
+  constructor(name: string, cause: string) {
+    super(cause);
+    this.name = name;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Builds a local handler for every Lambda Task state (Map/Parallel nested states included). */
+export function lambdaTaskHandlers(
+  definition: unknown,
+  functions: readonly LocalFunction[],
+): Record<string, LocalTaskHandler> {
+  const byArn = new Map<string, LocalFunction>();
+  for (const fn of functions) {
+    byArn.set(fn.arn, fn);
+    byArn.set(fn.functionName, fn);
+  }
+  const resolve = (nameOrArn: unknown): LocalFunction => {
+    const fn = typeof nameOrArn === 'string' ? byArn.get(nameOrArn.replace(/:\$LATEST$/, '')) : undefined;
+    if (!fn) {
+      throw new TaskError(
+        'Lambda.ResourceNotFoundException',
+        JSON.stringify({
+          errorType: 'ResourceNotFoundException',
+          errorMessage: `Function not found: ${String(nameOrArn)}`,
+        }),
+      );
+    }
+    return fn;
+  };
+  const invoke = async (fn: LocalFunction, payload: unknown): Promise<unknown> => {
+    try {
+      return await fn.invoke(payload);
+    } catch (error) {
+      const { name, cause } = lambdaErrorCause(error);
+      throw new TaskError(name, cause);
+    }
+  };
+
+  const handlers: Record<string, LocalTaskHandler> = {};
+  forEachState(definition, (stateName, state) => {
+    if (state.Type !== 'Task') return;
+    const resource = String(state.Resource);
+    if (handlers[stateName])
+      throw new Error(`two Task states are named "${stateName}"; local handlers need unique names`);
+    if (OPTIMIZED_LAMBDA.test(resource)) {
+      const parameters = isObject(state.Parameters) ? state.Parameters : {};
+      if (typeof parameters.FunctionName === 'string') resolve(parameters.FunctionName); // fail fast at start-up
+      handlers[stateName] = async (input) => {
+        const params = isObject(input) ? input : {};
+        const fn = resolve(params.FunctionName);
+        const payload = await invoke(fn, params.Payload ?? {});
+        const requestId = randomUUID();
+        return {
+          ExecutedVersion: '$LATEST',
+          Payload: payload,
+          SdkHttpMetadata: { HttpStatusCode: 200 },
+          SdkResponseMetadata: { RequestId: requestId },
+          StatusCode: 200,
+        };
+      };
+    } else if (LAMBDA_ARN.test(resource)) {
+      const fn = resolve(resource);
+      handlers[stateName] = (input) => invoke(fn, input);
+    } else {
+      // `.waitForTaskToken` needs SendTaskSuccess/SendTaskFailure in the engine: refuse it loudly
+      // rather than run it as a plain invoke.
+      throw new Error(`Task state "${stateName}": resource ${resource} is not supported locally`);
+    }
+  });
+  return handlers;
+}

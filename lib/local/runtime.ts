@@ -1,0 +1,364 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type FunctionSpec,
+  functionSpecs,
+  type TableName,
+  tableSpecs,
+  workflowDefinitionPath,
+} from '../specs.ts';
+import { close, listen } from './aws-json.ts';
+import { ensureTables, type LocalDynamo, startDynamo } from './dynamo.ts';
+import { createEventBridgeServer, EventsSink } from './eventbridge.ts';
+import { createHttpApi, type LocalEndpoint } from './http-api.ts';
+import { type IssuerConfig, LocalIssuer, type SignOptions } from './jwt.ts';
+import { importHandler, LOCAL_REGION, LocalFunction } from './lambda.ts';
+import { lambdaTaskHandlers } from './lambda-tasks.ts';
+import { createStepFunctionsServer } from './sfn-server.ts';
+import {
+  type ExecutionRecord,
+  forEachState,
+  LocalStepFunctions,
+  type RetryIntervalOverrides,
+  substitutePlaceholders,
+} from './step-functions.ts';
+
+/**
+ * The whole system on one machine: dynalite, a Step Functions endpoint running the ASL file with
+ * the real task handlers, an EventBridge sink and the HTTP API with a local JWT issuer. The Lambda
+ * code is the code that runs in AWS: only the endpoints in its environment differ.
+ */
+
+/** The project root (this file is `<root>/lib/local/runtime.ts`). */
+export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface LocalRuntimeOptions {
+  /** API port; 0 picks a free one. @default env PORT or 3000 */
+  readonly port?: number;
+  /** @default '127.0.0.1' */
+  readonly host?: string;
+  /** @default the repository root */
+  readonly projectRoot?: string;
+  /** Where data (tables, executions, events, issuer key) lives. @default env LOCAL_DATA_DIR or `<projectRoot>/.local` */
+  readonly dataDir?: string;
+  /** Keep everything in memory (the issuer key included): for tests. @default false */
+  readonly inMemory?: boolean;
+  /** Retry pauses per state name in ms (aws-local-stepfunctions' format). @default - the ASL's */
+  readonly retryIntervalOverrides?: RetryIntervalOverrides;
+  /** Shortcut: every retry of every state pauses this many ms. @default - the ASL's */
+  readonly retryIntervalMs?: number;
+  /** Token issuer and audience. @default env LOCAL_JWT_ISSUER / LOCAL_JWT_AUDIENCE, then 'omnilink-local' / 'omnilink-api' */
+  readonly jwt?: IssuerConfig;
+  /** Re-run executions that were RUNNING when the last process stopped. @default true */
+  readonly resumeRunning?: boolean;
+  /** Extra environment for the functions (set before they are imported). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The functions. @default functionSpecs */
+  readonly functions?: Readonly<Record<string, FunctionSpec>>;
+  /** The workflow definition. @default the ASL file `statemachines/workflow.asl.json` */
+  readonly definition?: unknown;
+  /** Reports function errors (500s, failed imports). @default console.error */
+  readonly onError?: (where: string, error: unknown) => void;
+}
+
+export interface LocalRuntime {
+  readonly baseUrl: string;
+  readonly sfnUrl: string;
+  readonly dynamoUrl: string;
+  readonly eventsUrl: string;
+  readonly stateMachineArn: string;
+  readonly tables: Readonly<Record<TableName, string>>;
+  readonly eventBusName: string;
+  readonly dataDir: string | undefined;
+  readonly issuer: LocalIssuer;
+  readonly eventsSink: EventsSink;
+  readonly stepFunctions: LocalStepFunctions;
+  /** Executions resumed at start-up (they were RUNNING when the previous process stopped). */
+  readonly resumed: readonly string[];
+  /** A token the API accepts for user `sub`. */
+  token(sub: string, options?: SignOptions): Promise<string>;
+  /** State transitions of an execution (= workflow id), Map iterations and retries included. */
+  transitionsOf(executionName: string): number | undefined;
+  /** Resolves when the execution has closed. */
+  waitForExecution(executionName: string, timeoutMs?: number): Promise<ExecutionRecord>;
+  /** Stops everything; running executions stay RUNNING on disk and resume at the next start. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The AWS SDK reads endpoints from the environment once per client, and handler modules create
+ * their clients once per process. So within one process, every runtime must use the same service
+ * ports (a restart in a test reuses them), and only one runtime may run at a time.
+ */
+let stickyPorts: { dynamo: number; sfn: number; events: number } | undefined;
+let active = false;
+
+const TABLE_NAMES: Record<TableName, string> = {
+  eventLog: 'omnilink-local-event-log',
+  state: 'omnilink-local-state',
+  bookings: 'omnilink-local-bookings',
+};
+const EVENT_BUS_NAME = 'omnilink-local';
+
+/** Starts the local runtime. */
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  if (active) throw new Error('a local runtime is already running in this process');
+  active = true;
+  const stack: (() => Promise<void>)[] = [];
+  let stopping: Promise<void> | undefined;
+  const stopAll = () => {
+    stopping ??= stopInOrder();
+    return stopping;
+  };
+  const stopInOrder = async () => {
+    for (const stop of stack.reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        console.error('[local runtime] error while stopping:', error);
+      }
+    }
+    stack.length = 0;
+    active = false;
+  };
+  try {
+    return await start(options, stack, stopAll);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function start(
+  options: LocalRuntimeOptions,
+  stack: (() => Promise<void>)[],
+  stopAll: () => Promise<void>,
+): Promise<LocalRuntime> {
+  const root = options.projectRoot ?? PROJECT_ROOT;
+  const dataDir = options.inMemory
+    ? undefined
+    : (options.dataDir ?? process.env.LOCAL_DATA_DIR ?? join(root, '.local'));
+  const onError =
+    options.onError ??
+    ((where: string, error: unknown) => {
+      console.error(`[local runtime] ${where}:`, error);
+    });
+  if (dataDir) {
+    await mkdir(dataDir, { recursive: true });
+    await lockDataDir(dataDir);
+    stack.push(() => rm(join(dataDir, 'runtime.pid'), { force: true }));
+  }
+  const host = options.host ?? '127.0.0.1';
+
+  // Functions: imported lazily, after the environment is set.
+  const specs: Readonly<Record<string, FunctionSpec>> = options.functions ?? functionSpecs;
+  const functions = new Map<string, LocalFunction>();
+  for (const [name, spec] of Object.entries(specs)) {
+    functions.set(
+      name,
+      new LocalFunction({
+        name,
+        timeoutSeconds: spec.timeoutSeconds,
+        memoryMiB: spec.memoryMiB,
+        load: () => importHandler(root, spec.entry),
+      }),
+    );
+  }
+
+  // The workflow: the ASL file, placeholders replaced by the local functions' ARNs (as CDK does).
+  const rawDefinition: unknown =
+    options.definition ?? JSON.parse(await readFile(join(root, workflowDefinitionPath), 'utf8'));
+  const substitutions: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const fn = functions.get(name);
+    if (spec.aslPlaceholder && fn) substitutions[spec.aslPlaceholder] = fn.arn;
+  }
+  const definition = substitutePlaceholders(rawDefinition, substitutions);
+  const unresolved = /\$\{([A-Za-z0-9_]+)\}/.exec(JSON.stringify(definition));
+  if (unresolved) throw new Error(`the workflow uses \${${unresolved[1]}}, which no function spec provides`);
+  let retryIntervalOverrides = options.retryIntervalOverrides;
+  if (options.retryIntervalMs !== undefined) {
+    const all: RetryIntervalOverrides = {};
+    forEachState(definition, (name, state) => {
+      if (Array.isArray(state.Retry)) all[name] = options.retryIntervalMs ?? 0;
+    });
+    retryIntervalOverrides = { ...all, ...retryIntervalOverrides };
+  }
+  const stepFunctions = new LocalStepFunctions({
+    definition,
+    taskHandlers: lambdaTaskHandlers(definition, [...functions.values()]),
+    ...(dataDir ? { dataDir: join(dataDir, 'stepfunctions') } : {}),
+    ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}),
+  });
+
+  // Services.
+  const dynamo: LocalDynamo = await startDynamo({
+    ...(dataDir ? { path: join(dataDir, 'dynamodb') } : {}),
+    port: stickyPorts?.dynamo ?? 0,
+  });
+  stack.push(() => dynamo.stop());
+  const eventsSink = new EventsSink(dataDir ? { file: join(dataDir, 'events.jsonl') } : {});
+  const eventsServer = createEventBridgeServer(eventsSink);
+  const eventsPort = await listen(eventsServer, stickyPorts?.events ?? 0);
+  stack.push(async () => {
+    await close(eventsServer);
+    await eventsSink.flush();
+  });
+  const sfnServer = createStepFunctionsServer(stepFunctions);
+  const sfnPort = await listen(sfnServer, stickyPorts?.sfn ?? 0);
+  stack.push(() => close(sfnServer));
+  stickyPorts = { dynamo: dynamo.port, sfn: sfnPort, events: eventsPort };
+  const sfnUrl = `http://127.0.0.1:${sfnPort}`;
+  const eventsUrl = `http://127.0.0.1:${eventsPort}`;
+
+  // The functions' environment, before any handler module is imported.
+  const tables = { ...TABLE_NAMES };
+  const setDefault = (key: string, value: string) => {
+    if (process.env[key] === undefined) process.env[key] = value;
+  };
+  Object.assign(process.env, {
+    AWS_REGION: LOCAL_REGION,
+    AWS_DEFAULT_REGION: LOCAL_REGION,
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+    AWS_ENDPOINT_URL_SFN: sfnUrl,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventsUrl,
+    STATE_MACHINE_ARN: stepFunctions.stateMachineArn,
+    EVENT_BUS_NAME,
+    POWERTOOLS_TRACE_ENABLED: 'false',
+  });
+  delete process.env.AWS_SESSION_TOKEN;
+  delete process.env.AWS_PROFILE;
+  for (const [name, spec] of Object.entries(tableSpecs)) process.env[spec.envVar] = tables[name as TableName];
+  setDefault('POWERTOOLS_SERVICE_NAME', 'omnilink-local');
+  setDefault('POWERTOOLS_METRICS_NAMESPACE', 'OmnilinkLocal');
+  setDefault('POWERTOOLS_METRICS_DISABLED', 'true');
+  setDefault('POWERTOOLS_LOG_LEVEL', process.env.LOG_LEVEL ?? 'WARN');
+  setDefault('LLM_PROVIDER', 'offline');
+  Object.assign(process.env, options.env ?? {});
+
+  await ensureTables(
+    dynamo.client,
+    Object.entries(tableSpecs).map(([name, spec]) => ({ name: tables[name as TableName], spec })),
+  );
+
+  // Import every handler now: a broken handler fails `npm start`, not the first request.
+  await Promise.all([...functions.values()].map((fn) => fn.load()));
+
+  await stepFunctions.load();
+  stack.push(() => stepFunctions.shutdown());
+  const resumed = options.resumeRunning === false ? [] : stepFunctions.resumeRunning();
+
+  // The HTTP API.
+  const issuer = await LocalIssuer.load(dataDir ? join(dataDir, 'issuer') : undefined, options.jwt ?? {});
+  const health: LocalEndpoint = async () => {
+    const checks = await Promise.all([
+      dynamo.client
+        .send(new ListTablesCommand({ Limit: 1 }), { abortSignal: AbortSignal.timeout(2000) })
+        .then(() => true)
+        .catch(() => false),
+      ping(sfnUrl, 'AWSStepFunctions.DescribeStateMachine', '1.0', {
+        stateMachineArn: stepFunctions.stateMachineArn,
+      }),
+      ping(eventsUrl, 'AWSEvents.ListEventBuses', '1.1', {}),
+    ]);
+    const [dynamodb, stepfunctions, eventbridge] = checks;
+    const ok = checks.every(Boolean);
+    return {
+      statusCode: ok ? 200 : 503,
+      body: {
+        status: ok ? 'ok' : 'unavailable',
+        services: { dynamodb, stepfunctions, eventbridge },
+        llm_provider: process.env.LLM_PROVIDER,
+      },
+    };
+  };
+  const execution: LocalEndpoint = async ({ params }) => {
+    const record = stepFunctions.get(params.name ?? '');
+    if (!record)
+      return { statusCode: 404, body: { error: { code: 'not_found', message: 'no such execution' } } };
+    return {
+      statusCode: 200,
+      body: {
+        name: record.name,
+        status: record.status,
+        transitions: stepFunctions.transitionsOf(record.name),
+        restarts: record.restarts,
+        history_events: record.events.length,
+      },
+    };
+  };
+  const routes = Object.entries(specs).flatMap(([name, spec]) => {
+    const fn = functions.get(name);
+    return spec.route && fn ? [{ routeKey: spec.route, fn }] : [];
+  });
+  const api: Server = createHttpApi({
+    routes,
+    issuer,
+    localEndpoints: {
+      'GET /health': health,
+      'GET /.well-known/jwks.json': async () => ({ statusCode: 200, body: issuer.jwks() }),
+      'GET /_local/executions/{name}': execution,
+    },
+    onFunctionError: (routeKey, error) => onError(routeKey, error),
+  });
+  const port = await listen(api, options.port ?? Number(process.env.PORT ?? 3000), host);
+  stack.push(() => close(api));
+
+  return {
+    baseUrl: `http://${host}:${port}`,
+    sfnUrl,
+    dynamoUrl: dynamo.url,
+    eventsUrl,
+    stateMachineArn: stepFunctions.stateMachineArn,
+    tables,
+    eventBusName: EVENT_BUS_NAME,
+    dataDir,
+    issuer,
+    eventsSink,
+    stepFunctions,
+    resumed,
+    token: (sub, signOptions) => issuer.sign(sub, signOptions),
+    transitionsOf: (name) => stepFunctions.transitionsOf(name),
+    waitForExecution: (name, timeoutMs) => stepFunctions.waitForExecution(name, timeoutMs),
+    stop: stopAll,
+  };
+}
+
+/** One process per data directory: LevelDB would fail obscurely on a second one. */
+async function lockDataDir(dataDir: string): Promise<void> {
+  const file = join(dataDir, 'runtime.pid');
+  const pid = Number(await readFile(file, 'utf8').catch(() => ''));
+  if (Number.isInteger(pid) && pid > 0 && pid !== process.pid) {
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch (error) {
+      alive = typeof error === 'object' && error !== null && 'code' in error && error.code === 'EPERM';
+    }
+    if (alive) {
+      throw new Error(
+        `another local runtime (pid ${pid}) is using ${dataDir}: stop it first, or use another data directory`,
+      );
+    }
+  }
+  await writeFile(file, String(process.pid));
+}
+
+async function ping(url: string, target: string, version: string, body: unknown): Promise<boolean> {
+  try {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'x-amz-target': target, 'content-type': `application/x-amz-json-${version}` },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(2000),
+    });
+    return response.ok;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,692 @@
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  ExecutionAbortedError,
+  ExecutionError,
+  ExecutionTimeoutError,
+  type RunOptions,
+  StateMachine,
+  type StateMachineDefinition,
+} from 'aws-local-stepfunctions';
+import { AwsServiceError } from './aws-json.ts';
+import { LOCAL_ACCOUNT, LOCAL_REGION } from './lambda.ts';
+
+/**
+ * Step Functions (Standard), emulated: executions of one state machine run in-process with
+ * `aws-local-stepfunctions`; this class adds what the service has and the library has not — named
+ * executions with AWS's idempotency rules, statuses, AWS-shaped histories, stop, a state-transition
+ * count, and persistence of all of it under the data directory.
+ *
+ * Differences from AWS (by design, documented in the local runtime's README section):
+ * - An execution that was RUNNING when the process stopped is resumed on the next start by running
+ *   it again from the start with the same input (AWS would continue where it was). The workflow's
+ *   tasks are idempotent on (workflow, step), so the outcome is the same; the history restarts.
+ * - History events are derived from the library's event stream: `TaskScheduled.parameters` is the
+ *   state's unevaluated `Parameters` template and `TaskSucceeded` carries no output (the state's
+ *   output is in `TaskStateExited`); `previousEventId` is simply the preceding event.
+ * - Task states without `TimeoutSeconds` get no task timeout (the library would default to 60 s);
+ *   the emulated Lambda enforces its own function timeout, as in AWS.
+ */
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+/**
+ * A state's result over 256 KiB: in AWS a terminal error that neither Retry nor Catch (not even
+ * `States.ALL`) handles. The `isRetryable`/`isCatchable` getters are what aws-local-stepfunctions reads.
+ */
+export class DataLimitExceeded extends Error {
+  constructor(stateName: string) {
+    super(
+      `The state/task '${stateName}' returned a result with a size exceeding the maximum number of bytes service limit.`,
+    );
+    this.name = 'States.DataLimitExceeded';
+  }
+
+  get isRetryable(): boolean {
+    return false;
+  }
+
+  get isCatchable(): boolean {
+    return false;
+  }
+}
+
+/** Input of a task's local handler and who is calling it. */
+export interface TaskInvocation {
+  readonly executionArn: string;
+  readonly executionName: string;
+  readonly stateName: string;
+}
+
+/** Runs one Task state locally; what it throws surfaces to Retry/Catch under its `name`. */
+export type LocalTaskHandler = (input: unknown, invocation: TaskInvocation) => Promise<unknown>;
+
+/** Retry pauses per state name, in ms (one number, or one per retrier), as in aws-local-stepfunctions. */
+export type RetryIntervalOverrides = Record<string, number | number[]>;
+
+/** One event of an execution's history, in the shape of GetExecutionHistory (timestamps in ms). */
+export interface HistoryEvent {
+  id: number;
+  previousEventId: number;
+  timestamp: number;
+  type: string;
+  [details: string]: unknown;
+}
+
+/** Everything kept about an execution (and persisted as JSON). */
+export interface ExecutionRecord {
+  executionArn: string;
+  stateMachineArn: string;
+  name: string;
+  input: string;
+  status: ExecutionStatus;
+  startDate: number;
+  stopDate?: number;
+  output?: string;
+  error?: string;
+  cause?: string;
+  events: HistoryEvent[];
+  /** State transitions: states entered (Map iterations included) and retries, as AWS bills them. */
+  transitions: { stateEntered: number; retried: number };
+  /** Times the execution was re-run from the start after a restart of the local runtime. */
+  restarts: number;
+}
+
+export interface LocalStepFunctionsProps {
+  /** The state machine definition (JSONPath ASL), placeholders already substituted. */
+  readonly definition: unknown;
+  /** @default 'omnilink-local' */
+  readonly stateMachineName?: string;
+  /** Local handler per Task state name (nested Map/Parallel states included). */
+  readonly taskHandlers: Readonly<Record<string, LocalTaskHandler>>;
+  /** Directory for executions (JSON files). @default - in memory only */
+  readonly dataDir?: string;
+  /** Shorter retry pauses (ms), for tests. @default - the ASL's intervals, backoff and jitter */
+  readonly retryIntervalOverrides?: RetryIntervalOverrides;
+}
+
+const NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
+const MAX_PAYLOAD_BYTES = 256 * 1024;
+/** Longest timer Node accepts (about 24.8 days), used as "no task timeout". */
+const NO_TASK_TIMEOUT_SECONDS = 2_147_483;
+
+const enteredTypes: Record<string, string> = {
+  Task: 'Task',
+  Choice: 'Choice',
+  Map: 'Map',
+  Parallel: 'Parallel',
+  Pass: 'Pass',
+  Wait: 'Wait',
+  Succeed: 'Succeed',
+  Fail: 'Fail',
+};
+
+type JsonObject = Record<string, unknown>;
+type JsonValue = Parameters<StateMachine['run']>[0];
+type LibTaskHandlers = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>;
+
+/** Shape check only: aws-local-stepfunctions validates the definition fully (asl-validator). */
+function isDefinition(value: unknown): value is StateMachineDefinition {
+  return isObject(value) && typeof value.StartAt === 'string' && isObject(value.States);
+}
+
+function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Calls `visit` for every state of a definition, nested Map/Parallel states included. */
+export function forEachState(definition: unknown, visit: (name: string, state: JsonObject) => void): void {
+  if (!isObject(definition) || !isObject(definition.States)) return;
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (!isObject(state)) continue;
+    visit(name, state);
+    forEachState(state.ItemProcessor, visit);
+    forEachState(state.Iterator, visit);
+    if (Array.isArray(state.Branches)) for (const branch of state.Branches) forEachState(branch, visit);
+  }
+}
+
+/** Replaces `${Name}` placeholders in every string of a definition, like CDK's definitionSubstitutions. */
+export function substitutePlaceholders<T>(definition: T, substitutions: Readonly<Record<string, string>>): T {
+  const text = JSON.stringify(definition).replace(/\$\{([A-Za-z0-9_]+)\}/g, (match, key: string) => {
+    const value = substitutions[key];
+    return value === undefined ? match : JSON.stringify(value).slice(1, -1);
+  });
+  return JSON.parse(text);
+}
+
+/** The local Step Functions service for one state machine. */
+export class LocalStepFunctions {
+  readonly stateMachineArn: string;
+  readonly stateMachineName: string;
+  readonly definition: StateMachineDefinition;
+  readonly #machine: StateMachine;
+  readonly #props: LocalStepFunctionsProps;
+  readonly #executions = new Map<string, ExecutionRecord>();
+  readonly #running = new Map<string, { abort: () => void; done: Promise<void> }>();
+  readonly #inflightTasks = new Set<Promise<unknown>>();
+  readonly #dirty = new Set<string>();
+  readonly #waiters = new Map<string, ((record: ExecutionRecord) => void)[]>();
+  #flushTimer: NodeJS.Timeout | undefined;
+  #flushing: Promise<void> = Promise.resolve();
+  #shuttingDown = false;
+  readonly createdAt = Date.now();
+
+  constructor(props: LocalStepFunctionsProps) {
+    this.#props = props;
+    this.stateMachineName = props.stateMachineName ?? 'omnilink-local';
+    this.stateMachineArn = `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:stateMachine:${this.stateMachineName}`;
+    if (!isDefinition(props.definition)) throw new Error('the definition needs StartAt and States');
+    this.definition = props.definition;
+    const runnable: StateMachineDefinition = JSON.parse(JSON.stringify(props.definition));
+    forEachState(runnable, (name, state) => {
+      if (state.Type !== 'Task') return;
+      if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
+        state.TimeoutSeconds = NO_TASK_TIMEOUT_SECONDS;
+      }
+      if (!props.taskHandlers[name]) throw new Error(`no local handler for Task state "${name}"`);
+    });
+    this.#machine = new StateMachine(runnable, { validationOptions: { checkArn: false } });
+  }
+
+  /** Loads persisted executions. Call `resumeRunning()` afterwards to restart interrupted ones. */
+  async load(): Promise<void> {
+    const dir = this.#executionsDir();
+    if (!dir) return;
+    await mkdir(dir, { recursive: true });
+    for (const file of await readdir(dir)) {
+      if (!file.endsWith('.json')) continue;
+      try {
+        const record: ExecutionRecord = JSON.parse(await readFile(join(dir, file), 'utf8'));
+        if (record.stateMachineArn === this.stateMachineArn) this.#executions.set(record.name, record);
+      } catch {
+        // A torn write of a crashed process: the previous complete file was renamed over it, so
+        // this can only be a leftover temp file; ignore it.
+      }
+    }
+  }
+
+  /**
+   * Restarts executions that were RUNNING when the previous process stopped. Unlike AWS (which
+   * continues them where they were), they run again from the start with the same input; the tasks
+   * are idempotent on (workflow, step), so the outcome is the same. Returns their names.
+   */
+  resumeRunning(): string[] {
+    const resumed: string[] = [];
+    for (const record of this.#executions.values()) {
+      if (record.status !== 'RUNNING' || this.#running.has(record.name)) continue;
+      record.events = [];
+      record.transitions = { stateEntered: 0, retried: 0 };
+      record.restarts += 1;
+      this.#run(record);
+      resumed.push(record.name);
+    }
+    return resumed;
+  }
+
+  // --- API actions -------------------------------------------------------------------------------
+
+  startExecution(request: { stateMachineArn: string; name?: string; input?: string }): {
+    executionArn: string;
+    startDate: number;
+  } {
+    this.#assertStateMachine(request.stateMachineArn);
+    const name = request.name ?? crypto.randomUUID();
+    if (!NAME_PATTERN.test(name)) {
+      throw new AwsServiceError('InvalidName', `Invalid Name: '${name}' (1-80 characters of A-Za-z0-9-_)`);
+    }
+    const input = request.input ?? '{}';
+    if (Buffer.byteLength(input) > MAX_PAYLOAD_BYTES) {
+      throw new AwsServiceError('InvalidExecutionInput', 'Input exceeds the maximum size of 262144 bytes');
+    }
+    try {
+      JSON.parse(input);
+    } catch {
+      throw new AwsServiceError('InvalidExecutionInput', `Invalid State Machine Execution Input: '${input}'`);
+    }
+    const existing = this.#executions.get(name);
+    if (existing) {
+      // AWS: same name and same input while RUNNING → the original response; otherwise (closed, or a
+      // different input) → ExecutionAlreadyExists. Names are never reused (90-day window). Inputs are
+      // compared as strings: stricter than "the same JSON", so nothing passes here that AWS refuses.
+      if (existing.status === 'RUNNING' && existing.input === input) {
+        return { executionArn: existing.executionArn, startDate: existing.startDate };
+      }
+      throw new AwsServiceError(
+        'ExecutionAlreadyExists',
+        `Execution Already Exists: '${existing.executionArn}'`,
+      );
+    }
+    const record: ExecutionRecord = {
+      executionArn: this.#executionArn(name),
+      stateMachineArn: this.stateMachineArn,
+      name,
+      input,
+      status: 'RUNNING',
+      startDate: Date.now(),
+      events: [],
+      transitions: { stateEntered: 0, retried: 0 },
+      restarts: 0,
+    };
+    this.#executions.set(name, record);
+    this.#run(record);
+    return { executionArn: record.executionArn, startDate: record.startDate };
+  }
+
+  describeExecution(executionArn: string): ExecutionRecord {
+    return this.#find(executionArn);
+  }
+
+  /** History page; `nextToken` is the offset of the next page. */
+  getExecutionHistory(request: {
+    executionArn: string;
+    maxResults?: number;
+    nextToken?: string;
+    reverseOrder?: boolean;
+    includeExecutionData?: boolean;
+  }): { events: HistoryEvent[]; nextToken?: string } {
+    const record = this.#find(request.executionArn);
+    const maxResults = request.maxResults || 100;
+    if (maxResults < 0 || maxResults > 1000) {
+      throw new AwsServiceError('ValidationException', 'maxResults must be between 0 and 1000');
+    }
+    let offset = 0;
+    if (request.nextToken !== undefined) {
+      const decoded = Number(Buffer.from(request.nextToken, 'base64url').toString('utf8'));
+      if (!Number.isInteger(decoded) || decoded < 0)
+        throw new AwsServiceError('InvalidToken', 'Invalid token');
+      offset = decoded;
+    }
+    const ordered = request.reverseOrder ? [...record.events].reverse() : record.events;
+    let events = ordered.slice(offset, offset + maxResults);
+    if (request.includeExecutionData === false) events = events.map(withoutData);
+    const next = offset + maxResults;
+    return next < ordered.length
+      ? { events, nextToken: Buffer.from(String(next)).toString('base64url') }
+      : { events };
+  }
+
+  stopExecution(request: { executionArn: string; error?: string; cause?: string }): { stopDate: number } {
+    const record = this.#find(request.executionArn);
+    if (record.status !== 'RUNNING') return { stopDate: record.stopDate ?? Date.now() };
+    record.status = 'ABORTED';
+    record.stopDate = Date.now();
+    if (request.error !== undefined) record.error = request.error;
+    if (request.cause !== undefined) record.cause = request.cause;
+    this.#markDirty(record);
+    this.#running.get(record.name)?.abort();
+    return { stopDate: record.stopDate };
+  }
+
+  listExecutions(request: {
+    stateMachineArn: string;
+    statusFilter?: string;
+    maxResults?: number;
+    nextToken?: string;
+  }): {
+    executions: ExecutionRecord[];
+    nextToken?: string;
+  } {
+    this.#assertStateMachine(request.stateMachineArn);
+    const all = [...this.#executions.values()]
+      .filter((record) => !request.statusFilter || record.status === request.statusFilter)
+      .sort((a, b) => b.startDate - a.startDate);
+    const offset = request.nextToken
+      ? Number(Buffer.from(request.nextToken, 'base64url').toString('utf8'))
+      : 0;
+    if (!Number.isInteger(offset) || offset < 0) throw new AwsServiceError('InvalidToken', 'Invalid token');
+    const max = request.maxResults || 100;
+    const executions = all.slice(offset, offset + max);
+    return offset + max < all.length
+      ? { executions, nextToken: Buffer.from(String(offset + max)).toString('base64url') }
+      : { executions };
+  }
+
+  // --- local-only helpers -----------------------------------------------------------------------
+
+  /** The execution named `name`, if any. */
+  get(name: string): ExecutionRecord | undefined {
+    return this.#executions.get(name);
+  }
+
+  /** State transitions of an execution (states entered, Map iterations included, plus retries). */
+  transitionsOf(name: string): number | undefined {
+    const record = this.#executions.get(name);
+    return record ? record.transitions.stateEntered + record.transitions.retried : undefined;
+  }
+
+  /** Resolves when the execution has closed (or at once if it has). */
+  async waitForExecution(name: string, timeoutMs = 30_000): Promise<ExecutionRecord> {
+    const record = this.#executions.get(name);
+    if (!record) throw new Error(`no execution named ${name}`);
+    if (record.status !== 'RUNNING') {
+      await this.#running.get(name)?.done;
+      return record;
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`execution ${name} still running after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const list = this.#waiters.get(name) ?? [];
+      list.push((closed) => {
+        clearTimeout(timer);
+        resolve(closed);
+      });
+      this.#waiters.set(name, list);
+    });
+  }
+
+  /**
+   * Stops the engine like a crash would: running executions are abandoned (left RUNNING on disk, to
+   * be resumed at the next start), in-flight task invocations get a moment to finish, state is flushed.
+   */
+  async shutdown(graceMs = 2000): Promise<void> {
+    this.#shuttingDown = true;
+    for (const run of this.#running.values()) run.abort();
+    const grace = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
+    await Promise.race([Promise.allSettled([...this.#inflightTasks]), grace]);
+    await this.flush();
+  }
+
+  /** Writes every changed execution to disk now (writes are serialized; a failure is reported, not thrown). */
+  flush(): Promise<void> {
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
+    this.#flushing = this.#flushing.then(() =>
+      this.#writeDirty().catch((error: unknown) => {
+        console.error('[local step functions] could not persist executions:', error);
+      }),
+    );
+    return this.#flushing;
+  }
+
+  async #writeDirty(): Promise<void> {
+    const dir = this.#executionsDir();
+    const names = [...this.#dirty];
+    this.#dirty.clear();
+    if (!dir || names.length === 0) return;
+    await mkdir(dir, { recursive: true });
+    for (const name of names) {
+      const record = this.#executions.get(name);
+      if (!record) continue;
+      const file = join(dir, `${name}.json`);
+      const temp = `${file}.${process.pid}.tmp`;
+      await writeFile(temp, JSON.stringify(record));
+      await rename(temp, file);
+    }
+  }
+
+  // --- internals ---------------------------------------------------------------------------------
+
+  #executionsDir(): string | undefined {
+    return this.#props.dataDir ? join(this.#props.dataDir, 'executions') : undefined;
+  }
+
+  #executionArn(name: string): string {
+    return `arn:aws:states:${LOCAL_REGION}:${LOCAL_ACCOUNT}:execution:${this.stateMachineName}:${name}`;
+  }
+
+  #assertStateMachine(arn: string): void {
+    if (arn !== this.stateMachineArn) {
+      throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
+    }
+  }
+
+  #find(executionArn: string): ExecutionRecord {
+    const match = /^arn:aws:states:[a-z0-9-]+:\d{12}:execution:([^:]+):([^:]+)$/.exec(executionArn);
+    if (!match) throw new AwsServiceError('InvalidArn', `Invalid Arn: '${executionArn}'`);
+    const record =
+      match[1] === this.stateMachineName && match[2] ? this.#executions.get(match[2]) : undefined;
+    if (!record)
+      throw new AwsServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${executionArn}'`);
+    return record;
+  }
+
+  #markDirty(record: ExecutionRecord, now = false): void {
+    if (!this.#props.dataDir) return;
+    this.#dirty.add(record.name);
+    if (now) {
+      void this.flush();
+      return;
+    }
+    this.#flushTimer ??= setTimeout(() => void this.flush(), 100);
+  }
+
+  #run(record: ExecutionRecord): void {
+    const invocation = { executionArn: record.executionArn, executionName: record.name };
+    const handlers: LibTaskHandlers = {};
+    for (const [stateName, handler] of Object.entries(this.#props.taskHandlers)) {
+      handlers[stateName] = async (input) => {
+        const promise = handler(input, { ...invocation, stateName });
+        this.#inflightTasks.add(promise);
+        try {
+          // Task results cross a JSON boundary in Step Functions too, and are capped at 256 KiB.
+          const text = JSON.stringify((await promise) ?? null);
+          if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) throw new DataLimitExceeded(stateName);
+          const result: JsonValue = JSON.parse(text);
+          return result;
+        } finally {
+          this.#inflightTasks.delete(promise);
+        }
+      };
+    }
+    const options: RunOptions = {
+      overrides: {
+        taskResourceLocalHandlers: handlers,
+        ...(this.#props.retryIntervalOverrides
+          ? { retryIntervalOverrides: this.#props.retryIntervalOverrides }
+          : {}),
+      },
+      context: {
+        Execution: {
+          Id: record.executionArn,
+          Name: record.name,
+          RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/omnilink-local-workflow`,
+          StartTime: new Date(record.startDate).toISOString(),
+          RedriveCount: 0,
+        },
+        StateMachine: { Id: this.stateMachineArn, Name: this.stateMachineName },
+      },
+    };
+    const execution = this.#machine.run(JSON.parse(record.input), options);
+    const failed = new Set<string>();
+    const consume = (async () => {
+      for await (const event of execution.eventLogs) this.#record(record, event, failed);
+    })();
+    const settle = execution.result.then(
+      (output) => this.#close(record, 'SUCCEEDED', { output: JSON.stringify(output ?? null) }),
+      (error: unknown) => {
+        if (error instanceof ExecutionAbortedError) {
+          if (this.#shuttingDown) return; // left RUNNING on purpose: resumed at the next start
+          this.#close(record, 'ABORTED', {});
+        } else if (error instanceof ExecutionTimeoutError) {
+          this.#close(record, 'TIMED_OUT', { error: 'States.Timeout', cause: 'The execution timed out' });
+        } else {
+          const inner = error instanceof ExecutionError && error.cause instanceof Error ? error.cause : error;
+          const name = inner instanceof Error ? inner.name : 'States.Runtime';
+          const message = inner instanceof Error ? inner.message : String(inner);
+          const cause = inner instanceof Error && typeof inner.cause === 'string' ? inner.cause : message;
+          this.#close(record, 'FAILED', { error: name, cause });
+        }
+      },
+    );
+    const done = Promise.allSettled([consume, settle]).then(() => {
+      this.#running.delete(record.name);
+      if (!this.#shuttingDown) this.#markDirty(record, true);
+      for (const waiter of this.#waiters.get(record.name) ?? []) waiter(record);
+      this.#waiters.delete(record.name);
+    });
+    this.#running.set(record.name, { abort: execution.abort, done });
+    this.#markDirty(record, true);
+  }
+
+  #close(
+    record: ExecutionRecord,
+    status: ExecutionStatus,
+    fields: { output?: string; error?: string; cause?: string },
+  ) {
+    if (record.status !== 'RUNNING') return; // already stopped by StopExecution
+    record.status = status;
+    record.stopDate = Date.now();
+    if (fields.output !== undefined) record.output = fields.output;
+    if (fields.error !== undefined) record.error = fields.error;
+    if (fields.cause !== undefined) record.cause = fields.cause;
+  }
+
+  #push(record: ExecutionRecord, timestamp: number, type: string, details?: Record<string, unknown>): void {
+    const id = record.events.length + 1;
+    record.events.push({ timestamp, type, id, previousEventId: id - 1, ...details });
+  }
+
+  /** Turns one aws-local-stepfunctions event into AWS history events and counts transitions. */
+  #record(record: ExecutionRecord, event: LibEvent, failed: Set<string>): void {
+    const at = event.timestamp;
+    const state = event.state;
+    const key = state ? `${state.name}#${event.index ?? ''}` : '';
+    const json = (value: unknown) => JSON.stringify(value ?? null);
+    const data = (_value: unknown) => ({ truncated: false });
+    const lambda = { resourceType: 'lambda', resource: 'invoke' };
+    switch (event.type) {
+      case 'ExecutionStarted':
+        this.#push(record, at, 'ExecutionStarted', {
+          executionStartedEventDetails: {
+            input: record.input,
+            inputDetails: data(record.input),
+            roleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/omnilink-local-workflow`,
+          },
+        });
+        break;
+      case 'StateEntered': {
+        if (!state) break;
+        record.transitions.stateEntered += 1;
+        const prefix = enteredTypes[state.type] ?? state.type;
+        this.#push(record, at, `${prefix}StateEntered`, {
+          stateEnteredEventDetails: {
+            name: state.name,
+            input: json(state.input),
+            inputDetails: data(state.input),
+          },
+        });
+        if (state.type === 'Task') this.#scheduleTask(record, at, state.name);
+        break;
+      }
+      case 'StateExited': {
+        if (!state) break;
+        const prefix = enteredTypes[state.type] ?? state.type;
+        if (!failed.delete(key)) {
+          if (state.type === 'Task')
+            this.#push(record, at, 'TaskSucceeded', { taskSucceededEventDetails: lambda });
+          if (state.type === 'Map') this.#push(record, at, 'MapStateSucceeded');
+        }
+        this.#push(record, at, `${prefix}StateExited`, {
+          stateExitedEventDetails: {
+            name: state.name,
+            output: json(state.output),
+            outputDetails: data(state.output),
+          },
+        });
+        break;
+      }
+      case 'StateFailed':
+        if (!state) break;
+        failed.add(key);
+        if (state.type === 'Task') {
+          this.#push(record, at, 'TaskFailed', {
+            taskFailedEventDetails: { ...lambda, error: event.Error, cause: causeText(event.Cause) },
+          });
+        } else if (state.type === 'Map') {
+          this.#push(record, at, 'MapStateFailed');
+        }
+        break;
+      case 'StateRetried':
+        if (!state) break;
+        record.transitions.retried += 1;
+        failed.delete(key);
+        if (state.type === 'Task') this.#scheduleTask(record, at, state.name);
+        break;
+      case 'MapIterationStarted':
+      case 'MapIterationSucceeded':
+      case 'MapIterationFailed': {
+        const name = event.parentState?.name ?? '';
+        const detailsKey = `${event.type.charAt(0).toLowerCase()}${event.type.slice(1)}EventDetails`;
+        this.#push(record, at, event.type, { [detailsKey]: { name, index: event.index ?? 0 } });
+        break;
+      }
+      case 'ExecutionSucceeded':
+        this.#push(record, at, 'ExecutionSucceeded', {
+          executionSucceededEventDetails: { output: json(event.output), outputDetails: data(event.output) },
+        });
+        break;
+      case 'ExecutionFailed':
+        this.#push(record, at, 'ExecutionFailed', {
+          executionFailedEventDetails: { error: event.Error, cause: causeText(event.Cause) },
+        });
+        break;
+      case 'ExecutionAborted':
+        if (this.#shuttingDown) break;
+        this.#push(record, at, 'ExecutionAborted', {
+          executionAbortedEventDetails: {
+            ...(record.error === undefined ? {} : { error: record.error }),
+            ...(record.cause === undefined ? {} : { cause: record.cause }),
+          },
+        });
+        break;
+      case 'ExecutionTimeout':
+        this.#push(record, at, 'ExecutionTimedOut', {
+          executionTimedOutEventDetails: { error: 'States.Timeout', cause: 'The execution timed out' },
+        });
+        break;
+      default:
+        break;
+    }
+    this.#markDirty(record);
+  }
+
+  #scheduleTask(record: ExecutionRecord, at: number, stateName: string): void {
+    let template: unknown = {};
+    forEachState(this.definition, (name, state) => {
+      if (name === stateName) template = state.Parameters ?? {};
+    });
+    this.#push(record, at, 'TaskScheduled', {
+      taskScheduledEventDetails: {
+        resourceType: 'lambda',
+        resource: 'invoke',
+        region: LOCAL_REGION,
+        parameters: JSON.stringify(template),
+      },
+    });
+    this.#push(record, at, 'TaskStarted', {
+      taskStartedEventDetails: { resourceType: 'lambda', resource: 'invoke' },
+    });
+  }
+}
+
+/** The fields of aws-local-stepfunctions' events that the history uses. */
+interface LibEvent {
+  type: string;
+  timestamp: number;
+  state?: { name: string; type: string; input?: unknown; output?: unknown };
+  parentState?: { name: string };
+  index?: number;
+  output?: unknown;
+  Error?: string;
+  Cause?: unknown;
+}
+
+function causeText(cause: unknown): string | undefined {
+  if (cause === undefined || cause === null) return undefined;
+  if (typeof cause === 'string') return cause;
+  if (cause instanceof Error) return cause.message;
+  return JSON.stringify(cause);
+}
+
+function withoutData(event: HistoryEvent): HistoryEvent {
+  const copy: HistoryEvent = { ...event };
+  for (const [key, value] of Object.entries(copy)) {
+    if (!key.endsWith('EventDetails') || !isObject(value)) continue;
+    const { input: _input, output: _output, ...rest } = value;
+    copy[key] = rest;
+  }
+  return copy;
+}

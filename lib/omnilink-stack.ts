@@ -1,0 +1,326 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  ArnFormat,
+  CfnOutput,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
+import type { Construct } from 'constructs';
+import { Api, type ApiRoute } from './constructs/api.ts';
+import { WorkflowEventBus } from './constructs/event-bus.ts';
+import { FunctionWithLogGroup } from './constructs/function.ts';
+import { Identity } from './constructs/identity.ts';
+import { pascal, Tables } from './constructs/tables.ts';
+import { Workflow } from './constructs/workflow.ts';
+import {
+  type AccessLevel,
+  type FunctionName,
+  type FunctionSpec,
+  functionSpecs,
+  type TableName,
+  tableSpecs,
+  workflowDefinitionPath,
+} from './specs.ts';
+
+/** LLM providers the functions understand (lambdas/shared/config.ts). */
+export type LlmProvider = 'offline' | 'bedrock' | 'openai';
+
+/**
+ * Settings of the stack. Each one is also read from the CDK context under the same name
+ * (`cdk deploy -c rateLimitPerMinute=60`), props taking precedence over context.
+ */
+export interface OmnilinkStackProps extends StackProps {
+  /**
+   * Issuer of an existing OIDC provider the API should trust instead of a user pool of its own.
+   * @default - a Cognito user pool and app client are created and are the issuer/audience
+   */
+  readonly oidcIssuer?: string;
+  /**
+   * Audiences accepted with `oidcIssuer` (a list, or a comma-separated string in context).
+   * @default - required when `oidcIssuer` is set
+   */
+  readonly oidcAudience?: readonly string[];
+  /**
+   * Requests a minute each user may submit to the producer (`RATE_LIMIT_PER_MINUTE`).
+   * @default 120
+   */
+  readonly rateLimitPerMinute?: number;
+  /**
+   * Burst each user may submit above the steady rate (`RATE_LIMIT_BURST`).
+   * @default 30
+   */
+  readonly rateLimitBurst?: number;
+  /**
+   * Steady-state requests per second of the API stage, all users together.
+   * @default 50
+   */
+  readonly apiThrottleRate?: number;
+  /**
+   * Burst capacity of the API stage, all users together.
+   * @default 100
+   */
+  readonly apiThrottleBurst?: number;
+  /**
+   * Retention of every log group (functions, executions, access logs); a CloudWatch Logs retention value.
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Model provider of the guardian and planner (`LLM_PROVIDER`).
+   * @default 'offline'
+   */
+  readonly llmProvider?: LlmProvider;
+  /**
+   * Powertools log level of the functions (`POWERTOOLS_LOG_LEVEL`).
+   * @default 'INFO'
+   */
+  readonly logLevel?: string;
+  /**
+   * What happens to data (tables, user pool, log groups) when the stack is deleted: `retain` keeps it.
+   * @default 'retain'
+   */
+  readonly removalPolicy?: 'retain' | 'destroy';
+}
+
+/** The project root: entries in `lib/specs.ts` are relative to it. */
+const projectRoot = fileURLToPath(new URL('../', import.meta.url));
+const fromRoot = (path: string): string => join(projectRoot, path);
+
+/**
+ * Omnilink's agent orchestrator: HTTP API → skinny producer → Step Functions Standard workflow, with the
+ * event log, state and bookings tables, the lifecycle event bus and the identity that guards the API.
+ */
+export class OmnilinkStack extends Stack {
+  readonly functions: Readonly<Record<FunctionName, FunctionWithLogGroup>>;
+  readonly tables: Tables;
+  readonly workflow: Workflow;
+  readonly api: Api;
+  readonly identity: Identity;
+  readonly eventBus: WorkflowEventBus;
+
+  constructor(scope: Construct, id: string, props: OmnilinkStackProps = {}) {
+    super(scope, id, props);
+    const settings = resolveSettings(this, props);
+    const logRetention = settings.logRetentionDays;
+    const removalPolicy = settings.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+
+    this.tables = new Tables(this, 'Tables', { removalPolicy });
+    this.eventBus = new WorkflowEventBus(this, 'Events');
+    this.identity = new Identity(this, 'Identity', {
+      oidcIssuer: settings.oidcIssuer,
+      oidcAudience: settings.oidcAudience,
+      removalPolicy,
+    });
+
+    const names = Object.keys(functionSpecs) as FunctionName[];
+    const functions = Object.fromEntries(
+      names.map((name) => {
+        const spec: FunctionSpec = functionSpecs[name];
+        const fn = new FunctionWithLogGroup(this, `${pascal(name)}Function`, {
+          entry: fromRoot(spec.entry),
+          projectRoot,
+          depsLockFilePath: fromRoot('package-lock.json'),
+          description: spec.description,
+          timeout: Duration.seconds(spec.timeoutSeconds),
+          memorySize: spec.memoryMiB,
+          logRetention,
+          logRemovalPolicy: removalPolicy,
+          serviceName: 'omnilink-orchestrator',
+          metricsNamespace: 'Omnilink',
+          logLevel: settings.logLevel,
+          environment: {
+            RATE_LIMIT_PER_MINUTE: String(settings.rateLimitPerMinute),
+            RATE_LIMIT_BURST: String(settings.rateLimitBurst),
+            LLM_PROVIDER: settings.llmProvider,
+          },
+        });
+        for (const [tableName, access] of Object.entries(spec.tables) as [TableName, AccessLevel][]) {
+          const table = this.tables.byName[tableName];
+          fn.addEnvironment(tableSpecs[tableName].envVar, table.tableName);
+          if (access === 'read') table.grantReadData(fn);
+          else if (access === 'write') table.grantWriteData(fn);
+          else table.grantReadWriteData(fn);
+        }
+        if (spec.putsEvents === true) {
+          fn.addEnvironment('EVENT_BUS_NAME', this.eventBus.bus.eventBusName);
+          this.eventBus.bus.grantPutEventsTo(fn);
+        }
+        return [name, fn];
+      }),
+    ) as Record<FunctionName, FunctionWithLogGroup>;
+    this.functions = functions;
+
+    // The state machine depends on the task functions; the API functions depend on the state machine.
+    const taskFunctions = Object.fromEntries(
+      names.flatMap((name) => {
+        const placeholder: string | undefined = (functionSpecs[name] as FunctionSpec).aslPlaceholder;
+        return placeholder === undefined ? [] : [[placeholder, functions[name]]];
+      }),
+    );
+    this.workflow = new Workflow(this, 'Workflow', {
+      definitionPath: fromRoot(workflowDefinitionPath),
+      taskFunctions,
+      substitutions: {
+        EventBusName: this.eventBus.bus.eventBusName,
+        ...Object.fromEntries(
+          (Object.keys(tableSpecs) as TableName[]).map((t) => [
+            `${pascal(t)}TableName`,
+            this.tables.byName[t].tableName,
+          ]),
+        ),
+      },
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+    for (const name of names) {
+      const spec: FunctionSpec = functionSpecs[name];
+      if (spec.stepFunctions !== undefined && spec.stepFunctions.length > 0) {
+        this.grantStepFunctions(functions[name], spec.stepFunctions);
+      }
+    }
+
+    const routes: ApiRoute[] = names.flatMap((name) => {
+      const route: string | undefined = (functionSpecs[name] as FunctionSpec).route;
+      return route === undefined ? [] : [{ route, handler: functions[name] }];
+    });
+    this.api = new Api(this, 'Api', {
+      routes,
+      jwtIssuer: this.identity.issuer,
+      jwtAudience: this.identity.audience,
+      throttleRate: settings.apiThrottleRate,
+      throttleBurst: settings.apiThrottleBurst,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+
+    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
+    new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
+    for (const t of Object.keys(tableSpecs) as TableName[]) {
+      new CfnOutput(this, `${pascal(t)}TableName`, { value: this.tables.byName[t].tableName });
+    }
+    new CfnOutput(this, 'JwtIssuer', { value: this.identity.issuer });
+    if (this.identity.userPool !== undefined && this.identity.userPoolClient !== undefined) {
+      new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
+      new CfnOutput(this, 'UserPoolClientId', { value: this.identity.userPoolClient.userPoolClientId });
+    }
+  }
+
+  /**
+   * Step Functions permissions from the spec: StartExecution and task responses on the state machine,
+   * everything else on its executions only.
+   */
+  private grantStepFunctions(
+    fn: FunctionWithLogGroup,
+    actions: NonNullable<FunctionSpec['stepFunctions']>,
+  ): void {
+    const stateMachine = this.workflow.stateMachine;
+    // StartExecution and task responses name the state machine; the rest name an execution.
+    const stateMachineActions: readonly string[] = [
+      'states:StartExecution',
+      'states:SendTaskSuccess',
+      'states:SendTaskFailure',
+    ];
+    const onStateMachine = actions.filter((a) => stateMachineActions.includes(a));
+    const onExecutions = actions.filter((a) => !stateMachineActions.includes(a));
+    fn.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+    if (onStateMachine.length > 0) {
+      fn.addToRolePolicy(
+        new PolicyStatement({ actions: onStateMachine, resources: [stateMachine.stateMachineArn] }),
+      );
+    }
+    if (onExecutions.length > 0) {
+      const executions = this.formatArn({
+        service: 'states',
+        resource: 'execution',
+        resourceName: `${stateMachine.stateMachineName}:*`,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+      fn.addToRolePolicy(new PolicyStatement({ actions: onExecutions, resources: [executions] }));
+      Validations.of(fn.role?.node.tryFindChild('DefaultPolicy') ?? fn).acknowledge({
+        // The finding names the resource as cdk-nag flattens it; the region/partition may be literals or tokens.
+        id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(this.resolve(executions))}]`,
+        reason:
+          'Execution ARNs are only known at run time (execution name = workflow id); the wildcard is ' +
+          "confined to this workflow's own executions.",
+      });
+    }
+  }
+}
+
+interface Settings {
+  oidcIssuer: string | undefined;
+  oidcAudience: string[] | undefined;
+  rateLimitPerMinute: number;
+  rateLimitBurst: number;
+  apiThrottleRate: number;
+  apiThrottleBurst: number;
+  logRetentionDays: RetentionDays;
+  llmProvider: LlmProvider;
+  logLevel: string;
+  removalPolicy: 'retain' | 'destroy';
+}
+
+/** Props, else context (which arrives as strings from the command line), else defaults; validated. */
+function resolveSettings(stack: Stack, props: OmnilinkStackProps): Settings {
+  const context = (key: string): unknown => stack.node.tryGetContext(key);
+  const text = (key: keyof OmnilinkStackProps): string | undefined => {
+    const value = props[key] ?? context(key);
+    if (value === undefined || value === null || value === '') return undefined;
+    return String(value);
+  };
+  const positiveInt = (key: keyof OmnilinkStackProps, fallback: number): number => {
+    const value = text(key);
+    if (value === undefined) return fallback;
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed <= 0)
+      throw new Error(`${key} must be a positive integer, got "${value}"`);
+    return parsed;
+  };
+  const oneOf = <T extends string>(key: keyof OmnilinkStackProps, allowed: readonly T[], fallback: T): T => {
+    const value = text(key);
+    if (value === undefined) return fallback;
+    const found = allowed.find((candidate) => candidate === value);
+    if (found === undefined) throw new Error(`${key} must be one of ${allowed.join(', ')}, got "${value}"`);
+    return found;
+  };
+
+  const audienceValue = props.oidcAudience ?? context('oidcAudience');
+  const oidcAudience =
+    audienceValue === undefined || audienceValue === null
+      ? undefined
+      : (Array.isArray(audienceValue) ? audienceValue.map(String) : String(audienceValue).split(','))
+          .map((audience) => audience.trim())
+          .filter((audience) => audience.length > 0);
+
+  const logRetentionDays = positiveInt('logRetentionDays', 30);
+  const retention = Object.values(RetentionDays).find(
+    (days): days is RetentionDays => typeof days === 'number' && days === logRetentionDays,
+  );
+  if (retention === undefined) {
+    throw new Error(
+      `logRetentionDays must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, ...), got ${logRetentionDays}`,
+    );
+  }
+
+  return {
+    oidcIssuer: text('oidcIssuer'),
+    oidcAudience,
+    rateLimitPerMinute: positiveInt('rateLimitPerMinute', 120),
+    rateLimitBurst: positiveInt('rateLimitBurst', 30),
+    apiThrottleRate: positiveInt('apiThrottleRate', 50),
+    apiThrottleBurst: positiveInt('apiThrottleBurst', 100),
+    logRetentionDays: retention,
+    // The plan is `bedrock` in AWS; until that provider exists, `offline` keeps a fresh deployment working.
+    llmProvider: oneOf('llmProvider', ['offline', 'bedrock', 'openai'], 'offline'),
+    logLevel: oneOf('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'], 'INFO'),
+    removalPolicy: oneOf('removalPolicy', ['retain', 'destroy'], 'retain'),
+  };
+}

@@ -1,0 +1,99 @@
+import type { CfnElement } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { type FunctionName, functionSpecs, type TableName } from '../../lib/specs.ts';
+import { actionsOf, resourcesOf, type Statement, statementsOfFunction, synth } from './synth.ts';
+
+const unique = (values: unknown[]): string[] => [...new Set(values.map((value) => JSON.stringify(value)))];
+const writeActions = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+];
+
+describe('least privilege', () => {
+  const synthesized = synth();
+  const { stack } = synthesized;
+  const stateMachineArn = stack.resolve(stack.workflow.stateMachine.stateMachineArn);
+  const tableArn = (name: TableName): unknown => stack.resolve(stack.tables.byName[name].tableArn);
+  const statesStatements = (name: FunctionName): Statement[] =>
+    statementsOfFunction(synthesized, name).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+  const dynamoStatements = (name: FunctionName): Statement[] =>
+    statementsOfFunction(synthesized, name).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('dynamodb:')),
+    );
+
+  it('lets the producer start executions of the workflow state machine, and nothing else in Step Functions', () => {
+    const statements = statesStatements('producer');
+    expect(statements.flatMap(actionsOf)).toEqual(['states:StartExecution']);
+    expect(statements.flatMap(resourcesOf)).toEqual([stateMachineArn]);
+  });
+
+  it('gives the producer no access to the event log, so no DeleteItem on it', () => {
+    const statements = dynamoStatements('producer');
+    const onEventLog = statements.filter((s) =>
+      resourcesOf(s).some((r) => JSON.stringify(r) === JSON.stringify(tableArn('eventLog'))),
+    );
+    expect(onEventLog).toEqual([]);
+    expect(unique(statements.flatMap(resourcesOf))).toEqual([JSON.stringify(tableArn('state'))]);
+  });
+
+  it('gives the status function read-only access to its tables', () => {
+    const statements = dynamoStatements('status');
+    const actions = statements.flatMap(actionsOf);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+    for (const action of writeActions) expect(actions).not.toContain(action);
+    expect(statements.flatMap(resourcesOf)).toEqual(
+      expect.arrayContaining([tableArn('state'), tableArn('eventLog')]),
+    );
+    expect(statements.flatMap(resourcesOf)).not.toContainEqual(tableArn('bookings'));
+  });
+
+  it('lets the status function describe executions of this workflow only', () => {
+    const statements = statesStatements('status');
+    expect(statements.flatMap(actionsOf)).toEqual(['states:DescribeExecution']);
+    const resources = statements.flatMap(resourcesOf);
+    expect(resources).toHaveLength(1);
+    const arn = JSON.stringify(resources[0]);
+    expect(arn).toContain(':execution:');
+    expect(arn).toContain(stack.getLogicalId(stack.workflow.stateMachine.node.defaultChild as CfnElement));
+    expect(arn).toMatch(/:\*"\]\]\}$/);
+  });
+
+  it('gives functions without Step Functions actions no Step Functions permissions', () => {
+    for (const name of Object.keys(functionSpecs) as FunctionName[]) {
+      if (!('stepFunctions' in functionSpecs[name])) expect(statesStatements(name)).toEqual([]);
+    }
+  });
+
+  it.each(Object.keys(functionSpecs) as FunctionName[])(
+    '%s may use only the tables its spec lists, with the listed access',
+    (name) => {
+      const tables = functionSpecs[name].tables as Partial<Record<TableName, string>>;
+      const statements = dynamoStatements(name);
+      const allowed = Object.keys(tables).map((t) => JSON.stringify(tableArn(t as TableName)));
+      for (const resource of statements.flatMap(resourcesOf))
+        expect(allowed).toContain(JSON.stringify(resource));
+      for (const [table, access] of Object.entries(tables)) {
+        const actions = statements
+          .filter((s) =>
+            resourcesOf(s).some((r) => JSON.stringify(r) === JSON.stringify(tableArn(table as TableName))),
+          )
+          .flatMap(actionsOf);
+        if (access === 'read') for (const action of writeActions) expect(actions).not.toContain(action);
+        else expect(actions).toContain('dynamodb:PutItem');
+      }
+    },
+  );
+
+  it('grants no action or resource wildcard other than the X-Ray one', () => {
+    for (const name of Object.keys(functionSpecs) as FunctionName[]) {
+      for (const statement of statementsOfFunction(synthesized, name)) {
+        for (const action of actionsOf(statement)) expect(action).not.toContain('*');
+        if (resourcesOf(statement).includes('*')) {
+          expect(actionsOf(statement).every((action) => action.startsWith('xray:'))).toBe(true);
+        }
+      }
+    }
+  });
+});

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import type { CfnElement } from 'aws-cdk-lib';
+import { describe, expect, it } from 'vitest';
+import { aslPlaceholders } from '../../lib/constructs/workflow.ts';
+import {
+  type FunctionName,
+  type FunctionSpec,
+  functionSpecs,
+  workflowDefinitionPath,
+} from '../../lib/specs.ts';
+import { actionsOf, functionId, onlyResourceId, resourcesOf, statementsOfRole, synth } from './synth.ts';
+
+const asl = readFileSync(new URL(`../../${workflowDefinitionPath}`, import.meta.url), 'utf8');
+const taskFunctions = (Object.keys(functionSpecs) as FunctionName[]).filter(
+  (name) => (functionSpecs[name] as FunctionSpec).aslPlaceholder !== undefined,
+);
+
+describe('workflow', () => {
+  const { template, stack } = synth();
+  const stateMachineId = onlyResourceId(template, 'AWS::StepFunctions::StateMachine');
+  const stateMachine = template.toJSON().Resources[stateMachineId];
+  const definition: string = stateMachine.Properties.DefinitionString;
+  const substitutions: Record<string, unknown> = stateMachine.Properties.DefinitionSubstitutions;
+
+  it('is one Standard state machine with the ASL file inline', () => {
+    expect(stateMachine.Properties.StateMachineType).toBe('STANDARD');
+    expect(JSON.parse(definition)).toEqual(JSON.parse(asl));
+  });
+
+  it('substitutes every placeholder of the ASL, leaving no placeholder behind', () => {
+    const placeholders = aslPlaceholders(definition);
+    expect(placeholders.length).toBeGreaterThan(0);
+    expect(Object.keys(substitutions).sort()).toEqual([...placeholders].sort());
+    let substituted = definition;
+    for (const [name, value] of Object.entries(substitutions)) {
+      substituted = substituted.replaceAll(`\${${name}}`, JSON.stringify(value).replaceAll('"', "'"));
+    }
+    expect(substituted).not.toContain('${');
+  });
+
+  it.each(taskFunctions)('references the %s task function by its ASL placeholder', (name) => {
+    const placeholder = (functionSpecs[name] as FunctionSpec).aslPlaceholder as string;
+    expect(definition).toContain(`\${${placeholder}}`);
+    expect(substitutions[placeholder]).toEqual({ 'Fn::GetAtt': [functionId(stack, name), 'Arn'] });
+  });
+
+  it('logs every event to its log group without execution data', () => {
+    const logGroupId = stack.getLogicalId(stack.workflow.logGroup.node.defaultChild as CfnElement);
+    expect(stateMachine.Properties.LoggingConfiguration).toEqual({
+      Level: 'ALL',
+      IncludeExecutionData: false,
+      Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: { 'Fn::GetAtt': [logGroupId, 'Arn'] } } }],
+    });
+    expect(template.toJSON().Resources[logGroupId].Properties.RetentionInDays).toBe(30);
+  });
+
+  it('traces executions with X-Ray', () => {
+    expect(stateMachine.Properties.TracingConfiguration).toEqual({ Enabled: true });
+  });
+
+  it('may invoke exactly the task functions, by unqualified ARN, and no other function', () => {
+    const roleId: string = stateMachine.Properties.RoleArn['Fn::GetAtt'][0];
+    const statements = statementsOfRole(template, roleId);
+    const lambdaStatements = statements.filter((statement) =>
+      actionsOf(statement).some((action) => action.startsWith('lambda:')),
+    );
+    expect(lambdaStatements.flatMap(actionsOf)).toEqual(['lambda:InvokeFunction']);
+    const invoked = lambdaStatements.flatMap(resourcesOf);
+    expect(invoked).toHaveLength(taskFunctions.length);
+    expect(invoked).toEqual(
+      expect.arrayContaining(
+        taskFunctions.map((name) => ({ 'Fn::GetAtt': [functionId(stack, name), 'Arn'] })),
+      ),
+    );
+    // Nothing else the role may do touches Lambda or data.
+    const otherActions = statements.flatMap(actionsOf).filter((action) => !action.startsWith('lambda:'));
+    expect(otherActions.every((action) => action.startsWith('logs:') || action.startsWith('xray:'))).toBe(
+      true,
+    );
+  });
+});
