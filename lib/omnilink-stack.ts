@@ -15,8 +15,10 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js'
 import type { Construct } from 'constructs';
 import { Api, type ApiRoute } from './constructs/api.ts';
 import { WorkflowEventBus } from './constructs/event-bus.ts';
+import { EventPublishing } from './constructs/event-publishing.ts';
 import { FunctionWithLogGroup } from './constructs/function.ts';
 import { Identity } from './constructs/identity.ts';
+import { ModelAccess, type ModelSettingsInput, resolveModelSettings } from './constructs/model-access.ts';
 import { pascal, Tables } from './constructs/tables.ts';
 import { Workflow } from './constructs/workflow.ts';
 import {
@@ -36,7 +38,7 @@ export type LlmProvider = 'offline' | 'bedrock' | 'openai';
  * Settings of the stack. Each one is also read from the CDK context under the same name
  * (`cdk deploy -c rateLimitPerMinute=60`), props taking precedence over context.
  */
-export interface OmnilinkStackProps extends StackProps {
+export interface OmnilinkStackProps extends StackProps, Omit<ModelSettingsInput, 'llmProvider'> {
   /**
    * Issuer of an existing OIDC provider the API should trust instead of a user pool of its own.
    * @default - a Cognito user pool and app client are created and are the issuer/audience
@@ -73,8 +75,9 @@ export interface OmnilinkStackProps extends StackProps {
    */
   readonly logRetentionDays?: number;
   /**
-   * Model provider of the guardian and planner (`LLM_PROVIDER`).
-   * @default 'offline'
+   * Model provider of the guardian, planner and `llm_generate` (`LLM_PROVIDER`). `bedrock` needs model
+   * access to `bedrockModelId` in the account and Region; `offline` runs the deterministic rules.
+   * @default 'bedrock'
    */
   readonly llmProvider?: LlmProvider;
   /**
@@ -87,6 +90,16 @@ export interface OmnilinkStackProps extends StackProps {
    * @default 'retain'
    */
   readonly removalPolicy?: 'retain' | 'destroy';
+  /**
+   * Seconds a workflow waits for a human approval before it is cancelled (`APPROVAL_TIMEOUT_SECONDS`).
+   * @default 86400
+   */
+  readonly approvalTimeoutSeconds?: number;
+  /**
+   * `Source` of the lifecycle events on the bus (`EVENT_SOURCE`); also read from context `eventSource`.
+   * @default 'omnilink.orchestrator'
+   */
+  readonly eventSource?: string;
 }
 
 /** The project root: entries in `lib/specs.ts` are relative to it. */
@@ -104,6 +117,9 @@ export class OmnilinkStack extends Stack {
   readonly api: Api;
   readonly identity: Identity;
   readonly eventBus: WorkflowEventBus;
+  readonly eventPublishing: EventPublishing;
+  /** Model configuration and grants of the guardian, planner and step functions. */
+  readonly models: ModelAccess;
 
   constructor(scope: Construct, id: string, props: OmnilinkStackProps = {}) {
     super(scope, id, props);
@@ -138,6 +154,7 @@ export class OmnilinkStack extends Stack {
           environment: {
             RATE_LIMIT_PER_MINUTE: String(settings.rateLimitPerMinute),
             RATE_LIMIT_BURST: String(settings.rateLimitBurst),
+            APPROVAL_TIMEOUT_SECONDS: String(settings.approvalTimeoutSeconds),
             LLM_PROVIDER: settings.llmProvider,
           },
         });
@@ -156,6 +173,28 @@ export class OmnilinkStack extends Stack {
       }),
     ) as Record<FunctionName, FunctionWithLogGroup>;
     this.functions = functions;
+
+    // The configured model (and http_request allow-list): environment and least-privilege grants.
+    this.models = new ModelAccess(this, 'Models', {
+      settings: resolveModelSettings(
+        this,
+        { ...props, llmProvider: settings.llmProvider },
+        settings.llmProvider,
+      ),
+      modelFunctions: [functions.guardian, functions.planner, functions.step],
+      guardrailFunction: functions.guardian,
+      toolFunction: functions.step,
+    });
+
+    // Every event appended to the log is published to the bus, from the log table's stream.
+    const contextSource: unknown = this.node.tryGetContext('eventSource');
+    this.eventPublishing = new EventPublishing(this, 'EventPublishing', {
+      publisher: functions.publisher,
+      table: this.tables.byName[functionSpecs.publisher.streamSource],
+      bus: this.eventBus.bus,
+      source: props.eventSource ?? (typeof contextSource === 'string' ? contextSource : undefined),
+      removalPolicy,
+    });
 
     // The state machine depends on the task functions; the API functions depend on the state machine.
     const taskFunctions = Object.fromEntries(
@@ -214,22 +253,34 @@ export class OmnilinkStack extends Stack {
   }
 
   /**
-   * Step Functions permissions from the spec: StartExecution and task responses on the state machine,
-   * everything else on its executions only.
+   * Step Functions permissions from the spec: StartExecution on the state machine, task responses on
+   * "*" (they support no resource-level permissions), everything else on its executions only.
    */
   private grantStepFunctions(
     fn: FunctionWithLogGroup,
     actions: NonNullable<FunctionSpec['stepFunctions']>,
   ): void {
     const stateMachine = this.workflow.stateMachine;
-    // StartExecution and task responses name the state machine; the rest name an execution.
-    const stateMachineActions: readonly string[] = [
-      'states:StartExecution',
-      'states:SendTaskSuccess',
-      'states:SendTaskFailure',
-    ];
+    // StartExecution names the state machine; task responses name nothing; the rest name an execution.
+    const stateMachineActions: readonly string[] = ['states:StartExecution'];
+    // Task-token actions name no resource: the Service Authorization Reference lists no resource type
+    // for them, so the policy must say "*" (the token itself identifies the task).
+    const taskTokenActions: readonly string[] = ['states:SendTaskSuccess', 'states:SendTaskFailure'];
     const onStateMachine = actions.filter((a) => stateMachineActions.includes(a));
-    const onExecutions = actions.filter((a) => !stateMachineActions.includes(a));
+    const onTaskTokens = actions.filter((a) => taskTokenActions.includes(a));
+    const onExecutions = actions.filter(
+      (a) => !stateMachineActions.includes(a) && !taskTokenActions.includes(a),
+    );
+    if (onTaskTokens.length > 0) {
+      fn.addToRolePolicy(new PolicyStatement({ actions: onTaskTokens, resources: ['*'] }));
+      Validations.of(fn.role?.node.tryFindChild('DefaultPolicy') ?? fn).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'states:SendTaskSuccess/SendTaskFailure support no resource-level permissions (the Service ' +
+          'Authorization Reference lists no resource type for them): "*" is required. Only these two ' +
+          "actions get it; the caller can only answer tokens it read from this workflow's state table.",
+      });
+    }
     fn.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
     if (onStateMachine.length > 0) {
       fn.addToRolePolicy(
@@ -266,6 +317,7 @@ interface Settings {
   llmProvider: LlmProvider;
   logLevel: string;
   removalPolicy: 'retain' | 'destroy';
+  approvalTimeoutSeconds: number;
 }
 
 /** Props, else context (which arrives as strings from the command line), else defaults; validated. */
@@ -315,11 +367,12 @@ function resolveSettings(stack: Stack, props: OmnilinkStackProps): Settings {
     oidcAudience,
     rateLimitPerMinute: positiveInt('rateLimitPerMinute', 120),
     rateLimitBurst: positiveInt('rateLimitBurst', 30),
+    approvalTimeoutSeconds: positiveInt('approvalTimeoutSeconds', 86_400),
     apiThrottleRate: positiveInt('apiThrottleRate', 50),
     apiThrottleBurst: positiveInt('apiThrottleBurst', 100),
     logRetentionDays: retention,
-    // The plan is `bedrock` in AWS; until that provider exists, `offline` keeps a fresh deployment working.
-    llmProvider: oneOf('llmProvider', ['offline', 'bedrock', 'openai'], 'offline'),
+    // Bedrock is the default in AWS (grants and model id: lib/constructs/model-access.ts).
+    llmProvider: oneOf('llmProvider', ['offline', 'bedrock', 'openai'], 'bedrock'),
     logLevel: oneOf('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'], 'INFO'),
     removalPolicy: oneOf('removalPolicy', ['retain', 'destroy'], 'retain'),
   };

@@ -6,12 +6,27 @@
 
 export interface TableSpec {
   /** Environment variable that carries the table's name to the functions. */
-  readonly envVar: 'EVENT_LOG_TABLE' | 'STATE_TABLE' | 'BOOKINGS_TABLE';
+  readonly envVar: 'EVENT_LOG_TABLE' | 'STATE_TABLE' | 'BOOKINGS_TABLE' | 'CACHE_TABLE';
   readonly partitionKey: { readonly name: string; readonly type: 'S' | 'N' };
   readonly sortKey: { readonly name: string; readonly type: 'S' | 'N' };
   readonly ttlAttribute: string;
   readonly description: string;
+  /** DynamoDB stream of the table (what a record carries), for functions with a `streamSource`. */
+  readonly stream?: 'NEW_IMAGE';
 }
+
+/**
+ * The semantic plan cache's table (CACHE_TABLE). To be listed in `tableSpecs` (as `cache`) together
+ * with the local runtime's table name for it (lib/local/runtime.ts TABLE_NAMES).
+ */
+export const cacheTableSpec = {
+  envVar: 'CACHE_TABLE',
+  partitionKey: { name: 'pk', type: 'S' },
+  sortKey: { name: 'sk', type: 'S' },
+  ttlAttribute: 'expires_at',
+  description:
+    'Semantic plan cache: plan templates keyed by (scope, intent signature), per-scope queues for the size cap.',
+} as const satisfies TableSpec;
 
 export const tableSpecs = {
   eventLog: {
@@ -20,6 +35,7 @@ export const tableSpecs = {
     sortKey: { name: 'seq', type: 'N' },
     ttlAttribute: 'expires_at',
     description: 'The event log: one ordered, gap-free sequence of events per workflow (the audit trail).',
+    stream: 'NEW_IMAGE',
   },
   state: {
     envVar: 'STATE_TABLE',
@@ -62,6 +78,8 @@ export interface FunctionSpec {
   )[];
   /** Publishes to the event bus. */
   readonly putsEvents?: boolean;
+  /** Table whose stream invokes the function (in AWS an event-source mapping, locally a tailer). */
+  readonly streamSource?: TableName;
   /** HTTP route served, for API functions. */
   readonly route?: string;
   readonly timeoutSeconds: number;
@@ -132,10 +150,48 @@ export const functionSpecs = {
   compensate: {
     entry: 'lambdas/handlers/compensate.ts',
     description: 'Workflow task (saga): undoes completed steps in reverse order and records the failure.',
-    tables: { eventLog: 'readWrite', state: 'read', bookings: 'readWrite' },
+    tables: { eventLog: 'readWrite', state: 'readWrite', bookings: 'readWrite' },
     aslPlaceholder: 'CompensateFunctionArn',
     timeoutSeconds: 300,
     memoryMiB: 512,
+  },
+  publisher: {
+    entry: 'lambdas/handlers/publish-events.ts',
+    description:
+      'Publishes every event appended to the event log to the event bus (from the log table stream).',
+    tables: {},
+    streamSource: 'eventLog',
+    putsEvents: true,
+    timeoutSeconds: 60,
+    memoryMiB: 256,
+  },
+  requestApproval: {
+    entry: 'lambdas/handlers/request-approval.ts',
+    description:
+      "Workflow task (callback): stores the approval wait's task token and records ApprovalRequested.",
+    tables: { eventLog: 'readWrite', state: 'readWrite' },
+    aslPlaceholder: 'RequestApprovalFunctionArn',
+    timeoutSeconds: 30,
+    memoryMiB: 256,
+  },
+  signal: {
+    entry: 'lambdas/handlers/signal.ts',
+    description: "Answers a workflow's pending human approval (approve or deny) through its task token.",
+    tables: { state: 'readWrite', eventLog: 'readWrite' },
+    stepFunctions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
+    route: 'POST /workflows/{id}/signals/approval',
+    timeoutSeconds: 10,
+    memoryMiB: 256,
+  },
+  cancel: {
+    entry: 'lambdas/handlers/cancel.ts',
+    description:
+      'Cancels a running or waiting workflow (cooperative: the saga rolls back and ends it cancelled).',
+    tables: { state: 'readWrite', eventLog: 'readWrite' },
+    stepFunctions: ['states:SendTaskFailure'],
+    route: 'POST /workflows/{id}/cancel',
+    timeoutSeconds: 10,
+    memoryMiB: 256,
   },
 } as const satisfies Record<string, FunctionSpec>;
 

@@ -1,4 +1,4 @@
-import type { Plan, Schedule } from '#shared/schemas.ts';
+import type { Plan, Schedule, WaveSchedule } from '#shared/schemas.ts';
 
 /*
  * The DAG scheduler: pure functions over a plan's `depends_on` edges. The state machine runs one wave
@@ -25,6 +25,50 @@ export function initialSchedule(plan: Graph): Schedule {
 export function nextSchedule(plan: Graph, wave: readonly string[], done: readonly string[]): Schedule {
   const nextDone = [...new Set([...done, ...wave])];
   return { ready: readySteps(plan, nextDone), done: nextDone };
+}
+
+/** The tool whose steps pause the workflow until a human answers (lambdas/core/tools/approval.ts). */
+export const HUMAN_APPROVAL_TOOL = 'human_approval';
+
+/** Ids of the plan's human-approval steps. */
+export function approvalStepIds(plan: Graph): Set<string> {
+  return new Set(plan.steps.filter((s) => s.tool === HUMAN_APPROVAL_TOOL).map((s) => s.id));
+}
+
+/**
+ * The schedule after a wave in which human-approval steps do not finish: they await a signal.
+ * done = done ∪ (wave − awaiting), awaiting_approval = the wave's approval steps not yet answered,
+ * ready = steps whose dependencies are all done and that are neither done nor awaiting. Every
+ * iteration of a wave computes the same answer (`answered` is read from storage, which no signal
+ * changes while the wave runs: a signal is only accepted during the approval wait).
+ */
+export function waveSchedule(
+  plan: Graph,
+  wave: readonly string[],
+  done: readonly string[],
+  options: { answered?: ReadonlySet<string>; approvalTimeoutSeconds: number },
+): WaveSchedule {
+  const approvals = approvalStepIds(plan);
+  const answered = options.answered ?? new Set<string>();
+  const awaiting = [...new Set(wave)].filter((id) => approvals.has(id) && !answered.has(id));
+  const waiting = new Set(awaiting);
+  const nextDone = [...new Set([...done, ...wave.filter((id) => !waiting.has(id))])];
+  return {
+    ready: readySteps(plan, nextDone).filter((id) => !waiting.has(id)),
+    done: nextDone,
+    awaiting_approval: awaiting,
+    approval_timeout_seconds: options.approvalTimeoutSeconds,
+  };
+}
+
+/** The schedule after a granted approval: the approved steps join `done`, nothing awaits. */
+export function approvedSchedule(
+  plan: Graph,
+  approved: readonly string[],
+  done: readonly string[],
+  approvalTimeoutSeconds: number,
+): WaveSchedule {
+  return waveSchedule(plan, approved, done, { answered: new Set(approved), approvalTimeoutSeconds });
 }
 
 /**

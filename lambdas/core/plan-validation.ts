@@ -79,11 +79,16 @@ export function validatePlan(candidate: unknown, tools: ToolRegistry): PlanValid
   return issues.length > 0 ? { ok: false, issues } : { ok: true, plan };
 }
 
+/** PlanInvalid listing the first issues (`after` is appended, e.g. " after one repair round"). */
+export function planInvalidError(issues: readonly string[], after = ''): PlanInvalid {
+  const shown = issues.slice(0, 5).join('; ');
+  const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
+  return new PlanInvalid(`the plan is invalid${after}: ${shown}${more}`);
+}
+
 /** {@link validatePlan} that throws PlanInvalid listing the first issues. */
 export function assertValidPlan(candidate: unknown, tools: ToolRegistry): Plan {
   const result = validatePlan(candidate, tools);
   if (result.ok) return result.plan;
-  const shown = result.issues.slice(0, 5).join('; ');
-  const more = result.issues.length > 5 ? ` (and ${result.issues.length - 5} more)` : '';
-  throw new PlanInvalid(`the plan is invalid: ${shown}${more}`);
+  throw planInvalidError(result.issues);
 }

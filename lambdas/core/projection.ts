@@ -44,6 +44,7 @@ export interface ProjectionInput {
 const errorSchema = z.object({ code: z.string(), message: z.string() });
 const compensatedSchema = z.array(z.string());
 const stepRefSchema = z.object({ step_id: z.string() });
+const stepIdsSchema = z.object({ step_ids: z.array(z.string()) });
 const planCreatedSchema = z.object({
   steps_total: z.number().int().nonnegative().optional(),
   plan: z.object({ steps: z.array(z.unknown()) }).optional(),
@@ -164,15 +165,18 @@ function progressOf(events: readonly WorkflowEvent[]): StatusBody['progress'] {
   };
 }
 
-/** True when an ApprovalRequested has no later ApprovalGranted/ApprovalDenied (for the same step). */
+/**
+ * True when an ApprovalRequested has no later ApprovalGranted/ApprovalDenied for its steps (`step_ids`,
+ * or a single `step_id`; an answer naming no step answers everything).
+ */
 function awaitingApproval(events: readonly WorkflowEvent[]): boolean {
   const pending = new Set<string>();
   for (const event of events) {
-    const stepId = stepIdOf(event) ?? '';
-    if (event.type === 'ApprovalRequested') pending.add(stepId);
+    const ids = stepIdsSchema.safeParse(event.data).data?.step_ids ?? [stepIdOf(event) ?? ''];
+    if (event.type === 'ApprovalRequested') for (const id of ids) pending.add(id);
     if (event.type === 'ApprovalGranted' || event.type === 'ApprovalDenied') {
-      if (stepId === '') pending.clear();
-      else pending.delete(stepId);
+      if (ids.length === 1 && ids[0] === '') pending.clear();
+      else for (const id of ids) pending.delete(id);
     }
   }
   return pending.size > 0;

@@ -92,3 +92,39 @@ export function compensatedSteps(events: readonly WorkflowEvent[]): string[] {
 export function hasTerminalEvent(events: readonly WorkflowEvent[]): boolean {
   return events.some((e) => terminalEventTypes.includes(e.type));
 }
+
+/** Why a workflow ends `cancelled` (WorkflowCancelled.data.reason). */
+export type CancellationReason = 'cancelled_by_user' | 'approval_denied' | 'approval_timed_out';
+
+const approvalEventData = z.object({ step_ids: z.array(z.string()) });
+
+/** Ids of the steps whose approval was requested and neither granted nor denied. */
+export function pendingApprovals(events: readonly WorkflowEvent[]): string[] {
+  const pending = new Set<string>();
+  for (const event of events) {
+    const ids = approvalEventData.safeParse(event.data).data?.step_ids ?? [];
+    if (event.type === 'ApprovalRequested') for (const id of ids) pending.add(id);
+    if (event.type === 'ApprovalGranted' || event.type === 'ApprovalDenied') {
+      for (const id of ids) pending.delete(id);
+    }
+  }
+  return [...pending];
+}
+
+/**
+ * Whether the saga ends the workflow `cancelled` rather than `failed`, and why: the user cancelled
+ * (WorkflowCancelled from a step, finalize or the approval wait, or CancelRequested in the log), the
+ * approval was denied (ApprovalDenied from the approval wait), or the approval wait timed out
+ * (States.Timeout while an approval was pending). Anything else is a failure (undefined).
+ */
+export function cancellationReason(
+  error: StateError | undefined,
+  events: readonly WorkflowEvent[],
+): CancellationReason | undefined {
+  const code = error ? describeStateError(error).code : undefined;
+  if (code === 'WorkflowCancelled') return 'cancelled_by_user';
+  if (code === 'ApprovalDenied') return 'approval_denied';
+  if (code === 'States.Timeout' && pendingApprovals(events).length > 0) return 'approval_timed_out';
+  if (events.some((e) => e.type === 'CancelRequested')) return 'cancelled_by_user';
+  return undefined;
+}

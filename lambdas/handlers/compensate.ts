@@ -2,14 +2,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
+import { HUMAN_APPROVAL_TOOL } from '#core/dag.ts';
 import { resolveReferences } from '#core/references.ts';
-import { compensatedSteps, describeStateError, hasTerminalEvent, stepsToCompensate } from '#core/saga.ts';
+import {
+  cancellationReason,
+  compensatedSteps,
+  describeStateError,
+  hasTerminalEvent,
+  pendingApprovals,
+  stepsToCompensate,
+} from '#core/saga.ts';
 import { errorSummary, parseTaskInput } from '#core/task-errors.ts';
 import { defaultToolRegistry, type ToolRegistry } from '#core/tools/registry.ts';
 import type { BookingsPort } from '#core/tools/types.ts';
 import { expiresAt } from '#core/ttl.ts';
+import { claimApproval, getApproval } from '#io/approval-store.ts';
 import { createBookingsStore } from '#io/bookings-store.ts';
-import { appendEvent, type EventLogDeps, readEvents } from '#io/event-log.ts';
+import { appendEvent, appendEvents, type EventLogDeps, readEvents } from '#io/event-log.ts';
 import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
 import { readStepOutputs } from '#io/step-store.ts';
 import { dynamo } from '#shared/clients.ts';
@@ -38,14 +47,15 @@ export interface CompensateDeps {
 
 export interface CompensateResult {
   workflow_id: string;
-  status: 'failed';
+  status: 'failed' | 'cancelled';
   compensated: string[];
 }
 
 /**
  * "Roll back completed steps" (saga): undoes, in reverse order of completion, every step the event
- * log shows may have had an effect, then records WorkflowFailed with the original error. Safe to
- * re-run: compensations are idempotent and already-undone steps are skipped.
+ * log shows may have had an effect, then records WorkflowFailed with the original error — or
+ * WorkflowCancelled with its reason when the user cancelled, denied the approval or let it time out.
+ * Safe to re-run: compensations are idempotent and already-undone steps are skipped.
  */
 export async function compensateWorkflow(deps: CompensateDeps, payload: unknown): Promise<CompensateResult> {
   const input = parseTaskInput(compensateInputSchema, payload, 'compensate');
@@ -53,6 +63,7 @@ export async function compensateWorkflow(deps: CompensateDeps, payload: unknown)
   const stateError = stateErrorSchema.safeParse(input.error);
   const original = describeStateError(stateError.success ? stateError.data : undefined);
   const log = await readEvents(deps.events, id);
+  const reason = cancellationReason(stateError.success ? stateError.data : undefined, log);
   const compensated = compensatedSteps(log);
   const todo = stepsToCompensate(log);
 
@@ -92,14 +103,46 @@ export async function compensateWorkflow(deps: CompensateDeps, payload: unknown)
   }
 
   if (!hasTerminalEvent(log)) {
-    await appendEvent(deps.events, id, {
-      event_id: 'WorkflowFailed',
-      type: 'WorkflowFailed',
-      data: { error: original, compensated },
-    });
+    if (reason) {
+      // Approval steps left waiting get their outcome, so every started step has one.
+      const started = log
+        .filter((e) => e.type === 'StepStarted' && e.data.tool === HUMAN_APPROVAL_TOOL)
+        .map((e) => String(e.data.step_id));
+      const unanswered = [...new Set([...started, ...pendingApprovals(log)])].filter(
+        (stepId) =>
+          !log.some(
+            (e) => (e.type === 'StepFailed' || e.type === 'StepSucceeded') && e.data.step_id === stepId,
+          ),
+      );
+      await appendEvents(deps.events, id, [
+        ...unanswered.map((stepId) => ({
+          event_id: `StepFailed:${stepId}`,
+          type: 'StepFailed' as const,
+          data: {
+            step_id: stepId,
+            tool: HUMAN_APPROVAL_TOOL,
+            error: { code: reason, message: original.message },
+            retryable: false,
+          },
+        })),
+        { event_id: 'WorkflowCancelled', type: 'WorkflowCancelled', data: { reason, compensated } },
+      ]);
+    } else {
+      await appendEvent(deps.events, id, {
+        event_id: 'WorkflowFailed',
+        type: 'WorkflowFailed',
+        data: { error: original, compensated },
+      });
+    }
   }
-  logger.info('workflow rolled back', { workflow_id: id, error_code: original.code, compensated });
-  return { workflow_id: id, status: 'failed', compensated };
+  // A re-run after the terminal event answers what that event says.
+  const ended = log.findLast((e) => e.type === 'WorkflowCancelled' || e.type === 'WorkflowFailed');
+  const status = (ended ? ended.type === 'WorkflowCancelled' : reason !== undefined) ? 'cancelled' : 'failed';
+  // An approval still marked pending (its wait timed out or failed) can no longer be answered.
+  const approval = await getApproval(deps.state, id);
+  if (approval?.status === 'pending') await claimApproval(deps.state, id, approval.token, 'cancelled');
+  logger.info('workflow rolled back', { workflow_id: id, status, error_code: original.code, compensated });
+  return { workflow_id: id, status, compensated };
 }
 
 async function withRetries(

@@ -4,12 +4,12 @@ import { z } from 'zod';
 import { buildResult } from '#core/result.ts';
 import { parseTaskInput } from '#core/task-errors.ts';
 import { expiresAt } from '#core/ttl.ts';
-import { appendEvent, type EventLogDeps } from '#io/event-log.ts';
+import { appendEvent, type EventLogDeps, readEvents } from '#io/event-log.ts';
 import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
 import { readStepOutputs } from '#io/step-store.ts';
 import { dynamo } from '#shared/clients.ts';
 import { readEnv, required } from '#shared/config.ts';
-import { WorkflowStateMissing } from '#shared/errors.ts';
+import { WorkflowCancelled, WorkflowStateMissing } from '#shared/errors.ts';
 import { logger } from '#shared/observability.ts';
 import { workflowIdSchema } from '#shared/schemas.ts';
 
@@ -20,23 +20,39 @@ export interface FinalizeDeps {
   readonly state: StateTableDeps;
 }
 
-/** "Summarize results": aggregates the steps' outputs into the result and records WorkflowCompleted. */
+/**
+ * "Summarize results": aggregates the steps' outputs into the result and records WorkflowCompleted —
+ * unless the user cancelled meanwhile (CancelRequested in the log): then WorkflowCancelled sends the
+ * workflow to the saga, which undoes the steps.
+ */
 export async function finalizeWorkflow(
   deps: FinalizeDeps,
   payload: unknown,
 ): Promise<{ workflow_id: string; status: 'completed' }> {
   const { workflow_id: id } = parseTaskInput(finalizeInputSchema, payload, 'finalize');
+  const log = await readEvents(deps.events, id);
+  if (log.some((e) => e.type === 'CancelRequested')) {
+    throw new WorkflowCancelled(`workflow ${id} was cancelled before it completed`);
+  }
   const stored = await getPlan(deps.state, id);
   if (!stored) throw new WorkflowStateMissing(`workflow ${id} has no plan`);
   const outputs = new Map(
     [...(await readStepOutputs(deps.state, id))].map(([stepId, r]) => [stepId, r.output]),
   );
   const result = buildResult(stored.plan, outputs, { provider: stored.provider, source: stored.source });
-  await appendEvent(deps.events, id, {
-    event_id: 'WorkflowCompleted',
-    type: 'WorkflowCompleted',
-    data: { result },
-  });
+  await appendEvent(
+    deps.events,
+    id,
+    { event_id: 'WorkflowCompleted', type: 'WorkflowCompleted', data: { result } },
+    {
+      // A cancel that lands while the result is being built wins: the saga then rolls back.
+      precondition: (log) => {
+        if (log.some((e) => e.type === 'CancelRequested')) {
+          throw new WorkflowCancelled(`workflow ${id} was cancelled before it completed`);
+        }
+      },
+    },
+  );
   logger.info('workflow completed', { workflow_id: id, bookings: result.bookings.length });
   return { workflow_id: id, status: 'completed' };
 }

@@ -1,13 +1,19 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { createAgentModel } from '#core/llm/index.ts';
-import type { AgentModel, GuardianVerdict } from '#core/llm/provider.ts';
+import { guardrailCategory, modelCalledEvents } from '#core/llm/model-calls.ts';
+import type { AgentModel, GuardianVerdict, ModelCallReport } from '#core/llm/provider.ts';
 import { guardianCategories } from '#core/llm/provider.ts';
 import { parseTaskInput } from '#core/task-errors.ts';
 import { expiresAt } from '#core/ttl.ts';
 import { appendEvents, type EventLogDeps, readEvents } from '#io/event-log.ts';
-import { dynamo } from '#shared/clients.ts';
+import {
+  createAgentModelFromConfig,
+  createGuardrailCheck,
+  type GuardrailCheck,
+  readLlmConfig,
+} from '#io/llm/index.ts';
+import { bedrock, dynamo, secretsManager } from '#shared/clients.ts';
 import { readEnv, required } from '#shared/config.ts';
 import { logger } from '#shared/observability.ts';
 import { type NewWorkflowEvent, workflowInputSchema } from '#shared/schemas.ts';
@@ -15,6 +21,12 @@ import { type NewWorkflowEvent, workflowInputSchema } from '#shared/schemas.ts';
 export interface GuardianDeps {
   readonly events: EventLogDeps;
   readonly model: AgentModel;
+  /** The configured Bedrock guardrail, applied to the goal before the model sees it. */
+  readonly guardrail?: {
+    readonly id: string;
+    readonly version: string;
+    readonly check: GuardrailCheck;
+  };
 }
 
 const recordedVerdictSchema = z.object({
@@ -25,9 +37,59 @@ const recordedVerdictSchema = z.object({
   model: z.string(),
 });
 
+type RecordedVerdict = GuardianVerdict & {
+  provider: string;
+  model: string;
+  source?: 'guardrail' | 'model';
+  guardrail_reasons?: string[];
+};
+
 /**
- * "Screen goal with guardian": records the goal, asks the model whether it is allowed and records the
- * verdict (and the rejection). A re-run reuses the recorded verdict instead of asking again.
+ * Asks the guardrail (when configured) and then the model. A guardrail intervention is a deny with
+ * the category its policy codes suggest, and the model is not asked. Every call is reported.
+ */
+async function judge(
+  deps: GuardianDeps,
+  goal: string,
+  contextKeys: string[],
+  record: (call: ModelCallReport) => void,
+): Promise<RecordedVerdict> {
+  const guardrail = deps.guardrail;
+  if (guardrail !== undefined) {
+    const started = performance.now();
+    const result = await guardrail.check(goal, 'INPUT');
+    const model = `guardrail/${guardrail.id}:${guardrail.version}`;
+    record({
+      purpose: 'guardrail',
+      provider: 'bedrock',
+      model,
+      // ApplyGuardrail is billed in text units, not tokens.
+      tokens_in: 0,
+      tokens_out: 0,
+      latency_ms: Math.round(performance.now() - started),
+      attempt: 1,
+      outcome: 'ok',
+    });
+    if (result.action === 'GUARDRAIL_INTERVENED') {
+      return {
+        allowed: false,
+        category: guardrailCategory(result.reasons),
+        reason: 'The goal was blocked by the content guardrail.',
+        provider: 'bedrock',
+        model,
+        source: 'guardrail',
+        guardrail_reasons: result.reasons.slice(0, 20),
+      };
+    }
+  }
+  const answer = await deps.model.screenGoal({ goal, context_keys: contextKeys, onModelCall: record });
+  return { ...answer.verdict, provider: deps.model.provider, model: deps.model.model, source: 'model' };
+}
+
+/**
+ * "Screen goal with guardian": records the goal, asks the guardrail and/or the model whether it is
+ * allowed and records every model call and the verdict (and the rejection). A re-run reuses the
+ * recorded verdict instead of asking again.
  */
 export async function screenGoal(deps: GuardianDeps, payload: unknown): Promise<{ allowed: boolean }> {
   const input = parseTaskInput(workflowInputSchema, payload, 'guardian');
@@ -46,31 +108,28 @@ export async function screenGoal(deps: GuardianDeps, payload: unknown): Promise<
   ];
 
   const recorded = recordedVerdictSchema.safeParse(log.find((e) => e.type === 'GuardianChecked')?.data);
-  let verdict: GuardianVerdict & { provider: string; model: string };
+  let verdict: RecordedVerdict;
   if (recorded.success) {
     verdict = recorded.data;
   } else {
-    const started = performance.now();
-    const answer = await deps.model.screenGoal({
-      goal: input.goal,
-      context_keys: Object.keys(input.context),
-    });
-    const latency = Math.round(performance.now() - started);
-    verdict = { ...answer.verdict, provider: deps.model.provider, model: deps.model.model };
-    events.push(
-      {
-        event_id: 'ModelCalled:guardian',
-        type: 'ModelCalled',
-        data: {
-          purpose: 'guardian',
-          provider: deps.model.provider,
-          model: deps.model.model,
-          ...answer.usage,
-          latency_ms: latency,
-        },
-      },
-      { event_id: 'GuardianChecked', type: 'GuardianChecked', data: verdict },
-    );
+    const calls: ModelCallReport[] = [];
+    const callEvents = () =>
+      modelCalledEvents(
+        log.map((e) => e.event_id),
+        calls,
+      );
+    try {
+      verdict = await judge(deps, input.goal, Object.keys(input.context), (call) => calls.push(call));
+    } catch (error) {
+      // The calls that were answered were billed: record them before the task fails (or is retried).
+      if (calls.length > 0) {
+        await appendEvents(deps.events, id, [...events, ...callEvents()]).catch((appendError: unknown) =>
+          logger.error('could not record the model calls', { workflow_id: id, error: appendError }),
+        );
+      }
+      throw error;
+    }
+    events.push(...callEvents(), { event_id: 'GuardianChecked', type: 'GuardianChecked', data: verdict });
   }
   if (!verdict.allowed) {
     const category = verdict.category ?? 'other';
@@ -87,7 +146,13 @@ export async function screenGoal(deps: GuardianDeps, payload: unknown): Promise<
 }
 
 const env = readEnv();
-const model = createAgentModel(env.LLM_PROVIDER);
+const llm = readLlmConfig();
+const model = createAgentModelFromConfig(llm, { bedrockClient: bedrock, secretsClient: secretsManager });
+const guardrailCheck = createGuardrailCheck(llm, { bedrockClient: bedrock });
+const guardrail =
+  guardrailCheck !== undefined && llm.bedrock.guardrail !== undefined
+    ? { ...llm.bedrock.guardrail, check: guardrailCheck }
+    : undefined;
 
 export const handler = middy(async (event: unknown) =>
   screenGoal(
@@ -98,6 +163,7 @@ export const handler = middy(async (event: unknown) =>
         expiresAt: expiresAt(new Date(), env.EVENT_LOG_TTL_DAYS),
       },
       model,
+      ...(guardrail === undefined ? {} : { guardrail }),
     },
     event,
   ),

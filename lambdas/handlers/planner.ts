@@ -2,18 +2,19 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { initialSchedule } from '#core/dag.ts';
-import { createAgentModel } from '#core/llm/index.ts';
-import type { AgentModel } from '#core/llm/provider.ts';
-import { assertValidPlan } from '#core/plan-validation.ts';
+import { modelCalledEvents } from '#core/llm/model-calls.ts';
+import { planWithRepair } from '#core/llm/planning.ts';
+import type { AgentModel, ModelCallReport } from '#core/llm/provider.ts';
 import { parseTaskInput } from '#core/task-errors.ts';
 import { defaultToolRegistry, type ToolRegistry } from '#core/tools/registry.ts';
 import { expiresAt } from '#core/ttl.ts';
-import { appendEvent, type EventLogDeps } from '#io/event-log.ts';
+import { appendEvent, appendEvents, type EventLogDeps, readEvents } from '#io/event-log.ts';
+import { createAgentModelFromConfig, readLlmConfig } from '#io/llm/index.ts';
 import { getPlan, putPlanIfAbsent, type StateTableDeps } from '#io/plan-store.ts';
-import { dynamo } from '#shared/clients.ts';
+import { bedrock, dynamo, secretsManager } from '#shared/clients.ts';
 import { readEnv, required } from '#shared/config.ts';
 import { logger } from '#shared/observability.ts';
-import { type Schedule, workflowInputSchema } from '#shared/schemas.ts';
+import { type Plan, type Schedule, workflowInputSchema } from '#shared/schemas.ts';
 
 export const plannerInputSchema = workflowInputSchema.pick({
   workflow_id: true,
@@ -31,32 +32,40 @@ export interface PlannerDeps {
 }
 
 /**
- * "Plan the steps": asks the model for a plan, validates it (PlanInvalid otherwise), stores it once
- * (a re-run keeps the first plan) and returns the first wave of the DAG.
+ * "Plan the steps": asks the model for a plan, validates it with one repair round (PlanInvalid when
+ * it stays invalid), records every model call, stores the plan once (a re-run keeps the first plan)
+ * and returns the first wave of the DAG.
  */
 export async function planWorkflow(deps: PlannerDeps, payload: unknown): Promise<Schedule> {
   const input = parseTaskInput(plannerInputSchema, payload, 'planner');
   const id = input.workflow_id;
   let stored = await getPlan(deps.state, id);
   if (!stored) {
-    const started = performance.now();
-    const answer = await deps.model.planGoal({
-      goal: input.goal,
-      context: input.context,
-      tools: deps.tools.describe(),
-    });
-    await appendEvent(deps.events, id, {
-      event_id: 'ModelCalled:planner',
-      type: 'ModelCalled',
-      data: {
-        purpose: 'planner',
-        provider: deps.model.provider,
-        model: deps.model.model,
-        ...answer.usage,
-        latency_ms: Math.round(performance.now() - started),
-      },
-    });
-    const plan = assertValidPlan(answer.plan, deps.tools);
+    const log = await readEvents(deps.events, id);
+    const calls: ModelCallReport[] = [];
+    const callEvents = () =>
+      modelCalledEvents(
+        log.map((e) => e.event_id),
+        calls,
+      );
+    let plan: Plan;
+    try {
+      plan = await planWithRepair(
+        deps.model,
+        { goal: input.goal, context: input.context },
+        deps.tools,
+        (call) => calls.push(call),
+      );
+    } catch (error) {
+      // The answered calls were billed: record them before the task fails (or is retried).
+      if (calls.length > 0) {
+        await appendEvents(deps.events, id, callEvents()).catch((appendError: unknown) =>
+          logger.error('could not record the model calls', { workflow_id: id, error: appendError }),
+        );
+      }
+      throw error;
+    }
+    await appendEvents(deps.events, id, callEvents());
     stored = await putPlanIfAbsent(deps.state, id, {
       plan,
       source: 'planner',
@@ -73,6 +82,7 @@ export async function planWorkflow(deps: PlannerDeps, payload: unknown): Promise
       source: stored.source,
       steps_total: stored.plan.steps.length,
       provider: stored.provider,
+      model: stored.model,
     },
   });
   logger.info('plan created', {
@@ -88,7 +98,11 @@ const env = readEnv();
 const { DEFAULT_ORIGIN_CITY } = z
   .object({ DEFAULT_ORIGIN_CITY: z.string().min(1).default('LON') })
   .parse(process.env);
-const model = createAgentModel(env.LLM_PROVIDER, { defaultOrigin: DEFAULT_ORIGIN_CITY });
+const model = createAgentModelFromConfig(readLlmConfig(), {
+  bedrockClient: bedrock,
+  secretsClient: secretsManager,
+  offlineOptions: { defaultOrigin: DEFAULT_ORIGIN_CITY },
+});
 const tools = defaultToolRegistry({ defaultOrigins: [DEFAULT_ORIGIN_CITY] });
 
 export const handler = middy(async (event: unknown) => {

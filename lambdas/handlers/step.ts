@@ -1,36 +1,40 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { nextSchedule, transitiveDependencies } from '#core/dag.ts';
+import { HUMAN_APPROVAL_TOOL, transitiveDependencies, waveSchedule } from '#core/dag.ts';
 import { resolveReferences } from '#core/references.ts';
 import { asRetryable, errorSummary, parseTaskInput } from '#core/task-errors.ts';
 import { defaultToolRegistry, type ToolRegistry } from '#core/tools/registry.ts';
 import type { BookingsPort } from '#core/tools/types.ts';
 import { expiresAt } from '#core/ttl.ts';
 import { createBookingsStore } from '#io/bookings-store.ts';
-import { appendEvent, type EventLogDeps } from '#io/event-log.ts';
+import { appendEvent, type EventLogDeps, readEvents } from '#io/event-log.ts';
 import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
 import { putStepOutputIfAbsent, readStepOutputs } from '#io/step-store.ts';
 import { dynamo } from '#shared/clients.ts';
 import { readEnv, required } from '#shared/config.ts';
-import { InvalidStepInput, WorkflowStateMissing } from '#shared/errors.ts';
+import { InvalidStepInput, WorkflowCancelled, WorkflowStateMissing } from '#shared/errors.ts';
 import { logger } from '#shared/observability.ts';
-import { type RunStepInput, runStepInputSchema, type Schedule } from '#shared/schemas.ts';
+import { type RunStepInput, runStepInputSchema, type WaveSchedule } from '#shared/schemas.ts';
 
 export interface StepDeps {
   readonly events: EventLogDeps;
   readonly state: StateTableDeps;
   readonly bookings: BookingsPort;
   readonly tools: ToolRegistry;
+  /** Timeout of the approval wait that follows a wave with human-approval steps (seconds). */
+  readonly approvalTimeoutSeconds: number;
   readonly now?: () => Date;
 }
 
-export type RunStepResult = { step_id: string } & Schedule;
+export type RunStepResult = { step_id: string } & WaveSchedule;
 
 /**
  * "Run step": runs one plan step with its tool, exactly once per (workflow, step) — a stored output
  * (a retry after a crash) is reused without running the tool again — and returns the schedule after
- * this step's wave, the same for every step of the wave.
+ * this step's wave, the same for every step of the wave. A human-approval step is not run: it is
+ * recorded as started and returned as awaiting (the state machine then waits for the signal). A
+ * workflow whose log holds CancelRequested stops here with WorkflowCancelled (cooperative cancel).
  */
 export async function runStep(deps: StepDeps, payload: unknown): Promise<RunStepResult> {
   const input: RunStepInput = parseTaskInput(runStepInputSchema, payload, 'step');
@@ -41,15 +45,33 @@ export async function runStep(deps: StepDeps, payload: unknown): Promise<RunStep
   const step = plan.steps.find((s) => s.id === stepId);
   if (!step) throw new WorkflowStateMissing(`the plan of ${id} has no step ${stepId}`);
 
+  // Reads fail like the tool would: a transient failure is retried by the ASL, not rolled back.
+  const [log, outputs] = await Promise.all([
+    readEvents(deps.events, id),
+    readStepOutputs(deps.state, id),
+  ]).catch((error: unknown) => {
+    throw asRetryable(error) ?? error;
+  });
+  if (log.some((e) => e.type === 'CancelRequested')) {
+    throw new WorkflowCancelled(`workflow ${id} was cancelled before step ${stepId}`);
+  }
+  const schedule = waveSchedule(plan, input.wave, input.done, {
+    answered: new Set(outputs.keys()),
+    approvalTimeoutSeconds: deps.approvalTimeoutSeconds,
+  });
+
   await appendEvent(deps.events, id, {
     event_id: `StepStarted:${stepId}`,
     type: 'StepStarted',
     data: { step_id: stepId, tool: step.tool },
   });
+  if (step.tool === HUMAN_APPROVAL_TOOL && !outputs.has(stepId)) {
+    // Answered by POST /workflows/{id}/signals/approval during "Wait for approval".
+    return { step_id: stepId, ...schedule };
+  }
   try {
     const tool = deps.tools.get(step.tool);
     if (!tool) throw new InvalidStepInput(`step ${stepId} uses the unknown tool ${step.tool}`);
-    const outputs = await readStepOutputs(deps.state, id);
     let record = outputs.get(stepId);
     if (record) {
       logger.info('step output already stored: not running the tool again', {
@@ -67,6 +89,12 @@ export async function runStep(deps: StepDeps, payload: unknown): Promise<RunStep
         step_id: stepId,
         bookings: deps.bookings,
         now,
+        recordModelCall: (call) =>
+          appendEvent(deps.events, id, {
+            event_id: `ModelCalled:${call.purpose}:${stepId}:${call.attempt}`,
+            type: 'ModelCalled',
+            data: { ...call, step_id: stepId },
+          }).then(() => undefined),
       });
       record = await putStepOutputIfAbsent(deps.state, id, {
         step_id: stepId,
@@ -94,7 +122,7 @@ export async function runStep(deps: StepDeps, payload: unknown): Promise<RunStep
     }
     throw error;
   }
-  return { step_id: stepId, ...nextSchedule(plan, input.wave, input.done) };
+  return { step_id: stepId, ...schedule };
 }
 
 const env = readEnv();
@@ -123,6 +151,7 @@ export const handler = middy(async (event: unknown) => {
         ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
       }),
       tools,
+      approvalTimeoutSeconds: env.APPROVAL_TIMEOUT_SECONDS,
     },
     event,
   );

@@ -61,6 +61,16 @@ export async function readEventPage(
   return page.LastEvaluatedKey && last ? { events, nextSeq: last.seq } : { events };
 }
 
+export interface AppendOptions {
+  /**
+   * Checked against the log exactly as it is when each new event is written (re-checked after every
+   * concurrent append): throw to refuse the append. E.g. "only while no terminal event is logged",
+   * which a plain read-then-append cannot guarantee when a cancel races the workflow's last step.
+   * Replays of events already in the log are not checked: they write nothing.
+   */
+  readonly precondition?: (log: readonly WorkflowEvent[]) => void;
+}
+
 /**
  * Appends events in order, each exactly once. Returns the stored events (existing ones for replays).
  */
@@ -68,6 +78,7 @@ export async function appendEvents(
   deps: EventLogDeps,
   workflowId: string,
   newEvents: readonly NewWorkflowEvent[],
+  options: AppendOptions = {},
 ): Promise<WorkflowEvent[]> {
   const stored: WorkflowEvent[] = [];
   let log = await readEvents(deps, workflowId);
@@ -78,6 +89,8 @@ export async function appendEvents(
         stored.push(existing);
         break;
       }
+      // The put below is conditional on this exact log length, so the check holds when it succeeds.
+      options.precondition?.(log);
       const item: WorkflowEvent = {
         workflow_id: workflowId,
         seq: (log.at(-1)?.seq ?? 0) + 1,
@@ -111,8 +124,9 @@ export async function appendEvent(
   deps: EventLogDeps,
   workflowId: string,
   event: NewWorkflowEvent,
+  options: AppendOptions = {},
 ): Promise<WorkflowEvent> {
-  const [stored] = await appendEvents(deps, workflowId, [event]);
+  const [stored] = await appendEvents(deps, workflowId, [event], options);
   if (!stored) throw new Error('append returned nothing');
   return stored;
 }

@@ -1,6 +1,7 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { tracer } from './observability.ts';
@@ -17,3 +18,4 @@ export const dynamo = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new 
 export const sfn = tracer.captureAWSv3Client(new SFNClient({}));
 export const eventBridge = tracer.captureAWSv3Client(new EventBridgeClient({}));
 export const bedrock = tracer.captureAWSv3Client(new BedrockRuntimeClient({}));
+export const secretsManager = tracer.captureAWSv3Client(new SecretsManagerClient({}));

@@ -17,6 +17,36 @@ const envSchema = z.object({
   /** How long the audit trail is kept. */
   EVENT_LOG_TTL_DAYS: z.coerce.number().int().positive().default(365),
   LLM_PROVIDER: z.enum(['offline', 'bedrock', 'openai']).default('offline'),
+  /** How long a workflow waits for a human approval before it is cancelled (the callback's timeout). */
+  APPROVAL_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(86_400),
+  /** `Source` of the lifecycle events published to the bus (the `aws.` prefix is AWS's own). */
+  EVENT_SOURCE: z
+    .string()
+    .min(1)
+    .max(256)
+    .refine((source) => !source.startsWith('aws.'), 'EVENT_SOURCE must not start with "aws."')
+    .default('omnilink.orchestrator'),
+  CACHE_TABLE: z.string().min(1).optional(),
+  /** The semantic plan cache in front of the planner (`false` turns it off). */
+  CACHE_ENABLED: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  /** `user`: one user's entries never reach another; `global`: shared by all users. */
+  CACHE_SCOPE: z.enum(['user', 'global']).default('user'),
+  CACHE_TTL_DAYS: z.coerce.number().int().positive().default(30),
+  CACHE_MAX_ENTRIES_PER_SCOPE: z.coerce.number().int().positive().default(500),
+  /** Minimum cosine between the intent embeddings of a goal and a cached entry (on top of an equal frame). */
+  CACHE_MIN_SIMILARITY: z.coerce.number().min(-1).max(1).default(0.6),
+  /** Minimum cosine to read an unknown word as an intent concept ("organize" ≈ "book"). */
+  CACHE_WORD_SIMILARITY: z.coerce.number().min(0).max(1).default(0.8),
+  /** `offline` (shipped word vectors) or `titan` (Amazon Titan Text Embeddings V2 on Bedrock). */
+  CACHE_EMBEDDER: z.enum(['offline', 'titan']).default('offline'),
+  CACHE_EMBEDDING_MODEL_ID: z.string().min(1).default('amazon.titan-embed-text-v2:0'),
+  CACHE_EMBEDDING_DIMENSIONS: z.coerce
+    .number()
+    .pipe(z.union([z.literal(256), z.literal(512), z.literal(1024)]))
+    .default(256),
 });
 
 export type Env = z.infer<typeof envSchema>;

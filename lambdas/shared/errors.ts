@@ -71,3 +71,10 @@ export class WorkflowStateMissing extends NamedError {
     super('WorkflowStateMissing', message, options);
   }
 }
+
+/** The user cancelled the workflow (cooperative cancel). Not retryable: the saga ends it `cancelled`. */
+export class WorkflowCancelled extends NamedError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('WorkflowCancelled', message, options);
+  }
+}

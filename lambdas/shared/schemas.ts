@@ -52,6 +52,24 @@ export const scheduleSchema = z.object({
 });
 export type Schedule = z.infer<typeof scheduleSchema>;
 
+/**
+ * The schedule a wave's steps (and an approval signal) return: human-approval steps of the wave are
+ * not done but awaiting a signal, and the approval wait's timeout travels along so the ASL needs no
+ * number of its own.
+ */
+export const waveScheduleSchema = scheduleSchema.extend({
+  awaiting_approval: z.array(stepIdSchema),
+  approval_timeout_seconds: z.number().int().positive(),
+});
+export type WaveSchedule = z.infer<typeof waveScheduleSchema>;
+
+/** POST /workflows/{id}/signals/approval body. */
+export const approvalSignalBodySchema = z.strictObject({
+  approved: z.boolean(),
+  comment: z.string().max(1000, 'comment must be at most 1000 characters').optional(),
+});
+export type ApprovalSignalBody = z.infer<typeof approvalSignalBodySchema>;
+
 /** Input of the step-executor task, one Map iteration. */
 export const runStepInputSchema = z.object({
   workflow_id: workflowIdSchema,
@@ -77,6 +95,7 @@ export const workflowEventTypes = [
   'ApprovalRequested',
   'ApprovalGranted',
   'ApprovalDenied',
+  'CancelRequested',
   'CompensationStarted',
   'StepCompensated',
   'CompensationFailed',

@@ -1,5 +1,5 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { type TableName, type TableSpec, tableSpecs } from '../specs.ts';
 
@@ -14,7 +14,8 @@ const attributeType = (type: TableSpec['partitionKey']['type']): AttributeType =
 
 /**
  * The tables of `tableSpecs`: on-demand, point-in-time recovery, AWS-managed encryption, the spec's TTL
- * attribute. Names are generated; functions learn them through the spec's environment variable.
+ * attribute and, where the spec asks for one, a DynamoDB stream (the event log's feeds the bus). Names
+ * are generated; functions learn them through the spec's environment variable.
  */
 export class Tables extends Construct {
   readonly byName: Readonly<Record<TableName, Table>>;
@@ -29,6 +30,7 @@ export class Tables extends Construct {
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         encryption: TableEncryption.AWS_MANAGED,
         timeToLiveAttribute: spec.ttlAttribute,
+        ...(spec.stream === 'NEW_IMAGE' ? { stream: StreamViewType.NEW_IMAGE } : {}),
         removalPolicy: props.removalPolicy,
       });
       return [name, table] as const;

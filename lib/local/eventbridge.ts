@@ -8,7 +8,7 @@ import { LOCAL_ACCOUNT, LOCAL_REGION } from './lambda.ts';
 /**
  * EventBridge, as a sink: `PutEvents` (AWS JSON 1.1) records the entries in memory and, with a file,
  * appends them as JSON lines. Like AWS it reports failures per entry and does not throw for them;
- * tests can inject such failures with `failEntries`.
+ * tests can inject such failures with `failEntries` (e.g. to fail each entry's first attempt only).
  */
 
 /** An entry as it was put, plus what EventBridge adds. */
@@ -80,7 +80,7 @@ export class EventsSink {
       }
       const event: RecordedEvent = {
         EventId: randomUUID(),
-        Time: new Date().toISOString(),
+        Time: eventTime(entry.Time),
         EventBusName: typeof entry.EventBusName === 'string' ? entry.EventBusName : 'default',
         Source: String(entry.Source),
         DetailType: String(entry.DetailType),
@@ -104,6 +104,13 @@ export class EventsSink {
       })
       .catch((error: unknown) => console.error('[local eventbridge] could not append events:', error));
   }
+}
+
+/** Like EventBridge: the entry's `Time` (epoch seconds on the wire) if it has one, else now. */
+function eventTime(time: unknown): string {
+  const date =
+    typeof time === 'number' ? new Date(time * 1000) : typeof time === 'string' ? new Date(time) : undefined;
+  return date && !Number.isNaN(date.getTime()) ? date.toISOString() : new Date().toISOString();
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

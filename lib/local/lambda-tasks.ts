@@ -7,10 +7,13 @@ import { forEachState, type LocalTaskHandler } from './step-functions.ts';
  * `arn:aws:states:::lambda:invoke` integration does: the task's (evaluated) Parameters carry
  * `FunctionName` and `Payload`; the result is `{Payload, StatusCode: 200, ExecutedVersion, ...}`.
  * A function error surfaces under its `name` (what Retry/Catch match) with AWS's Cause: the Lambda
- * runtime's error JSON `{"errorType", "errorMessage", "trace"}`.
+ * runtime's error JSON `{"errorType", "errorMessage", "trace"}`. For `lambda:invoke.waitForTaskToken`
+ * the handler only invokes the function; LocalStepFunctions puts the token into the payload and waits
+ * for SendTaskSuccess/SendTaskFailure.
  */
 
-const OPTIMIZED_LAMBDA = /^arn:aws:states:::lambda:invoke$/;
+/** `lambda:invoke`, and its callback form: the engine (step-functions.ts) supplies the task token and waits. */
+const OPTIMIZED_LAMBDA = /^arn:aws:states:::lambda:invoke(?:\.waitForTaskToken)?$/;
 const LAMBDA_ARN = /^arn:aws:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]+(:[A-Za-z0-9$_-]+)?$/;
 
 /** The error thrown into the state machine: named like the function's error, AWS's Cause as message. */
@@ -83,8 +86,7 @@ export function lambdaTaskHandlers(
       const fn = resolve(resource);
       handlers[stateName] = (input) => invoke(fn, input);
     } else {
-      // `.waitForTaskToken` needs SendTaskSuccess/SendTaskFailure in the engine: refuse it loudly
-      // rather than run it as a plain invoke.
+      // Anything else (other services, `.sync`) has no local stand-in: refuse it loudly.
       throw new Error(`Task state "${stateName}": resource ${resource} is not supported locally`);
     }
   });

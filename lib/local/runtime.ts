@@ -12,6 +12,7 @@ import {
 } from '../specs.ts';
 import { close, listen } from './aws-json.ts';
 import { ensureTables, type LocalDynamo, startDynamo } from './dynamo.ts';
+import { type EventStreamOptions, EventStreamTailer } from './event-stream.ts';
 import { createEventBridgeServer, EventsSink } from './eventbridge.ts';
 import { createHttpApi, type LocalEndpoint } from './http-api.ts';
 import { type IssuerConfig, LocalIssuer, type SignOptions } from './jwt.ts';
@@ -62,6 +63,8 @@ export interface LocalRuntimeOptions {
   readonly definition?: unknown;
   /** Reports function errors (500s, failed imports). @default console.error */
   readonly onError?: (where: string, error: unknown) => void;
+  /** The DynamoDB-stream emulator that feeds stream functions (the publisher): poll and retry timing. */
+  readonly eventStream?: EventStreamOptions;
 }
 
 export interface LocalRuntime {
@@ -75,6 +78,8 @@ export interface LocalRuntime {
   readonly dataDir: string | undefined;
   readonly issuer: LocalIssuer;
   readonly eventsSink: EventsSink;
+  /** The event log's stream emulator (it invokes the publisher), if a function has a `streamSource`. */
+  readonly eventStream: EventStreamTailer | undefined;
   readonly stepFunctions: LocalStepFunctions;
   /** Executions resumed at start-up (they were RUNNING when the previous process stopped). */
   readonly resumed: readonly string[];
@@ -249,6 +254,34 @@ async function start(
   // Import every handler now: a broken handler fails `npm start`, not the first request.
   await Promise.all([...functions.values()].map((fn) => fn.load()));
 
+  // DynamoDB streams (dynalite has none): a tailer per stream function, e.g. the log → the publisher.
+  let eventStream: EventStreamTailer | undefined;
+  for (const [name, spec] of Object.entries(specs)) {
+    const fn = functions.get(name);
+    if (!spec.streamSource || !fn) continue;
+    const tailer = new EventStreamTailer({
+      ...options.eventStream,
+      client: dynamo.client,
+      tableName: tables[spec.streamSource],
+      spec: tableSpecs[spec.streamSource],
+      invoke: (event) => fn.invoke(event),
+      ...(dataDir
+        ? {
+            stateFile: join(dataDir, `stream-${spec.streamSource}.json`),
+            failureFile: join(dataDir, `stream-${spec.streamSource}-failures.jsonl`),
+          }
+        : {}),
+      onError: (where, error) => onError(`${name} stream (${where})`, error),
+    });
+    await tailer.start();
+    // Stopped after the workflows (below): what they appended last is still published, if it can be.
+    stack.push(async () => {
+      await tailer.drain(1000).catch(() => undefined);
+      await tailer.stop();
+    });
+    if (spec.streamSource === 'eventLog') eventStream = tailer;
+  }
+
   await stepFunctions.load();
   stack.push(() => stepFunctions.shutdown());
   const resumed = options.resumeRunning === false ? [] : stepFunctions.resumeRunning();
@@ -320,6 +353,7 @@ async function start(
     dataDir,
     issuer,
     eventsSink,
+    eventStream,
     stepFunctions,
     resumed,
     token: (sub, signOptions) => issuer.sign(sub, signOptions),

@@ -11,8 +11,8 @@ import type { ExecutionRecord, HistoryEvent, LocalStepFunctions } from './step-f
 
 /**
  * The Step Functions API (AWS JSON 1.0) in front of `LocalStepFunctions`, so the Lambdas use the
- * real `@aws-sdk/client-sfn` against it. One entry per action: SendTaskSuccess/SendTaskFailure/
- * RedriveExecution slot in here once the engine supports them.
+ * real `@aws-sdk/client-sfn` against it. One entry per action (RedriveExecution slots in here once the
+ * engine supports it).
  */
 
 /** Epoch seconds, as the JSON protocols carry timestamps. */
@@ -91,6 +91,18 @@ export function stepFunctionsActions(engine: LocalStepFunctions): Record<string,
         ...(page.nextToken ? { nextToken: page.nextToken } : {}),
       };
     },
+    SendTaskSuccess: (input) =>
+      engine.sendTaskSuccess({
+        taskToken: requiredString(input, 'taskToken'),
+        output: requiredString(input, 'output'),
+      }),
+    SendTaskFailure: (input) =>
+      engine.sendTaskFailure({
+        taskToken: requiredString(input, 'taskToken'),
+        error: optionalString(input, 'error'),
+        cause: optionalString(input, 'cause'),
+      }),
+    SendTaskHeartbeat: (input) => engine.sendTaskHeartbeat({ taskToken: requiredString(input, 'taskToken') }),
     DescribeStateMachine: (input) => {
       const arn = requiredString(input, 'stateMachineArn');
       if (arn !== engine.stateMachineArn) {

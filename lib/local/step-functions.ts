@@ -26,6 +26,13 @@ import { LOCAL_ACCOUNT, LOCAL_REGION } from './lambda.ts';
  *   output is in `TaskStateExited`); `previousEventId` is simply the preceding event.
  * - Task states without `TimeoutSeconds` get no task timeout (the library would default to 60 s);
  *   the emulated Lambda enforces its own function timeout, as in AWS.
+ * - `.waitForTaskToken` (the library has none) is done here: the context object's `Task.Token` is a
+ *   sentinel that the task's handler input gets replaced with a fresh token; after the invocation the
+ *   task waits for SendTaskSuccess/SendTaskFailure (AWS errors: InvalidToken, TaskDoesNotExist,
+ *   TaskTimedOut, InvalidOutput) or its TimeoutSeconds/TimeoutSecondsPath (→ `States.Timeout`, history
+ *   `TaskTimedOut`); StopExecution abandons the wait. Tokens are not persisted: an execution resumed
+ *   after a restart reaches its wait again with a new token. HeartbeatSeconds is not enforced
+ *   (SendTaskHeartbeat only checks the token).
  */
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -106,6 +113,12 @@ export interface LocalStepFunctionsProps {
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
+/** Task resources of the callback pattern. */
+const CALLBACK_RESOURCE = /\.waitForTaskToken$/;
+/** What `$$.Task.Token` evaluates to before a callback task's handler replaces it with the real token. */
+const TOKEN_SENTINEL = '__omnilink_local_task_token__';
+/** Key under which a callback state's rewritten Parameters carry its parameters and timeout. */
+const CALLBACK_INPUT = '__omnilink_local_callback__';
 const MAX_PAYLOAD_BYTES = 256 * 1024;
 /** Longest timer Node accepts (about 24.8 days), used as "no task timeout". */
 const NO_TASK_TIMEOUT_SECONDS = 2_147_483;
@@ -167,6 +180,10 @@ export class LocalStepFunctions {
   readonly #inflightTasks = new Set<Promise<unknown>>();
   readonly #dirty = new Set<string>();
   readonly #waiters = new Map<string, ((record: ExecutionRecord) => void)[]>();
+  /** Task states of the callback pattern (`.waitForTaskToken`). */
+  readonly #callbackStates = new Set<string>();
+  /** Callback tasks waiting for SendTaskSuccess/SendTaskFailure, by token. */
+  readonly #tasks = new Map<string, PendingTask>();
   #flushTimer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #shuttingDown = false;
@@ -181,6 +198,19 @@ export class LocalStepFunctions {
     const runnable: StateMachineDefinition = JSON.parse(JSON.stringify(props.definition));
     forEachState(runnable, (name, state) => {
       if (state.Type !== 'Task') return;
+      if (typeof state.Resource === 'string' && CALLBACK_RESOURCE.test(state.Resource)) {
+        // The wait and its timeout are ours (see #runCallbackTask): the library only runs the handler.
+        // The timeout path is evaluated with the Parameters, against the same (effective) input.
+        this.#callbackStates.add(name);
+        const wrapper: JsonObject =
+          state.Parameters === undefined ? { 'parameters.$': '$' } : { parameters: state.Parameters };
+        if (typeof state.TimeoutSecondsPath === 'string')
+          wrapper['timeout_seconds.$'] = state.TimeoutSecondsPath;
+        else if (typeof state.TimeoutSeconds === 'number') wrapper.timeout_seconds = state.TimeoutSeconds;
+        state.Parameters = { [CALLBACK_INPUT]: wrapper };
+        delete state.TimeoutSecondsPath;
+        state.TimeoutSeconds = NO_TASK_TIMEOUT_SECONDS;
+      }
       if (state.TimeoutSeconds === undefined && state.TimeoutSecondsPath === undefined) {
         state.TimeoutSeconds = NO_TASK_TIMEOUT_SECONDS;
       }
@@ -315,7 +345,39 @@ export class LocalStepFunctions {
     if (request.cause !== undefined) record.cause = request.cause;
     this.#markDirty(record);
     this.#running.get(record.name)?.abort();
+    this.#abandonTasks(record.name);
     return { stopDate: record.stopDate };
+  }
+
+  /** SendTaskSuccess: completes the callback task of `taskToken` with `output` (a JSON text). */
+  sendTaskSuccess(request: { taskToken: string; output: string }): Record<string, never> {
+    const [token, task] = this.#pendingTask(request.taskToken);
+    if (Buffer.byteLength(request.output) > MAX_PAYLOAD_BYTES) {
+      throw new AwsServiceError('InvalidOutput', 'Output exceeds the maximum size of 262144 bytes');
+    }
+    let output: unknown;
+    try {
+      output = JSON.parse(request.output);
+    } catch {
+      throw new AwsServiceError('InvalidOutput', `Invalid Output: '${request.output.slice(0, 100)}'`);
+    }
+    this.#settleTask(token, task);
+    task.resolve(output);
+    return {};
+  }
+
+  /** SendTaskFailure: fails the callback task; `error`/`cause` reach Retry/Catch as Error/Cause. */
+  sendTaskFailure(request: { taskToken: string; error?: string; cause?: string }): Record<string, never> {
+    const [token, task] = this.#pendingTask(request.taskToken);
+    this.#settleTask(token, task);
+    task.reject(new CallbackTaskError(request.error || 'States.TaskFailed', request.cause ?? ''));
+    return {};
+  }
+
+  /** SendTaskHeartbeat: the task must still be waiting (HeartbeatSeconds is not enforced locally). */
+  sendTaskHeartbeat(request: { taskToken: string }): Record<string, never> {
+    this.#pendingTask(request.taskToken);
+    return {};
   }
 
   listExecutions(request: {
@@ -384,6 +446,9 @@ export class LocalStepFunctions {
   async shutdown(graceMs = 2000): Promise<void> {
     this.#shuttingDown = true;
     for (const run of this.#running.values()) run.abort();
+    for (const name of new Set([...this.#tasks.values()].map((task) => task.execution))) {
+      this.#abandonTasks(name);
+    }
     const grace = new Promise((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([Promise.allSettled([...this.#inflightTasks]), grace]);
     await this.flush();
@@ -457,18 +522,24 @@ export class LocalStepFunctions {
     const invocation = { executionArn: record.executionArn, executionName: record.name };
     const handlers: LibTaskHandlers = {};
     for (const [stateName, handler] of Object.entries(this.#props.taskHandlers)) {
-      handlers[stateName] = async (input) => {
+      const invoke = async (input: unknown): Promise<unknown> => {
         const promise = handler(input, { ...invocation, stateName });
         this.#inflightTasks.add(promise);
         try {
-          // Task results cross a JSON boundary in Step Functions too, and are capped at 256 KiB.
-          const text = JSON.stringify((await promise) ?? null);
-          if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) throw new DataLimitExceeded(stateName);
-          const result: JsonValue = JSON.parse(text);
-          return result;
+          return await promise;
         } finally {
           this.#inflightTasks.delete(promise);
         }
+      };
+      handlers[stateName] = async (input) => {
+        const value = this.#callbackStates.has(stateName)
+          ? await this.#runCallbackTask(record.name, stateName, input, invoke)
+          : await invoke(input);
+        // Task results cross a JSON boundary in Step Functions too, and are capped at 256 KiB.
+        const text = JSON.stringify(value ?? null);
+        if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) throw new DataLimitExceeded(stateName);
+        const result: JsonValue = JSON.parse(text);
+        return result;
       };
     }
     const options: RunOptions = {
@@ -487,6 +558,8 @@ export class LocalStepFunctions {
           RedriveCount: 0,
         },
         StateMachine: { Id: this.stateMachineArn, Name: this.stateMachineName },
+        // Replaced by a real token in a callback task's handler input (#runCallbackTask).
+        Task: { Token: TOKEN_SENTINEL },
       },
     };
     const execution = this.#machine.run(JSON.parse(record.input), options);
@@ -546,7 +619,6 @@ export class LocalStepFunctions {
     const key = state ? `${state.name}#${event.index ?? ''}` : '';
     const json = (value: unknown) => JSON.stringify(value ?? null);
     const data = (_value: unknown) => ({ truncated: false });
-    const lambda = { resourceType: 'lambda', resource: 'invoke' };
     switch (event.type) {
       case 'ExecutionStarted':
         this.#push(record, at, 'ExecutionStarted', {
@@ -576,7 +648,9 @@ export class LocalStepFunctions {
         const prefix = enteredTypes[state.type] ?? state.type;
         if (!failed.delete(key)) {
           if (state.type === 'Task')
-            this.#push(record, at, 'TaskSucceeded', { taskSucceededEventDetails: lambda });
+            this.#push(record, at, 'TaskSucceeded', {
+              taskSucceededEventDetails: this.#resourceOf(state.name),
+            });
           if (state.type === 'Map') this.#push(record, at, 'MapStateSucceeded');
         }
         this.#push(record, at, `${prefix}StateExited`, {
@@ -591,9 +665,17 @@ export class LocalStepFunctions {
       case 'StateFailed':
         if (!state) break;
         failed.add(key);
-        if (state.type === 'Task') {
+        if (state.type === 'Task' && event.Error === 'States.Timeout') {
+          this.#push(record, at, 'TaskTimedOut', {
+            taskTimedOutEventDetails: { ...this.#resourceOf(state.name), error: event.Error },
+          });
+        } else if (state.type === 'Task') {
           this.#push(record, at, 'TaskFailed', {
-            taskFailedEventDetails: { ...lambda, error: event.Error, cause: causeText(event.Cause) },
+            taskFailedEventDetails: {
+              ...this.#resourceOf(state.name),
+              error: event.Error,
+              cause: causeText(event.Cause),
+            },
           });
         } else if (state.type === 'Map') {
           this.#push(record, at, 'MapStateFailed');
@@ -650,16 +732,129 @@ export class LocalStepFunctions {
     });
     this.#push(record, at, 'TaskScheduled', {
       taskScheduledEventDetails: {
-        resourceType: 'lambda',
-        resource: 'invoke',
+        ...this.#resourceOf(stateName),
         region: LOCAL_REGION,
         parameters: JSON.stringify(template),
       },
     });
-    this.#push(record, at, 'TaskStarted', {
-      taskStartedEventDetails: { resourceType: 'lambda', resource: 'invoke' },
-    });
+    this.#push(record, at, 'TaskStarted', { taskStartedEventDetails: this.#resourceOf(stateName) });
   }
+
+  #resourceOf(stateName: string): { resourceType: string; resource: string } {
+    return {
+      resourceType: 'lambda',
+      resource: this.#callbackStates.has(stateName) ? 'invoke.waitForTaskToken' : 'invoke',
+    };
+  }
+
+  /**
+   * A `.waitForTaskToken` task: a fresh token replaces the `$$.Task.Token` sentinel in the task's
+   * parameters, the function is invoked (its error fails the task), then the task waits for
+   * SendTaskSuccess (its output is the result) or SendTaskFailure (its error), or times out.
+   */
+  async #runCallbackTask(
+    execution: string,
+    stateName: string,
+    input: unknown,
+    invoke: (input: unknown) => Promise<unknown>,
+  ): Promise<unknown> {
+    const wrapper = isObject(input) ? input[CALLBACK_INPUT] : undefined;
+    const parameters = isObject(wrapper) ? wrapper.parameters : input;
+    const timeout = isObject(wrapper) ? wrapper.timeout_seconds : undefined;
+    if (
+      timeout !== undefined &&
+      !(typeof timeout === 'number' && Number.isInteger(timeout) && timeout >= 1)
+    ) {
+      throw new CallbackTaskError(
+        'States.Runtime',
+        `The task's timeout must be a positive integer, got ${JSON.stringify(timeout)}`,
+      );
+    }
+    const token = Buffer.from(
+      JSON.stringify({ e: execution, s: stateName, n: crypto.randomUUID() }),
+    ).toString('base64url');
+    let resolve: (output: unknown) => void = () => undefined;
+    let reject: (error: Error) => void = () => undefined;
+    const promise = new Promise<unknown>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => undefined); // awaited below; a timeout may fire while the function still runs
+    const task: PendingTask = { execution, stateName, resolve, reject };
+    // Longer than a Node timer can wait (about 24.8 days) counts as no timeout.
+    if (timeout !== undefined && timeout <= NO_TASK_TIMEOUT_SECONDS) {
+      task.timer = setTimeout(() => {
+        this.#tasks.delete(token);
+        reject(new CallbackTaskError('States.Timeout', 'The task timed out waiting for a callback'));
+      }, timeout * 1000);
+    }
+    this.#tasks.set(token, task);
+    try {
+      await invoke(withToken(parameters, token));
+    } catch (error) {
+      this.#settleTask(token, task);
+      throw error;
+    }
+    return promise;
+  }
+
+  /** The waiting task of a token, or the AWS error for it. */
+  #pendingTask(token: string): [string, PendingTask] {
+    const task = this.#tasks.get(token);
+    if (task) return [token, task];
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    } catch {
+      decoded = undefined;
+    }
+    if (!isObject(decoded) || typeof decoded.e !== 'string') {
+      throw new AwsServiceError('InvalidToken', 'Invalid Token');
+    }
+    if (!this.#executions.has(decoded.e)) {
+      throw new AwsServiceError('TaskDoesNotExist', 'Task Does Not Exist');
+    }
+    // Answered, timed out, or its execution stopped or restarted.
+    throw new AwsServiceError('TaskTimedOut', 'Task Timed Out');
+  }
+
+  #settleTask(token: string, task: PendingTask): void {
+    clearTimeout(task.timer);
+    this.#tasks.delete(token);
+  }
+
+  /** Forgets the waits of a stopped execution: its tokens are closed, and nothing resumes it. */
+  #abandonTasks(execution: string): void {
+    for (const [token, task] of this.#tasks) {
+      if (task.execution === execution) this.#settleTask(token, task);
+    }
+  }
+}
+
+/** A callback task waiting for its token. */
+interface PendingTask {
+  readonly execution: string;
+  readonly stateName: string;
+  readonly resolve: (output: unknown) => void;
+  readonly reject: (error: Error) => void;
+  timer?: NodeJS.Timeout;
+}
+
+/** An error a callback task fails with: `name` is what Retry/Catch match, the message the Cause. */
+class CallbackTaskError extends Error {
+  constructor(name: string, cause: string) {
+    super(cause);
+    this.name = name;
+  }
+}
+
+/** `value` with every occurrence of the token sentinel (from `$$.Task.Token`) replaced by `token`. */
+function withToken(value: unknown, token: string): unknown {
+  if (value === TOKEN_SENTINEL) return token;
+  if (Array.isArray(value)) return value.map((item) => withToken(item, token));
+  if (isObject(value))
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withToken(v, token)]));
+  return value;
 }
 
 /** The fields of aws-local-stepfunctions' events that the history uses. */

@@ -1,6 +1,18 @@
+import {
+  ApplyGuardrailCommand,
+  BedrockRuntimeClient,
+  type ContentBlock,
+  ConverseCommand,
+  type StopReason,
+} from '@aws-sdk/client-bedrock-runtime';
+import type { DocumentType } from '@smithy/types';
+import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { handler as guardian } from '../../lambdas/handlers/guardian.ts';
-import { eventTrail, installFakeDynamo, lambdaContext, storedEvents } from './harness.ts';
+import { z } from 'zod';
+import { createAgentModelFromConfig, createGuardrailCheck, readLlmConfig } from '#io/llm/index.ts';
+import { dynamo } from '#shared/clients.ts';
+import { type GuardianDeps, handler as guardian, screenGoal } from '../../lambdas/handlers/guardian.ts';
+import { eventTrail, type Item, installFakeDynamo, lambdaContext, storedEvents, TABLES } from './harness.ts';
 
 vi.hoisted(() => {
   process.env.EVENT_LOG_TABLE = 'test-events';
@@ -29,7 +41,7 @@ describe('guardian task', () => {
     const events = storedEvents(fake, id);
     expect(events.map((e) => e.event_id)).toEqual([
       'GoalReceived',
-      'ModelCalled:guardian',
+      'ModelCalled:guardian:1',
       'GuardianChecked',
     ]);
     expect(events[0]?.data).toEqual({
@@ -44,8 +56,15 @@ describe('guardian task', () => {
       tokens_in: expect.any(Number),
       tokens_out: expect.any(Number),
       latency_ms: expect.any(Number),
+      attempt: 1,
+      outcome: 'ok',
     });
-    expect(events[2]?.data).toEqual({ allowed: true, provider: 'offline', model: 'offline-rules-v1' });
+    expect(events[2]?.data).toEqual({
+      allowed: true,
+      provider: 'offline',
+      model: 'offline-rules-v1',
+      source: 'model',
+    });
   });
 
   it('denies a harmful goal with a category and records WorkflowRejected', async () => {
@@ -88,5 +107,179 @@ describe('guardian task', () => {
     await expect(guardian({ workflow_id: 'wf_guardbad00001' }, lambdaContext)).rejects.toMatchObject({
       name: 'InvalidTaskInput',
     });
+  });
+});
+
+describe('guardian task with Bedrock (mocked)', () => {
+  const MODEL_ID = 'amazon.nova-lite-v1:0';
+  const bedrock = mockClient(BedrockRuntimeClient);
+  const client = new BedrockRuntimeClient({ region: 'us-east-1' });
+  const config = readLlmConfig({
+    LLM_PROVIDER: 'bedrock',
+    BEDROCK_MODEL_ID: MODEL_ID,
+    BEDROCK_GUARDRAIL_ID: 'gr-travel',
+    BEDROCK_GUARDRAIL_VERSION: '2',
+  });
+  const check = createGuardrailCheck(config, { bedrockClient: client });
+  if (check === undefined) throw new Error('guardrail expected');
+  const model = createAgentModelFromConfig(config, { bedrockClient: client });
+  const events = { client: dynamo, tableName: TABLES.events };
+  const withGuardrail: GuardianDeps = { events, model, guardrail: { id: 'gr-travel', version: '2', check } };
+  const modelOnly: GuardianDeps = { events, model };
+  const converse = (content: ContentBlock[], stopReason: StopReason = 'tool_use') => ({
+    $metadata: { httpStatusCode: 200 },
+    output: { message: { role: 'assistant' as const, content } },
+    stopReason,
+    usage: { inputTokens: 90, outputTokens: 12, totalTokens: 102 },
+    metrics: { latencyMs: 1 },
+  });
+  const verdict = (value: DocumentType) =>
+    converse([{ toolUse: { toolUseId: 't1', name: 'guardian_verdict', input: value } }]);
+  const dataOf = (event: Item | undefined) => z.record(z.string(), z.unknown()).parse(event?.data);
+  const ids = (id: string) => storedEvents(fake, id).map((e) => e.event_id);
+
+  beforeEach(() => bedrock.reset());
+
+  it('allows a goal the model allows, recording provider, model and tokens', async () => {
+    const id = 'wf_bedrockallow01';
+    bedrock.on(ConverseCommand).resolves(verdict({ allowed: true }));
+    await expect(screenGoal(modelOnly, input(id, 'Book a flight to NYC'))).resolves.toEqual({
+      allowed: true,
+    });
+    expect(ids(id)).toEqual(['GoalReceived', 'ModelCalled:guardian:1', 'GuardianChecked']);
+    expect(dataOf(storedEvents(fake, id)[1])).toEqual({
+      purpose: 'guardian',
+      provider: 'bedrock',
+      model: MODEL_ID,
+      tokens_in: 90,
+      tokens_out: 12,
+      latency_ms: expect.any(Number),
+      attempt: 1,
+      outcome: 'ok',
+    });
+    expect(dataOf(storedEvents(fake, id)[2])).toEqual({
+      allowed: true,
+      provider: 'bedrock',
+      model: MODEL_ID,
+      source: 'model',
+    });
+    const call = bedrock.commandCalls(ConverseCommand)[0]?.args[0].input;
+    expect(call?.toolConfig?.toolChoice).toEqual({ tool: { name: 'guardian_verdict' } });
+    expect(call?.messages?.[0]?.content?.[0]?.text).toContain('Book a flight to NYC');
+  });
+
+  it('denies with the category and reason the model gives, and records WorkflowRejected', async () => {
+    const id = 'wf_bedrockdeny001';
+    bedrock
+      .on(ConverseCommand)
+      .resolves(verdict({ allowed: false, category: 'fraud', reason: 'Money laundering is not a trip.' }));
+    await expect(screenGoal(modelOnly, input(id, 'Launder money via hotels'))).resolves.toEqual({
+      allowed: false,
+    });
+    expect(ids(id)).toEqual([
+      'GoalReceived',
+      'ModelCalled:guardian:1',
+      'GuardianChecked',
+      'WorkflowRejected',
+    ]);
+    expect(dataOf(storedEvents(fake, id)[3])).toEqual({
+      error: { code: 'rejected_by_guardian', message: 'Money laundering is not a trip.' },
+      category: 'fraud',
+      reason: 'Money laundering is not a trip.',
+    });
+  });
+
+  it('denies on a guardrail intervention without asking the model, category from the policy codes', async () => {
+    const id = 'wf_guardrailblk01';
+    bedrock.on(ApplyGuardrailCommand).resolves({
+      $metadata: {},
+      action: 'GUARDRAIL_INTERVENED',
+      outputs: [{ text: 'Sorry.' }],
+      assessments: [
+        {
+          contentPolicy: {
+            filters: [{ type: 'VIOLENCE', confidence: 'HIGH', action: 'BLOCKED', detected: true }],
+          },
+        },
+      ],
+    });
+    await expect(screenGoal(withGuardrail, input(id, 'Hurt someone in Rome'))).resolves.toEqual({
+      allowed: false,
+    });
+    expect(bedrock).toHaveReceivedCommandWith(ApplyGuardrailCommand, {
+      guardrailIdentifier: 'gr-travel',
+      guardrailVersion: '2',
+      source: 'INPUT',
+    });
+    expect(bedrock).not.toHaveReceivedCommand(ConverseCommand);
+    expect(ids(id)).toEqual([
+      'GoalReceived',
+      'ModelCalled:guardrail:1',
+      'GuardianChecked',
+      'WorkflowRejected',
+    ]);
+    expect(dataOf(storedEvents(fake, id)[1])).toMatchObject({
+      purpose: 'guardrail',
+      provider: 'bedrock',
+      model: 'guardrail/gr-travel:2',
+    });
+    expect(dataOf(storedEvents(fake, id)[2])).toMatchObject({
+      allowed: false,
+      category: 'violence',
+      source: 'guardrail',
+      guardrail_reasons: ['content:VIOLENCE'],
+    });
+    expect(dataOf(storedEvents(fake, id)[3])).toMatchObject({ category: 'violence' });
+  });
+
+  it('asks the model after the guardrail lets the goal through', async () => {
+    const id = 'wf_guardrailpass1';
+    bedrock
+      .on(ApplyGuardrailCommand)
+      .resolves({ $metadata: {}, action: 'NONE', outputs: [], assessments: [] });
+    bedrock.on(ConverseCommand).resolves(verdict({ allowed: true }));
+    await expect(screenGoal(withGuardrail, input(id, 'A hotel in Rome'))).resolves.toEqual({ allowed: true });
+    expect(ids(id)).toEqual([
+      'GoalReceived',
+      'ModelCalled:guardrail:1',
+      'ModelCalled:guardian:1',
+      'GuardianChecked',
+    ]);
+  });
+
+  it('repairs a verdict that does not fit the schema once, recording both calls', async () => {
+    const id = 'wf_bedrockrepair1';
+    bedrock
+      .on(ConverseCommand)
+      .resolvesOnce(verdict({ allowed: 'maybe' }))
+      .resolves(verdict({ allowed: true }));
+    await expect(screenGoal(modelOnly, input(id, 'A hotel in Rome'))).resolves.toEqual({ allowed: true });
+    expect(ids(id)).toEqual([
+      'GoalReceived',
+      'ModelCalled:guardian:1',
+      'ModelCalled:guardian:2',
+      'GuardianChecked',
+    ]);
+    expect(dataOf(storedEvents(fake, id)[1])).toMatchObject({ attempt: 1, outcome: 'invalid' });
+    expect(dataOf(storedEvents(fake, id)[2])).toMatchObject({ attempt: 2, outcome: 'ok' });
+    const repair = bedrock.commandCalls(ConverseCommand)[1]?.args[0].input.messages?.[0]?.content?.[0]?.text;
+    expect(repair).toContain('Your previous guardian_verdict was rejected');
+  });
+
+  it('fails closed with ModelOutputInvalid when the repaired verdict is still malformed, keeping the calls', async () => {
+    const id = 'wf_bedrockbadbad1';
+    bedrock.on(ConverseCommand).resolves(converse([{ text: 'I think it is fine' }], 'end_turn'));
+    await expect(screenGoal(modelOnly, input(id, 'A hotel in Rome'))).rejects.toMatchObject({
+      name: 'ModelOutputInvalid',
+    });
+    expect(ids(id)).toEqual(['GoalReceived', 'ModelCalled:guardian:1', 'ModelCalled:guardian:2']);
+  });
+
+  it('denies a goal the model refuses to look at (content filter)', async () => {
+    const id = 'wf_bedrockrefuse1';
+    bedrock.on(ConverseCommand).resolves(converse([{ text: '' }], 'content_filtered'));
+    await expect(screenGoal(modelOnly, input(id, 'something awful'))).resolves.toEqual({ allowed: false });
+    expect(dataOf(storedEvents(fake, id).at(-1))).toMatchObject({ category: 'other' });
+    expect(bedrock).toHaveReceivedCommandTimes(ConverseCommand, 1);
   });
 });

@@ -81,8 +81,20 @@ describe('step task', () => {
     const done = ['search_flight_1', 'search_hotel_2'];
     const a = await step({ workflow_id: id, step_id: 'book_flight_1', wave, done }, lambdaContext);
     const b = await step({ workflow_id: id, step_id: 'book_hotel_2', wave, done }, lambdaContext);
-    expect(a).toEqual({ step_id: 'book_flight_1', ready: [], done: [...done, ...wave] });
-    expect(b).toEqual({ step_id: 'book_hotel_2', ready: [], done: [...done, ...wave] });
+    expect(a).toEqual({
+      step_id: 'book_flight_1',
+      ready: [],
+      done: [...done, ...wave],
+      awaiting_approval: [],
+      approval_timeout_seconds: 86_400,
+    });
+    expect(b).toEqual({
+      step_id: 'book_hotel_2',
+      ready: [],
+      done: [...done, ...wave],
+      awaiting_approval: [],
+      approval_timeout_seconds: 86_400,
+    });
   });
 
   it('a replayed step does not book twice and returns the same output', async () => {

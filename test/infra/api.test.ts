@@ -18,6 +18,12 @@ describe('HTTP API', () => {
     );
   });
 
+  it('serves the control routes: cancel and the approval signal', () => {
+    expect(routes.map((route) => route.Properties.RouteKey)).toEqual(
+      expect.arrayContaining(['POST /workflows/{id}/cancel', 'POST /workflows/{id}/signals/approval']),
+    );
+  });
+
   it('puts the JWT authorizer on every route', () => {
     expect(routes.length).toBeGreaterThan(0);
     for (const route of routes) {

@@ -45,7 +45,7 @@ describe('functions', () => {
       POWERTOOLS_SERVICE_NAME: 'omnilink-orchestrator',
       POWERTOOLS_METRICS_NAMESPACE: 'Omnilink',
       POWERTOOLS_LOG_LEVEL: 'INFO',
-      LLM_PROVIDER: 'offline',
+      LLM_PROVIDER: 'bedrock',
       RATE_LIMIT_PER_MINUTE: '120',
       RATE_LIMIT_BURST: '30',
     });
@@ -96,7 +96,7 @@ describe('functions', () => {
     const custom = synth({
       rateLimitPerMinute: '60',
       rateLimitBurst: 5,
-      llmProvider: 'bedrock',
+      llmProvider: 'offline',
       logLevel: 'DEBUG',
       logRetentionDays: '7',
     });
@@ -104,7 +104,7 @@ describe('functions', () => {
     expect(producer.Properties.Environment.Variables).toMatchObject({
       RATE_LIMIT_PER_MINUTE: '60',
       RATE_LIMIT_BURST: '5',
-      LLM_PROVIDER: 'bedrock',
+      LLM_PROVIDER: 'offline',
       POWERTOOLS_LOG_LEVEL: 'DEBUG',
     });
     custom.template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 7 });

@@ -18,9 +18,13 @@ describe('least privilege', () => {
   const tableArn = (name: TableName): unknown => stack.resolve(stack.tables.byName[name].tableArn);
   const statesStatements = (name: FunctionName): Statement[] =>
     statementsOfFunction(synthesized, name).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
+  // Stream reads (the publisher's event-source mapping) name a table's stream, not the table:
+  // test/infra/event-publishing.test.ts pins them down.
+  const onStreamOnly = (s: Statement): boolean =>
+    resourcesOf(s).every((r) => JSON.stringify(r).endsWith('"StreamArn"]}'));
   const dynamoStatements = (name: FunctionName): Statement[] =>
-    statementsOfFunction(synthesized, name).filter((s) =>
-      actionsOf(s).some((a) => a.startsWith('dynamodb:')),
+    statementsOfFunction(synthesized, name).filter(
+      (s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')) && !onStreamOnly(s),
     );
 
   it('lets the producer start executions of the workflow state machine, and nothing else in Step Functions', () => {
@@ -86,14 +90,39 @@ describe('least privilege', () => {
     },
   );
 
-  it('grants no action or resource wildcard other than the X-Ray one', () => {
+  it('grants no action or resource wildcard other than X-Ray and the task-token responses', () => {
+    // SendTaskSuccess/SendTaskFailure support no resource-level permissions: "*" is required.
+    const taskTokenActions = ['states:SendTaskSuccess', 'states:SendTaskFailure'];
     for (const name of Object.keys(functionSpecs) as FunctionName[]) {
       for (const statement of statementsOfFunction(synthesized, name)) {
         for (const action of actionsOf(statement)) expect(action).not.toContain('*');
         if (resourcesOf(statement).includes('*')) {
-          expect(actionsOf(statement).every((action) => action.startsWith('xray:'))).toBe(true);
+          expect(
+            actionsOf(statement).every(
+              (action) => action.startsWith('xray:') || taskTokenActions.includes(action),
+            ),
+          ).toBe(true);
         }
       }
     }
+  });
+
+  it('lets the signal function answer task tokens (SendTaskSuccess/Failure), and nothing else in Step Functions', () => {
+    const statements = statesStatements('signal');
+    expect(statements.flatMap(actionsOf).sort()).toEqual([
+      'states:SendTaskFailure',
+      'states:SendTaskSuccess',
+    ]);
+    expect(statements.flatMap(resourcesOf)).toEqual(['*']);
+  });
+
+  it('lets the cancel function fail task tokens only', () => {
+    const statements = statesStatements('cancel');
+    expect(statements.flatMap(actionsOf)).toEqual(['states:SendTaskFailure']);
+    expect(statements.flatMap(resourcesOf)).toEqual(['*']);
+  });
+
+  it('gives the approval task no Step Functions permissions: it only stores the token', () => {
+    expect(statesStatements('requestApproval')).toEqual([]);
   });
 });

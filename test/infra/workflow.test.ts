@@ -78,4 +78,59 @@ describe('workflow', () => {
       true,
     );
   });
+
+  describe('human approval and cancel in the ASL', () => {
+    type State = Record<string, unknown> & { Retry?: { ErrorEquals: string[] }[] };
+    const states: Record<string, State> = JSON.parse(asl).States;
+    const processor = states['Run ready steps']?.ItemProcessor as
+      | { States: Record<string, State> }
+      | undefined;
+    const allStates = { ...states, ...processor?.States };
+
+    it('waits for approval with a Lambda callback whose timeout comes from the schedule', () => {
+      expect(states['Wait for approval']).toMatchObject({
+        Type: 'Task',
+        Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+        Parameters: {
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: an ASL placeholder
+          FunctionName: '${RequestApprovalFunctionArn}',
+          Payload: { 'task_token.$': '$$.Task.Token' },
+        },
+        TimeoutSecondsPath: '$.dag.approval_timeout_seconds',
+        ResultPath: '$.dag',
+        Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Roll back completed steps' }],
+        Next: 'Any steps ready?',
+      });
+      const choices = states['Any steps ready?']?.Choices as unknown[] | undefined;
+      expect(choices?.[0]).toEqual({
+        Variable: '$.dag.awaiting_approval[0]',
+        IsPresent: true,
+        Next: 'Wait for approval',
+      });
+    });
+
+    it('never retries a cancel, a denial or an approval timeout', () => {
+      for (const [name, state] of Object.entries(allStates)) {
+        if (name === 'Roll back completed steps') continue; // the saga itself retries everything
+        for (const retrier of state.Retry ?? []) {
+          for (const error of ['WorkflowCancelled', 'ApprovalDenied', 'States.Timeout', 'States.ALL']) {
+            expect(retrier.ErrorEquals, `${name} retries ${error}`).not.toContain(error);
+          }
+        }
+      }
+    });
+
+    it('ends a rolled-back cancellation in its own Fail state', () => {
+      expect(states['Roll back completed steps']).toMatchObject({
+        ResultSelector: { 'status.$': '$.Payload.status' },
+        Next: 'Cancelled or failed?',
+      });
+      expect(states['Cancelled or failed?']).toMatchObject({
+        Type: 'Choice',
+        Choices: [{ Variable: '$.rollback.status', StringEquals: 'cancelled', Next: 'Workflow cancelled' }],
+        Default: 'Workflow failed',
+      });
+      expect(states['Workflow cancelled']).toMatchObject({ Type: 'Fail', Error: 'WorkflowCancelled' });
+    });
+  });
 });

@@ -82,4 +82,34 @@ describe('event log (against dynalite)', () => {
     expect(rest.events.map((e) => e.seq)).toEqual([4, 5, 6, 7]);
     expect(rest.nextSeq).toBeUndefined();
   });
+
+  it('checks a precondition against the log it appends to, even when another append races it', async () => {
+    const id = newWorkflowId();
+    await appendEvent(deps, id, { event_id: 'GoalReceived', type: 'GoalReceived', data: {} });
+    const closed = (log: readonly { type: string }[]) => {
+      if (log.some((e) => e.type === 'WorkflowCompleted')) throw new Error('closed');
+    };
+    // The terminal event and a guarded append race: whichever order they land in, the guarded one
+    // never follows the terminal event.
+    const results = await Promise.allSettled([
+      appendEvent(deps, id, { event_id: 'WorkflowCompleted', type: 'WorkflowCompleted', data: {} }),
+      appendEvent(
+        deps,
+        id,
+        { event_id: 'CancelRequested', type: 'CancelRequested', data: {} },
+        { precondition: closed },
+      ),
+    ]);
+    const types = (await readEvents(deps, id)).map((e) => e.type);
+    if (results[1]?.status === 'rejected') expect(types).toEqual(['GoalReceived', 'WorkflowCompleted']);
+    else expect(types).toEqual(['GoalReceived', 'CancelRequested', 'WorkflowCompleted']);
+    await expect(
+      appendEvent(
+        deps,
+        id,
+        { event_id: 'Late', type: 'CancelRequested', data: {} },
+        { precondition: closed },
+      ),
+    ).rejects.toThrow('closed');
+  });
 });

@@ -393,7 +393,7 @@ describe('local task handlers', () => {
     },
   });
 
-  it('refuses at start-up a function no spec provides, a .waitForTaskToken task, or a Task without handler', () => {
+  it('refuses at start-up a function no spec provides, a resource without local stand-in, or a Task without handler', () => {
     expect(() =>
       lambdaTaskHandlers(
         oneTask('arn:aws:states:::lambda:invoke', 'arn:aws:lambda:us-east-1:000000000000:function:nope'),
@@ -401,7 +401,7 @@ describe('local task handlers', () => {
       ),
     ).toThrow(/Function not found/);
     expect(() =>
-      lambdaTaskHandlers(oneTask('arn:aws:states:::lambda:invoke.waitForTaskToken', work.arn), [work]),
+      lambdaTaskHandlers(oneTask('arn:aws:states:::sqs:sendMessage.waitForTaskToken', work.arn), [work]),
     ).toThrow(/not supported locally/);
     expect(
       () =>

@@ -1,10 +1,32 @@
 import { screenGoalOffline } from '../offline-guardian.ts';
 import { planGoalOffline } from '../offline-planner.ts';
-import { type AgentModel, estimateTokens } from './provider.ts';
+import { type AgentModel, estimateTokens, type ModelCallObserver, type ModelUsage } from './provider.ts';
 
 export interface OfflineModelOptions {
   /** Origin of flights whose goal and context name none. @default 'LON' */
   readonly defaultOrigin?: string;
+}
+
+export const OFFLINE_MODEL_ID = 'offline-rules-v1';
+
+/** Reports the one "call" the offline model makes, with estimated tokens. */
+function report(
+  observer: ModelCallObserver | undefined,
+  purpose: string,
+  attempt: number,
+  usage: ModelUsage,
+  started: number,
+): void {
+  observer?.({
+    purpose,
+    provider: 'offline',
+    model: OFFLINE_MODEL_ID,
+    tokens_in: usage.tokens_in,
+    tokens_out: usage.tokens_out,
+    latency_ms: Math.round(performance.now() - started),
+    attempt,
+    outcome: 'ok',
+  });
 }
 
 /**
@@ -14,24 +36,88 @@ export interface OfflineModelOptions {
 export function createOfflineModel(options: OfflineModelOptions = {}): AgentModel {
   return {
     provider: 'offline',
-    model: 'offline-rules-v1',
-    screenGoal: async ({ goal }) => {
+    model: OFFLINE_MODEL_ID,
+    deterministic: true,
+    screenGoal: async ({ goal, onModelCall }) => {
+      const started = performance.now();
       const verdict = screenGoalOffline(goal);
-      return {
-        verdict,
-        usage: { tokens_in: estimateTokens(goal), tokens_out: estimateTokens(JSON.stringify(verdict)) },
-      };
+      const usage = { tokens_in: estimateTokens(goal), tokens_out: estimateTokens(JSON.stringify(verdict)) };
+      report(onModelCall, 'guardian', 1, usage, started);
+      return { verdict, usage };
     },
-    planGoal: async ({ goal, context }) => {
+    planGoal: async ({ goal, context, attempt, onModelCall }) => {
+      const started = performance.now();
       const plan = planGoalOffline(
         goal,
         context,
         options.defaultOrigin ? { defaultOrigin: options.defaultOrigin } : {},
       );
-      return {
-        plan,
-        usage: { tokens_in: estimateTokens(goal), tokens_out: estimateTokens(JSON.stringify(plan)) },
-      };
+      const usage = { tokens_in: estimateTokens(goal), tokens_out: estimateTokens(JSON.stringify(plan)) };
+      report(onModelCall, 'planner', attempt ?? 1, usage, started);
+      return { plan, usage };
     },
   };
+}
+
+/** Label of every text the offline provider writes: nobody should take it for a model's prose. */
+export const OFFLINE_TEXT_LABEL = '[offline model]';
+
+const MAX_OFFLINE_TEXT = 2000;
+
+/** What a booking-like value says about itself, found anywhere in the inputs. */
+interface BookingFacts {
+  kind?: string;
+  city?: string;
+  code: string;
+  status?: string;
+}
+
+function collectBookings(value: unknown, out: BookingFacts[], depth = 0): void {
+  if (depth > 8 || value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    for (const item of value) collectBookings(item, out, depth + 1);
+    return;
+  }
+  const record: Record<string, unknown> = Object.fromEntries(Object.entries(value));
+  const code = record.confirmation_code;
+  if (typeof code === 'string') {
+    const text = (key: string): string | undefined => {
+      const field = record[key];
+      return typeof field === 'string' ? field : undefined;
+    };
+    const kind = text('kind');
+    const city = text('city_name') ?? text('city');
+    const status = text('status');
+    out.push({ code, ...(kind && { kind }), ...(city && { city }), ...(status && { status }) });
+    return;
+  }
+  for (const item of Object.values(record)) collectBookings(item, out, depth + 1);
+}
+
+function describeBooking(b: BookingFacts): string {
+  const what = b.kind === 'flight' ? 'flight to' : b.kind === 'hotel' ? 'hotel in' : 'booking in';
+  const where = b.city ?? 'an unnamed place';
+  const status = b.status && b.status !== 'booked' ? `, ${b.status}` : '';
+  return `${what} ${where} (${b.code}${status})`;
+}
+
+/**
+ * The offline text "model" of `llm_generate`: a deterministic, clearly labelled summary of the
+ * request and of the inputs it was given (bookings are listed with their confirmation codes).
+ */
+export function generateTextOffline(prompt: string, inputs: unknown): string {
+  const bookings: BookingFacts[] = [];
+  collectBookings(inputs, bookings);
+  const request = prompt.trim().replace(/\s+/g, ' ');
+  const shortRequest = request.length > 200 ? `${request.slice(0, 200)}…` : request;
+  const parts = [`${OFFLINE_TEXT_LABEL} Summary for "${shortRequest}".`];
+  if (bookings.length > 0) {
+    parts.push(`Booked: ${bookings.map(describeBooking).join('; ')}.`);
+  } else if (inputs !== undefined && inputs !== null && typeof inputs === 'object') {
+    const keys = Array.isArray(inputs) ? inputs.map((_, i) => String(i)) : Object.keys(inputs);
+    if (keys.length > 0) parts.push(`Based on: ${keys.join(', ')}.`);
+  }
+  parts.push('(Deterministic text from the offline provider; no language model was called.)');
+  const text = parts.join(' ');
+  return text.length > MAX_OFFLINE_TEXT ? `${text.slice(0, MAX_OFFLINE_TEXT)}…` : text;
 }

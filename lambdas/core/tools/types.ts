@@ -39,6 +39,23 @@ export interface ToolContext {
   readonly step_id: string;
   readonly bookings: BookingsPort;
   readonly now: () => Date;
+  /**
+   * Records a model call a tool made (`llm_generate`) as a `ModelCalled` event. Optional: a tool
+   * calls it when present and still works without it.
+   */
+  readonly recordModelCall?: (call: ToolModelCall) => Promise<void>;
+}
+
+/** A model call made by a tool: the data of its `ModelCalled` event. */
+export interface ToolModelCall {
+  readonly purpose: string;
+  readonly provider: string;
+  readonly model: string;
+  readonly tokens_in: number;
+  readonly tokens_out: number;
+  readonly latency_ms: number;
+  /** 1 for the first call of the step. */
+  readonly attempt: number;
 }
 
 /**

@@ -1,12 +1,18 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
+import { createOfflineModel, type OfflineModelOptions } from '#core/llm/offline.ts';
+import type { AgentModel } from '#core/llm/provider.ts';
+import { createStructuredModel } from '#core/llm/structured.ts';
 import {
   applyGuardrail,
   BedrockProvider,
   DEFAULT_BEDROCK_MODEL_ID,
   type GuardrailVerdict,
 } from './bedrock.ts';
+import { OfflineProvider } from './offline.ts';
 import { OpenAiProvider } from './openai.ts';
+import { secretApiKeyResolver } from './secret.ts';
 import type { LlmProvider } from './types.ts';
 
 export {
@@ -17,8 +23,10 @@ export {
   mapBedrockError,
 } from './bedrock.ts';
 export { ModelCallFailed, ModelOutputInvalid, type OutputInvalidReason, type OutputIssue } from './errors.ts';
+export { OfflineProvider } from './offline.ts';
 export { OpenAiProvider, type OpenAiProviderOptions } from './openai.ts';
 export { type AttemptReport, type RepairedResult, type RepairOptions, withRepair } from './repair.ts';
+export { secretApiKeyResolver } from './secret.ts';
 export type * from './types.ts';
 
 /** Unset and empty variables are the same thing (CloudFormation cannot unset, only blank). */
@@ -38,6 +46,8 @@ const llmEnvSchema = z
     OPENAI_BASE_URL: optional(z.url()),
     OPENAI_MODEL: optional(z.string()),
     OPENAI_API_KEY: optional(z.string()),
+    /** In AWS: ARN (or name) of the Secrets Manager secret holding the key, read when OPENAI_API_KEY is unset. */
+    OPENAI_API_KEY_SECRET_ARN: optional(z.string()),
     OPENAI_MAX_TOKENS_PARAM: optional(z.enum(['max_tokens', 'max_completion_tokens'])),
   })
   .refine(
@@ -66,13 +76,16 @@ export interface LlmConfig {
     baseUrl: string;
     model?: string;
     apiKey?: string;
+    /** Secrets Manager secret (ARN or name) holding the key; used when `apiKey` is unset. */
+    apiKeySecretId?: string;
     maxTokensParam: 'max_tokens' | 'max_completion_tokens';
   };
 }
 
 /**
  * Reads LLM_PROVIDER, LLM_TIMEOUT_MS, LLM_MAX_TOKENS, BEDROCK_MODEL_ID, BEDROCK_GUARDRAIL_ID,
- * BEDROCK_GUARDRAIL_VERSION, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_API_KEY, OPENAI_MAX_TOKENS_PARAM.
+ * BEDROCK_GUARDRAIL_VERSION, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_API_KEY, OPENAI_API_KEY_SECRET_ARN,
+ * OPENAI_MAX_TOKENS_PARAM.
  * Throws a readable error naming the bad variable.
  */
 export function readLlmConfig(source: NodeJS.ProcessEnv = process.env): LlmConfig {
@@ -91,6 +104,9 @@ export function readLlmConfig(source: NodeJS.ProcessEnv = process.env): LlmConfi
       baseUrl: env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1',
       ...(env.OPENAI_MODEL === undefined ? {} : { model: env.OPENAI_MODEL }),
       ...(env.OPENAI_API_KEY === undefined ? {} : { apiKey: env.OPENAI_API_KEY }),
+      ...(env.OPENAI_API_KEY_SECRET_ARN === undefined
+        ? {}
+        : { apiKeySecretId: env.OPENAI_API_KEY_SECRET_ARN }),
       maxTokensParam: env.OPENAI_MAX_TOKENS_PARAM ?? 'max_tokens',
     },
   };
@@ -100,10 +116,12 @@ export function readLlmConfig(source: NodeJS.ProcessEnv = process.env): LlmConfi
 export interface ProviderDeps {
   /** The function's module-level Bedrock client. Created here when absent (no tracing). */
   bedrockClient?: BedrockRuntimeClient;
-  /** Builds the offline provider (lambdas/core, owned elsewhere). Required when provider = offline. */
+  /** Builds the offline provider. @default - {@link OfflineProvider} */
   offline?: () => LlmProvider;
-  /** In AWS: reads the OpenAI-compatible API key from Secrets Manager (used when OPENAI_API_KEY is unset). */
+  /** Reads the OpenAI-compatible API key (used when OPENAI_API_KEY is unset). @default - from the secret, if configured */
   resolveOpenAiKey?: () => Promise<string | undefined>;
+  /** Reads `openai.apiKeySecretId` when `resolveOpenAiKey` is not given. */
+  secretsClient?: SecretsManagerClient;
 }
 
 /** The configured provider. Call once at module load; providers hold no per-request state. */
@@ -124,19 +142,40 @@ export function createProvider(config: LlmConfig, deps: ProviderDeps = {}): LlmP
         baseUrl: config.openai.baseUrl,
         model: config.openai.model,
         ...(config.openai.apiKey === undefined ? {} : { apiKey: config.openai.apiKey }),
-        ...(deps.resolveOpenAiKey === undefined ? {} : { resolveApiKey: deps.resolveOpenAiKey }),
+        ...openAiKeyResolver(config, deps),
         timeoutMs: config.timeoutMs,
         defaultMaxTokens: config.maxTokens,
         maxTokensParam: config.openai.maxTokensParam,
       });
     }
     case 'offline':
-      // TODO(lead): wire the offline provider from lambdas/core here or pass `deps.offline`.
-      if (deps.offline === undefined) {
-        throw new Error('LLM_PROVIDER=offline needs deps.offline (the offline provider)');
-      }
-      return deps.offline();
+      return deps.offline?.() ?? new OfflineProvider();
   }
+}
+
+function openAiKeyResolver(
+  config: LlmConfig,
+  deps: ProviderDeps,
+): { resolveApiKey?: () => Promise<string | undefined> } {
+  if (deps.resolveOpenAiKey !== undefined) return { resolveApiKey: deps.resolveOpenAiKey };
+  const secretId = config.openai.apiKeySecretId;
+  if (secretId === undefined || config.openai.apiKey !== undefined) return {};
+  if (deps.secretsClient === undefined) {
+    throw new Error('OPENAI_API_KEY_SECRET_ARN is set but no Secrets Manager client was given');
+  }
+  return { resolveApiKey: secretApiKeyResolver(deps.secretsClient, secretId) };
+}
+
+/**
+ * The guardian/planner model LLM_PROVIDER selects: the offline rules, or a structured-output model
+ * (Bedrock Converse, OpenAI-compatible) wrapped by `createStructuredModel`. Call once at module load.
+ */
+export function createAgentModelFromConfig(
+  config: LlmConfig,
+  deps: ProviderDeps & { offlineOptions?: OfflineModelOptions } = {},
+): AgentModel {
+  if (config.provider === 'offline') return createOfflineModel(deps.offlineOptions ?? {});
+  return createStructuredModel(createProvider(config, deps));
 }
 
 /** A guardrail check bound to the configured guardrail; undefined when none is configured. */

@@ -44,6 +44,11 @@ export interface TextRequest {
   system?: string;
   prompt: string;
   maxTokens?: number;
+  /**
+   * The structured data the text is about (e.g. earlier step outputs). Model providers see it only
+   * through `prompt` (the caller puts it there); the offline provider summarises it deterministically.
+   */
+  inputs?: unknown;
 }
 
 export interface TextResult {

@@ -1,0 +1,131 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { SendTaskFailureCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import { hasTerminalEvent } from '#core/saga.ts';
+import { expiresAt } from '#core/ttl.ts';
+import { CLOSED_TOKEN_ERRORS, claimApproval, getApproval, releaseApproval } from '#io/approval-store.ts';
+import { appendEvents, readEvents } from '#io/event-log.ts';
+import { getOwnedWorkflowRecord } from '#io/workflow-store.ts';
+import { dynamo, sfn } from '#shared/clients.ts';
+import { readEnv, required } from '#shared/config.ts';
+import { HttpError } from '#shared/errors.ts';
+import {
+  type ApiEvent,
+  type ApiResult,
+  httpErrors,
+  json,
+  notFound,
+  pathWorkflowId,
+  unavailableAs503,
+  userIdOf,
+} from '#shared/http.ts';
+import { logger } from '#shared/observability.ts';
+import type { NewWorkflowEvent } from '#shared/schemas.ts';
+
+/**
+ * POST /workflows/{id}/cancel — cooperative cancel: records CancelRequested; the next step, the
+ * summary or the approval wait sees it and fails with WorkflowCancelled, and the saga undoes the
+ * completed steps and records WorkflowCancelled. A pending approval is answered at once
+ * (SendTaskFailure `WorkflowCancelled`). 202 `{"status":"cancelling"}`; 404 like status; 409
+ * `not_running` once the workflow has ended. Repeating a cancel is harmless (one CancelRequested).
+ */
+
+export interface CancelDeps {
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly sfn: SFNClient;
+  readonly stateTable: string;
+  readonly eventLogTable: string;
+  readonly ttlDays: number;
+  readonly eventLogTtlDays: number;
+  readonly now?: () => Date;
+}
+
+export async function cancelWorkflow(event: ApiEvent, deps: CancelDeps): Promise<ApiResult> {
+  const userId = userIdOf(event);
+  const workflowId = pathWorkflowId(event);
+  const now = deps.now?.() ?? new Date();
+  const store = { client: deps.dynamo, tableName: deps.stateTable, now: deps.now };
+  const record = await unavailableAs503(() => getOwnedWorkflowRecord(store, workflowId, userId));
+  if (!record) throw notFound();
+
+  const events = {
+    client: deps.dynamo,
+    tableName: deps.eventLogTable,
+    expiresAt: expiresAt(now, deps.eventLogTtlDays),
+    now: deps.now,
+  };
+  const log = await unavailableAs503(() => readEvents(events, workflowId));
+  if (hasTerminalEvent(log)) throw new HttpError(409, 'not_running', 'the workflow has already ended');
+  const append: NewWorkflowEvent[] = [];
+  if (!log.some((e) => e.type === 'GoalReceived')) {
+    // Cancelled before the guardian ran: the log still starts with GoalReceived — the same event
+    // (same id, same data from the execution input) the guardian would append, which then finds it.
+    const input = record.input;
+    append.push({
+      event_id: 'GoalReceived',
+      type: 'GoalReceived',
+      data: {
+        goal: input.goal,
+        context_keys: Object.keys(input.context).sort(),
+        submitted_at: input.submitted_at,
+      },
+    });
+  }
+  append.push({
+    event_id: 'CancelRequested',
+    type: 'CancelRequested',
+    data: { requested_at: now.toISOString() },
+  });
+  // Refused if the workflow ended meanwhile (its last step and this cancel may race).
+  const notRunning = () => new HttpError(409, 'not_running', 'the workflow has already ended');
+  await unavailableAs503(() =>
+    appendEvents(events, workflowId, append, {
+      precondition: (current) => {
+        if (hasTerminalEvent(current)) throw notRunning();
+      },
+    }),
+  );
+
+  // A workflow waiting for an approval would wait until the timeout: answer its token now.
+  const state = { client: deps.dynamo, tableName: deps.stateTable, ttlDays: deps.ttlDays, now: deps.now };
+  const approval = await unavailableAs503(() => getApproval(state, workflowId));
+  if (
+    approval?.status === 'pending' &&
+    (await claimApproval(state, workflowId, approval.token, 'cancelled'))
+  ) {
+    try {
+      await deps.sfn.send(
+        new SendTaskFailureCommand({
+          taskToken: approval.token,
+          error: 'WorkflowCancelled',
+          cause: 'The user cancelled the workflow.',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof Error && CLOSED_TOKEN_ERRORS.has(error.name))) {
+        // Not delivered: a retried cancel answers the token (CancelRequested is already recorded).
+        await releaseApproval(state, workflowId, approval.token, 'cancelled').catch(() => undefined);
+        return unavailableAs503(() => Promise.reject(error));
+      }
+    }
+  }
+  logger.info('cancel requested', { workflow_id: workflowId });
+  return json(202, { status: 'cancelling', workflow_id: workflowId });
+}
+
+const env = readEnv();
+
+export const handler = middy<ApiEvent, ApiResult>()
+  .use(injectLambdaContext(logger))
+  .use(httpErrors())
+  .handler((event) =>
+    cancelWorkflow(event, {
+      dynamo,
+      sfn,
+      stateTable: required(env, 'STATE_TABLE'),
+      eventLogTable: required(env, 'EVENT_LOG_TABLE'),
+      ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
+      eventLogTtlDays: env.EVENT_LOG_TTL_DAYS,
+    }),
+  );

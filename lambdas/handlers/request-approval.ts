@@ -1,0 +1,111 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { resolveReferences } from '#core/references.ts';
+import { parseTaskInput } from '#core/task-errors.ts';
+import { approvalInputSchema } from '#core/tools/approval.ts';
+import { expiresAt } from '#core/ttl.ts';
+import { putPendingApproval } from '#io/approval-store.ts';
+import { appendEvent, type EventLogDeps, readEvents } from '#io/event-log.ts';
+import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
+import { readStepOutputs } from '#io/step-store.ts';
+import { dynamo } from '#shared/clients.ts';
+import { readEnv, required } from '#shared/config.ts';
+import { WorkflowCancelled, WorkflowStateMissing } from '#shared/errors.ts';
+import { logger } from '#shared/observability.ts';
+import { stepIdSchema, workflowIdSchema } from '#shared/schemas.ts';
+
+/** Payload of "Wait for approval" (a `lambda:invoke.waitForTaskToken` task). */
+export const requestApprovalInputSchema = z.object({
+  workflow_id: workflowIdSchema,
+  step_ids: z.array(stepIdSchema).min(1),
+  done: z.array(stepIdSchema),
+  task_token: z.string().min(1).max(2048),
+  timeout_seconds: z.number().int().positive(),
+});
+
+export interface RequestApprovalDeps {
+  readonly events: EventLogDeps;
+  readonly state: StateTableDeps;
+  readonly now?: () => Date;
+}
+
+/**
+ * "Wait for approval" (callback task): stores the task token for the signal route, records
+ * ApprovalRequested with what is to be approved, and returns at once — the state machine waits until
+ * the signal (or a cancel) answers the token, or the wait times out. A cancel that arrived before the
+ * token was stored fails the task here with WorkflowCancelled (both sides write, then read).
+ */
+export async function requestApproval(
+  deps: RequestApprovalDeps,
+  payload: unknown,
+): Promise<{ workflow_id: string; step_ids: string[] }> {
+  const input = parseTaskInput(requestApprovalInputSchema, payload, 'request-approval');
+  const id = input.workflow_id;
+  const now = deps.now?.() ?? new Date();
+  const stored = await getPlan(deps.state, id);
+  if (!stored) throw new WorkflowStateMissing(`workflow ${id} has no plan`);
+  const outputs = new Map([...(await readStepOutputs(deps.state, id))].map(([s, r]) => [s, r.output]));
+  const approvals = input.step_ids.map((stepId) => {
+    const step = stored.plan.steps.find((s) => s.id === stepId);
+    if (!step) throw new WorkflowStateMissing(`the plan of ${id} has no step ${stepId}`);
+    let resolved: unknown = step.input;
+    try {
+      resolved = resolveReferences(step.input, outputs);
+    } catch {
+      // Shown as planned when a reference cannot be resolved.
+    }
+    const parsed = approvalInputSchema.safeParse(resolved);
+    return {
+      step_id: stepId,
+      prompt: parsed.success ? parsed.data.prompt : (step.description ?? `Approve step ${stepId}?`),
+      ...(parsed.success && parsed.data.details !== undefined ? { details: parsed.data.details } : {}),
+    };
+  });
+
+  await putPendingApproval(deps.state, {
+    workflow_id: id,
+    token: input.task_token,
+    step_ids: input.step_ids,
+    done: input.done,
+    timeout_seconds: input.timeout_seconds,
+    requested_at: now.toISOString(),
+  });
+  const log = await readEvents(deps.events, id);
+  if (log.some((e) => e.type === 'CancelRequested')) {
+    throw new WorkflowCancelled(`workflow ${id} was cancelled before its approval was requested`);
+  }
+  await appendEvent(deps.events, id, {
+    event_id: `ApprovalRequested:${input.step_ids.join(',')}`,
+    type: 'ApprovalRequested',
+    data: {
+      step_ids: input.step_ids,
+      approvals,
+      timeout_seconds: input.timeout_seconds,
+      expires_at: new Date(now.getTime() + input.timeout_seconds * 1000).toISOString(),
+    },
+  });
+  logger.info('approval requested', { workflow_id: id, step_ids: input.step_ids });
+  return { workflow_id: id, step_ids: input.step_ids };
+}
+
+const env = readEnv();
+
+export const handler = middy(async (event: unknown) => {
+  const now = new Date();
+  return requestApproval(
+    {
+      events: {
+        client: dynamo,
+        tableName: required(env, 'EVENT_LOG_TABLE'),
+        expiresAt: expiresAt(now, env.EVENT_LOG_TTL_DAYS),
+      },
+      state: {
+        client: dynamo,
+        tableName: required(env, 'STATE_TABLE'),
+        ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
+      },
+    },
+    event,
+  );
+}).use(injectLambdaContext(logger));

@@ -1,0 +1,199 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import { approvedSchedule, HUMAN_APPROVAL_TOOL } from '#core/dag.ts';
+import { redactText } from '#core/redact.ts';
+import { hasTerminalEvent } from '#core/saga.ts';
+import type { ApprovalOutput } from '#core/tools/approval.ts';
+import { expiresAt } from '#core/ttl.ts';
+import { CLOSED_TOKEN_ERRORS, claimApproval, getApproval, releaseApproval } from '#io/approval-store.ts';
+import { appendEvents, readEvents } from '#io/event-log.ts';
+import { getPlan } from '#io/plan-store.ts';
+import { putStepOutputIfAbsent } from '#io/step-store.ts';
+import { getOwnedWorkflowRecord } from '#io/workflow-store.ts';
+import { dynamo, sfn } from '#shared/clients.ts';
+import { readEnv, required } from '#shared/config.ts';
+import { HttpError, WorkflowStateMissing } from '#shared/errors.ts';
+import {
+  type ApiEvent,
+  type ApiResult,
+  httpErrors,
+  json,
+  notFound,
+  pathWorkflowId,
+  unavailableAs503,
+  userIdOf,
+} from '#shared/http.ts';
+import { logger } from '#shared/observability.ts';
+import { approvalSignalBodySchema, type NewWorkflowEvent } from '#shared/schemas.ts';
+
+/**
+ * POST /workflows/{id}/signals/approval `{"approved": boolean, "comment"?: string}` — answers the
+ * workflow's pending human approval. Approved: the approval steps' outputs are stored, ApprovalGranted
+ * and their StepSucceeded recorded, and the next schedule goes to the waiting task (SendTaskSuccess).
+ * Denied: ApprovalDenied and StepFailed recorded, the task fails with `ApprovalDenied` (the saga ends
+ * the workflow cancelled). 202 on success; 404 like status; 409 `not_waiting` when nothing is pending.
+ */
+
+export interface SignalDeps {
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly sfn: SFNClient;
+  readonly stateTable: string;
+  readonly eventLogTable: string;
+  readonly ttlDays: number;
+  readonly eventLogTtlDays: number;
+  readonly now?: () => Date;
+}
+
+export function notWaiting(): HttpError {
+  return new HttpError(409, 'not_waiting', 'the workflow is not waiting for an approval');
+}
+
+function parseBody(event: ApiEvent) {
+  const raw = event.isBase64Encoded
+    ? Buffer.from(event.body ?? '', 'base64').toString('utf8')
+    : (event.body ?? '');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new HttpError(400, 'invalid_request', 'the body is not valid JSON');
+  }
+  const body = approvalSignalBodySchema.safeParse(parsed);
+  if (!body.success) {
+    throw new HttpError(400, 'invalid_request', 'the body does not match the schema', {
+      details: {
+        issues: body.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })),
+      },
+    });
+  }
+  return body.data;
+}
+
+export async function signalApproval(event: ApiEvent, deps: SignalDeps): Promise<ApiResult> {
+  const userId = userIdOf(event);
+  const workflowId = pathWorkflowId(event);
+  const now = deps.now?.() ?? new Date();
+  const store = { client: deps.dynamo, tableName: deps.stateTable, now: deps.now };
+  const record = await unavailableAs503(() => getOwnedWorkflowRecord(store, workflowId, userId));
+  if (!record) throw notFound();
+  const body = parseBody(event);
+
+  const state = { client: deps.dynamo, tableName: deps.stateTable, ttlDays: deps.ttlDays, now: deps.now };
+  const events = {
+    client: deps.dynamo,
+    tableName: deps.eventLogTable,
+    expiresAt: expiresAt(now, deps.eventLogTtlDays),
+    now: deps.now,
+  };
+  const approval = await unavailableAs503(() => getApproval(state, workflowId));
+  if (approval?.status !== 'pending') throw notWaiting();
+  // A wait that timed out leaves its record pending until the saga closes it: the log knows better.
+  if (hasTerminalEvent(await unavailableAs503(() => readEvents(events, workflowId)))) throw notWaiting();
+  const decision = body.approved ? 'approved' : 'denied';
+  if (!(await unavailableAs503(() => claimApproval(state, workflowId, approval.token, decision)))) {
+    throw notWaiting();
+  }
+  const comment = body.comment === undefined ? undefined : redactText(body.comment).text;
+  const ids = approval.step_ids;
+  const decidedAt = now.toISOString();
+
+  try {
+    if (body.approved) {
+      const stored = await getPlan(state, workflowId);
+      if (!stored) throw new WorkflowStateMissing(`workflow ${workflowId} has no plan`);
+      const output: ApprovalOutput = {
+        approved: true,
+        ...(comment ? { comment } : {}),
+        decided_at: decidedAt,
+      };
+      for (const stepId of ids) {
+        await putStepOutputIfAbsent(state, workflowId, {
+          step_id: stepId,
+          tool: HUMAN_APPROVAL_TOOL,
+          output,
+          stored_at: decidedAt,
+        });
+      }
+      await appendEvents(events, workflowId, [
+        {
+          event_id: `ApprovalGranted:${ids.join(',')}`,
+          type: 'ApprovalGranted',
+          data: { step_ids: ids, ...(comment ? { comment } : {}) },
+        },
+        ...ids.map(
+          (stepId): NewWorkflowEvent => ({
+            event_id: `StepSucceeded:${stepId}`,
+            type: 'StepSucceeded',
+            data: { step_id: stepId, tool: HUMAN_APPROVAL_TOOL, output: { approved: true } },
+          }),
+        ),
+      ]);
+      const schedule = approvedSchedule(stored.plan, ids, approval.done, approval.timeout_seconds);
+      await deps.sfn.send(
+        new SendTaskSuccessCommand({ taskToken: approval.token, output: JSON.stringify(schedule) }),
+      );
+    } else {
+      await appendEvents(events, workflowId, [
+        {
+          event_id: `ApprovalDenied:${ids.join(',')}`,
+          type: 'ApprovalDenied',
+          data: { step_ids: ids, ...(comment ? { comment } : {}) },
+        },
+        ...ids.map(
+          (stepId): NewWorkflowEvent => ({
+            event_id: `StepFailed:${stepId}`,
+            type: 'StepFailed',
+            data: {
+              step_id: stepId,
+              tool: HUMAN_APPROVAL_TOOL,
+              error: { code: 'ApprovalDenied', message: 'the approval was denied' },
+              retryable: false,
+            },
+          }),
+        ),
+      ]);
+      await deps.sfn.send(
+        new SendTaskFailureCommand({
+          taskToken: approval.token,
+          error: 'ApprovalDenied',
+          cause: 'The user denied the approval.',
+        }),
+      );
+    }
+  } catch (error) {
+    if (error instanceof Error && CLOSED_TOKEN_ERRORS.has(error.name)) {
+      // The wait is over (timed out, or the execution stopped): nothing is waiting for this answer.
+      logger.warn('approval token already closed', { workflow_id: workflowId, error_name: error.name });
+      throw notWaiting();
+    }
+    // Not delivered: let a retry of the same request answer the token.
+    await releaseApproval(state, workflowId, approval.token, decision).catch((releaseError: unknown) => {
+      logger.error('could not release the approval claim', { workflow_id: workflowId, error: releaseError });
+    });
+    return unavailableAs503(() => Promise.reject(error));
+  }
+  logger.info('approval signal delivered', { workflow_id: workflowId, approved: body.approved });
+  return json(202, {
+    status: body.approved ? 'resumed' : 'cancelling',
+    workflow_id: workflowId,
+    approved: body.approved,
+  });
+}
+
+const env = readEnv();
+
+export const handler = middy<ApiEvent, ApiResult>()
+  .use(injectLambdaContext(logger))
+  .use(httpErrors())
+  .handler((event) =>
+    signalApproval(event, {
+      dynamo,
+      sfn,
+      stateTable: required(env, 'STATE_TABLE'),
+      eventLogTable: required(env, 'EVENT_LOG_TABLE'),
+      ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
+      eventLogTtlDays: env.EVENT_LOG_TTL_DAYS,
+    }),
+  );

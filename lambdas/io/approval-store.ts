@@ -1,0 +1,127 @@
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { expiresAt, isExpired } from '#core/ttl.ts';
+import { stepIdSchema } from '#shared/schemas.ts';
+import { isConditionalCheckFailure } from './event-log.ts';
+import type { StateTableDeps } from './plan-store.ts';
+
+/*
+ * The pending approval of a workflow (STATE_TABLE, pk `WF#<id>`, sk `APPROVAL`): the task token of
+ * "Wait for approval" and what it waits for. A signal or a cancel claims it with a conditional update
+ * (pending → approved | denied | cancelled, same token), so exactly one answer reaches the token and a
+ * second signal finds nothing pending (409 not_waiting).
+ */
+
+export const approvalStatuses = ['pending', 'approved', 'denied', 'cancelled'] as const;
+export type ApprovalStatus = (typeof approvalStatuses)[number];
+
+export const storedApprovalSchema = z.object({
+  workflow_id: z.string(),
+  token: z.string().min(1),
+  step_ids: z.array(stepIdSchema).min(1),
+  /** The schedule's `done` when the wait began: the signal computes the next schedule from it. */
+  done: z.array(stepIdSchema),
+  timeout_seconds: z.number().int().positive(),
+  status: z.enum(approvalStatuses),
+  requested_at: z.string(),
+  decided_at: z.string().optional(),
+});
+export type StoredApproval = z.infer<typeof storedApprovalSchema>;
+
+/** Errors of SendTaskSuccess/SendTaskFailure meaning "no task waits for this token any more". */
+export const CLOSED_TOKEN_ERRORS: ReadonlySet<string> = new Set([
+  'TaskDoesNotExist',
+  'TaskTimedOut',
+  'InvalidToken',
+]);
+
+const key = (workflowId: string) => ({ pk: `WF#${workflowId}`, sk: 'APPROVAL' });
+
+/** The workflow's approval record (pending or answered), or undefined. */
+export async function getApproval(
+  deps: StateTableDeps,
+  workflowId: string,
+): Promise<StoredApproval | undefined> {
+  const { Item } = await deps.client.send(
+    new GetCommand({ TableName: deps.tableName, Key: key(workflowId), ConsistentRead: true }),
+  );
+  if (!Item || isExpired(Item, deps.now?.() ?? new Date())) return undefined;
+  const parsed = storedApprovalSchema.safeParse(Item);
+  return parsed.success ? parsed.data : undefined;
+}
+
+/**
+ * Stores a pending approval. A later wait (a retried or re-run "Wait for approval") gets a new token
+ * and replaces the record: only the newest token can be answered.
+ */
+export async function putPendingApproval(
+  deps: StateTableDeps,
+  approval: Omit<StoredApproval, 'status' | 'decided_at'>,
+): Promise<StoredApproval> {
+  const now = deps.now?.() ?? new Date();
+  const record: StoredApproval = { ...approval, status: 'pending' };
+  await deps.client.send(
+    new PutCommand({
+      TableName: deps.tableName,
+      Item: { ...key(approval.workflow_id), ...record, expires_at: expiresAt(now, deps.ttlDays) },
+    }),
+  );
+  return record;
+}
+
+/**
+ * Moves a pending approval to `to` if it is still pending with `token`. True when this call won;
+ * false when there was nothing (or something else) to claim.
+ */
+export async function claimApproval(
+  deps: StateTableDeps,
+  workflowId: string,
+  token: string,
+  to: Exclude<ApprovalStatus, 'pending'>,
+): Promise<boolean> {
+  const now = deps.now?.() ?? new Date();
+  try {
+    await deps.client.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: key(workflowId),
+        UpdateExpression: 'SET #status = :to, decided_at = :at',
+        ConditionExpression: '#status = :pending AND #token = :token',
+        ExpressionAttributeNames: { '#status': 'status', '#token': 'token' },
+        ExpressionAttributeValues: {
+          ':to': to,
+          ':at': now.toISOString(),
+          ':pending': 'pending',
+          ':token': token,
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailure(error)) return false;
+    throw error;
+  }
+}
+
+/** Undoes a claim whose answer could not be delivered (the token is still waiting): pending again. */
+export async function releaseApproval(
+  deps: StateTableDeps,
+  workflowId: string,
+  token: string,
+  from: Exclude<ApprovalStatus, 'pending'>,
+): Promise<void> {
+  try {
+    await deps.client.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: key(workflowId),
+        UpdateExpression: 'SET #status = :pending',
+        ConditionExpression: '#status = :from AND #token = :token',
+        ExpressionAttributeNames: { '#status': 'status', '#token': 'token' },
+        ExpressionAttributeValues: { ':pending': 'pending', ':from': from, ':token': token },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionalCheckFailure(error)) throw error;
+  }
+}
