@@ -15,10 +15,7 @@ export interface TableSpec {
   readonly stream?: 'NEW_IMAGE';
 }
 
-/**
- * The semantic plan cache's table (CACHE_TABLE). To be listed in `tableSpecs` (as `cache`) together
- * with the local runtime's table name for it (lib/local/runtime.ts TABLE_NAMES).
- */
+/** The semantic plan cache's table (CACHE_TABLE): plan templates per (scope, intent signature). */
 export const cacheTableSpec = {
   envVar: 'CACHE_TABLE',
   partitionKey: { name: 'pk', type: 'S' },
@@ -52,6 +49,7 @@ export const tableSpecs = {
     ttlAttribute: 'expires_at',
     description: 'Sandbox travel bookings, keyed by (workflow, step) so a replayed step books nothing twice.',
   },
+  cache: cacheTableSpec,
 } as const satisfies Record<string, TableSpec>;
 
 export type TableName = keyof typeof tableSpecs;
@@ -125,7 +123,7 @@ export const functionSpecs = {
   planner: {
     entry: 'lambdas/handlers/planner.ts',
     description: 'Workflow task: turns the goal into a validated plan (a DAG of tool steps).',
-    tables: { eventLog: 'readWrite', state: 'readWrite' },
+    tables: { eventLog: 'readWrite', state: 'readWrite', cache: 'readWrite' },
     aslPlaceholder: 'PlannerFunctionArn',
     timeoutSeconds: 120,
     memoryMiB: 512,

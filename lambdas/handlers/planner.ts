@@ -8,9 +8,17 @@ import type { AgentModel, ModelCallReport } from '#core/llm/provider.ts';
 import { parseTaskInput } from '#core/task-errors.ts';
 import { defaultToolRegistry, type ToolRegistry } from '#core/tools/registry.ts';
 import { expiresAt } from '#core/ttl.ts';
+import {
+  type CacheLookup,
+  lookupPlan,
+  type PlanCacheDeps,
+  planCacheFromEnv,
+  storePlan,
+} from '#io/cache-store.ts';
+import { createEmbedder } from '#io/embedders/index.ts';
 import { appendEvent, appendEvents, type EventLogDeps, readEvents } from '#io/event-log.ts';
 import { createAgentModelFromConfig, readLlmConfig } from '#io/llm/index.ts';
-import { getPlan, putPlanIfAbsent, type StateTableDeps } from '#io/plan-store.ts';
+import { getPlan, putPlanIfAbsent, type StateTableDeps, type StoredPlan } from '#io/plan-store.ts';
 import { bedrock, dynamo, secretsManager } from '#shared/clients.ts';
 import { readEnv, required } from '#shared/config.ts';
 import { logger } from '#shared/observability.ts';
@@ -29,6 +37,57 @@ export interface PlannerDeps {
   readonly model: AgentModel;
   readonly tools: ToolRegistry;
   readonly now?: () => Date;
+  /** The semantic plan cache in front of the model; absent = off. */
+  readonly cache?: PlanCacheDeps;
+}
+
+type PlannerInput = z.infer<typeof plannerInputSchema>;
+
+/**
+ * A plan from the semantic cache (a valid plan for THIS goal: same intent, re-bound to its slots),
+ * stored as the workflow's plan; undefined on a miss. A failing cache is a miss, never a failure.
+ */
+async function planFromCache(deps: PlannerDeps, input: PlannerInput): Promise<StoredPlan | undefined> {
+  if (!deps.cache) return undefined;
+  let found: CacheLookup;
+  try {
+    found = await lookupPlan(deps.cache, {
+      user_id: input.user_id,
+      goal: input.goal,
+      context: input.context,
+    });
+  } catch (error) {
+    logger.warn('plan cache lookup failed: planning afresh', { workflow_id: input.workflow_id, error });
+    return undefined;
+  }
+  if (!found.hit) {
+    logger.info('plan cache miss', { workflow_id: input.workflow_id, reason: found.reason });
+    return undefined;
+  }
+  return putPlanIfAbsent(deps.state, input.workflow_id, {
+    plan: found.plan,
+    source: 'cache',
+    provider: 'cache',
+    model: found.embedder,
+    created_at: (deps.now?.() ?? new Date()).toISOString(),
+    cache: { similarity: found.similarity, match: found.match, rebound: [...found.rebound] },
+  });
+}
+
+/** Caches a plan the model made (never tool results); a failure is logged, not thrown. */
+async function cachePlan(deps: PlannerDeps, input: PlannerInput, plan: Plan): Promise<void> {
+  if (!deps.cache) return;
+  try {
+    const result = await storePlan(deps.cache, {
+      user_id: input.user_id,
+      goal: input.goal,
+      context: input.context,
+      plan,
+    });
+    logger.info('plan cache store', { workflow_id: input.workflow_id, ...result });
+  } catch (error) {
+    logger.warn('plan cache store failed', { workflow_id: input.workflow_id, error });
+  }
 }
 
 /**
@@ -39,7 +98,7 @@ export interface PlannerDeps {
 export async function planWorkflow(deps: PlannerDeps, payload: unknown): Promise<Schedule> {
   const input = parseTaskInput(plannerInputSchema, payload, 'planner');
   const id = input.workflow_id;
-  let stored = await getPlan(deps.state, id);
+  let stored = (await getPlan(deps.state, id)) ?? (await planFromCache(deps, input));
   if (!stored) {
     const log = await readEvents(deps.events, id);
     const calls: ModelCallReport[] = [];
@@ -73,6 +132,7 @@ export async function planWorkflow(deps: PlannerDeps, payload: unknown): Promise
       model: deps.model.model,
       created_at: (deps.now?.() ?? new Date()).toISOString(),
     });
+    if (stored.source === 'planner') await cachePlan(deps, input, stored.plan);
   }
   await appendEvent(deps.events, id, {
     event_id: 'PlanCreated',
@@ -83,6 +143,10 @@ export async function planWorkflow(deps: PlannerDeps, payload: unknown): Promise
       steps_total: stored.plan.steps.length,
       provider: stored.provider,
       model: stored.model,
+      ...(stored.cache && {
+        similarity: stored.cache.similarity,
+        cache: { match: stored.cache.match, rebound: stored.cache.rebound },
+      }),
     },
   });
   logger.info('plan created', {
@@ -104,6 +168,17 @@ const model = createAgentModelFromConfig(readLlmConfig(), {
   offlineOptions: { defaultOrigin: DEFAULT_ORIGIN_CITY },
 });
 const tools = defaultToolRegistry({ defaultOrigins: [DEFAULT_ORIGIN_CITY] });
+const cache = planCacheFromEnv(env, {
+  client: dynamo,
+  embedder: createEmbedder({
+    kind: env.CACHE_EMBEDDER,
+    bedrock,
+    modelId: env.CACHE_EMBEDDING_MODEL_ID,
+    dimensions: env.CACHE_EMBEDDING_DIMENSIONS,
+  }),
+  tools,
+  defaultOrigin: DEFAULT_ORIGIN_CITY,
+});
 
 export const handler = middy(async (event: unknown) => {
   const now = new Date();
@@ -121,6 +196,7 @@ export const handler = middy(async (event: unknown) => {
       },
       model,
       tools,
+      ...(cache && { cache }),
     },
     event,
   );

@@ -20,6 +20,14 @@ export const storedPlanSchema = z.object({
   provider: z.string(),
   model: z.string(),
   created_at: z.string(),
+  /** Plans served by the semantic cache: intent similarity, exact or re-bound template, what changed. */
+  cache: z
+    .object({
+      similarity: z.number(),
+      match: z.enum(['exact', 'template']),
+      rebound: z.array(z.object({ slot: z.string(), from: z.string(), to: z.string() })),
+    })
+    .optional(),
 });
 export type StoredPlan = z.infer<typeof storedPlanSchema>;
 

@@ -105,6 +105,7 @@ const TABLE_NAMES: Record<TableName, string> = {
   eventLog: 'omnilink-local-event-log',
   state: 'omnilink-local-state',
   bookings: 'omnilink-local-bookings',
+  cache: 'omnilink-local-cache',
 };
 const EVENT_BUS_NAME = 'omnilink-local';
 
