@@ -3,12 +3,11 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { buildResult } from '#core/result.ts';
 import { parseTaskInput } from '#core/task-errors.ts';
-import { expiresAt } from '#core/ttl.ts';
 import { appendEvent, type EventLogDeps, readEvents } from '#io/event-log.ts';
 import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
 import { readStepOutputs } from '#io/step-store.ts';
-import { dynamo } from '#shared/clients.ts';
-import { readEnv, required } from '#shared/config.ts';
+import { readEnv } from '#shared/config.ts';
+import { eventLogDeps, stateTableDeps } from '#shared/deps.ts';
 import { WorkflowCancelled, WorkflowStateMissing } from '#shared/errors.ts';
 import { logger } from '#shared/observability.ts';
 import { workflowIdSchema } from '#shared/schemas.ts';
@@ -62,16 +61,8 @@ const env = readEnv();
 export const handler = middy(async (event: unknown) =>
   finalizeWorkflow(
     {
-      events: {
-        client: dynamo,
-        tableName: required(env, 'EVENT_LOG_TABLE'),
-        expiresAt: expiresAt(new Date(), env.EVENT_LOG_TTL_DAYS),
-      },
-      state: {
-        client: dynamo,
-        tableName: required(env, 'STATE_TABLE'),
-        ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
-      },
+      events: eventLogDeps(env),
+      state: stateTableDeps(env),
     },
     event,
   ),

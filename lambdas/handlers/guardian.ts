@@ -5,7 +5,6 @@ import { guardrailCategory, modelCalledEvents } from '#core/llm/model-calls.ts';
 import type { AgentModel, GuardianVerdict, ModelCallReport } from '#core/llm/provider.ts';
 import { guardianCategories } from '#core/llm/provider.ts';
 import { parseTaskInput } from '#core/task-errors.ts';
-import { expiresAt } from '#core/ttl.ts';
 import { appendEvents, type EventLogDeps, readEvents } from '#io/event-log.ts';
 import {
   createAgentModelFromConfig,
@@ -13,8 +12,9 @@ import {
   type GuardrailCheck,
   readLlmConfig,
 } from '#io/llm/index.ts';
-import { bedrock, dynamo, secretsManager } from '#shared/clients.ts';
-import { readEnv, required } from '#shared/config.ts';
+import { bedrock, secretsManager } from '#shared/clients.ts';
+import { readEnv } from '#shared/config.ts';
+import { eventLogDeps } from '#shared/deps.ts';
 import { logger } from '#shared/observability.ts';
 import { type NewWorkflowEvent, workflowInputSchema } from '#shared/schemas.ts';
 
@@ -157,11 +157,7 @@ const guardrail =
 export const handler = middy(async (event: unknown) =>
   screenGoal(
     {
-      events: {
-        client: dynamo,
-        tableName: required(env, 'EVENT_LOG_TABLE'),
-        expiresAt: expiresAt(new Date(), env.EVENT_LOG_TTL_DAYS),
-      },
+      events: eventLogDeps(env),
       model,
       ...(guardrail === undefined ? {} : { guardrail }),
     },

@@ -1,13 +1,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { initialSchedule } from '#core/dag.ts';
 import { modelCalledEvents } from '#core/llm/model-calls.ts';
 import { planWithRepair } from '#core/llm/planning.ts';
 import type { AgentModel, ModelCallReport } from '#core/llm/provider.ts';
 import { parseTaskInput } from '#core/task-errors.ts';
 import { defaultToolRegistry, type ToolRegistry } from '#core/tools/registry.ts';
-import { expiresAt } from '#core/ttl.ts';
 import {
   type CacheLookup,
   lookupPlan,
@@ -20,7 +19,8 @@ import { appendEvent, appendEvents, type EventLogDeps, readEvents } from '#io/ev
 import { createAgentModelFromConfig, readLlmConfig } from '#io/llm/index.ts';
 import { getPlan, putPlanIfAbsent, type StateTableDeps, type StoredPlan } from '#io/plan-store.ts';
 import { bedrock, dynamo, secretsManager } from '#shared/clients.ts';
-import { readEnv, required } from '#shared/config.ts';
+import { readEnv } from '#shared/config.ts';
+import { eventLogDeps, stateTableDeps } from '#shared/deps.ts';
 import { logger } from '#shared/observability.ts';
 import { type Plan, type Schedule, workflowInputSchema } from '#shared/schemas.ts';
 
@@ -159,9 +159,7 @@ export async function planWorkflow(deps: PlannerDeps, payload: unknown): Promise
 
 const env = readEnv();
 /** Origin of flights that name none (and no `context.home_city`): a city name or IATA code. */
-const { DEFAULT_ORIGIN_CITY } = z
-  .object({ DEFAULT_ORIGIN_CITY: z.string().min(1).default('LON') })
-  .parse(process.env);
+const { DEFAULT_ORIGIN_CITY } = env;
 const model = createAgentModelFromConfig(readLlmConfig(), {
   bedrockClient: bedrock,
   secretsClient: secretsManager,
@@ -184,16 +182,8 @@ export const handler = middy(async (event: unknown) => {
   const now = new Date();
   return planWorkflow(
     {
-      events: {
-        client: dynamo,
-        tableName: required(env, 'EVENT_LOG_TABLE'),
-        expiresAt: expiresAt(now, env.EVENT_LOG_TTL_DAYS),
-      },
-      state: {
-        client: dynamo,
-        tableName: required(env, 'STATE_TABLE'),
-        ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
-      },
+      events: eventLogDeps(env, now),
+      state: stateTableDeps(env),
       model,
       tools,
       ...(cache && { cache }),

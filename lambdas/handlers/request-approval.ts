@@ -4,13 +4,12 @@ import { z } from 'zod';
 import { resolveReferences } from '#core/references.ts';
 import { parseTaskInput } from '#core/task-errors.ts';
 import { approvalInputSchema } from '#core/tools/approval.ts';
-import { expiresAt } from '#core/ttl.ts';
 import { putPendingApproval } from '#io/approval-store.ts';
 import { appendEvent, type EventLogDeps, readEvents } from '#io/event-log.ts';
 import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
 import { readStepOutputs } from '#io/step-store.ts';
-import { dynamo } from '#shared/clients.ts';
-import { readEnv, required } from '#shared/config.ts';
+import { readEnv } from '#shared/config.ts';
+import { eventLogDeps, stateTableDeps } from '#shared/deps.ts';
 import { WorkflowCancelled, WorkflowStateMissing } from '#shared/errors.ts';
 import { logger } from '#shared/observability.ts';
 import { stepIdSchema, workflowIdSchema } from '#shared/schemas.ts';
@@ -95,16 +94,8 @@ export const handler = middy(async (event: unknown) => {
   const now = new Date();
   return requestApproval(
     {
-      events: {
-        client: dynamo,
-        tableName: required(env, 'EVENT_LOG_TABLE'),
-        expiresAt: expiresAt(now, env.EVENT_LOG_TTL_DAYS),
-      },
-      state: {
-        client: dynamo,
-        tableName: required(env, 'STATE_TABLE'),
-        ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
-      },
+      events: eventLogDeps(env, now),
+      state: stateTableDeps(env),
     },
     event,
   );

@@ -1,18 +1,17 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
 import { HUMAN_APPROVAL_TOOL, transitiveDependencies, waveSchedule } from '#core/dag.ts';
 import { resolveReferences } from '#core/references.ts';
 import { asRetryable, errorSummary, parseTaskInput } from '#core/task-errors.ts';
 import { defaultToolRegistry, type ToolRegistry } from '#core/tools/registry.ts';
 import type { BookingsPort } from '#core/tools/types.ts';
-import { expiresAt } from '#core/ttl.ts';
 import { createBookingsStore } from '#io/bookings-store.ts';
 import { appendEvent, type EventLogDeps, readEvents } from '#io/event-log.ts';
 import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
 import { putStepOutputIfAbsent, readStepOutputs } from '#io/step-store.ts';
 import { dynamo } from '#shared/clients.ts';
 import { readEnv, required } from '#shared/config.ts';
+import { eventLogDeps, stateTableDeps } from '#shared/deps.ts';
 import { InvalidStepInput, WorkflowCancelled, WorkflowStateMissing } from '#shared/errors.ts';
 import { logger } from '#shared/observability.ts';
 import { type RunStepInput, runStepInputSchema, type WaveSchedule } from '#shared/schemas.ts';
@@ -126,25 +125,15 @@ export async function runStep(deps: StepDeps, payload: unknown): Promise<RunStep
 }
 
 const env = readEnv();
-const { DEFAULT_ORIGIN_CITY } = z
-  .object({ DEFAULT_ORIGIN_CITY: z.string().min(1).default('LON') })
-  .parse(process.env);
+const { DEFAULT_ORIGIN_CITY } = env;
 const tools = defaultToolRegistry({ defaultOrigins: [DEFAULT_ORIGIN_CITY] });
 
 export const handler = middy(async (event: unknown) => {
   const now = new Date();
   return runStep(
     {
-      events: {
-        client: dynamo,
-        tableName: required(env, 'EVENT_LOG_TABLE'),
-        expiresAt: expiresAt(now, env.EVENT_LOG_TTL_DAYS),
-      },
-      state: {
-        client: dynamo,
-        tableName: required(env, 'STATE_TABLE'),
-        ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
-      },
+      events: eventLogDeps(env, now),
+      state: stateTableDeps(env),
       bookings: createBookingsStore({
         client: dynamo,
         tableName: required(env, 'BOOKINGS_TABLE'),

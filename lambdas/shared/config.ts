@@ -17,6 +17,8 @@ const envSchema = z.object({
   /** How long the audit trail is kept. */
   EVENT_LOG_TTL_DAYS: z.coerce.number().int().positive().default(365),
   LLM_PROVIDER: z.enum(['offline', 'bedrock', 'openai']).default('offline'),
+  /** Origin of flights whose goal and context name none (a city name or IATA code). */
+  DEFAULT_ORIGIN_CITY: z.string().min(1).default('LON'),
   /** How long a workflow waits for a human approval before it is cancelled (the callback's timeout). */
   APPROVAL_TIMEOUT_SECONDS: z.coerce.number().int().positive().default(86_400),
   /** `Source` of the lifecycle events published to the bus (the `aws.` prefix is AWS's own). */

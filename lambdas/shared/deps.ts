@@ -1,0 +1,24 @@
+import { expiresAt } from '#core/ttl.ts';
+import type { EventLogDeps } from '#io/event-log.ts';
+import type { StateTableDeps } from '#io/plan-store.ts';
+import { dynamo } from './clients.ts';
+import { type Env, required } from './config.ts';
+
+/*
+ * The table wiring every workflow task repeats: which table, which client, how long what it writes
+ * lives. Handlers call these per invocation (the event log's expiry is counted from "now").
+ */
+
+/** The event log as the tasks append to it. */
+export function eventLogDeps(env: Env, now: Date = new Date()): EventLogDeps {
+  return {
+    client: dynamo,
+    tableName: required(env, 'EVENT_LOG_TABLE'),
+    expiresAt: expiresAt(now, env.EVENT_LOG_TTL_DAYS),
+  };
+}
+
+/** The state table (plans, step outputs, approvals) as the tasks use it. */
+export function stateTableDeps(env: Env): StateTableDeps {
+  return { client: dynamo, tableName: required(env, 'STATE_TABLE'), ttlDays: env.WORKFLOW_RECORD_TTL_DAYS };
+}
