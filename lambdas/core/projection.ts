@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { terminalEventTypes, type WorkflowEvent, type WorkflowStatus } from '#shared/schemas.ts';
+import { rollbackClaim, TRANSIENT_EXECUTION_ERRORS } from './saga.ts';
 
 /**
  * The status of a workflow, projected from its event log (the source of truth) and, while the log has
@@ -28,6 +29,8 @@ export interface StatusBody {
   result?: unknown;
   error?: StatusError;
   compensated?: string[];
+  /** A failed workflow that POST /workflows/{id}/redrive can resume (a transient failure, not rolled back). */
+  redrivable?: boolean;
   progress: { steps_total: number; steps_done: number; current?: string };
   started_at: string;
   updated_at: string;
@@ -89,12 +92,22 @@ export function projectStatus(input: ProjectionInput): StatusBody {
   if (terminal && !redrivenSince) return withTerminal(body, terminal);
 
   switch (execution?.status) {
-    case 'FAILED':
+    case 'FAILED': {
+      const code = execution.error || 'ExecutionFailed';
+      // A transient failure that outlasted its retries is not rolled back: the workflow can be redriven.
+      const redrivable = TRANSIENT_EXECUTION_ERRORS.has(code) && rollbackClaim(events) === undefined;
       return {
         ...body,
         status: 'failed',
-        error: { code: execution.error || 'ExecutionFailed', message: 'the workflow execution failed' },
+        error: {
+          code,
+          message: redrivable
+            ? 'the workflow failed on a transient error; it can be redriven (POST /workflows/{id}/redrive) or cancelled'
+            : 'the workflow execution failed',
+        },
+        ...(redrivable ? { redrivable: true } : {}),
       };
+    }
     case 'TIMED_OUT':
       return {
         ...body,

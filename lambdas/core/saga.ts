@@ -128,3 +128,128 @@ export function cancellationReason(
   if (events.some((e) => e.type === 'CancelRequested')) return 'cancelled_by_user';
   return undefined;
 }
+
+/** Who started a rollback (CompensationStarted.data.by). */
+export type RollbackOwner = 'catch' | 'janitor' | 'cancel';
+
+/** The exactly-once claim of a workflow's rollback: event_id `CompensationStarted`. */
+export const ROLLBACK_CLAIM_EVENT_ID = 'CompensationStarted';
+
+const claimSchema = z.object({ by: z.enum(['catch', 'janitor', 'cancel']), attempt: z.string() });
+
+/** The rollback claim in the log (who owns the rollback), if any. */
+export function rollbackClaim(
+  events: readonly WorkflowEvent[],
+): { by: RollbackOwner; attempt: string } | undefined {
+  const event = events.find((e) => e.event_id === ROLLBACK_CLAIM_EVENT_ID);
+  if (!event) return undefined;
+  return claimSchema.safeParse(event.data).data ?? { by: 'catch', attempt: '' };
+}
+
+/** True when the rollback has finished: the log holds a terminal event (the saga records one last). */
+export function rollbackFinished(events: readonly WorkflowEvent[]): boolean {
+  return hasTerminalEvent(events);
+}
+
+/**
+ * Errors that mean "the service or a dependency was unavailable" rather than "this workflow cannot
+ * succeed": the ASL retries them and, once the retries are spent, does not catch them, so the
+ * execution fails at that state and can be redriven from it (keep in step with the ASL's Retry blocks).
+ */
+export const TRANSIENT_EXECUTION_ERRORS: ReadonlySet<string> = new Set([
+  'TransientError',
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'InternalServerError',
+  'ServiceUnavailable',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.TooManyRequestsException',
+  // A function that ran past its timeout (the Lambda service's name for it) and a task timeout.
+  'Sandbox.Timedout',
+  'States.Timeout',
+]);
+
+/**
+ * Errors that end a workflow by design: caught by every task's Catch and rolled back by the saga
+ * (keep in step with the ASL's Catch lists; test/unit/saga-error-coverage.test.ts checks both).
+ */
+export const DOMAIN_ERRORS: readonly string[] = [
+  'UnknownDestination',
+  'InvalidStepInput',
+  'InvalidTaskInput',
+  'PlanInvalid',
+  'WorkflowStateMissing',
+  'WorkflowCancelled',
+  'ApprovalDenied',
+  'ApprovalNotExecutable',
+  'ModelOutputInvalid',
+  'ModelCallFailed',
+  'HostNotAllowed',
+  'AddressBlocked',
+  'InsecureScheme',
+  'InvalidUrl',
+  'HostNotFound',
+  'TooManyRedirects',
+  'FetchFailed',
+  'InvalidHttpPolicy',
+];
+
+/** Execution statuses of a closed execution that did not succeed. */
+export type UnsuccessfulStatus = 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+/** What the janitor does about an execution that closed without succeeding. */
+export type JanitorDecision =
+  | { action: 'none'; why: 'finished' | 'redrivable' | 'owned_elsewhere' }
+  | { action: 'rollback'; outcome: 'failed' | 'cancelled'; error: { code: string; message: string } };
+
+/**
+ * The janitor's decision for an execution that closed `status` with `error` (Step Functions' error
+ * name) given the workflow's log: nothing when the rollback has finished (a terminal event) or another
+ * path owns an unfinished one that is still alive; nothing for a FAILED execution whose error is
+ * transient (it stays redrivable; a cancel requested meanwhile is rolled back); otherwise a rollback —
+ * `cancelled` for ABORTED or a requested cancel, `failed` for TIMED_OUT and any other failure.
+ */
+export function janitorDecision(
+  status: UnsuccessfulStatus,
+  error: string | undefined,
+  cause: string | undefined,
+  events: readonly WorkflowEvent[],
+): JanitorDecision {
+  if (rollbackFinished(events)) return { action: 'none', why: 'finished' };
+  const claim = rollbackClaim(events);
+  // A cancel or a Catch saga that still runs owns its rollback. A Catch saga whose execution then
+  // FAILED (its own retries spent) is dead: the janitor finishes its work (idempotent steps).
+  if (claim && claim.by !== 'janitor' && !(claim.by === 'catch' && status === 'FAILED')) {
+    return { action: 'none', why: 'owned_elsewhere' };
+  }
+  const cancelRequested = events.some((e) => e.type === 'CancelRequested');
+  if (status === 'ABORTED' || cancelRequested) {
+    return {
+      action: 'rollback',
+      outcome: 'cancelled',
+      error:
+        status === 'ABORTED'
+          ? { code: 'execution_aborted', message: 'the execution was stopped' }
+          : { code: 'cancelled_by_user', message: 'the user cancelled the workflow' },
+    };
+  }
+  if (status === 'TIMED_OUT') {
+    return {
+      action: 'rollback',
+      outcome: 'failed',
+      error: { code: 'ExecutionTimedOut', message: 'the workflow execution timed out' },
+    };
+  }
+  if (!claim && error !== undefined && TRANSIENT_EXECUTION_ERRORS.has(error)) {
+    return { action: 'none', why: 'redrivable' };
+  }
+  return {
+    action: 'rollback',
+    outcome: 'failed',
+    error: describeStateError({ Error: error || 'ExecutionFailed', ...(cause ? { Cause: cause } : {}) }),
+  };
+}

@@ -1,8 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { SendTaskFailureCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  RedriveExecutionCommand,
+  SendTaskFailureCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import { hasTerminalEvent } from '#core/saga.ts';
+import { hasTerminalEvent, rollbackClaim } from '#core/saga.ts';
 import { expiresAt } from '#core/ttl.ts';
 import { CLOSED_TOKEN_ERRORS, claimApproval, getApproval, releaseApproval } from '#io/approval-store.ts';
 import { appendEvents, readEvents } from '#io/event-log.ts';
@@ -38,6 +43,8 @@ export interface CancelDeps {
   readonly eventLogTable: string;
   readonly ttlDays: number;
   readonly eventLogTtlDays: number;
+  /** The workflow's state machine: a failed (redrivable) execution is redriven into its cancellation. */
+  readonly stateMachineArn?: string;
   readonly now?: () => Date;
 }
 
@@ -110,6 +117,27 @@ export async function cancelWorkflow(event: ApiEvent, deps: CancelDeps): Promise
       }
     }
   }
+  // A workflow whose execution failed on a transient error (left redrivable, not rolled back) has
+  // nothing running to see the cancel: redrive it, and its next task meets CancelRequested and ends
+  // it through the Catch saga (`cancelled`, steps undone). Stopped or timed-out executions are the
+  // janitor's; an execution that does not exist yet meets the cancel at its first step.
+  if (deps.stateMachineArn && !rollbackClaim(log)) {
+    const executionArn = `${deps.stateMachineArn.replace(':stateMachine:', ':execution:')}:${workflowId}`;
+    const execution = await unavailableAs503(() =>
+      deps.sfn.send(new DescribeExecutionCommand({ executionArn })),
+    ).catch((error: unknown) => {
+      if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return undefined;
+      throw error;
+    });
+    if (execution?.status === 'FAILED') {
+      await unavailableAs503(() => deps.sfn.send(new RedriveExecutionCommand({ executionArn }))).catch(
+        (error: unknown) => {
+          if (!(error instanceof Error && error.name === 'ExecutionNotRedrivable')) throw error;
+          logger.warn('failed execution not redrivable: cancel recorded only', { workflow_id: workflowId });
+        },
+      );
+    }
+  }
   logger.info('cancel requested', { workflow_id: workflowId });
   return json(202, { status: 'cancelling', workflow_id: workflowId });
 }
@@ -127,5 +155,6 @@ export const handler = middy<ApiEvent, ApiResult>()
       eventLogTable: required(env, 'EVENT_LOG_TABLE'),
       ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
       eventLogTtlDays: env.EVENT_LOG_TTL_DAYS,
+      stateMachineArn: env.STATE_MACHINE_ARN,
     }),
   );

@@ -10,6 +10,9 @@ import {
   describeStateError,
   hasTerminalEvent,
   pendingApprovals,
+  ROLLBACK_CLAIM_EVENT_ID,
+  type RollbackOwner,
+  rollbackClaim,
   stepsToCompensate,
 } from '#core/saga.ts';
 import { errorSummary, parseTaskInput } from '#core/task-errors.ts';
@@ -24,13 +27,42 @@ import { readStepOutputs } from '#io/step-store.ts';
 import { dynamo } from '#shared/clients.ts';
 import { readEnv, required } from '#shared/config.ts';
 import { logger } from '#shared/observability.ts';
-import { stateErrorSchema, workflowIdSchema } from '#shared/schemas.ts';
+import { stateErrorSchema, type WorkflowEvent, workflowIdSchema } from '#shared/schemas.ts';
 
 export const compensateInputSchema = z.object({
   workflow_id: workflowIdSchema,
   // Whatever the Catch produced; a malformed error must not stop the rollback.
   error: z.unknown().optional(),
+  /** `$$.Execution.RedriveCount`: which attempt of the execution caught the error. */
+  attempt: z.union([z.number(), z.string()]).optional(),
 });
+
+/** Who runs a rollback and, for the janitor, how the workflow ends. */
+export interface RollbackOptions {
+  /** @default 'catch' (the state machine's saga state) */
+  readonly by?: RollbackOwner;
+  /** The execution attempt (redrive count) of the owner. @default the payload's attempt, or '0' */
+  readonly attempt?: string;
+  /** Continue a rollback that a Catch saga (or an earlier janitor run) claimed and did not finish. */
+  readonly takeOver?: boolean;
+  /** How the workflow ends, instead of deriving it from the Catch's error. */
+  readonly outcome?: { status: 'failed' | 'cancelled'; error: { code: string; message: string } };
+}
+
+/** Thrown inside the claim's precondition: the workflow already ended, nothing to roll back. */
+class AlreadyEnded extends Error {}
+
+/** One terminal event per workflow, even if two rollbacks race to record theirs. */
+const onlyOnce = {
+  precondition: (log: readonly WorkflowEvent[]) => {
+    if (hasTerminalEvent(log)) throw new AlreadyEnded();
+  },
+};
+
+function ignoreEnded(error: unknown): undefined {
+  if (error instanceof AlreadyEnded) return undefined;
+  throw error;
+}
 
 export interface CompensateDeps {
   readonly events: EventLogDeps;
@@ -43,12 +75,23 @@ export interface CompensateDeps {
   /** Waits between attempts (exponential backoff from this base, ms). @default 200 */
   readonly backoffMs?: number;
   readonly sleep?: (ms: number) => Promise<unknown>;
+  /**
+   * How long a step that started without an outcome may still be running: its Lambda invocation
+   * outlives a failed Map (Step Functions stops waiting, not the function). The saga waits for such
+   * steps to record their outcome before undoing them, at most until this long after their start.
+   * @default 125000 (the step function's timeout, 120 s, plus a margin)
+   */
+  readonly inFlightWaitMs?: number;
+  /** Pause between log reads while waiting for in-flight steps. @default 250 */
+  readonly pollMs?: number;
 }
 
 export interface CompensateResult {
   workflow_id: string;
   status: 'failed' | 'cancelled';
   compensated: string[];
+  /** False when another path owns the rollback (this run undid nothing). */
+  owner?: boolean;
 }
 
 /**
@@ -57,13 +100,56 @@ export interface CompensateResult {
  * WorkflowCancelled with its reason when the user cancelled, denied the approval or let it time out.
  * Safe to re-run: compensations are idempotent and already-undone steps are skipped.
  */
-export async function compensateWorkflow(deps: CompensateDeps, payload: unknown): Promise<CompensateResult> {
+export async function compensateWorkflow(
+  deps: CompensateDeps,
+  payload: unknown,
+  options: RollbackOptions = {},
+): Promise<CompensateResult> {
   const input = parseTaskInput(compensateInputSchema, payload, 'compensate');
   const id = input.workflow_id;
   const stateError = stateErrorSchema.safeParse(input.error);
-  const original = describeStateError(stateError.success ? stateError.data : undefined);
-  const log = await readEvents(deps.events, id);
-  const reason = cancellationReason(stateError.success ? stateError.data : undefined, log);
+  const original =
+    options.outcome?.error ?? describeStateError(stateError.success ? stateError.data : undefined);
+  let log = await readEvents(deps.events, id);
+  const reason: string | undefined = options.outcome
+    ? options.outcome.status === 'cancelled'
+      ? options.outcome.error.code
+      : undefined
+    : cancellationReason(stateError.success ? stateError.data : undefined, log);
+
+  // Exactly one rollback per workflow, whichever path triggers it (Catch, janitor, cancel): the
+  // appender of CompensationStarted owns it; its replays continue it; everyone else stops here.
+  if (!hasTerminalEvent(log)) {
+    const by = options.by ?? 'catch';
+    const attempt = options.attempt ?? String(input.attempt ?? 0);
+    try {
+      await appendEvent(
+        deps.events,
+        id,
+        {
+          event_id: ROLLBACK_CLAIM_EVENT_ID,
+          type: 'CompensationStarted',
+          data: { by, attempt, error: original, outcome: reason === undefined ? 'failed' : 'cancelled' },
+        },
+        onlyOnce,
+      );
+    } catch (error) {
+      ignoreEnded(error);
+    }
+    log = await readEvents(deps.events, id);
+    const claim = rollbackClaim(log);
+    const mine = claim?.by === by && claim.attempt === attempt;
+    if (claim && !mine && !(options.takeOver && claim.by !== 'cancel')) {
+      logger.info('rollback owned by another path', { workflow_id: id, owner: claim.by, by });
+      return {
+        workflow_id: id,
+        status: reason === undefined ? 'failed' : 'cancelled',
+        compensated: compensatedSteps(log),
+        owner: false,
+      };
+    }
+  }
+  log = await settleInFlightSteps(deps, id, log);
   const compensated = compensatedSteps(log);
   const todo = stepsToCompensate(log);
 
@@ -114,28 +200,35 @@ export async function compensateWorkflow(deps: CompensateDeps, payload: unknown)
             (e) => (e.type === 'StepFailed' || e.type === 'StepSucceeded') && e.data.step_id === stepId,
           ),
       );
-      await appendEvents(deps.events, id, [
-        ...unanswered.map((stepId) => ({
-          event_id: `StepFailed:${stepId}`,
-          type: 'StepFailed' as const,
-          data: {
-            step_id: stepId,
-            tool: HUMAN_APPROVAL_TOOL,
-            error: { code: reason, message: original.message },
-            retryable: false,
-          },
-        })),
-        { event_id: 'WorkflowCancelled', type: 'WorkflowCancelled', data: { reason, compensated } },
-      ]);
+      await appendEvents(
+        deps.events,
+        id,
+        [
+          ...unanswered.map((stepId) => ({
+            event_id: `StepFailed:${stepId}`,
+            type: 'StepFailed' as const,
+            data: {
+              step_id: stepId,
+              tool: HUMAN_APPROVAL_TOOL,
+              error: { code: reason, message: original.message },
+              retryable: false,
+            },
+          })),
+          { event_id: 'WorkflowCancelled', type: 'WorkflowCancelled', data: { reason, compensated } },
+        ],
+        onlyOnce,
+      ).catch(ignoreEnded);
     } else {
-      await appendEvent(deps.events, id, {
-        event_id: 'WorkflowFailed',
-        type: 'WorkflowFailed',
-        data: { error: original, compensated },
-      });
+      await appendEvent(
+        deps.events,
+        id,
+        { event_id: 'WorkflowFailed', type: 'WorkflowFailed', data: { error: original, compensated } },
+        onlyOnce,
+      ).catch(ignoreEnded);
     }
   }
-  // A re-run after the terminal event answers what that event says.
+  // A re-run after the terminal event (or a lost race to record it) answers what that event says.
+  log = await readEvents(deps.events, id);
   const ended = log.findLast((e) => e.type === 'WorkflowCancelled' || e.type === 'WorkflowFailed');
   const status = (ended ? ended.type === 'WorkflowCancelled' : reason !== undefined) ? 'cancelled' : 'failed';
   // An approval still marked pending (its wait timed out or failed) can no longer be answered.
@@ -143,6 +236,39 @@ export async function compensateWorkflow(deps: CompensateDeps, payload: unknown)
   if (approval?.status === 'pending') await claimApproval(deps.state, id, approval.token, 'cancelled');
   logger.info('workflow rolled back', { workflow_id: id, status, error_code: original.code, compensated });
   return { workflow_id: id, status, compensated };
+}
+
+/**
+ * Waits (bounded) until steps that started without an outcome and may still be running record one,
+ * so that a sibling's side effect that lands after a failed Map is undone, not left behind.
+ */
+async function settleInFlightSteps(
+  deps: CompensateDeps,
+  id: string,
+  initial: WorkflowEvent[],
+): Promise<WorkflowEvent[]> {
+  const windowMs = deps.inFlightWaitMs ?? 125_000;
+  const now = deps.now ?? (() => new Date());
+  const wait = deps.sleep ?? sleep;
+  let log = initial;
+  for (;;) {
+    const limit = now().getTime() - windowMs;
+    const finished = new Set(
+      log
+        .filter((e) => e.type === 'StepSucceeded' || e.type === 'StepFailed')
+        .map((e) => String(e.data.step_id)),
+    );
+    const running = log.filter(
+      (e) =>
+        e.type === 'StepStarted' &&
+        e.data.tool !== HUMAN_APPROVAL_TOOL &&
+        !finished.has(String(e.data.step_id)) &&
+        Date.parse(e.at) > limit,
+    );
+    if (running.length === 0) return log;
+    await wait(deps.pollMs ?? 250);
+    log = await readEvents(deps.events, id);
+  }
 }
 
 async function withRetries(

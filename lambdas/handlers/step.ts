@@ -2,6 +2,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { HUMAN_APPROVAL_TOOL, transitiveDependencies, waveSchedule } from '#core/dag.ts';
 import { resolveReferences } from '#core/references.ts';
+import { hasTerminalEvent } from '#core/saga.ts';
 import { asRetryable, errorSummary, parseTaskInput } from '#core/task-errors.ts';
 import { defaultToolRegistry, type ToolRegistry } from '#core/tools/registry.ts';
 import type { BookingsPort } from '#core/tools/types.ts';
@@ -59,11 +60,19 @@ export async function runStep(deps: StepDeps, payload: unknown): Promise<RunStep
     approvalTimeoutSeconds: deps.approvalTimeoutSeconds,
   });
 
-  await appendEvent(deps.events, id, {
-    event_id: `StepStarted:${stepId}`,
-    type: 'StepStarted',
-    data: { step_id: stepId, tool: step.tool },
-  });
+  await appendEvent(
+    deps.events,
+    id,
+    { event_id: `StepStarted:${stepId}`, type: 'StepStarted', data: { step_id: stepId, tool: step.tool } },
+    {
+      // A step that has not started when a rollback begins never starts: the saga cannot see it.
+      precondition: (current) => {
+        if (current.some((e) => e.event_id === 'CompensationStarted') || hasTerminalEvent(current)) {
+          throw new WorkflowCancelled(`workflow ${id} is being rolled back: step ${stepId} not started`);
+        }
+      },
+    },
+  );
   if (step.tool === HUMAN_APPROVAL_TOOL && !outputs.has(stepId)) {
     // Answered by POST /workflows/{id}/signals/approval during "Wait for approval".
     return { step_id: stepId, ...schedule };

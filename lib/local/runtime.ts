@@ -16,11 +16,19 @@ import { type EventStreamOptions, EventStreamTailer } from './event-stream.ts';
 import { createEventBridgeServer, EventsSink } from './eventbridge.ts';
 import { createHttpApi, type LocalEndpoint } from './http-api.ts';
 import { type IssuerConfig, LocalIssuer, type SignOptions } from './jwt.ts';
-import { importHandler, LOCAL_REGION, LocalFunction } from './lambda.ts';
+import {
+  type FaultHook,
+  importHandler,
+  type LambdaHandler,
+  LOCAL_ACCOUNT,
+  LOCAL_REGION,
+  LocalFunction,
+} from './lambda.ts';
 import { lambdaTaskHandlers } from './lambda-tasks.ts';
 import { createStepFunctionsServer } from './sfn-server.ts';
 import {
   type ExecutionRecord,
+  type ExecutionStatusChange,
   forEachState,
   LocalStepFunctions,
   type RetryIntervalOverrides,
@@ -65,6 +73,13 @@ export interface LocalRuntimeOptions {
   readonly onError?: (where: string, error: unknown) => void;
   /** The DynamoDB-stream emulator that feeds stream functions (the publisher): poll and retry timing. */
   readonly eventStream?: EventStreamOptions;
+  /** Fault injection into function invocations (tests and harnesses only; see `FaultHook`). @default - none */
+  readonly faults?: FaultHook;
+  /**
+   * Wraps each function's handler once it is imported (e.g. the bench counts and times invocations).
+   * @default - the handler as is
+   */
+  readonly wrapHandler?: (functionName: string, handler: LambdaHandler) => LambdaHandler;
 }
 
 export interface LocalRuntime {
@@ -91,6 +106,13 @@ export interface LocalRuntime {
   waitForExecution(executionName: string, timeoutMs?: number): Promise<ExecutionRecord>;
   /** Stops everything; running executions stay RUNNING on disk and resume at the next start. */
   stop(): Promise<void>;
+  /**
+   * Makes the Step Functions endpoint unreachable (connections refused; executions keep running),
+   * for tests of "the orchestrator is unavailable". `resumeStepFunctionsEndpoint` listens again on
+   * the same port (the Lambdas' clients keep their endpoint).
+   */
+  pauseStepFunctionsEndpoint(): Promise<void>;
+  resumeStepFunctionsEndpoint(): Promise<void>;
 }
 
 /**
@@ -169,7 +191,11 @@ async function start(
         name,
         timeoutSeconds: spec.timeoutSeconds,
         memoryMiB: spec.memoryMiB,
-        load: () => importHandler(root, spec.entry),
+        load: async () => {
+          const handler = await importHandler(root, spec.entry);
+          return options.wrapHandler ? options.wrapHandler(name, handler) : handler;
+        },
+        ...(options.faults ? { faults: options.faults } : {}),
       }),
     );
   }
@@ -193,8 +219,60 @@ async function start(
     });
     retryIntervalOverrides = { ...all, ...retryIntervalOverrides };
   }
+  // Execution status changes go to the EventBridge sink (the default bus, as AWS sends them) and to
+  // the functions a rule routes them to (`executionStatusRule`), invoked asynchronously like Lambda
+  // does for EventBridge: two retries, then the error is reported (AWS: the function's DLQ).
+  let statusSink: EventsSink | undefined;
+  const statusDeliveries = new Set<Promise<void>>();
+  const onStatusChange = (change: ExecutionStatusChange) => {
+    const detail = { ...change };
+    statusSink?.putEvents({
+      Entries: [
+        {
+          Source: 'aws.states',
+          DetailType: 'Step Functions Execution Status Change',
+          Detail: JSON.stringify(detail),
+          Resources: [change.executionArn],
+          EventBusName: 'default',
+        },
+      ],
+    });
+    for (const [name, spec] of Object.entries(specs)) {
+      const fn = functions.get(name);
+      const rule: readonly string[] | undefined = spec.executionStatusRule;
+      if (!fn || !rule?.includes(change.status)) continue;
+      const event = {
+        version: '0',
+        id: crypto.randomUUID(),
+        'detail-type': 'Step Functions Execution Status Change',
+        source: 'aws.states',
+        account: LOCAL_ACCOUNT,
+        time: new Date().toISOString(),
+        region: LOCAL_REGION,
+        resources: [change.executionArn],
+        detail,
+      };
+      const delivery = (async () => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            await fn.invoke(event);
+            return;
+          } catch (error) {
+            if (attempt >= 3) {
+              onError(`${name} (execution status rule)`, error);
+              return;
+            }
+            await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
+          }
+        }
+      })();
+      statusDeliveries.add(delivery);
+      void delivery.finally(() => statusDeliveries.delete(delivery));
+    }
+  };
   const stepFunctions = new LocalStepFunctions({
     definition,
+    onStatusChange,
     taskHandlers: lambdaTaskHandlers(definition, [...functions.values()]),
     ...(dataDir ? { dataDir: join(dataDir, 'stepfunctions') } : {}),
     ...(retryIntervalOverrides ? { retryIntervalOverrides } : {}),
@@ -207,6 +285,7 @@ async function start(
   });
   stack.push(() => dynamo.stop());
   const eventsSink = new EventsSink(dataDir ? { file: join(dataDir, 'events.jsonl') } : {});
+  statusSink = eventsSink;
   const eventsServer = createEventBridgeServer(eventsSink);
   const eventsPort = await listen(eventsServer, stickyPorts?.events ?? 0);
   stack.push(async () => {
@@ -285,6 +364,11 @@ async function start(
 
   await stepFunctions.load();
   stack.push(() => stepFunctions.shutdown());
+  // Runs before the engine's shutdown: rule deliveries in flight finish while the tables are up.
+  stack.push(async () => {
+    const grace = new Promise((resolve) => setTimeout(resolve, 2000).unref());
+    await Promise.race([Promise.allSettled([...statusDeliveries]), grace]);
+  });
   const resumed = options.resumeRunning === false ? [] : stepFunctions.resumeRunning();
 
   // The HTTP API.
@@ -361,6 +445,10 @@ async function start(
     transitionsOf: (name) => stepFunctions.transitionsOf(name),
     waitForExecution: (name, timeoutMs) => stepFunctions.waitForExecution(name, timeoutMs),
     stop: stopAll,
+    pauseStepFunctionsEndpoint: () => close(sfnServer),
+    resumeStepFunctionsEndpoint: async () => {
+      if (!sfnServer.listening) await listen(sfnServer, sfnPort);
+    },
   };
 }
 

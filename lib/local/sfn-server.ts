@@ -11,8 +11,7 @@ import type { ExecutionRecord, HistoryEvent, LocalStepFunctions } from './step-f
 
 /**
  * The Step Functions API (AWS JSON 1.0) in front of `LocalStepFunctions`, so the Lambdas use the
- * real `@aws-sdk/client-sfn` against it. One entry per action (RedriveExecution slots in here once the
- * engine supports it).
+ * real `@aws-sdk/client-sfn` against it. One entry per action.
  */
 
 /** Epoch seconds, as the JSON protocols carry timestamps. */
@@ -31,7 +30,10 @@ function describe(record: ExecutionRecord): Record<string, unknown> {
     ...(record.output === undefined ? {} : { output: record.output, outputDetails: { included: true } }),
     ...(record.error === undefined ? {} : { error: record.error }),
     ...(record.cause === undefined ? {} : { cause: record.cause }),
-    redriveCount: 0,
+    redriveCount: record.redriveCount ?? 0,
+    ...(record.redriveDate === undefined ? {} : { redriveDate: seconds(record.redriveDate) }),
+    redriveStatus:
+      record.status === 'SUCCEEDED' || record.status === 'RUNNING' ? 'NOT_REDRIVABLE' : 'REDRIVABLE',
   };
 }
 
@@ -71,6 +73,10 @@ export function stepFunctionsActions(engine: LocalStepFunctions): Record<string,
         cause: optionalString(input, 'cause'),
       });
       return { stopDate: seconds(stopped.stopDate) };
+    },
+    RedriveExecution: (input) => {
+      const redriven = engine.redriveExecution({ executionArn: requiredString(input, 'executionArn') });
+      return { redriveDate: seconds(redriven.redriveDate) };
     },
     ListExecutions: (input) => {
       const page = engine.listExecutions({

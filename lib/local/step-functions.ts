@@ -33,6 +33,10 @@ import { LOCAL_ACCOUNT, LOCAL_REGION } from './lambda.ts';
  *   `TaskTimedOut`); StopExecution abandons the wait. Tokens are not persisted: an execution resumed
  *   after a restart reaches its wait again with a new token. HeartbeatSeconds is not enforced
  *   (SendTaskHeartbeat only checks the token).
+ * - RedriveExecution restarts at the top-level state that did not finish, with its input from the
+ *   history; a failed inline Map is re-run whole (AWS re-runs only its failed iterations — the
+ *   workflow's steps reuse stored outputs, so the outcome is the same). Status changes are reported
+ *   through `onStatusChange` (AWS: `aws.states` events on the default bus).
  */
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -97,6 +101,28 @@ export interface ExecutionRecord {
   transitions: { stateEntered: number; retried: number };
   /** Times the execution was re-run from the start after a restart of the local runtime. */
   restarts: number;
+  /** Times RedriveExecution restarted it (AWS's `redriveCount`). */
+  redriveCount?: number;
+  /** When it was last redriven (ms). */
+  redriveDate?: number;
+}
+
+/**
+ * An "Step Functions Execution Status Change" event's detail, as EventBridge delivers it from
+ * `aws.states` (times in ms since the epoch, input/output as JSON text or null).
+ */
+export interface ExecutionStatusChange {
+  readonly executionArn: string;
+  readonly stateMachineArn: string;
+  readonly name: string;
+  readonly status: ExecutionStatus;
+  readonly startDate: number;
+  readonly stopDate: number | null;
+  readonly input: string | null;
+  readonly output: string | null;
+  readonly error: string | null;
+  readonly cause: string | null;
+  readonly redriveCount: number;
 }
 
 export interface LocalStepFunctionsProps {
@@ -110,6 +136,12 @@ export interface LocalStepFunctionsProps {
   readonly dataDir?: string;
   /** Shorter retry pauses (ms), for tests. @default - the ASL's intervals, backoff and jitter */
   readonly retryIntervalOverrides?: RetryIntervalOverrides;
+  /**
+   * Called on every status change (RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED), like the
+   * `aws.states` "Step Functions Execution Status Change" events AWS sends to EventBridge.
+   * @default - none
+   */
+  readonly onStatusChange?: (change: ExecutionStatusChange) => void;
 }
 
 const NAME_PATTERN = /^[A-Za-z0-9_-]{1,80}$/;
@@ -174,6 +206,9 @@ export class LocalStepFunctions {
   readonly stateMachineName: string;
   readonly definition: StateMachineDefinition;
   readonly #machine: StateMachine;
+  readonly #runnable: StateMachineDefinition;
+  /** Machines starting at another state, for redrives (by state name). */
+  readonly #redriveMachines = new Map<string, StateMachine>();
   readonly #props: LocalStepFunctionsProps;
   readonly #executions = new Map<string, ExecutionRecord>();
   readonly #running = new Map<string, { abort: () => void; done: Promise<void> }>();
@@ -216,6 +251,7 @@ export class LocalStepFunctions {
       }
       if (!props.taskHandlers[name]) throw new Error(`no local handler for Task state "${name}"`);
     });
+    this.#runnable = runnable;
     this.#machine = new StateMachine(runnable, { validationOptions: { checkArn: false } });
   }
 
@@ -300,7 +336,41 @@ export class LocalStepFunctions {
     };
     this.#executions.set(name, record);
     this.#run(record);
+    this.#statusChanged(record);
     return { executionArn: record.executionArn, startDate: record.startDate };
+  }
+
+  /**
+   * RedriveExecution: restarts a FAILED, TIMED_OUT or ABORTED execution from the top-level state that
+   * did not finish, with that state's input (from the history); same ARN, `redriveCount` + 1,
+   * status RUNNING, history continued with `ExecutionRedriven`. Unlike AWS, a failed inline Map is
+   * re-run as a whole (AWS re-runs only its failed iterations): the workflow's steps reuse stored
+   * outputs, so an iteration that had succeeded runs no tool again.
+   */
+  redriveExecution(request: { executionArn: string }): { redriveDate: number } {
+    const record = this.#find(request.executionArn);
+    if (record.status === 'RUNNING' || record.status === 'SUCCEEDED' || this.#running.has(record.name)) {
+      throw new AwsServiceError(
+        'ExecutionNotRedrivable',
+        `Execution is ${record.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'RUNNING'} and cannot be redriven: '${record.executionArn}'`,
+      );
+    }
+    const from = this.#unfinishedState(record);
+    this.#machineFrom(from.state); // built (and cached) before anything changes
+    const redriveDate = Date.now();
+    record.status = 'RUNNING';
+    delete record.stopDate;
+    delete record.error;
+    delete record.cause;
+    delete record.output;
+    record.redriveCount = (record.redriveCount ?? 0) + 1;
+    record.redriveDate = redriveDate;
+    this.#push(record, redriveDate, 'ExecutionRedriven', {
+      executionRedrivenEventDetails: { redriveCount: record.redriveCount },
+    });
+    this.#run(record, from);
+    this.#statusChanged(record);
+    return { redriveDate };
   }
 
   describeExecution(executionArn: string): ExecutionRecord {
@@ -344,6 +414,7 @@ export class LocalStepFunctions {
     if (request.error !== undefined) record.error = request.error;
     if (request.cause !== undefined) record.cause = request.cause;
     this.#markDirty(record);
+    this.#statusChanged(record);
     this.#running.get(record.name)?.abort();
     this.#abandonTasks(record.name);
     return { stopDate: record.stopDate };
@@ -518,7 +589,59 @@ export class LocalStepFunctions {
     this.#flushTimer ??= setTimeout(() => void this.flush(), 100);
   }
 
-  #run(record: ExecutionRecord): void {
+  /** The top-level state a redrive restarts from: the last one entered and not exited, with its input. */
+  #unfinishedState(record: ExecutionRecord): { state: string; input: JsonValue } {
+    const topLevel = new Set(Object.keys(this.definition.States));
+    const exited = new Set<string>();
+    for (let i = record.events.length - 1; i >= 0; i--) {
+      const event = record.events[i];
+      if (!event) continue;
+      const details = event.stateEnteredEventDetails ?? event.stateExitedEventDetails;
+      const name = isObject(details) && typeof details.name === 'string' ? details.name : undefined;
+      if (name === undefined || !topLevel.has(name)) continue;
+      if (event.type.endsWith('StateExited')) {
+        exited.add(name);
+        continue;
+      }
+      if (!event.type.endsWith('StateEntered') || exited.has(name)) continue;
+      const input = isObject(details) && typeof details.input === 'string' ? details.input : 'null';
+      return { state: name, input: JSON.parse(input) };
+    }
+    return { state: this.definition.StartAt, input: JSON.parse(record.input) };
+  }
+
+  #statusChanged(record: ExecutionRecord): void {
+    if (this.#shuttingDown) return;
+    this.#props.onStatusChange?.({
+      executionArn: record.executionArn,
+      stateMachineArn: record.stateMachineArn,
+      name: record.name,
+      status: record.status,
+      startDate: record.startDate,
+      stopDate: record.stopDate ?? null,
+      input: record.input,
+      output: record.output ?? null,
+      error: record.error ?? null,
+      cause: record.cause ?? null,
+      redriveCount: record.redriveCount ?? 0,
+    });
+  }
+
+  #machineFrom(state: string): StateMachine {
+    if (state === this.definition.StartAt) return this.#machine;
+    let machine = this.#redriveMachines.get(state);
+    if (!machine) {
+      // Validated as a whole in the constructor; from here, the states before `state` are unreachable.
+      machine = new StateMachine(
+        { ...this.#runnable, StartAt: state },
+        { validationOptions: { noValidate: true } },
+      );
+      this.#redriveMachines.set(state, machine);
+    }
+    return machine;
+  }
+
+  #run(record: ExecutionRecord, from?: { state: string; input: JsonValue }): void {
     const invocation = { executionArn: record.executionArn, executionName: record.name };
     const handlers: LibTaskHandlers = {};
     for (const [stateName, handler] of Object.entries(this.#props.taskHandlers)) {
@@ -555,14 +678,16 @@ export class LocalStepFunctions {
           Name: record.name,
           RoleArn: `arn:aws:iam::${LOCAL_ACCOUNT}:role/omnilink-local-workflow`,
           StartTime: new Date(record.startDate).toISOString(),
-          RedriveCount: 0,
+          RedriveCount: record.redriveCount ?? 0,
         },
         StateMachine: { Id: this.stateMachineArn, Name: this.stateMachineName },
         // Replaced by a real token in a callback task's handler input (#runCallbackTask).
         Task: { Token: TOKEN_SENTINEL },
       },
     };
-    const execution = this.#machine.run(JSON.parse(record.input), options);
+    const execution = from
+      ? this.#machineFrom(from.state).run(from.input, options)
+      : this.#machine.run(JSON.parse(record.input), options);
     const failed = new Set<string>();
     const consume = (async () => {
       for await (const event of execution.eventLogs) this.#record(record, event, failed);
@@ -586,6 +711,7 @@ export class LocalStepFunctions {
     );
     const done = Promise.allSettled([consume, settle]).then(() => {
       this.#running.delete(record.name);
+      if (record.status !== 'RUNNING' && record.status !== 'ABORTED') this.#statusChanged(record);
       if (!this.#shuttingDown) this.#markDirty(record, true);
       for (const waiter of this.#waiters.get(record.name) ?? []) waiter(record);
       this.#waiters.delete(record.name);
@@ -621,6 +747,8 @@ export class LocalStepFunctions {
     const data = (_value: unknown) => ({ truncated: false });
     switch (event.type) {
       case 'ExecutionStarted':
+        // A redriven execution continues its history (after ExecutionRedriven).
+        if (record.events.some((e) => e.type === 'ExecutionStarted')) break;
         this.#push(record, at, 'ExecutionStarted', {
           executionStartedEventDetails: {
             input: record.input,

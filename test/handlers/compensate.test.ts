@@ -62,6 +62,7 @@ describe('compensate task (saga)', () => {
       'StepSucceeded:book_flight_1',
       'StepStarted:search_hotel_2',
       'StepFailed:search_hotel_2',
+      'CompensationStarted',
       'StepCompensated:book_flight_1',
       'WorkflowFailed',
     ]);
@@ -147,12 +148,47 @@ describe('compensate task (saga)', () => {
     fake.reset();
     for (const [n, e] of events.entries()) fake.put(TABLES.events, { ...e, seq: n + 1 });
     await seedBookings(id);
-    const result = await compensate({ workflow_id: id, error: { Error: 'States.Timeout' } }, lambdaContext);
+    // No in-flight window: the crashed step cannot still be running (see the next test for the wait).
+    const result = await compensateWorkflow(
+      { ...deps(), inFlightWaitMs: 0 },
+      { workflow_id: id, error: { Error: 'States.Timeout' } },
+    );
     expect(result).toEqual({
       workflow_id: id,
       status: 'failed',
       compensated: ['book_hotel_2', 'book_flight_1'],
     });
+  });
+
+  it('waits for a sibling step that is still running before undoing it (its Lambda outlives the failed Map)', async () => {
+    const id = 'wf_sagainflight02';
+    await runUntilFailure(id, 'Book a flight to Rome and a hotel in Rome');
+    const events = fake.items(TABLES.events).filter((e) => e.event_id !== 'StepSucceeded:book_hotel_2');
+    fake.reset();
+    for (const [n, e] of events.entries()) fake.put(TABLES.events, { ...e, seq: n + 1 });
+    await seedBookings(id);
+    let polls = 0;
+    const result = await compensateWorkflow(
+      {
+        ...deps(),
+        inFlightWaitMs: 60_000,
+        sleep: async () => {
+          polls += 1;
+          // The sibling finishes while the saga waits.
+          if (polls === 2) {
+            await appendEvent({ client, tableName: TABLES.events }, id, {
+              event_id: 'StepSucceeded:book_hotel_2',
+              type: 'StepSucceeded',
+              data: { step_id: 'book_hotel_2', tool: 'book_hotel', output: {} },
+            });
+          }
+        },
+      },
+      { workflow_id: id, error: { Error: 'UnknownDestination' } },
+    );
+    expect(polls).toBeGreaterThanOrEqual(2);
+    // Undone in reverse order of completion: the hotel completed last.
+    expect(result.compensated).toEqual(['book_hotel_2', 'book_flight_1']);
   });
 
   it('is safe to re-run: nothing is undone twice, the failure is recorded once', async () => {

@@ -116,10 +116,17 @@ describe('least privilege', () => {
     expect(statements.flatMap(resourcesOf)).toEqual(['*']);
   });
 
-  it('lets the cancel function fail task tokens only', () => {
+  it('lets the cancel function fail task tokens, and describe and redrive executions of this state machine', () => {
     const statements = statesStatements('cancel');
-    expect(statements.flatMap(actionsOf)).toEqual(['states:SendTaskFailure']);
-    expect(statements.flatMap(resourcesOf)).toEqual(['*']);
+    const tokens = statements.filter((st) => actionsOf(st).includes('states:SendTaskFailure'));
+    expect(tokens.flatMap(actionsOf)).toEqual(['states:SendTaskFailure']);
+    expect(tokens.flatMap(resourcesOf)).toEqual(['*']);
+    const executions = statements.filter((st) => !tokens.includes(st));
+    expect(executions.flatMap(actionsOf).sort()).toEqual([
+      'states:DescribeExecution',
+      'states:RedriveExecution',
+    ]);
+    expect(JSON.stringify(executions.flatMap(resourcesOf))).toContain(':execution:');
   });
 
   it('gives the approval task no Step Functions permissions: it only stores the token', () => {

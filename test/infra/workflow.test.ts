@@ -98,7 +98,13 @@ describe('workflow', () => {
         },
         TimeoutSecondsPath: '$.dag.approval_timeout_seconds',
         ResultPath: '$.dag',
-        Catch: [{ ErrorEquals: ['States.ALL'], Next: 'Roll back completed steps' }],
+        // Domain errors and the approval timeout end in the saga; transient ones stay uncaught (redrive).
+        Catch: [
+          {
+            ErrorEquals: expect.arrayContaining(['States.Timeout', 'ApprovalDenied', 'WorkflowCancelled']),
+            Next: 'Roll back completed steps',
+          },
+        ],
         Next: 'Any steps ready?',
       });
       const choices = states['Any steps ready?']?.Choices as unknown[] | undefined;
@@ -131,6 +137,68 @@ describe('workflow', () => {
         Default: 'Workflow failed',
       });
       expect(states['Workflow cancelled']).toMatchObject({ Type: 'Fail', Error: 'WorkflowCancelled' });
+    });
+  });
+
+  describe('executions that die outside the happy path, and redrive', () => {
+    it('routes ABORTED, TIMED_OUT and FAILED status changes of this state machine to the janitor', () => {
+      const rules = template.findResources('AWS::Events::Rule', {
+        Properties: { EventPattern: { source: ['aws.states'] } },
+      });
+      const [rule] = Object.values(rules);
+      expect(Object.keys(rules)).toHaveLength(1);
+      expect(rule?.Properties.EventPattern).toEqual({
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [{ Ref: stateMachineId }], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+      });
+      const [target] = rule?.Properties.Targets ?? [];
+      expect(target.Arn).toEqual({ 'Fn::GetAtt': [functionId(stack, 'janitor'), 'Arn'] });
+      expect(target.DeadLetterConfig?.Arn).toBeDefined();
+      expect(target.RetryPolicy).toMatchObject({ MaximumRetryAttempts: 185 });
+    });
+
+    it('gives the janitor async retries with a dead-letter destination, and alarms on it', () => {
+      const configs = Object.values(template.findResources('AWS::Lambda::EventInvokeConfig'));
+      const config = configs.find(
+        (c) =>
+          JSON.stringify(c.Properties.FunctionName) === JSON.stringify({ Ref: functionId(stack, 'janitor') }),
+      );
+      expect(config?.Properties).toMatchObject({
+        MaximumRetryAttempts: 2,
+        DestinationConfig: { OnFailure: { Destination: expect.anything() } },
+      });
+      const alarms = template.findResources('AWS::CloudWatch::Alarm');
+      expect(
+        Object.values(alarms).some((a) => String(a.Properties.AlarmDescription).includes('janitor')),
+      ).toBe(true);
+    });
+
+    it('lets the redrive function describe and redrive executions of this state machine only', () => {
+      const statements = statementsOfRole(
+        template,
+        stack.getLogicalId(stack.functions.redrive.role?.node.defaultChild as CfnElement),
+      ).filter((st) => actionsOf(st).some((a) => a.startsWith('states:')));
+      expect(statements.flatMap(actionsOf).sort()).toEqual([
+        'states:DescribeExecution',
+        'states:RedriveExecution',
+      ]);
+      expect(JSON.stringify(statements.flatMap(resourcesOf))).toContain(':execution:');
+    });
+
+    it('catches domain errors only: a transient error past its retries fails the execution (redrivable)', () => {
+      const states = JSON.parse(asl).States as Record<string, { Catch?: { ErrorEquals: string[] }[] }>;
+      for (const name of [
+        'Screen goal with guardian',
+        'Plan the steps',
+        'Run ready steps',
+        'Summarize results',
+      ]) {
+        const caught = (states[name]?.Catch ?? []).flatMap((c) => c.ErrorEquals);
+        expect(caught).toContain('UnknownDestination');
+        expect(caught).not.toContain('States.ALL');
+        expect(caught).not.toContain('TransientError');
+      }
     });
   });
 });

@@ -1,0 +1,135 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { z } from 'zod';
+import { janitorDecision } from '#core/saga.ts';
+import { defaultToolRegistry } from '#core/tools/registry.ts';
+import { expiresAt } from '#core/ttl.ts';
+import { createBookingsStore } from '#io/bookings-store.ts';
+import { appendEvent, readEvents } from '#io/event-log.ts';
+import { dynamo } from '#shared/clients.ts';
+import { readEnv, required } from '#shared/config.ts';
+import { logger } from '#shared/observability.ts';
+import { workflowIdSchema, workflowInputSchema } from '#shared/schemas.ts';
+import { type CompensateDeps, type CompensateResult, compensateWorkflow } from './compensate.ts';
+
+/**
+ * The execution janitor: target of the EventBridge rule on this state machine's "Step Functions
+ * Execution Status Change" events (source `aws.states`) for ABORTED, TIMED_OUT and FAILED. An
+ * execution that died outside the happy path — stopped from the console, timed out, or failed
+ * with an error no Catch handles — still gets its saga, exactly once (the CompensationStarted claim
+ * in compensateWorkflow): ABORTED ends `cancelled` (execution_aborted), TIMED_OUT `failed`
+ * (ExecutionTimedOut), FAILED with a transient error is left alone (redrivable; the status says so),
+ * any other FAILED is rolled back and ends `failed` with the execution's error.
+ */
+
+export const executionStatusChangeSchema = z.object({
+  'detail-type': z.literal('Step Functions Execution Status Change'),
+  source: z.literal('aws.states'),
+  detail: z.object({
+    executionArn: z.string(),
+    name: z.string(),
+    status: z.string(),
+    input: z.string().nullish(),
+    error: z.string().nullish(),
+    cause: z.string().nullish(),
+    redriveCount: z.number().int().nonnegative().nullish(),
+  }),
+});
+
+export type JanitorResult =
+  | { workflow_id?: string; action: 'ignored' | 'none'; why: string }
+  | ({ action: 'rollback' } & CompensateResult);
+
+const UNSUCCESSFUL = new Set(['FAILED', 'TIMED_OUT', 'ABORTED'] as const);
+const isUnsuccessful = (status: string): status is 'FAILED' | 'TIMED_OUT' | 'ABORTED' =>
+  (UNSUCCESSFUL as ReadonlySet<string>).has(status);
+
+/** Decides about one status-change event and runs the saga when the workflow needs it. */
+export async function cleanUpExecution(deps: CompensateDeps, event: unknown): Promise<JanitorResult> {
+  const parsed = executionStatusChangeSchema.safeParse(event);
+  if (!parsed.success) {
+    logger.warn('not an execution status change event: ignored');
+    return { action: 'ignored', why: 'not_a_status_change' };
+  }
+  const { detail } = parsed.data;
+  const id = workflowIdSchema.safeParse(detail.name);
+  if (!id.success) return { action: 'ignored', why: 'not_a_workflow_execution' };
+  const workflowId = id.data;
+  if (!isUnsuccessful(detail.status))
+    return { workflow_id: workflowId, action: 'ignored', why: detail.status };
+
+  let log = await readEvents(deps.events, workflowId);
+  const decision = janitorDecision(detail.status, detail.error ?? undefined, detail.cause ?? undefined, log);
+  logger.info('execution closed unsuccessfully', {
+    workflow_id: workflowId,
+    status: detail.status,
+    error_name: detail.error ?? undefined,
+    decision: decision.action === 'none' ? decision.why : decision.outcome,
+  });
+  if (decision.action === 'none') return { workflow_id: workflowId, action: 'none', why: decision.why };
+
+  // Stopped before the guardian ran: the log still starts with GoalReceived (the same event the
+  // guardian appends, from the execution input — already redacted by the producer).
+  if (!log.some((e) => e.type === 'GoalReceived') && detail.input) {
+    const input = workflowInputSchema.safeParse(safeJson(detail.input));
+    if (input.success) {
+      await appendEvent(deps.events, workflowId, {
+        event_id: 'GoalReceived',
+        type: 'GoalReceived',
+        data: {
+          goal: input.data.goal,
+          context_keys: Object.keys(input.data.context).sort(),
+          submitted_at: input.data.submitted_at,
+        },
+      });
+      log = await readEvents(deps.events, workflowId);
+    }
+  }
+  const result = await compensateWorkflow(
+    deps,
+    { workflow_id: workflowId },
+    {
+      by: 'janitor',
+      attempt: String(detail.redriveCount ?? 0),
+      takeOver: true,
+      outcome: { status: decision.outcome, error: decision.error },
+    },
+  );
+  return { action: 'rollback', ...result };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const env = readEnv();
+const tools = defaultToolRegistry();
+
+export const handler = middy(async (event: unknown) => {
+  const now = new Date();
+  return cleanUpExecution(
+    {
+      events: {
+        client: dynamo,
+        tableName: required(env, 'EVENT_LOG_TABLE'),
+        expiresAt: expiresAt(now, env.EVENT_LOG_TTL_DAYS),
+      },
+      state: {
+        client: dynamo,
+        tableName: required(env, 'STATE_TABLE'),
+        ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
+      },
+      bookings: createBookingsStore({
+        client: dynamo,
+        tableName: required(env, 'BOOKINGS_TABLE'),
+        ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
+      }),
+      tools,
+    },
+    event,
+  );
+}).use(injectLambdaContext(logger));

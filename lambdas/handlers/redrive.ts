@@ -1,0 +1,99 @@
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { DescribeExecutionCommand, RedriveExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import middy from '@middy/core';
+import { hasTerminalEvent, rollbackClaim } from '#core/saga.ts';
+import { readEvents } from '#io/event-log.ts';
+import { getOwnedWorkflowRecord } from '#io/workflow-store.ts';
+import { dynamo, sfn } from '#shared/clients.ts';
+import { readEnv, required } from '#shared/config.ts';
+import { HttpError } from '#shared/errors.ts';
+import {
+  type ApiEvent,
+  type ApiResult,
+  httpErrors,
+  json,
+  notFound,
+  pathWorkflowId,
+  unavailableAs503,
+  userIdOf,
+} from '#shared/http.ts';
+import { logger } from '#shared/observability.ts';
+import { executionArnOf } from './status.ts';
+
+/**
+ * POST /workflows/{id}/redrive — resumes a failed workflow from the state where it failed (Step
+ * Functions RedriveExecution: same execution, successful states are not run again; the step task
+ * reuses stored outputs, so no side effect happens twice). 202 `{"status":"redriving"}`; 404 like
+ * status; 409 `not_redrivable` when the execution is not FAILED/TIMED_OUT/ABORTED, when the log
+ * shows a rollback (started or finished) or a terminal event, or when Step Functions refuses
+ * (ExecutionNotRedrivable, e.g. past the 14-day window); 503 when a dependency is unavailable.
+ */
+
+export interface RedriveDeps {
+  readonly dynamo: DynamoDBDocumentClient;
+  readonly sfn: SFNClient;
+  readonly stateTable: string;
+  readonly eventLogTable: string;
+  readonly stateMachineArn: string;
+  readonly now?: () => Date;
+}
+
+const REDRIVABLE_STATUSES = new Set(['FAILED', 'TIMED_OUT', 'ABORTED']);
+/** Step Functions' answers that mean "this execution cannot be redriven". */
+const NOT_REDRIVABLE_ERRORS = new Set(['ExecutionNotRedrivable', 'ExecutionDoesNotExist']);
+
+export function notRedrivable(message: string): HttpError {
+  return new HttpError(409, 'not_redrivable', message);
+}
+
+export async function redriveWorkflow(event: ApiEvent, deps: RedriveDeps): Promise<ApiResult> {
+  const userId = userIdOf(event);
+  const workflowId = pathWorkflowId(event);
+  const store = { client: deps.dynamo, tableName: deps.stateTable, now: deps.now };
+  const record = await unavailableAs503(() => getOwnedWorkflowRecord(store, workflowId, userId));
+  if (!record) throw notFound();
+
+  const log = await unavailableAs503(() =>
+    readEvents({ client: deps.dynamo, tableName: deps.eventLogTable }, workflowId),
+  );
+  // A rolled-back, cancelled, completed or rejected workflow cannot be resumed.
+  if (hasTerminalEvent(log)) throw notRedrivable('the workflow has ended');
+  if (rollbackClaim(log)) throw notRedrivable('the workflow is being rolled back');
+
+  const executionArn = executionArnOf(deps.stateMachineArn, workflowId);
+  const execution = await sfnCall(() => deps.sfn.send(new DescribeExecutionCommand({ executionArn })));
+  if (!REDRIVABLE_STATUSES.has(String(execution.status))) {
+    throw notRedrivable(`the workflow's execution is ${String(execution.status).toLowerCase()}`);
+  }
+  await sfnCall(() => deps.sfn.send(new RedriveExecutionCommand({ executionArn })));
+  logger.info('workflow redriven', { workflow_id: workflowId, from_status: execution.status });
+  return json(202, { status: 'redriving', workflow_id: workflowId });
+}
+
+/** A Step Functions call: "cannot be redriven" answers are 409, outages 503. */
+async function sfnCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await unavailableAs503(call);
+  } catch (error) {
+    if (error instanceof Error && NOT_REDRIVABLE_ERRORS.has(error.name)) {
+      throw notRedrivable('Step Functions cannot redrive this execution');
+    }
+    throw error;
+  }
+}
+
+const env = readEnv();
+
+export const handler = middy<ApiEvent, ApiResult>()
+  .use(injectLambdaContext(logger))
+  .use(httpErrors())
+  .handler((event) =>
+    redriveWorkflow(event, {
+      dynamo,
+      sfn,
+      stateTable: required(env, 'STATE_TABLE'),
+      eventLogTable: required(env, 'EVENT_LOG_TABLE'),
+      stateMachineArn: required(env, 'STATE_MACHINE_ARN'),
+    }),
+  );

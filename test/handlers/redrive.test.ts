@@ -1,0 +1,138 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  DescribeExecutionCommand,
+  ExecutionNotRedrivable,
+  RedriveExecutionCommand,
+  SFNClient,
+  SFNServiceException,
+} from '@aws-sdk/client-sfn';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+
+vi.hoisted(() => {
+  process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+});
+
+import { HttpError } from '#shared/errors.ts';
+import type { ApiEvent } from '#shared/http.ts';
+import type { WorkflowEvent, WorkflowEventType } from '#shared/schemas.ts';
+import { redriveWorkflow } from '../../lambdas/handlers/redrive.ts';
+
+const WF = 'wf_RedriveHandlerTest0001';
+const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:workflow';
+const EXECUTION = 'arn:aws:states:eu-west-1:123456789012:execution:workflow:wf_RedriveHandlerTest0001';
+const dynamo = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'eu-west-1' }));
+const sfn = new SFNClient({ region: 'eu-west-1' });
+const ddb = mockClient(dynamo);
+const sfnMock = mockClient(sfn);
+let log: WorkflowEvent[];
+
+const deps = { dynamo, sfn, stateTable: 'state', eventLogTable: 'events', stateMachineArn: STATE_MACHINE };
+
+function request(user = 'alice'): ApiEvent {
+  return {
+    version: '2.0',
+    routeKey: 'POST /workflows/{id}/redrive',
+    rawPath: `/workflows/${WF}/redrive`,
+    rawQueryString: '',
+    headers: {},
+    isBase64Encoded: false,
+    pathParameters: { id: WF },
+    requestContext: {
+      authorizer: { jwt: { claims: { sub: user }, scopes: [] }, principalId: '', integrationLatency: 0 },
+    },
+  } as unknown as ApiEvent;
+}
+
+const event = (seq: number, type: WorkflowEventType): WorkflowEvent => ({
+  workflow_id: WF,
+  seq,
+  event_id: type,
+  type,
+  at: '2026-05-01T10:00:00.000Z',
+  data: type === 'CompensationStarted' ? { by: 'catch', attempt: '0' } : {},
+});
+
+async function httpError(promise: Promise<unknown>): Promise<HttpError> {
+  const error = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof HttpError)) throw new Error(`expected an HttpError, got ${String(error)}`);
+  return error;
+}
+
+beforeEach(() => {
+  ddb.reset();
+  sfnMock.reset();
+  log = [event(1, 'GoalReceived'), event(2, 'PlanCreated')];
+  ddb.on(GetCommand).resolves({
+    Item: {
+      workflow_id: WF,
+      user_id: 'alice',
+      fingerprint: 'f',
+      created_at: '2026-05-01T10:00:00.000Z',
+      input: { workflow_id: WF, user_id: 'alice', goal: 'g', context: {}, submitted_at: 'now' },
+      expires_at: 4_000_000_000,
+    },
+  });
+  ddb.on(QueryCommand).callsFake(() => ({ Items: log }));
+  sfnMock.on(DescribeExecutionCommand).resolves({ status: 'FAILED', error: 'TransientError' });
+  sfnMock.on(RedriveExecutionCommand).resolves({ redriveDate: new Date() });
+});
+
+describe('POST /workflows/{id}/redrive', () => {
+  it('RedriveAfterTransientFailure: redrives the execution of a failed workflow and answers 202', async () => {
+    const result = await redriveWorkflow(request(), deps);
+    expect(result.statusCode).toBe(202);
+    expect(JSON.parse(String(result.body))).toEqual({ status: 'redriving', workflow_id: WF });
+    expect(sfnMock.commandCalls(RedriveExecutionCommand)[0]?.args[0].input).toEqual({
+      executionArn: EXECUTION,
+    });
+  });
+
+  it("answers 404 for another user's workflow, without touching Step Functions", async () => {
+    const error = await httpError(redriveWorkflow(request('bob'), deps));
+    expect(error.statusCode).toBe(404);
+    expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    ['a terminal event', 'WorkflowFailed'],
+    ['a completed workflow', 'WorkflowCompleted'],
+    ['a rollback in progress', 'CompensationStarted'],
+  ] as const)('refuses %s with 409 not_redrivable', async (_case, type) => {
+    log.push(event(3, type));
+    const error = await httpError(redriveWorkflow(request(), deps));
+    expect(error).toMatchObject({ statusCode: 409, code: 'not_redrivable' });
+    expect(sfnMock.commandCalls(RedriveExecutionCommand)).toHaveLength(0);
+  });
+
+  it.each(['RUNNING', 'SUCCEEDED'] as const)('refuses an execution that is %s (409)', async (status) => {
+    sfnMock.on(DescribeExecutionCommand).resolves({ status });
+    const error = await httpError(redriveWorkflow(request(), deps));
+    expect(error).toMatchObject({ statusCode: 409, code: 'not_redrivable' });
+  });
+
+  it('turns ExecutionNotRedrivable (e.g. past the 14-day window) into 409', async () => {
+    sfnMock
+      .on(RedriveExecutionCommand)
+      .rejects(new ExecutionNotRedrivable({ message: 'too old', $metadata: {} }));
+    const error = await httpError(redriveWorkflow(request(), deps));
+    expect(error).toMatchObject({ statusCode: 409, code: 'not_redrivable' });
+  });
+
+  it('answers 503 when Step Functions is unavailable', async () => {
+    sfnMock.on(RedriveExecutionCommand).rejects(
+      new SFNServiceException({
+        name: 'ServiceUnavailable',
+        $fault: 'server',
+        $metadata: {},
+        message: 'down',
+      }),
+    );
+    const error = await httpError(redriveWorkflow(request(), deps));
+    expect(error.statusCode).toBe(503);
+  });
+});
