@@ -9,6 +9,7 @@ import {
   type StackProps,
   Validations,
 } from 'aws-cdk-lib';
+import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
@@ -16,9 +17,11 @@ import type { Construct } from 'constructs';
 import { Api, type ApiRoute } from './constructs/api.ts';
 import { WorkflowEventBus } from './constructs/event-bus.ts';
 import { EventPublishing } from './constructs/event-publishing.ts';
+import { ExecutionJanitor } from './constructs/execution-janitor.ts';
 import { FunctionWithLogGroup } from './constructs/function.ts';
 import { Identity } from './constructs/identity.ts';
 import { ModelAccess, type ModelSettingsInput, resolveModelSettings } from './constructs/model-access.ts';
+import { Observability } from './constructs/observability.ts';
 import { pascal, Tables } from './constructs/tables.ts';
 import { Workflow } from './constructs/workflow.ts';
 import {
@@ -100,7 +103,33 @@ export interface OmnilinkStackProps extends StackProps, Omit<ModelSettingsInput,
    * @default 'omnilink.orchestrator'
    */
   readonly eventSource?: string;
+  /**
+   * E-mail address notified of every alarm (through a KMS-encrypted SNS topic); also context `alarmEmail`.
+   * @default - no subscription
+   */
+  readonly alarmEmail?: string;
+  /**
+   * Create the alarm SNS topic even without an e-mail subscription; also context `alarmTopic=true`.
+   * @default false
+   */
+  readonly alarmTopic?: boolean;
 }
+
+const READ_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+] as const;
+const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DescribeTable'] as const;
+
+/** DynamoDB actions per access level of lib/specs.ts: the calls lambdas/io makes, nothing more. */
+const tableActions: Readonly<Record<AccessLevel, readonly string[]>> = {
+  read: READ_ACTIONS,
+  write: WRITE_ACTIONS,
+  readWrite: [...new Set([...READ_ACTIONS, ...WRITE_ACTIONS])],
+};
 
 /** The project root: entries in `lib/specs.ts` are relative to it. */
 const projectRoot = fileURLToPath(new URL('../', import.meta.url));
@@ -118,8 +147,12 @@ export class OmnilinkStack extends Stack {
   readonly identity: Identity;
   readonly eventBus: WorkflowEventBus;
   readonly eventPublishing: EventPublishing;
+  /** Rolls back executions that were stopped, timed out or failed outside the Catch. */
+  readonly executionJanitor: ExecutionJanitor;
   /** Model configuration and grants of the guardian, planner and step functions. */
   readonly models: ModelAccess;
+  /** The dashboard and alarms. */
+  readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: OmnilinkStackProps = {}) {
     super(scope, id, props);
@@ -161,9 +194,12 @@ export class OmnilinkStack extends Stack {
         for (const [tableName, access] of Object.entries(spec.tables) as [TableName, AccessLevel][]) {
           const table = this.tables.byName[tableName];
           fn.addEnvironment(tableSpecs[tableName].envVar, table.tableName);
-          if (access === 'read') table.grantReadData(fn);
-          else if (access === 'write') table.grantWriteData(fn);
-          else table.grantReadWriteData(fn);
+          // What the handlers call, not CDK's grant*Data (which add Scan, BatchWriteItem and DeleteItem:
+          // a workflow task could then delete audit-trail events).
+          table.grant(fn, ...tableActions[access]);
+          if ((spec.deletesFrom as readonly TableName[] | undefined)?.includes(tableName)) {
+            table.grant(fn, 'dynamodb:DeleteItem');
+          }
         }
         if (spec.putsEvents === true) {
           fn.addEnvironment('EVENT_BUS_NAME', this.eventBus.bus.eventBusName);
@@ -225,6 +261,14 @@ export class OmnilinkStack extends Stack {
       }
     }
 
+    // Executions that die outside the happy path: their status-change events run the janitor.
+    this.executionJanitor = new ExecutionJanitor(this, 'ExecutionJanitor', {
+      stateMachine: this.workflow.stateMachine,
+      janitor: functions.janitor,
+      statuses: functionSpecs.janitor.executionStatusRule,
+      removalPolicy,
+    });
+
     const routes: ApiRoute[] = names.flatMap((name) => {
       const route: string | undefined = (functionSpecs[name] as FunctionSpec).route;
       return route === undefined ? [] : [{ route, handler: functions[name] }];
@@ -237,6 +281,23 @@ export class OmnilinkStack extends Stack {
       throttleBurst: settings.apiThrottleBurst,
       logRetention,
       logRemovalPolicy: removalPolicy,
+    });
+
+    // The dashboard and alarms, on the functions' Powertools metrics (same namespace and service as above).
+    const alarmEmail: unknown = props.alarmEmail ?? this.node.tryGetContext('alarmEmail');
+    const alarmTopic: unknown = props.alarmTopic ?? this.node.tryGetContext('alarmTopic');
+    // Alarms made by other constructs (e.g. the publisher's dead-letter alarm) are shown and notify too.
+    const otherAlarms = this.node.findAll().filter((c): c is Alarm => c instanceof Alarm);
+    this.observability = new Observability(this, 'Observability', {
+      namespace: 'Omnilink',
+      serviceName: 'omnilink-orchestrator',
+      stateMachine: this.workflow.stateMachine,
+      httpApi: this.api.httpApi,
+      functions,
+      otherAlarms,
+      alarmTopic: alarmTopic === true || alarmTopic === 'true',
+      ...(typeof alarmEmail === 'string' && alarmEmail !== '' ? { alarmEmail } : {}),
+      removalPolicy,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });

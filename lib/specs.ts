@@ -62,6 +62,8 @@ export interface FunctionSpec {
   readonly description: string;
   /** Tables the function uses and how. */
   readonly tables: Partial<Record<TableName, AccessLevel>>;
+  /** Tables the function deletes items from: DeleteItem is granted nowhere else. */
+  readonly deletesFrom?: readonly TableName[];
   /** ASL placeholder (without `${}`) replaced by this function's ARN, for state-machine tasks. */
   readonly aslPlaceholder?: string;
   /** Step Functions API actions the function calls on the workflow's state machine / executions. */
@@ -78,6 +80,11 @@ export interface FunctionSpec {
   readonly putsEvents?: boolean;
   /** Table whose stream invokes the function (in AWS an event-source mapping, locally a tailer). */
   readonly streamSource?: TableName;
+  /**
+   * Statuses of the workflow's "Step Functions Execution Status Change" events (source `aws.states`)
+   * that invoke the function: in AWS an EventBridge rule with a DLQ, locally routed by the runtime.
+   */
+  readonly executionStatusRule?: readonly ('RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED')[];
   /** HTTP route served, for API functions. */
   readonly route?: string;
   readonly timeoutSeconds: number;
@@ -90,6 +97,7 @@ export const functionSpecs = {
     description:
       'Skinny producer: validates, redacts, screens and rate-limits a goal, then starts its workflow.',
     tables: { state: 'readWrite' },
+    deletesFrom: ['state'],
     stepFunctions: ['states:StartExecution'],
     route: 'POST /omnilink-agent',
     timeoutSeconds: 10,
@@ -124,6 +132,7 @@ export const functionSpecs = {
     entry: 'lambdas/handlers/planner.ts',
     description: 'Workflow task: turns the goal into a validated plan (a DAG of tool steps).',
     tables: { eventLog: 'readWrite', state: 'readWrite', cache: 'readWrite' },
+    deletesFrom: ['cache'],
     aslPlaceholder: 'PlannerFunctionArn',
     timeoutSeconds: 120,
     memoryMiB: 512,
@@ -186,8 +195,26 @@ export const functionSpecs = {
     description:
       'Cancels a running or waiting workflow (cooperative: the saga rolls back and ends it cancelled).',
     tables: { state: 'readWrite', eventLog: 'readWrite' },
-    stepFunctions: ['states:SendTaskFailure'],
+    stepFunctions: ['states:SendTaskFailure', 'states:DescribeExecution', 'states:RedriveExecution'],
     route: 'POST /workflows/{id}/cancel',
+    timeoutSeconds: 10,
+    memoryMiB: 256,
+  },
+  janitor: {
+    entry: 'lambdas/handlers/janitor.ts',
+    description:
+      'Rolls back workflows whose execution was stopped, timed out or failed outside the Catch (exactly once).',
+    tables: { eventLog: 'readWrite', state: 'readWrite', bookings: 'readWrite' },
+    executionStatusRule: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+    timeoutSeconds: 300,
+    memoryMiB: 512,
+  },
+  redrive: {
+    entry: 'lambdas/handlers/redrive.ts',
+    description: 'Resumes a failed workflow from the state where it failed (Step Functions redrive).',
+    tables: { state: 'read', eventLog: 'read' },
+    stepFunctions: ['states:DescribeExecution', 'states:RedriveExecution'],
+    route: 'POST /workflows/{id}/redrive',
     timeoutSeconds: 10,
     memoryMiB: 256,
   },

@@ -86,8 +86,9 @@ export const guardianRules: readonly GuardianRule[] = [
   {
     id: 'no-longer-bound',
     reason: 'roleplay_jailbreak',
+    // "without restrictions" alone is an ordinary fare condition: only with a model-ish object or verb.
     pattern:
-      /\byou\s+(?:are|will\s+be)\s+no\s+longer\s+(?:bound|restricted|an?\s+ai|limited)|\b(?:without|free\s+(?:of|from))\s+(?:any\s+)?(?:restrictions|filters|censorship|guardrails|safety\s+guidelines)\b/i,
+      /\byou\s+(?:are|will\s+be)\s+no\s+longer\s+(?:bound|restricted|an?\s+ai|limited)|\bfree\s+(?:of|from)\s+(?:any|all)\s+(?:restrictions|filters|censorship|guardrails|rules|guidelines)\b|\bwithout\s+(?:any\s+)?(?:filters|censorship|guardrails|safety\s+guidelines|content\s+polic(?:y|ies))\b|\b(?:operate|respond|answer)\s+without\s+(?:any\s+)?restrictions\b/i,
   },
   {
     id: 'act-as-unrestricted',
@@ -112,6 +113,79 @@ export const guardianRules: readonly GuardianRule[] = [
     id: 'your-prompt',
     reason: 'system_prompt_extraction',
     pattern: /\b(?:reveal|print|show|leak|dump)\s+your\s+(?:prompt|instructions)\b/i,
+  },
+  // --- more phrasings, found by the corpus in test/security/fixtures/guardian-corpus.ts
+  {
+    id: 'bypass-safety',
+    reason: 'instruction_override',
+    pattern:
+      /\bbypass(?:ed|ing)?\s+(?:all\s+|any\s+|the\s+|your\s+)?(?:safety|security|content)\s+(?:guardrails|guidelines|filters|rules|measures|polic(?:y|ies))\b/i,
+  },
+  {
+    id: 'forget-what-you-were-told',
+    reason: 'instruction_override',
+    pattern:
+      /\b(?:ignore|disregard|forget)\s+(?:everything|all|what|anything)\s+(?:that\s+)?you\s+(?:were|have\s+been|'ve\s+been)\s+told\b|\bstop\s+following\s+(?:your|the|all)\s+(?:instructions|rules|guidelines|programming)\b/i,
+  },
+  {
+    id: 'ignore-the-above',
+    reason: 'instruction_override',
+    pattern:
+      /\b(?:ignore|disregard|forget)\s+(?:all\s+)?(?:of\s+)?(?:the\s+|everything\s+)?above(?=\s*[.,;:!"']|\s+and\b|\s*$)/i,
+  },
+  {
+    id: 'instructions-then-disregard',
+    reason: 'instruction_override',
+    pattern:
+      /\b(?:instructions|rules|prompts?)\b[^.!?\n]{0,40}?(?:;|,|\.)?\s*(?:disregard|ignore|forget)\s+(?:them|those|it)\b/i,
+  },
+  {
+    id: 'freed-from-guidelines',
+    reason: 'roleplay_jailbreak',
+    pattern:
+      /\b(?:freed|liberated|released|unshackled)\s+from\s+(?:its|your|all|any|the)\s+(?:guidelines|rules|restrictions|programming|constraints|filters)\b|\bimmerse\s+yourself\s+(?:in|into)\s+the\s+role\b/i,
+  },
+  {
+    id: 'credential-request',
+    reason: 'abuse',
+    pattern:
+      /\b(?:admin|root|administrator|master)\s+(?:password|credentials)\b|\b(?:print|show|reveal|leak|dump|give\s+me|send\s+me|email\s+me)\s+(?:the\s+|all\s+|your\s+)?(?:api\s+keys?|secrets|credentials|user\s+database)\b/i,
+  },
+  {
+    id: 'your-system-prompt',
+    reason: 'system_prompt_extraction',
+    pattern:
+      /\byour\s+(?:system|initial|original|hidden|secret)\s+(?:prompt|instructions|message)s?\b|\binstructions\s+(?:that\s+)?you\s+(?:were|have\s+been|got)\s+given\b|\bwere\s+you\s+given\s+before\b|\b(?:print|show|dump|output|repeat|reveal)\b[^.!?\n]{0,30}\bcontext\s+window\b|\bfirst\s+message\s+(?:in|of)\s+(?:this|the)\s+conversation\b|\bthe\s+prompt\s+that\s+(?:defines|controls|configures)\b/i,
+  },
+  // --- other languages: the override and extraction phrasings most often seen
+  {
+    id: 'multilingual-override',
+    reason: 'instruction_override',
+    pattern: new RegExp(
+      [
+        'ignora(?:r)?\\s+(?:todas\\s+)?(?:las\\s+)?instrucciones\\s+(?:anteriores|previas)',
+        '(?:ignore|ignorez|oublie|oubliez)\\s+(?:toutes\\s+)?(?:les\\s+|tes\\s+|vos\\s+)?instructions\\s+(?:précédentes|antérieures)',
+        '(?:ignoriere|ignorier|vergiss|vergessen\\s+sie)\\s+(?:alle\\s+)?(?:deine\\s+|die\\s+|ihre\\s+)?(?:vorherigen|bisherigen|vorigen)\\s+anweisungen',
+        'ignora\\s+(?:tutte\\s+)?(?:le\\s+)?istruzioni\\s+precedenti',
+        'ignore\\s+(?:todas\\s+)?(?:as\\s+)?instruções\\s+anteriores',
+        'negeer\\s+(?:alle\\s+)?(?:vorige|eerdere)\\s+instructies',
+        'zignoruj\\s+(?:wszystkie\\s+)?(?:poprzednie\\s+)?instrukcje',
+        'önceki\\s+(?:tüm\\s+)?talimatları\\s+(?:yok\\s+say|görmezden\\s+gel)',
+        'игнорируй(?:те)?\\s+(?:все\\s+)?(?:предыдущие\\s+)?инструкции',
+        'تجاهل\\s+(?:جميع\\s+)?التعليمات',
+        '忽略(?:之前|以上|先前|上面)的?(?:所有)?(?:指令|指示|说明)',
+        '(?:以前|前|上記)の指示を(?:すべて)?無視',
+        '이전의?\\s*(?:모든\\s*)?지시를?\\s*무시',
+        'पिछले\\s+(?:सभी\\s+)?निर्देशों\\s+को\\s+(?:अनदेखा|नज़रअंदाज़)',
+      ].join('|'),
+      'iu',
+    ),
+  },
+  {
+    id: 'multilingual-system-prompt',
+    reason: 'system_prompt_extraction',
+    pattern:
+      /\bsystem[- ]?prompts?\b|\bprompt\s+(?:del\s+sistema|syst[èe]me|di\s+sistema|do\s+sistema)\b|システムプロンプト|系统提示|系統提示|системн\p{L}*\s+промпт/iu,
   },
   // --- encoded payloads and hidden characters
   {
@@ -182,9 +256,78 @@ export type GuardianVerdict =
   | { readonly allowed: true }
   | { readonly allowed: false; readonly reason: GuardianReason; readonly rule: string };
 
+/** Cyrillic and Greek letters that look like Latin ones (the common confusables). */
+// biome-ignore format: a table reads better dense
+const homoglyphs: Readonly<Record<string, string>> = {
+  а: 'a', в: 'b', е: 'e', ё: 'e', к: 'k', м: 'm', н: 'h', о: 'o', р: 'p', с: 'c', т: 't', у: 'y', х: 'x',
+  і: 'i', ї: 'i', ј: 'j', ѕ: 's', ԁ: 'd', ɡ: 'g', ո: 'n', ս: 'u', А: 'A', В: 'B', Е: 'E', К: 'K', М: 'M',
+  Н: 'H', О: 'O', Р: 'P', С: 'C', Т: 'T', Х: 'X', І: 'I', Ј: 'J', Ѕ: 'S', α: 'a', ο: 'o', ρ: 'p', ν: 'v',
+  ι: 'i', κ: 'k', τ: 't', υ: 'u', ε: 'e', Α: 'A', Β: 'B', Ε: 'E', Ι: 'I', Κ: 'K', Μ: 'M', Ν: 'N', Ο: 'O',
+  Ρ: 'P', Τ: 'T', Χ: 'X', Υ: 'Y', Ζ: 'Z',
+};
+const leet: Readonly<Record<string, string>> = {
+  '0': 'o',
+  '1': 'i',
+  '3': 'e',
+  '4': 'a',
+  '5': 's',
+  '7': 't',
+  '@': 'a',
+  $: 's',
+};
+const INVISIBLE = /[\u00AD\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+
+const rot13 = (s: string): string =>
+  s.replace(/[A-Za-z]/g, (c) => {
+    const base = c <= 'Z' ? 65 : 97;
+    return String.fromCharCode(((c.charCodeAt(0) - base + 13) % 26) + base);
+  });
+
+/** Mostly printable text (a decoded blob that is an instruction, not binary noise). */
+const printable = (s: string): boolean =>
+  s.length >= 8 && [...s].filter((c) => /[\x20-\x7E\n\t]/.test(c)).length / s.length >= 0.9;
+
+/** Text hidden in base64 / base64url / hex runs, decoded. */
+function decodedBlobs(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/[A-Za-z0-9+/_-]{16,}={0,2}/g)) {
+    const blob = m[0];
+    if (/^[0-9a-fA-F]+$/.test(blob) && blob.length % 2 === 0) {
+      const hex = Buffer.from(blob, 'hex').toString('utf8');
+      if (printable(hex)) out.push(hex);
+      continue;
+    }
+    const decoded = Buffer.from(blob.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('utf8');
+    if (printable(decoded)) out.push(decoded);
+  }
+  return out;
+}
+
 /**
- * Screens texts (goal, context keys and string values) with the rules; the first hit wins.
- * The input must already be redacted: the verdict may be logged.
+ * Obfuscated readings of a text, each screened like the text itself: look-alike letters folded,
+ * invisible characters removed, leetspeak read as letters, ROT13, and base64/hex runs decoded.
+ */
+function obfuscatedViews(normalized: string): { view: string; text: string }[] {
+  const folded = [...normalized.replace(INVISIBLE, '')].map((c) => homoglyphs[c] ?? c).join('');
+  const views = [{ view: 'folded', text: folded }];
+  // Leetspeak only where digits sit inside words, so "2 rooms for 4 nights" is read as written.
+  if (/[A-Za-z][013457@$]|[013457@$][A-Za-z]/.test(folded)) {
+    views.push({ view: 'leet', text: folded.replace(/[013457@$]/g, (c) => leet[c] ?? c) });
+  }
+  views.push({ view: 'rot13', text: rot13(folded) });
+  for (const decoded of decodedBlobs(folded)) views.push({ view: 'decoded', text: decoded });
+  return views;
+}
+
+/** Rules that read meaning (not the encoding rules, which would fire on their own decoded output). */
+const meaningRules = guardianRules.filter(
+  (r) => r.reason !== 'encoded_payload' && r.reason !== 'hidden_characters',
+);
+
+/**
+ * Screens texts (goal, context keys and string values) with the rules; the first hit wins. The text
+ * is screened as written and NFKC-folded, then in its obfuscated readings (a hit there is reported as
+ * `encoded_payload`). The input must already be redacted: the verdict may be logged.
  */
 export function screen(texts: readonly string[]): GuardianVerdict {
   for (const text of texts) {
@@ -195,18 +338,37 @@ export function screen(texts: readonly string[]): GuardianVerdict {
         return { allowed: false, reason: rule.reason, rule: rule.id };
       }
     }
+    for (const { view, text: reading } of obfuscatedViews(normalized)) {
+      if (reading === normalized) continue;
+      for (const rule of meaningRules) {
+        if (matches(rule, reading))
+          return { allowed: false, reason: 'encoded_payload', rule: `${rule.id}@${view}` };
+      }
+    }
   }
   return { allowed: true };
 }
 
-/** Every string in a JSON value (object keys included), for screening a context. */
+/**
+ * Every string in a JSON value (object keys included), for screening a context. Iterative, in
+ * document order: a deeply nested context (thousands of levels fit in 16 KiB) must not overflow the stack.
+ */
 export function stringsOf(value: unknown): string[] {
-  if (typeof value === 'string') return [value];
-  if (Array.isArray(value)) return value.flatMap(stringsOf);
-  if (value !== null && typeof value === 'object') {
-    return Object.entries(value).flatMap(([k, v]) => [k, ...stringsOf(v)]);
+  const out: string[] = [];
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v === 'string') out.push(v);
+    else if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push(v[i]);
+    else if (v !== null && typeof v === 'object') {
+      const entries = Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, child] = entries[i] ?? ['', undefined];
+        stack.push(child, k);
+      }
+    }
   }
-  return [];
+  return out;
 }
 
 /** Screens a (redacted) submission: the goal, then every key and string of the context. */

@@ -1,4 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
@@ -10,6 +11,7 @@ import {
   requestFingerprint,
   workflowIdForKey,
 } from '#core/idempotency.ts';
+import { emitMetrics, type MetricsSink, producerMetrics } from '#core/metrics.ts';
 import { policyFromLimits, type RateLimitPolicy } from '#core/rate-limit.ts';
 import { redactSubmission } from '#core/redact.ts';
 import { consumeToken } from '#io/rate-limit-store.ts';
@@ -32,7 +34,7 @@ import {
   unavailableAs503,
   userIdOf,
 } from '#shared/http.ts';
-import { logger } from '#shared/observability.ts';
+import { logger, metrics } from '#shared/observability.ts';
 import { submitBodySchema } from '#shared/schemas.ts';
 
 /**
@@ -48,6 +50,13 @@ import { submitBodySchema } from '#shared/schemas.ts';
  */
 
 export const MAX_BODY_BYTES = 16 * 1024;
+
+/**
+ * Deepest nesting inside the context. DynamoDB stores at most 32 levels per item (the workflow record
+ * nests the context under `input`), and thousands of levels fit in 16 KiB: deeper is a client error,
+ * refused before any recursive walk (redaction, fingerprint) can overflow the stack.
+ */
+export const MAX_CONTEXT_DEPTH = 16;
 
 export interface ProducerDeps {
   readonly dynamo: DynamoDBDocumentClient;
@@ -86,6 +95,13 @@ export async function submitGoal(event: ApiEvent, deps: ProducerDeps): Promise<A
     throw new HttpError(400, 'invalid_request', 'the body does not match the schema', {
       details: {
         issues: body.error.issues.map((issue) => ({ path: issue.path.map(String), message: issue.message })),
+      },
+    });
+  }
+  if (nestedDeeperThan(body.data.context, MAX_CONTEXT_DEPTH)) {
+    throw new HttpError(400, 'invalid_request', 'the body does not match the schema', {
+      details: {
+        issues: [{ path: ['context'], message: `must not nest deeper than ${MAX_CONTEXT_DEPTH} levels` }],
       },
     });
   }
@@ -233,6 +249,17 @@ function idempotencyConflict(): HttpError {
   );
 }
 
+/** Whether objects/arrays nest deeper than `max` levels below `value` (iterative: no stack to overflow). */
+function nestedDeeperThan(value: unknown, max: number): boolean {
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (next.value === null || typeof next.value !== 'object') continue;
+    if (next.depth > max) return true;
+    for (const child of Object.values(next.value)) pending.push({ value: child, depth: next.depth + 1 });
+  }
+  return false;
+}
+
 /**
  * The path of a number that cannot round-trip through the workflow record, if any: beyond ±2^53 it
  * has already lost precision in JSON.parse (and the DocumentClient refuses it), below 1e-130 DynamoDB
@@ -257,13 +284,40 @@ function findUnsafeNumber(value: unknown, path: string[] = []): string[] | undef
   return undefined;
 }
 
+/**
+ * {@link submitGoal} with its metrics: GoalAccepted (202) or GoalRejected by reason class, and
+ * ProducerLatency (ms, the producer's own work: validation to StartExecution). Emitted whatever the
+ * outcome, so every invocation flushes at least one metric.
+ */
+export async function submitGoalMeasured(
+  event: ApiEvent,
+  deps: ProducerDeps,
+  sink: MetricsSink = metrics,
+): Promise<ApiResult> {
+  const started = performance.now();
+  let statusCode = 500;
+  try {
+    const result = await submitGoal(event, deps);
+    statusCode = result.statusCode ?? 200;
+    return result;
+  } catch (error) {
+    if (error instanceof HttpError) statusCode = error.statusCode;
+    throw error;
+  } finally {
+    emitMetrics(sink, producerMetrics(statusCode, performance.now() - started));
+  }
+}
+
 const env = readEnv();
 
 export const handler = middy<ApiEvent, ApiResult>()
   .use(injectLambdaContext(logger))
+  // After httpErrors in the chain, so it flushes after the error became a response (middy runs
+  // after/onError in reverse order).
+  .use(logMetrics(metrics))
   .use(httpErrors())
   .handler((event) =>
-    submitGoal(event, {
+    submitGoalMeasured(event, {
       dynamo,
       sfn,
       stateTable: required(env, 'STATE_TABLE'),

@@ -1,85 +1,105 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { type RateDecision, type RateLimitPolicy, secondsUntilFull, takeToken } from '#core/rate-limit.ts';
+import type { RateDecision, RateLimitPolicy } from '#core/rate-limit.ts';
 import { TransientError } from '#shared/errors.ts';
 import { isConditionalCheckFailure } from './event-log.ts';
 
 /**
- * Per-user token buckets in STATE_TABLE (pk `RATE#<user>`, sk `BUCKET`).
+ * Per-user rate limits in STATE_TABLE (pk `RATE#<user>`, sk `BUCKET`), as a GCRA: the item holds the
+ * bucket's "theoretical arrival time" `tat_ms`, the token bucket of `#core/rate-limit.ts` in another
+ * form (a full bucket is `tat_ms <= now`; each request pushes it one interval = 1 / rate later; the
+ * burst is exhausted when `tat_ms` is `capacity` intervals ahead).
  *
- * Read (strongly consistent) → pure token-bucket math → conditional write on the `version` read, so
- * two concurrent requests cannot both spend the same token: the loser's condition fails and it reads
- * again. The item expires once the bucket would be full again, so idle users leave nothing behind
- * (an expired item reads as a full bucket; its version still guards the write).
+ * Each decision is ONE conditional UpdateItem whose condition reads the current value, not a version:
+ * concurrent requests are serialized by DynamoDB on the item and each one is accepted while the
+ * condition holds, so N concurrent requests get exactly `capacity` acceptances and no retry storms.
+ * Only a denial costs a second (strongly consistent) read, to compute an honest Retry-After.
  */
 export interface RateLimitStoreDeps {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
   readonly now?: () => Date;
-  /** Waits between conflicting attempts (tests pass a no-op). */
+  /** Kept for callers; GCRA needs no backoff. */
   readonly sleep?: (ms: number) => Promise<void>;
 }
 
-const bucketItemSchema = z.object({
-  tokens: z.number(),
-  updated_at_ms: z.number(),
-  version: z.number().int(),
-  expires_at: z.number().optional(),
-});
+const bucketItemSchema = z.object({ tat_ms: z.number() });
 
-const MAX_ATTEMPTS = 8;
+/** A decision takes two writes at most, and the race between them can only repeat a few times. */
+const MAX_ATTEMPTS = 5;
 /** Keep the item a little longer than it takes to refill, so clock skew never resurrects a burst. */
 const TTL_MARGIN_SECONDS = 60;
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-/** Takes one token from the user's bucket. Throws TransientError if contention never settles. */
+/** Takes one token from the user's bucket. Throws TransientError if the item never settles. */
 export async function consumeToken(
   deps: RateLimitStoreDeps,
   userId: string,
   policy: RateLimitPolicy,
 ): Promise<RateDecision> {
   const key = { pk: `RATE#${userId}`, sk: 'BUCKET' };
+  const intervalMs = 1000 / policy.refillPerSecond;
+  const burstMs = policy.capacity * intervalMs;
   for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
     const nowMs = (deps.now?.() ?? new Date()).getTime();
+    // After this request the bucket is full again by now + burst at the latest: the TTL may take it then.
+    const expiresAt = Math.ceil((nowMs + burstMs) / 1000) + TTL_MARGIN_SECONDS;
+    const allowed = (tatMs: number): RateDecision => ({
+      allowed: true,
+      retryAfterSeconds: 0,
+      state: { tokens: Math.max(0, (nowMs + burstMs - tatMs) / intervalMs), updatedAtMs: nowMs },
+    });
+    // A busy bucket with room: one interval later, if it stays within the burst.
+    const limit = nowMs + burstMs - intervalMs;
+    try {
+      const out = await deps.client.send(
+        new UpdateCommand({
+          TableName: deps.tableName,
+          Key: key,
+          UpdateExpression: 'SET tat_ms = tat_ms + :interval, expires_at = :expires',
+          ConditionExpression: 'tat_ms >= :now AND tat_ms <= :limit',
+          ExpressionAttributeValues: {
+            ':interval': intervalMs,
+            ':expires': expiresAt,
+            ':now': nowMs,
+            ':limit': limit,
+          },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      );
+      return allowed(Number(out.Attributes?.tat_ms ?? nowMs + intervalMs));
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+    }
+    // An idle (full) bucket, or none: starts now.
+    try {
+      await deps.client.send(
+        new UpdateCommand({
+          TableName: deps.tableName,
+          Key: key,
+          UpdateExpression: 'SET tat_ms = :next, expires_at = :expires',
+          ConditionExpression: 'attribute_not_exists(tat_ms) OR tat_ms < :now',
+          ExpressionAttributeValues: { ':next': nowMs + intervalMs, ':expires': expiresAt, ':now': nowMs },
+        }),
+      );
+      return allowed(nowMs + intervalMs);
+    } catch (error) {
+      if (!isConditionalCheckFailure(error)) throw error;
+    }
+    // Neither: the burst is spent (or another request moved the item between the two writes).
     const { Item } = await deps.client.send(
       new GetCommand({ TableName: deps.tableName, Key: key, ConsistentRead: true }),
     );
-    const stored = Item ? bucketItemSchema.safeParse(Item).data : undefined;
-    const live =
-      stored && (stored.expires_at === undefined || stored.expires_at * 1000 > nowMs) ? stored : undefined;
-    const decision = takeToken(
-      live ? { tokens: live.tokens, updatedAtMs: live.updated_at_ms } : undefined,
-      policy,
-      nowMs,
-    );
-    // A denied request changes nothing worth writing: the refill is recomputed on the next read.
-    if (!decision.allowed) return decision;
-    try {
-      await deps.client.send(
-        new PutCommand({
-          TableName: deps.tableName,
-          Item: {
-            ...key,
-            tokens: decision.state.tokens,
-            updated_at_ms: decision.state.updatedAtMs,
-            version: (stored?.version ?? 0) + 1,
-            expires_at:
-              Math.ceil(nowMs / 1000) + secondsUntilFull(decision.state, policy) + TTL_MARGIN_SECONDS,
-          },
-          // Optimistic concurrency: the write only lands on the exact bucket that was read.
-          ...(stored
-            ? {
-                ConditionExpression: 'version = :version',
-                ExpressionAttributeValues: { ':version': stored.version },
-              }
-            : { ConditionExpression: Item ? 'attribute_not_exists(version)' : 'attribute_not_exists(pk)' }),
-        }),
-      );
-      return decision;
-    } catch (error) {
-      if (!isConditionalCheckFailure(error)) throw error;
-      await (deps.sleep ?? defaultSleep)(Math.floor(Math.random() * 10 * attempt));
+    const stored = bucketItemSchema.safeParse(Item);
+    if (stored.success && stored.data.tat_ms > limit) {
+      const waitMs = stored.data.tat_ms - limit;
+      return {
+        allowed: false,
+        retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)),
+        state: {
+          tokens: Math.max(0, (nowMs + burstMs - stored.data.tat_ms) / intervalMs),
+          updatedAtMs: nowMs,
+        },
+      };
     }
   }
   throw new TransientError('rate-limit bucket under contention');
