@@ -1,4 +1,5 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import {
   type BusEntry,
@@ -7,10 +8,12 @@ import {
   streamEventSchema,
   toBusEntry,
 } from '#core/bus-events.ts';
+import { emitMetrics, eventMetrics, type MetricsSink } from '#core/metrics.ts';
 import { type EventBusDeps, putEntries } from '#io/event-bus.ts';
 import { eventBridge } from '#shared/clients.ts';
 import { readEnv, required } from '#shared/config.ts';
-import { logger } from '#shared/observability.ts';
+import { logger, metrics } from '#shared/observability.ts';
+import type { WorkflowEvent } from '#shared/schemas.ts';
 
 /**
  * Publishes every event appended to the log to the event bus, at least once. Invoked by the event
@@ -27,6 +30,12 @@ export interface PublishDeps {
   readonly bus: EventBusDeps;
   readonly eventBusName: string;
   readonly source: string;
+  /**
+   * Where the business metrics of the published events go (outcomes, step failures,
+   * compensations, plans by source, model tokens: lambdas/core/metrics.ts).
+   * @default - no metrics
+   */
+  readonly metrics?: MetricsSink;
 }
 
 export interface BatchResponse {
@@ -35,6 +44,7 @@ export interface BatchResponse {
 
 interface RecordEntry extends BusEntry {
   readonly sequenceNumber: string;
+  readonly event: WorkflowEvent;
 }
 
 /** Maps the stream batch to entries, publishes them and reports the records that could not be. */
@@ -44,7 +54,11 @@ export async function publishRecords(deps: PublishDeps, payload: unknown): Promi
   const entries: RecordEntry[] = [];
   for (const record of decoded) {
     if (record.kind === 'event') {
-      entries.push({ ...toBusEntry(record.event, deps), sequenceNumber: record.sequenceNumber });
+      entries.push({
+        ...toBusEntry(record.event, deps),
+        sequenceNumber: record.sequenceNumber,
+        event: record.event,
+      });
     } else if (record.kind === 'invalid') {
       // Retrying cannot make it valid, and the log's writers never produce one: say so loudly, move on.
       logger.error('stream record is not a log event; not published', {
@@ -53,9 +67,21 @@ export async function publishRecords(deps: PublishDeps, payload: unknown): Promi
       });
     }
   }
-  if (entries.length === 0) return { batchItemFailures: [] };
+  if (entries.length === 0) {
+    if (deps.metrics) emitMetrics(deps.metrics, eventMetrics([]));
+    return { batchItemFailures: [] };
+  }
 
   const result = await putEntries(deps.bus, entries);
+  if (deps.metrics) {
+    // Only what reached the bus: a failed record comes back and is counted then. A batch retried
+    // after a partial failure re-publishes (and re-counts) the records after the first failed one.
+    const failed = new Set(result.failed.map((failure) => failure.entry));
+    emitMetrics(
+      deps.metrics,
+      eventMetrics(entries.filter((entry) => !failed.has(entry)).map((entry) => entry.event)),
+    );
+  }
   for (const failure of result.failed) {
     logger.warn('event not published; the stream will deliver it again', {
       sequence_number: failure.entry.sequenceNumber,
@@ -84,7 +110,10 @@ export const handler = middy(async (event: unknown) =>
       bus: { client: eventBridge },
       eventBusName: required(env, 'EVENT_BUS_NAME'),
       source: env.EVENT_SOURCE,
+      metrics,
     },
     event,
   ),
-).use(injectLambdaContext(logger));
+)
+  .use(injectLambdaContext(logger))
+  .use(logMetrics(metrics));

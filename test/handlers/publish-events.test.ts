@@ -1,13 +1,16 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { MetricDatum, MetricsSink } from '../../lambdas/core/metrics.ts';
 import { handler, type PublishDeps, publishRecords } from '../../lambdas/handlers/publish-events.ts';
+import { metrics } from '../../lambdas/shared/observability.ts';
 import type { WorkflowEvent } from '../../lambdas/shared/schemas.ts';
 import { lambdaContext } from './harness.ts';
 
 vi.hoisted(() => {
   process.env.EVENT_BUS_NAME = 'test-bus';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   delete process.env.EVENT_SOURCE;
 });
 
@@ -209,5 +212,146 @@ describe('publish-events handler', () => {
     expect(eventBridge).toHaveReceivedCommandWith(PutEventsCommand, {
       Entries: [expect.objectContaining({ EventBusName: 'test-bus', Source: 'omnilink.orchestrator' })],
     });
+  });
+});
+
+// --- Metrics -------------------------------------------------------------------------------------
+
+type AttributeValue = { S: string } | { N: string } | { M: Record<string, AttributeValue> };
+const attr = (value: string | number | Record<string, unknown>): AttributeValue =>
+  typeof value === 'string'
+    ? { S: value }
+    : typeof value === 'number'
+      ? { N: String(value) }
+      : {
+          M: Object.fromEntries(
+            Object.entries(value).map(([k, v]) => [k, attr(v as string | number | Record<string, unknown>)]),
+          ),
+        };
+
+/** A stream record of an event of this type and data. */
+function typedRecord(seq: number, type: WorkflowEvent['type'], data: Record<string, unknown>) {
+  const record = streamRecord(seq, { type, event_id: `${type}:${seq}` });
+  return {
+    ...record,
+    dynamodb: { ...record.dynamodb, NewImage: { ...record.dynamodb.NewImage, data: attr(data) } },
+  };
+}
+
+/** A sink that records what is emitted, single (dimensioned) metrics included. */
+function recordingSink(): MetricsSink & { data: MetricDatum[] } {
+  const data: MetricDatum[] = [];
+  return {
+    data,
+    addMetric: (name, unit, value) => data.push({ name: name as MetricDatum['name'], unit, value }),
+    singleMetric: () => {
+      const dimensions: Record<string, string> = {};
+      return {
+        addDimension: (key, value) => {
+          dimensions[key] = value;
+        },
+        addMetric: (name, unit, value) =>
+          data.push({ name: name as MetricDatum['name'], unit, value, dimensions: { ...dimensions } }),
+      };
+    },
+  };
+}
+
+const lifecycleBatch = () => ({
+  Records: [
+    typedRecord(1, 'ModelCalled', {
+      purpose: 'guardian',
+      provider: 'bedrock',
+      tokens_in: 120,
+      tokens_out: 8,
+    }),
+    typedRecord(2, 'ModelCalled', {
+      purpose: 'planner',
+      provider: 'bedrock',
+      tokens_in: 300,
+      tokens_out: 90,
+    }),
+    typedRecord(3, 'PlanCreated', { source: 'cache', steps_total: 2 }),
+    typedRecord(4, 'StepFailed', {
+      step_id: 'book_1',
+      tool: 'book_flight',
+      error: { code: 'X', message: 'x' },
+    }),
+    typedRecord(5, 'StepCompensated', { step_id: 'search_1', tool: 'search_flights' }),
+    typedRecord(6, 'CompensationFailed', { step_id: 'hotel_1', tool: 'book_hotel' }),
+    typedRecord(7, 'WorkflowFailed', { error: { code: 'X', message: 'x' } }),
+  ],
+});
+
+describe('publish-events metrics', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('emits outcome, step, compensation, plan-source and token metrics of the published events', async () => {
+    respondPerEntry(() => undefined);
+    const sink = recordingSink();
+    await publishRecords({ ...deps(), metrics: sink }, lifecycleBatch());
+    expect(sink.data).toEqual(
+      expect.arrayContaining([
+        { name: 'EventsPublished', unit: 'Count', value: 7 },
+        { name: 'ModelTokensIn', unit: 'Count', value: 420, dimensions: { provider: 'bedrock' } },
+        { name: 'ModelTokensOut', unit: 'Count', value: 98, dimensions: { provider: 'bedrock' } },
+        { name: 'PlanCreated', unit: 'Count', value: 1, dimensions: { source: 'cache' } },
+        { name: 'StepFailed', unit: 'Count', value: 1 },
+        { name: 'StepCompensated', unit: 'Count', value: 1 },
+        { name: 'CompensationFailed', unit: 'Count', value: 1 },
+        { name: 'WorkflowFailed', unit: 'Count', value: 1 },
+      ]),
+    );
+    expect(sink.data).toHaveLength(8);
+  });
+
+  it('counts only the events that reached the bus (a failed record is counted when it comes back)', async () => {
+    respondPerEntry((seq) => (seq === 7 ? 'InternalFailure' : undefined));
+    const sink = recordingSink();
+    const result = await publishRecords({ ...deps(), metrics: sink }, lifecycleBatch());
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: '1007' }]);
+    expect(sink.data.find((d) => d.name === 'WorkflowFailed')).toBeUndefined();
+    expect(sink.data).toContainEqual({ name: 'EventsPublished', unit: 'Count', value: 6 });
+  });
+
+  it('emits EventsPublished 0 for a batch with nothing to publish (no empty flush)', async () => {
+    const sink = recordingSink();
+    await publishRecords({ ...deps(), metrics: sink }, { Records: [streamRecord(1, {}, 'REMOVE')] });
+    expect(sink.data).toEqual([{ name: 'EventsPublished', unit: 'Count', value: 0 }]);
+  });
+
+  it('the handler emits into the shared Metrics instance and flushes it (logMetrics)', async () => {
+    respondPerEntry(() => undefined);
+    const added: string[] = [];
+    const dimensioned: string[] = [];
+    vi.spyOn(metrics, 'addMetric').mockImplementation((name) => {
+      added.push(name);
+      return metrics;
+    });
+    vi.spyOn(metrics, 'singleMetric').mockImplementation(() => {
+      const fake = {
+        addDimension: () => fake,
+        addMetric: (name: string) => {
+          dimensioned.push(name);
+          return fake;
+        },
+      };
+      return fake as unknown as ReturnType<typeof metrics.singleMetric>;
+    });
+    const flush = vi.spyOn(metrics, 'publishStoredMetrics').mockImplementation(() => metrics);
+    await handler(lifecycleBatch(), lambdaContext);
+    expect(added).toEqual(
+      expect.arrayContaining([
+        'EventsPublished',
+        'StepFailed',
+        'StepCompensated',
+        'CompensationFailed',
+        'WorkflowFailed',
+      ]),
+    );
+    expect(dimensioned).toEqual(expect.arrayContaining(['ModelTokensIn', 'ModelTokensOut', 'PlanCreated']));
+    expect(flush).toHaveBeenCalledTimes(1);
   });
 });
