@@ -208,8 +208,13 @@ describe('saga rollback (local runtime)', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     const trail = await events(id);
     expect(ofType(trail, 'CompensationStarted')).toHaveLength(1);
-    expect(ofType(trail, 'StepCompensated').map((e) => e.data.step_id)).toEqual(['book_flight_1']);
+    // Under load the flight may not have started when the rollback claimed it (it then never starts):
+    // either way nothing is undone twice and nothing booked stays booked.
+    const undone = ofType(trail, 'StepCompensated').map((e) => e.data.step_id);
+    expect(new Set(undone).size).toBe(undone.length);
+    const booked = await bookings(id);
+    expect(undone).toEqual(booked.map((b) => b.step_id));
     expect(trail.filter((e) => ['WorkflowFailed', 'WorkflowCancelled'].includes(e.type))).toHaveLength(1);
-    for (const booking of await bookings(id)) expect(booking.status).toBe('cancelled');
+    for (const booking of booked) expect(booking.status).toBe('cancelled');
   });
 });
