@@ -90,6 +90,9 @@ export function projectStatus(input: ProjectionInput): StatusBody {
     execution.redriveDate.toISOString() > terminal.at;
 
   if (terminal && !redrivenSince) return withTerminal(body, terminal);
+  // A rollback that has begun but not finished: bookings may still be live, so the workflow is not
+  // over yet whatever the execution says (a client that stops polling at "failed" would miss it).
+  if (!redrivenSince && rollbackClaim(events) !== undefined) return body;
 
   switch (execution?.status) {
     case 'FAILED': {

@@ -13,7 +13,9 @@ import { tracer } from './observability.ts';
  * pass mocks.
  */
 export const dynamo = DynamoDBDocumentClient.from(tracer.captureAWSv3Client(new DynamoDBClient({})), {
-  marshallOptions: { removeUndefinedValues: true },
+  // convertClassInstanceToMap: a user's context may have a key named "constructor" (the marshaller
+  // would take the object for a class instance and refuse it).
+  marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: true },
 });
 export const sfn = tracer.captureAWSv3Client(new SFNClient({}));
 export const eventBridge = tracer.captureAWSv3Client(new EventBridgeClient({}));

@@ -44,6 +44,12 @@ export function httpErrors(): MiddlewareObj<ApiEvent, ApiResult> {
         request.response = errorResponse(error);
         return;
       }
+      if (isUnavailableError(error)) {
+        // E.g. middy's early timeout, or a dependency error no call site wrapped: retryable, so 503.
+        logger.warn('request failed on an unavailable dependency', { error });
+        request.response = errorResponse(serviceUnavailable(error));
+        return;
+      }
       logger.error('unhandled error', { error: error ?? undefined });
       request.response = json(500, { error: { code: 'internal_error', message: 'internal error' } });
     },

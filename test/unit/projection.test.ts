@@ -193,4 +193,19 @@ describe('status projection', () => {
     expect(body.started_at <= body.updated_at).toBe(true);
     expect(body.started_at).toBe('2026-05-01T09:59:59.000Z');
   });
+
+  it('stays running while a claimed rollback has not recorded its terminal event, whatever the execution says', () => {
+    const events = log(...planned, ['CompensationStarted', { by: 'janitor', attempt: '0' }]);
+    const claim = events.at(-1);
+    if (claim) claim.event_id = 'CompensationStarted';
+    for (const execution of [
+      running,
+      { status: 'FAILED', error: 'TypeError', startDate: new Date(CREATED) },
+      { status: 'ABORTED', startDate: new Date(CREATED) },
+    ] as ExecutionDescription[]) {
+      const status = project(events, execution);
+      expect(status.status).toBe('running');
+      expect(status.error).toBeUndefined();
+    }
+  });
 });
