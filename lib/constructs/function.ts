@@ -1,9 +1,122 @@
+import { fileURLToPath } from 'node:url';
 import { type Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  type BundlingOptions,
+  NodejsFunction,
+  type NodejsFunctionProps,
+  OutputFormat,
+} from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { BuildOptions } from 'esbuild';
+
+/**
+ * How every Lambda is bundled, as data: CDK renders it for NodejsFunction ({@link cdkBundling}) and
+ * `npm run bench` bundles with the same data through esbuild's API ({@link esbuildOptions}), so the
+ * measured bundles are the deployed ones.
+ */
+export interface LambdaBundle {
+  readonly format: 'esm';
+  readonly target: string;
+  readonly minify: boolean;
+  readonly sourceMap: boolean;
+  /** Left as imports: provided by the runtime, or shipped next to the bundle (`sideFiles`). */
+  readonly external: readonly string[];
+  readonly mainFields: readonly string[];
+  readonly banner: string;
+  /** Package → absolute file it resolves to in the bundle. */
+  readonly alias: Readonly<Record<string, string>>;
+  /**
+   * Files copied next to `index.mjs` when the bundle imports them (`./<name>`, kept external):
+   * project-relative path by file name.
+   */
+  readonly sideFiles: Readonly<Record<string, string>>;
+}
+
+const constructsDir = fileURLToPath(new URL('.', import.meta.url));
+const projectRootDir = fileURLToPath(new URL('../../', import.meta.url));
+
+export const lambdaBundle: LambdaBundle = {
+  format: 'esm',
+  target: 'node24',
+  minify: true,
+  sourceMap: true,
+  external: [
+    // The Lambda runtime ships the AWS SDK v3; bundling it again only grows cold starts.
+    '@aws-sdk/*',
+    // The cache's word vectors (~400 KB of JSON): a file next to the bundle, parsed by Node's JSON
+    // import instead of inlined into the JavaScript (see sideFiles).
+    './vocabulary.json',
+  ],
+  mainFields: ['module', 'main'],
+  // Some dependencies still call require(); an ESM bundle has to provide it.
+  banner: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
+  // zod with English messages only: see bundle/zod.js (the other locales were ~257 KiB per bundle).
+  alias: { zod: `${constructsDir}bundle/zod.js` },
+  sideFiles: { 'vocabulary.json': 'lambdas/core/cache/vocabulary.json' },
+};
+
+/** The bundle as NodejsFunction bundling options (`--alias`, and a hook that copies the side files). */
+export function cdkBundling(bundle: LambdaBundle): BundlingOptions {
+  const copies = Object.entries(bundle.sideFiles).map(
+    ([name, source]) =>
+      (inputDir: string, outputDir: string) =>
+        `if grep -q '"./${name}"' "${outputDir}/index.mjs"; then cp "${inputDir}/${source}" "${outputDir}/${name}"; fi`,
+  );
+  return {
+    format: OutputFormat.ESM,
+    target: bundle.target,
+    minify: bundle.minify,
+    sourceMap: bundle.sourceMap,
+    externalModules: [...bundle.external],
+    mainFields: [...bundle.mainFields],
+    banner: bundle.banner,
+    esbuildArgs: { '--alias': Object.entries(bundle.alias).map(([from, to]) => `${from}=${to}`) },
+    commandHooks: {
+      beforeBundling: () => [],
+      beforeInstall: () => [],
+      afterBundling: (inputDir, outputDir) => copies.map((copy) => copy(inputDir, outputDir)),
+    },
+  };
+}
+
+/**
+ * The bundle as esbuild `build()` options for one entry (what CDK runs: `esbuild --bundle <entry>
+ * --platform=node --outfile=<dir>/index.mjs ...`), with a metafile. Copy the side files with
+ * {@link sideFilesOf}.
+ */
+export function esbuildOptions(
+  bundle: LambdaBundle,
+  entry: string,
+  outdir: string,
+): BuildOptions & { metafile: true } {
+  return {
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: bundle.format,
+    target: bundle.target,
+    outfile: `${outdir}/index.mjs`,
+    minify: bundle.minify,
+    sourcemap: bundle.sourceMap,
+    external: [...bundle.external],
+    mainFields: [...bundle.mainFields],
+    banner: { js: bundle.banner },
+    alias: { ...bundle.alias },
+    absWorkingDir: projectRootDir,
+    metafile: true,
+    logLevel: 'warning',
+  };
+}
+
+/** Side files the bundled code imports: [file name, absolute source]. */
+export function sideFilesOf(bundle: LambdaBundle, code: string): [string, string][] {
+  return Object.entries(bundle.sideFiles)
+    .filter(([name]) => code.includes(`"./${name}"`))
+    .map(([name, source]) => [name, `${projectRootDir}${source}`]);
+}
 
 /** Props of {@link FunctionWithLogGroup}. */
 export interface FunctionWithLogGroupProps
@@ -30,8 +143,8 @@ export interface FunctionWithLogGroupProps
 }
 
 /**
- * Every Lambda of the stack: Node.js 24 on ARM64, an esbuild-bundled minified ESM bundle with source maps,
- * the AWS SDK v3 taken from the runtime, X-Ray tracing, its own log group with a retention, Powertools
+ * Every Lambda of the stack: Node.js 24 on ARM64, an esbuild-bundled minified ESM bundle with source maps
+ * ({@link lambdaBundle}), the AWS SDK v3 taken from the runtime, X-Ray tracing, its own log group with a retention, Powertools
  * settings, and its own role that starts with nothing but writing to that log group (callers grant the rest).
  */
 export class FunctionWithLogGroup extends NodejsFunction {
@@ -70,18 +183,7 @@ export class FunctionWithLogGroup extends NodejsFunction {
         POWERTOOLS_LOG_LEVEL: logLevel,
         ...environment,
       },
-      bundling: {
-        format: OutputFormat.ESM,
-        target: 'node24',
-        minify: true,
-        sourceMap: true,
-        // The Lambda runtime ships the AWS SDK v3; bundling it again only grows cold starts.
-        externalModules: ['@aws-sdk/*'],
-        mainFields: ['module', 'main'],
-        // Some dependencies still call require(); an ESM bundle has to provide it.
-        banner: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
-        ...bundling,
-      },
+      bundling: { ...cdkBundling(lambdaBundle), ...bundling },
     });
     logGroup.grantWrite(role);
     // Scoped to the role's policy document, where the finding is.

@@ -1,5 +1,9 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { cdkBundling, esbuildOptions, lambdaBundle, sideFilesOf } from '../../lib/constructs/function.ts';
 import { type FunctionName, type FunctionSpec, functionSpecs, tableSpecs } from '../../lib/specs.ts';
 import { functionId, synth } from './synth.ts';
 
@@ -118,5 +122,86 @@ describe('functions', () => {
     expect(() => synth({ logRetentionDays: 8 })).toThrow(
       /logRetentionDays must be a CloudWatch Logs retention/,
     );
+  });
+});
+
+describe('bundling', () => {
+  const shimPath: string = lambdaBundle.alias.zod ?? '';
+  /** What the bundles leave out of zod (see lib/constructs/bundle/zod-external.js). */
+  const omitted = [
+    'INVALID',
+    'ZodCompileAsyncError',
+    'ZodCompileUnsupportedError',
+    'compile',
+    'fromJSONSchema',
+    'withParser',
+  ];
+
+  it('renders one set of options for CDK and for esbuild (the bench bundles what is deployed)', () => {
+    const cdk = cdkBundling(lambdaBundle);
+    const esbuild = esbuildOptions(lambdaBundle, 'lambdas/handlers/producer.ts', '/tmp/out');
+    expect(cdk).toMatchObject({
+      format: esbuild.format,
+      target: esbuild.target,
+      minify: esbuild.minify,
+      sourceMap: esbuild.sourcemap,
+      externalModules: esbuild.external,
+      mainFields: esbuild.mainFields,
+      banner: esbuild.banner?.js,
+      esbuildArgs: { '--alias': [`zod=${shimPath}`] },
+    });
+    expect(esbuild.alias).toEqual({ zod: shimPath });
+    expect(esbuild.external).toEqual(expect.arrayContaining(['@aws-sdk/*', './vocabulary.json']));
+  });
+
+  it('copies a side file next to the bundle only when the bundle imports it', () => {
+    const hook = cdkBundling(lambdaBundle).commandHooks?.afterBundling('/in', '/out') ?? [];
+    expect(hook).toEqual([
+      `if grep -q '"./vocabulary.json"' "/out/index.mjs"; then cp "/in/lambdas/core/cache/vocabulary.json" "/out/vocabulary.json"; fi`,
+    ]);
+    expect(sideFilesOf(lambdaBundle, 'import a from"./vocabulary.json"with{type:"json"};')).toEqual([
+      ['vocabulary.json', expect.stringMatching(/lambdas\/core\/cache\/vocabulary\.json$/)],
+    ]);
+    expect(sideFilesOf(lambdaBundle, 'export const handler = () => 1;')).toEqual([]);
+    expect(
+      existsSync(fileURLToPath(new URL('../../lambdas/core/cache/vocabulary.json', import.meta.url))),
+    ).toBe(true);
+  });
+
+  it('bundles zod with every export of the real module but the omitted ones, and English only', async () => {
+    const real: Record<string, unknown> = await import('zod');
+    const shim: Record<string, Record<string, unknown>> = await import(shimPath);
+    const realZ = real.z as Record<string, unknown>;
+    const shimZ = shim.z ?? {};
+    const missing = Object.keys(realZ).filter((key) => !(key in shimZ));
+    expect(missing.sort()).toEqual(omitted);
+    expect(Object.keys(shimZ).filter((key) => !(key in realZ))).toEqual([]);
+    expect(Object.keys(shimZ.locales as object)).toEqual(['en']);
+    const realCore = realZ.core as Record<string, unknown>;
+    const shimCore = shimZ.core as Record<string, unknown>;
+    const missingCore = Object.keys(realCore).filter((key) => !(key in shimCore));
+    expect(missingCore.every((key) => /compile|withParser|INVALID/i.test(key))).toBe(true);
+    // The same English messages as zod's default.
+    type Schema = { safeParse(v: unknown): { error?: { issues: { message: string }[] } } };
+    const build = (z: Record<string, unknown>) =>
+      (z.object as (shape: unknown) => Schema)({ a: (z.string as () => unknown)() });
+    expect(build(shimZ).safeParse({ a: 1 }).error?.issues[0]?.message).toBe(
+      build(realZ).safeParse({ a: 1 }).error?.issues[0]?.message,
+    );
+  });
+
+  it('no Lambda code uses what the bundled zod leaves out', () => {
+    const files = readdirSync(fileURLToPath(new URL('../../lambdas', import.meta.url)), {
+      recursive: true,
+      withFileTypes: true,
+    }).filter((entry) => entry.isFile() && entry.name.endsWith('.ts'));
+    const names = [...omitted, 'locales'].join('|');
+    const uses = new RegExp(
+      `\\bz\\.(${names})\\b|import\\s*\\{[^}]*\\b(${names})\\b[^}]*\\}\\s*from\\s*'zod'|from 'zod/`,
+    );
+    const offenders = files
+      .map((entry) => join(entry.parentPath, entry.name))
+      .filter((file) => uses.test(readFileSync(file, 'utf8')));
+    expect(offenders).toEqual([]);
   });
 });
