@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import {
   type AttributeValue,
   type DynamoDBClient,
@@ -172,11 +173,15 @@ export class EventStreamTailer {
     let interval = min;
     while (!this.#stopped) {
       try {
+        const started = performance.now();
         const { delivered, remaining, waitMs } = await this.poll();
         // Busy: poll again soon. Waiting for a retry: poll when it is due. Idle: back off.
         if (delivered > 0 || (remaining > 0 && waitMs === 0)) interval = min;
         else if (remaining > 0) interval = Math.min(max, Math.max(min, waitMs));
         else interval = Math.min(max, interval * 2);
+        // Each poll scans the table's keys, in the same process as the API and the workflows: keep
+        // that under a tenth of the time however large the table grows (AWS streams cost nothing here).
+        interval = Math.max(interval, 10 * (performance.now() - started));
       } catch (error) {
         this.#report('poll', error);
         interval = max;
