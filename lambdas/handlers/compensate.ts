@@ -18,14 +18,12 @@ import {
 import { errorSummary, parseTaskInput } from '#core/task-errors.ts';
 import { defaultToolRegistry, type ToolRegistry } from '#core/tools/registry.ts';
 import type { BookingsPort } from '#core/tools/types.ts';
-import { expiresAt } from '#core/ttl.ts';
 import { claimApproval, getApproval } from '#io/approval-store.ts';
-import { createBookingsStore } from '#io/bookings-store.ts';
 import { appendEvent, appendEvents, type EventLogDeps, readEvents } from '#io/event-log.ts';
 import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
 import { readStepOutputs } from '#io/step-store.ts';
-import { dynamo } from '#shared/clients.ts';
-import { readEnv, required } from '#shared/config.ts';
+import { readEnv } from '#shared/config.ts';
+import { bookingsDeps, eventLogDeps, stateTableDeps } from '#shared/deps.ts';
 import { logger } from '#shared/observability.ts';
 import { stateErrorSchema, type WorkflowEvent, workflowIdSchema } from '#shared/schemas.ts';
 
@@ -296,21 +294,9 @@ export const handler = middy(async (event: unknown) => {
   const now = new Date();
   return compensateWorkflow(
     {
-      events: {
-        client: dynamo,
-        tableName: required(env, 'EVENT_LOG_TABLE'),
-        expiresAt: expiresAt(now, env.EVENT_LOG_TTL_DAYS),
-      },
-      state: {
-        client: dynamo,
-        tableName: required(env, 'STATE_TABLE'),
-        ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
-      },
-      bookings: createBookingsStore({
-        client: dynamo,
-        tableName: required(env, 'BOOKINGS_TABLE'),
-        ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
-      }),
+      events: eventLogDeps(env, now),
+      state: stateTableDeps(env),
+      bookings: bookingsDeps(env),
       tools,
     },
     event,

@@ -3,11 +3,9 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { janitorDecision } from '#core/saga.ts';
 import { defaultToolRegistry } from '#core/tools/registry.ts';
-import { expiresAt } from '#core/ttl.ts';
-import { createBookingsStore } from '#io/bookings-store.ts';
 import { appendEvent, readEvents } from '#io/event-log.ts';
-import { dynamo } from '#shared/clients.ts';
-import { readEnv, required } from '#shared/config.ts';
+import { readEnv } from '#shared/config.ts';
+import { bookingsDeps, eventLogDeps, stateTableDeps } from '#shared/deps.ts';
 import { logger } from '#shared/observability.ts';
 import { workflowIdSchema, workflowInputSchema } from '#shared/schemas.ts';
 import { type CompensateDeps, type CompensateResult, compensateWorkflow } from './compensate.ts';
@@ -113,21 +111,9 @@ export const handler = middy(async (event: unknown) => {
   const now = new Date();
   return cleanUpExecution(
     {
-      events: {
-        client: dynamo,
-        tableName: required(env, 'EVENT_LOG_TABLE'),
-        expiresAt: expiresAt(now, env.EVENT_LOG_TTL_DAYS),
-      },
-      state: {
-        client: dynamo,
-        tableName: required(env, 'STATE_TABLE'),
-        ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
-      },
-      bookings: createBookingsStore({
-        client: dynamo,
-        tableName: required(env, 'BOOKINGS_TABLE'),
-        ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
-      }),
+      events: eventLogDeps(env, now),
+      state: stateTableDeps(env),
+      bookings: bookingsDeps(env),
       tools,
     },
     event,

@@ -6,13 +6,11 @@ import { hasTerminalEvent } from '#core/saga.ts';
 import { asRetryable, errorSummary, parseTaskInput } from '#core/task-errors.ts';
 import { defaultToolRegistry, type ToolRegistry } from '#core/tools/registry.ts';
 import type { BookingsPort } from '#core/tools/types.ts';
-import { createBookingsStore } from '#io/bookings-store.ts';
 import { appendEvent, type EventLogDeps, readEvents } from '#io/event-log.ts';
 import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
 import { putStepOutputIfAbsent, readStepOutputs } from '#io/step-store.ts';
-import { dynamo } from '#shared/clients.ts';
-import { readEnv, required } from '#shared/config.ts';
-import { eventLogDeps, stateTableDeps } from '#shared/deps.ts';
+import { readEnv } from '#shared/config.ts';
+import { bookingsDeps, eventLogDeps, stateTableDeps } from '#shared/deps.ts';
 import { InvalidStepInput, WorkflowCancelled, WorkflowStateMissing } from '#shared/errors.ts';
 import { logger } from '#shared/observability.ts';
 import { type RunStepInput, runStepInputSchema, type WaveSchedule } from '#shared/schemas.ts';
@@ -143,11 +141,7 @@ export const handler = middy(async (event: unknown) => {
     {
       events: eventLogDeps(env, now),
       state: stateTableDeps(env),
-      bookings: createBookingsStore({
-        client: dynamo,
-        tableName: required(env, 'BOOKINGS_TABLE'),
-        ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
-      }),
+      bookings: bookingsDeps(env),
       tools,
       approvalTimeoutSeconds: env.APPROVAL_TIMEOUT_SECONDS,
     },

@@ -1,4 +1,6 @@
+import type { BookingsPort } from '#core/tools/types.ts';
 import { expiresAt } from '#core/ttl.ts';
+import { createBookingsStore } from '#io/bookings-store.ts';
 import type { EventLogDeps } from '#io/event-log.ts';
 import type { StateTableDeps } from '#io/plan-store.ts';
 import { dynamo } from './clients.ts';
@@ -21,4 +23,13 @@ export function eventLogDeps(env: Env, now: Date = new Date()): EventLogDeps {
 /** The state table (plans, step outputs, approvals) as the tasks use it. */
 export function stateTableDeps(env: Env): StateTableDeps {
   return { client: dynamo, tableName: required(env, 'STATE_TABLE'), ttlDays: env.WORKFLOW_RECORD_TTL_DAYS };
+}
+
+/** The sandbox bookings table, as the travel tools and their compensations use it. */
+export function bookingsDeps(env: Env): BookingsPort {
+  return createBookingsStore({
+    client: dynamo,
+    tableName: required(env, 'BOOKINGS_TABLE'),
+    ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
+  });
 }
