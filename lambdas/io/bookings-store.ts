@@ -1,7 +1,8 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Booking, type BookingsPort, bookingSchema } from '#core/tools/types.ts';
 import { expiresAt, isExpired } from '#core/ttl.ts';
 import { isConditionalCheckFailure } from './event-log.ts';
+import { putUnlessLive } from './put-unless-live.ts';
 
 export interface BookingsTableDeps {
   readonly client: DynamoDBDocumentClient;
@@ -17,7 +18,6 @@ export interface BookingsTableDeps {
  */
 export function createBookingsStore(deps: BookingsTableDeps): BookingsPort {
   const now = () => deps.now?.() ?? new Date();
-  const nowSeconds = () => Math.floor(now().getTime() / 1000);
 
   const get = async (workflowId: string, stepId: string): Promise<Booking | undefined> => {
     const { Item } = await deps.client.send(
@@ -34,22 +34,16 @@ export function createBookingsStore(deps: BookingsTableDeps): BookingsPort {
   return {
     get,
     putIfAbsent: async (booking) => {
-      try {
-        await deps.client.send(
-          new PutCommand({
-            TableName: deps.tableName,
-            Item: { ...booking, expires_at: expiresAt(now(), deps.ttlDays) },
-            ConditionExpression: 'attribute_not_exists(step_id) OR expires_at <= :now',
-            ExpressionAttributeValues: { ':now': nowSeconds() },
-          }),
-        );
-        return booking;
-      } catch (error) {
-        if (!isConditionalCheckFailure(error)) throw error;
-        const existing = await get(booking.workflow_id, booking.step_id);
-        if (!existing) throw error;
-        return existing;
-      }
+      const stored = await putUnlessLive({
+        client: deps.client,
+        tableName: deps.tableName,
+        item: { ...booking, expires_at: expiresAt(now(), deps.ttlDays) },
+        keyAttribute: 'step_id',
+        now: now(),
+        value: booking,
+        readExisting: () => get(booking.workflow_id, booking.step_id),
+      });
+      return stored.value;
     },
     cancel: async (workflowId, stepId, at) => {
       try {

@@ -1,8 +1,8 @@
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { expiresAt, isExpired } from '#core/ttl.ts';
 import { planSchema } from '#shared/schemas.ts';
-import { isConditionalCheckFailure } from './event-log.ts';
+import { putUnlessLive } from './put-unless-live.ts';
 
 /** Where STATE_TABLE items live and how long they are kept. */
 export interface StateTableDeps {
@@ -52,25 +52,19 @@ export async function putPlanIfAbsent(
   record: StoredPlan,
 ): Promise<StoredPlan> {
   const now = deps.now?.() ?? new Date();
-  try {
-    await deps.client.send(
-      new PutCommand({
-        TableName: deps.tableName,
-        Item: {
-          ...key(workflowId),
-          workflow_id: workflowId,
-          ...record,
-          expires_at: expiresAt(now, deps.ttlDays),
-        },
-        ConditionExpression: 'attribute_not_exists(pk) OR expires_at <= :now',
-        ExpressionAttributeValues: { ':now': Math.floor(now.getTime() / 1000) },
-      }),
-    );
-    return record;
-  } catch (error) {
-    if (!isConditionalCheckFailure(error)) throw error;
-    const existing = await getPlan(deps, workflowId);
-    if (!existing) throw error;
-    return existing;
-  }
+  const stored = await putUnlessLive({
+    client: deps.client,
+    tableName: deps.tableName,
+    item: {
+      ...key(workflowId),
+      workflow_id: workflowId,
+      ...record,
+      expires_at: expiresAt(now, deps.ttlDays),
+    },
+    keyAttribute: 'pk',
+    now,
+    value: record,
+    readExisting: () => getPlan(deps, workflowId),
+  });
+  return stored.value;
 }

@@ -1,8 +1,8 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { expiresAt, isExpired } from '#core/ttl.ts';
-import { isConditionalCheckFailure } from './event-log.ts';
 import type { StateTableDeps } from './plan-store.ts';
+import { putUnlessLive } from './put-unless-live.ts';
 
 /** A step's output item: pk `WF#<id>`, sk `STEP#<step_id>`. Written once per (workflow, step). */
 export const storedStepOutputSchema = z.object({
@@ -51,26 +51,20 @@ export async function putStepOutputIfAbsent(
   record: StoredStepOutput,
 ): Promise<StoredStepOutput> {
   const now = deps.now?.() ?? new Date();
-  try {
-    await deps.client.send(
-      new PutCommand({
-        TableName: deps.tableName,
-        Item: {
-          pk: `WF#${workflowId}`,
-          sk: `STEP#${record.step_id}`,
-          workflow_id: workflowId,
-          ...record,
-          expires_at: expiresAt(now, deps.ttlDays),
-        },
-        ConditionExpression: 'attribute_not_exists(pk) OR expires_at <= :now',
-        ExpressionAttributeValues: { ':now': Math.floor(now.getTime() / 1000) },
-      }),
-    );
-    return record;
-  } catch (error) {
-    if (!isConditionalCheckFailure(error)) throw error;
-    const existing = (await readStepOutputs(deps, workflowId)).get(record.step_id);
-    if (!existing) throw error;
-    return existing;
-  }
+  const stored = await putUnlessLive({
+    client: deps.client,
+    tableName: deps.tableName,
+    item: {
+      pk: `WF#${workflowId}`,
+      sk: `STEP#${record.step_id}`,
+      workflow_id: workflowId,
+      ...record,
+      expires_at: expiresAt(now, deps.ttlDays),
+    },
+    keyAttribute: 'pk',
+    now,
+    value: record,
+    readExisting: async () => (await readStepOutputs(deps, workflowId)).get(record.step_id),
+  });
+  return stored.value;
 }

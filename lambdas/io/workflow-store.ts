@@ -1,7 +1,8 @@
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { workflowIdSchema, workflowInputSchema } from '#shared/schemas.ts';
 import { isConditionalCheckFailure } from './event-log.ts';
+import { putUnlessLive } from './put-unless-live.ts';
 
 /**
  * The workflow record (STATE_TABLE, pk `WF#<id>`, sk `META`): owner, idempotency fingerprint and the
@@ -71,24 +72,17 @@ export async function createWorkflowRecord(
   deps: WorkflowStoreDeps,
   record: WorkflowRecord,
 ): Promise<CreateResult> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await deps.client.send(
-        new PutCommand({
-          TableName: deps.tableName,
-          Item: { ...keyOf(record.workflow_id), ...record },
-          ConditionExpression: 'attribute_not_exists(pk) OR expires_at <= :now',
-          ExpressionAttributeValues: { ':now': nowSeconds(deps) },
-        }),
-      );
-      return { created: true, record };
-    } catch (error) {
-      if (!isConditionalCheckFailure(error)) throw error;
-      const existing = await getWorkflowRecord(deps, record.workflow_id);
-      if (existing) return { created: false, record: existing };
-      if (attempt >= MAX_CREATE_ATTEMPTS) throw error;
-    }
-  }
+  const stored = await putUnlessLive({
+    client: deps.client,
+    tableName: deps.tableName,
+    item: { ...keyOf(record.workflow_id), ...record },
+    keyAttribute: 'pk',
+    now: deps.now?.() ?? new Date(),
+    value: record,
+    readExisting: () => getWorkflowRecord(deps, record.workflow_id),
+    attempts: MAX_CREATE_ATTEMPTS,
+  });
+  return stored.created ? { created: true, record } : { created: false, record: stored.value };
 }
 
 /**
