@@ -1,0 +1,6 @@
+import type { EvalPart } from './report.ts';
+
+/**
+ * The parts of `npm run eval`, in the order they print. Each lives in its own module beside this one.
+ */
+export const evalParts: readonly { readonly name: string; readonly run: EvalPart }[] = [];
