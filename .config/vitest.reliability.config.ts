@@ -11,6 +11,7 @@ export default defineConfig({
     include: ['test/reliability/**/*.test.ts', 'test/reliability/**/*.reliability.ts'],
     environment: 'node',
     setupFiles: ['test/setup.ts'],
+    globalSetup: ['test/global-setup.ts'],
     testTimeout: 600_000,
     hookTimeout: 120_000,
     // The load suite wants the machine to itself: one file at a time.

@@ -11,7 +11,7 @@ import {
   workflowDefinitionPath,
 } from '../specs.ts';
 import { close, listen } from './aws-json.ts';
-import { ensureTables, type LocalDynamo, startDynamo } from './dynamo.ts';
+import { deleteTables, ensureTables, type LocalDynamo, startDynamo } from './dynamo.ts';
 import { type EventStreamOptions, EventStreamTailer } from './event-stream.ts';
 import { createEventBridgeServer, EventsSink } from './eventbridge.ts';
 import { createHttpApi, type LocalEndpoint } from './http-api.ts';
@@ -36,7 +36,7 @@ import {
 } from './step-functions.ts';
 
 /**
- * The whole system on one machine: dynalite, a Step Functions endpoint running the ASL file with
+ * The whole system on one machine: AWS's DynamoDB Local, a Step Functions endpoint running the ASL file with
  * the real task handlers, an EventBridge sink and the HTTP API with a local JWT issuer. The Lambda
  * code is the code that runs in AWS: only the endpoints in its environment differ.
  */
@@ -130,6 +130,11 @@ const TABLE_NAMES: Record<TableName, string> = {
   cache: 'omnilink-local-cache',
 };
 const EVENT_BUS_NAME = 'omnilink-local';
+/**
+ * Suffix of this process's tables in a shared DynamoDB Local; fixed for the process because handler
+ * modules read their table names once, like the ports above.
+ */
+const processTableSuffix = `${process.pid}-${crypto.randomUUID().slice(0, 6)}`;
 
 /** Starts the local runtime. */
 export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
@@ -284,6 +289,14 @@ async function start(
     port: stickyPorts?.dynamo ?? 0,
   });
   stack.push(() => dynamo.stop());
+  // A DynamoDB Local shared with other runtimes (tests): tables of this runtime's own, freed at stop
+  // when nothing needs to survive it.
+  const tables: Record<TableName, string> = dynamo.owned
+    ? { ...TABLE_NAMES }
+    : (Object.fromEntries(
+        Object.entries(TABLE_NAMES).map(([name, table]) => [name, `${table}-${processTableSuffix}`]),
+      ) as Record<TableName, string>);
+  if (!dynamo.owned && !dataDir) stack.push(() => deleteTables(dynamo.client, Object.values(tables)));
   const eventsSink = new EventsSink(dataDir ? { file: join(dataDir, 'events.jsonl') } : {});
   statusSink = eventsSink;
   const eventsServer = createEventBridgeServer(eventsSink);
@@ -295,12 +308,11 @@ async function start(
   const sfnServer = createStepFunctionsServer(stepFunctions);
   const sfnPort = await listen(sfnServer, stickyPorts?.sfn ?? 0);
   stack.push(() => close(sfnServer));
-  stickyPorts = { dynamo: dynamo.port, sfn: sfnPort, events: eventsPort };
+  stickyPorts = { dynamo: dynamo.owned ? dynamo.port : 0, sfn: sfnPort, events: eventsPort };
   const sfnUrl = `http://127.0.0.1:${sfnPort}`;
   const eventsUrl = `http://127.0.0.1:${eventsPort}`;
 
   // The functions' environment, before any handler module is imported.
-  const tables = { ...TABLE_NAMES };
   const setDefault = (key: string, value: string) => {
     if (process.env[key] === undefined) process.env[key] = value;
   };
@@ -334,7 +346,7 @@ async function start(
   // Import every handler now: a broken handler fails `npm start`, not the first request.
   await Promise.all([...functions.values()].map((fn) => fn.load()));
 
-  // DynamoDB streams (dynalite has none): a tailer per stream function, e.g. the log → the publisher.
+  // DynamoDB streams: a tailer per stream function, e.g. the log → the publisher.
   let eventStream: EventStreamTailer | undefined;
   for (const [name, spec] of Object.entries(specs)) {
     const fn = functions.get(name);

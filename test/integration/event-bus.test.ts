@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventStreamTailer, type StreamRecord } from '../../lib/local/event-stream.ts';
 import type { RecordedEvent } from '../../lib/local/eventbridge.ts';
 import { tableSpecs } from '../../lib/specs.ts';
-import { startTestDynamo, type TestDynamo } from '../support/dynalite.ts';
+import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
 import { type Harness, isRecord, pollStatus, startHarness } from './harness.ts';
 
 /**
@@ -171,7 +171,7 @@ describe('event bus: every event of the log is published', () => {
   });
 });
 
-describe('event stream emulator (against dynalite)', () => {
+describe('event stream emulator (against DynamoDB Local)', () => {
   let dynamo: TestDynamo;
   let raw: DynamoDBClient;
   let dir: string;

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, isRecord, pollStatus, startHarness } from './harness.ts';
 
 /**
- * The local runtime driven like a client: real handlers, the real ASL, dynalite, the local Step
+ * The local runtime driven like a client: real handlers, the real ASL, DynamoDB Local, the local Step
  * Functions endpoint, JWTs from the local issuer.
  */
 

@@ -1,5 +1,3 @@
-import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ExecutionAlreadyExists,
   type SFNClient,
@@ -8,15 +6,15 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import dynalite from 'dynalite';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureTables, type LocalDynamo, startDynamo } from '../../lib/local/dynamo.ts';
 import { tableSpecs } from '../../lib/specs.ts';
 import { recordFigure } from './support.ts';
 
 /**
  * Reliability case 7: property-based fuzzing of the producer (POST /omnilink-agent), in process: the
- * real handler (middy chain included) against a real dynalite state table (conditional writes,
+ * real handler (middy chain included) against a real DynamoDB Local state table (conditional writes,
  * rate-limit buckets, workflow records) and a mocked Step Functions that keeps StartExecution's
  * idempotency rules and fails now and then (throttled, refused connection, unknown error).
  * Property: whatever the body, headers, token claims or dependency behaviour, the answer carries
@@ -39,7 +37,7 @@ type ApiResult = Exclude<APIGatewayProxyResultV2, string>;
 type Handler = (event: ApiEvent, context: Context) => Promise<ApiResult>;
 type SfnBehaviour = 'ok' | 'throttled' | 'refused' | 'unknown';
 
-let server: ReturnType<typeof dynalite>;
+let dynamo: LocalDynamo;
 let handler: Handler;
 let sfnBehaviour: SfnBehaviour = 'ok';
 const executions = new Map<string, string>();
@@ -64,16 +62,16 @@ function networkError(): Error {
 }
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
-  const { port } = server.address() as AddressInfo;
+  dynamo = await startDynamo();
+  const stateTable = `fuzz-state-${crypto.randomUUID().slice(0, 8)}`;
+  await ensureTables(dynamo.client, [{ name: stateTable, spec: tableSpecs.state }]);
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'fuzz',
     AWS_SECRET_ACCESS_KEY: 'fuzz',
-    AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${port}`,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
     AWS_ENDPOINT_URL_SFN: 'http://127.0.0.1:1',
-    STATE_TABLE: 'fuzz-state',
+    STATE_TABLE: stateTable,
     STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:fuzz',
     // High enough that most requests get through to the deep paths; a hot user still meets 429.
     RATE_LIMIT_PER_MINUTE: '600',
@@ -82,23 +80,6 @@ beforeAll(async () => {
     POWERTOOLS_TRACE_ENABLED: 'false',
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
-  const spec = tableSpecs.state;
-  const raw = new DynamoDBClient({});
-  await raw.send(
-    new CreateTableCommand({
-      TableName: 'fuzz-state',
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: spec.partitionKey.name, AttributeType: spec.partitionKey.type },
-        { AttributeName: spec.sortKey.name, AttributeType: spec.sortKey.type },
-      ],
-      KeySchema: [
-        { AttributeName: spec.partitionKey.name, KeyType: 'HASH' },
-        { AttributeName: spec.sortKey.name, KeyType: 'RANGE' },
-      ],
-    }),
-  );
-  raw.destroy();
   // Imported now: the module-level clients read the endpoints set above.
   const clients: { sfn: SFNClient } = await import('#shared/clients.ts');
   mockClient(clients.sfn)
@@ -124,7 +105,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server?.close(() => resolve()));
+  await dynamo?.stop();
 });
 
 // --- arbitraries ---------------------------------------------------------------------------------

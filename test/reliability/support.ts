@@ -38,7 +38,7 @@ export function unitHash(seed: string | number, ...parts: readonly (string | num
   return digest.readUInt32BE(0) / 2 ** 32;
 }
 
-/** A DocumentClient on the runtime's dynalite (not the Lambdas' module-level one). */
+/** A DocumentClient on the runtime's DynamoDB Local (not the Lambdas' module-level one). */
 export function tablesClient(dynamoUrl: string): DynamoDBDocumentClient {
   return DynamoDBDocumentClient.from(
     new DynamoDBClient({

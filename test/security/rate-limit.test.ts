@@ -3,11 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { policyFromLimits, type RateDecision, takeToken } from '#core/rate-limit.ts';
 import { consumeToken } from '#io/rate-limit-store.ts';
 import { type Harness, startHarness } from '../integration/harness.ts';
-import { startTestDynamo, type TestDynamo } from '../support/dynalite.ts';
+import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
 
 /*
  * Per-user rate limiting (contract: 429 rate_limited + Retry-After; default 120/min, bursts of 30).
- * Over HTTP on the local runtime with a small burst; the store against dynalite for concurrency and
+ * Over HTTP on the local runtime with a small burst; the store against DynamoDB Local for concurrency and
  * fairness (real conditional writes); Retry-After honesty with an injected clock, never sleeping.
  */
 
@@ -76,7 +76,7 @@ describe('rate limiting over HTTP (local runtime, burst 5, 6/min)', () => {
   });
 });
 
-describe('rate limiting in the store (dynalite, real conditional writes)', () => {
+describe('rate limiting in the store (DynamoDB Local, real conditional writes)', () => {
   let dynamo: TestDynamo;
   beforeAll(async () => {
     dynamo = await startTestDynamo();

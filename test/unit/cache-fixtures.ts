@@ -2,13 +2,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createOfflineEmbedder } from '#core/cache/embedder.ts';
 import { defaultToolRegistry } from '#core/tools/registry.ts';
 import type { PlanCacheConfig, PlanCacheDeps } from '#io/cache-store.ts';
-import { ensureTables, startDynamo } from '../../lib/local/dynamo.ts';
+import { deleteTables, ensureTables, startDynamo } from '../../lib/local/dynamo.ts';
 import { cacheTableSpec } from '../../lib/specs.ts';
 
-/** An in-memory dynalite with the cache table, and request counters per command. */
+/** The cache table in the run's DynamoDB Local, and request counters per command. */
 export async function startCacheDynamo() {
   const dynamo = await startDynamo({});
-  const tableName = 'test-cache';
+  const tableName = `test-cache-${crypto.randomUUID().slice(0, 8)}`;
   await ensureTables(dynamo.client, [{ name: tableName, spec: cacheTableSpec }]);
   const client = DynamoDBDocumentClient.from(dynamo.client, {
     marshallOptions: { removeUndefinedValues: true },
@@ -22,7 +22,15 @@ export async function startCacheDynamo() {
     },
     { step: 'initialize', name: 'testCounter' },
   );
-  return { client, tableName, requests, stop: () => dynamo.stop() };
+  return {
+    client,
+    tableName,
+    requests,
+    stop: async () => {
+      await deleteTables(dynamo.client, [tableName]);
+      await dynamo.stop();
+    },
+  };
 }
 
 export const defaultCacheConfig: PlanCacheConfig = {

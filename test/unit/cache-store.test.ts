@@ -25,7 +25,7 @@ const ask = (user_id: string, goal: string, context: Record<string, unknown> = {
   context,
 });
 
-describe('semantic plan cache (against dynalite)', () => {
+describe('semantic plan cache (against DynamoDB Local)', () => {
   it('serves a paraphrase of an earlier goal of the same user: "Please book me a flight to New York City"', async () => {
     const deps = cacheDeps(store);
     const alice = newUser();
