@@ -13,6 +13,14 @@ export interface TableSpec {
   readonly description: string;
   /** DynamoDB stream of the table (what a record carries), for functions with a `streamSource`. */
   readonly stream?: 'NEW_IMAGE';
+  /** Global secondary indexes (projection ALL). */
+  readonly indexes?: readonly TableIndexSpec[];
+}
+
+export interface TableIndexSpec {
+  readonly name: string;
+  readonly partitionKey: { readonly name: string; readonly type: 'S' | 'N' };
+  readonly sortKey: { readonly name: string; readonly type: 'S' | 'N' };
 }
 
 /** The semantic plan cache's table (CACHE_TABLE): plan templates per (scope, intent signature). */
@@ -40,7 +48,7 @@ export const tableSpecs = {
     sortKey: { name: 'sk', type: 'S' },
     ttlAttribute: 'expires_at',
     description:
-      'Workflow records (owner, idempotency fingerprint, execution input), rate-limit buckets, plans and step outputs.',
+      "Workflow records (owner, idempotency fingerprint, execution input), each workflow's read model (the event log's head) and per-event markers, rate-limit buckets, plans and step outputs.",
   },
   bookings: {
     envVar: 'BOOKINGS_TABLE',
@@ -105,8 +113,9 @@ export const functionSpecs = {
   },
   status: {
     entry: 'lambdas/handlers/status.ts',
-    description: "Answers a workflow's status, projected from its event log and its execution.",
-    tables: { state: 'read', eventLog: 'read' },
+    description:
+      "Answers a workflow's status from its read model (one item); asks Step Functions only about silent workflows.",
+    tables: { state: 'readWrite' },
     stepFunctions: ['states:DescribeExecution'],
     route: 'GET /workflows/{id}/status',
     timeoutSeconds: 10,
@@ -123,7 +132,7 @@ export const functionSpecs = {
   guardian: {
     entry: 'lambdas/handlers/guardian.ts',
     description: 'Workflow task: records the goal and screens it with the LLM guardian.',
-    tables: { eventLog: 'readWrite' },
+    tables: { eventLog: 'readWrite', state: 'readWrite' },
     aslPlaceholder: 'GuardianFunctionArn',
     timeoutSeconds: 60,
     memoryMiB: 512,
@@ -149,7 +158,7 @@ export const functionSpecs = {
     entry: 'lambdas/handlers/finalize.ts',
     description:
       "Workflow task: aggregates the steps' outputs into the result and records WorkflowCompleted.",
-    tables: { eventLog: 'readWrite', state: 'read' },
+    tables: { eventLog: 'readWrite', state: 'readWrite' },
     aslPlaceholder: 'FinalizeFunctionArn',
     timeoutSeconds: 60,
     memoryMiB: 256,
@@ -212,7 +221,7 @@ export const functionSpecs = {
   redrive: {
     entry: 'lambdas/handlers/redrive.ts',
     description: 'Resumes a failed workflow from the state where it failed (Step Functions redrive).',
-    tables: { state: 'read', eventLog: 'read' },
+    tables: { state: 'readWrite' },
     stepFunctions: ['states:DescribeExecution', 'states:RedriveExecution'],
     route: 'POST /workflows/{id}/redrive',
     timeoutSeconds: 10,

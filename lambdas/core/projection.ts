@@ -1,11 +1,31 @@
 import { z } from 'zod';
-import { terminalEventTypes, type WorkflowEvent, type WorkflowStatus } from '#shared/schemas.ts';
-import { rollbackClaim, TRANSIENT_EXECUTION_ERRORS } from './saga.ts';
+import {
+  terminalEventTypes,
+  type WorkflowEvent,
+  type WorkflowEventType,
+  type WorkflowStatus,
+  workflowEventTypeSchema,
+} from '#shared/schemas.ts';
+import { ROLLBACK_CLAIM_EVENT_ID, TRANSIENT_EXECUTION_ERRORS } from './saga.ts';
 
 /**
- * The status of a workflow, projected from its event log (the source of truth) and, while the log has
- * no terminal event, from its Step Functions execution. Pure: the handler does the reading.
+ * The read model of a workflow: a left fold of its event log into one small view (`applyEvent`),
+ * kept in the log's head item and written in the same transaction as each event, so that a status
+ * poll is one item read whatever the log's length. `statusBody` renders the contract's status body
+ * from the view and, for a workflow whose execution closed without a terminal event (a transient
+ * failure, a stop, a timeout), from what is known of its execution.
+ *
+ * The view stays small on purpose (every append rewrites it): per-step state is only what is in
+ * flight (`running`, at most the Map's concurrency) and what waits for an answer; counts, not sets,
+ * for what is done. Pure: the event log adapter does the I/O.
  */
+
+export interface StatusError {
+  readonly code: string;
+  readonly message: string;
+}
+
+const statusErrorSchema = z.object({ code: z.string(), message: z.string() });
 
 /** What the projection needs from DescribeExecution (undefined: no execution yet). */
 export interface ExecutionDescription {
@@ -17,10 +37,136 @@ export interface ExecutionDescription {
   readonly error?: string;
 }
 
-export interface StatusError {
-  readonly code: string;
-  readonly message: string;
+export const workflowViewSchema = z.object({
+  /** seq of the last event folded in (0: none yet). */
+  last_seq: z.number().int().nonnegative(),
+  started_at: z.string().optional(),
+  updated_at: z.string().optional(),
+  steps_total: z.number().int().nonnegative(),
+  steps_done: z.number().int().nonnegative(),
+  /** Steps started without an outcome yet, in start order (the last is the current one). */
+  running: z.array(z.object({ step_id: z.string(), tool: z.string().optional(), at: z.string() })),
+  /** Steps whose approval was requested and not answered. */
+  pending_approvals: z.array(z.string()),
+  cancel_requested: z.boolean().optional(),
+  /** Who claimed the rollback (CompensationStarted), if anyone. */
+  rollback: z.object({ by: z.enum(['catch', 'janitor', 'cancel']), attempt: z.string() }).optional(),
+  /** Steps undone so far, in undo order. */
+  compensated: z.array(z.string()),
+  terminal: z.object({ type: workflowEventTypeSchema, at: z.string() }).optional(),
+  result: z.unknown().optional(),
+  error: statusErrorSchema.optional(),
+});
+export type WorkflowView = z.infer<typeof workflowViewSchema>;
+
+/** The view of a workflow whose log is empty. */
+export const emptyView: WorkflowView = {
+  last_seq: 0,
+  steps_total: 0,
+  steps_done: 0,
+  running: [],
+  pending_approvals: [],
+  compensated: [],
+};
+
+const stepRefSchema = z.object({ step_id: z.string(), tool: z.string().optional() });
+const stepIdsSchema = z.object({ step_ids: z.array(z.string()) });
+const planCreatedSchema = z.object({
+  steps_total: z.number().int().nonnegative().optional(),
+  plan: z.object({ steps: z.array(z.unknown()) }).optional(),
+});
+const claimSchema = z.object({ by: z.enum(['catch', 'janitor', 'cancel']), attempt: z.string() });
+const compensatedSchema = z.array(z.string());
+
+const stepIdOf = (event: Pick<WorkflowEvent, 'data'>): string | undefined =>
+  stepRefSchema.safeParse(event.data).data?.step_id;
+const isRunning = (view: WorkflowView, id: string) => view.running.some((s) => s.step_id === id);
+const notRunning = (view: WorkflowView, id: string) => view.running.filter((s) => s.step_id !== id);
+
+/** The view after one more event. */
+export function applyEvent(view: WorkflowView, event: WorkflowEvent): WorkflowView {
+  const next: WorkflowView = {
+    ...view,
+    last_seq: event.seq,
+    started_at: view.started_at ?? event.at,
+    updated_at: event.at,
+  };
+  const stepId = stepIdOf(event);
+  switch (event.type) {
+    case 'PlanCreated': {
+      const plan = planCreatedSchema.safeParse(event.data).data;
+      return { ...next, steps_total: plan?.steps_total ?? plan?.plan?.steps.length ?? 0 };
+    }
+    case 'StepStarted': {
+      if (stepId === undefined || isRunning(view, stepId)) return next;
+      const tool = stepRefSchema.safeParse(event.data).data?.tool;
+      return {
+        ...next,
+        running: [...view.running, { step_id: stepId, ...(tool ? { tool } : {}), at: event.at }],
+      };
+    }
+    case 'StepSucceeded':
+      // Counted once, when it ends a step in flight (a step succeeds once; replays write nothing).
+      return stepId !== undefined && isRunning(view, stepId)
+        ? { ...next, running: notRunning(view, stepId), steps_done: view.steps_done + 1 }
+        : next;
+    case 'StepFailed':
+      return stepId === undefined ? next : { ...next, running: notRunning(view, stepId) };
+    case 'ApprovalRequested': {
+      const ids = stepIdsSchema.safeParse(event.data).data?.step_ids ?? (stepId ? [stepId] : []);
+      return { ...next, pending_approvals: [...new Set([...view.pending_approvals, ...ids])] };
+    }
+    case 'ApprovalGranted':
+    case 'ApprovalDenied': {
+      const ids = stepIdsSchema.safeParse(event.data).data?.step_ids ?? (stepId ? [stepId] : []);
+      // An answer naming no step answers everything.
+      const pending = ids.length === 0 ? [] : view.pending_approvals.filter((id) => !ids.includes(id));
+      return { ...next, pending_approvals: pending };
+    }
+    case 'CancelRequested':
+      return { ...next, cancel_requested: true };
+    case 'CompensationStarted':
+      return event.event_id === ROLLBACK_CLAIM_EVENT_ID
+        ? { ...next, rollback: claimSchema.safeParse(event.data).data ?? { by: 'catch', attempt: '' } }
+        : next;
+    case 'StepCompensated':
+      return stepId === undefined || view.compensated.includes(stepId)
+        ? next
+        : { ...next, compensated: [...view.compensated, stepId] };
+    default:
+      return terminalEventTypes.includes(event.type) ? withTerminal(next, event) : next;
+  }
 }
+
+function withTerminal(view: WorkflowView, event: WorkflowEvent): WorkflowView {
+  const error = statusErrorSchema.safeParse(event.data.error).data;
+  const compensated = compensatedSchema.safeParse(event.data.compensated).data;
+  const ended: WorkflowView = {
+    ...view,
+    terminal: { type: event.type, at: event.at },
+    running: [],
+    pending_approvals: [],
+    ...(compensated ? { compensated } : {}),
+  };
+  switch (event.type) {
+    case 'WorkflowCompleted':
+      return { ...ended, result: event.data.result ?? null };
+    case 'WorkflowFailed':
+      return { ...ended, error: error ?? { code: 'WorkflowFailed', message: 'the workflow failed' } };
+    case 'WorkflowCancelled':
+      return ended;
+    default:
+      return { ...ended, error: error ?? { code: 'rejected_by_guardian', message: 'the goal was rejected' } };
+  }
+}
+
+/** The view of a whole log (tests, and a rebuild of the read model). */
+export function foldEvents(events: readonly WorkflowEvent[], from: WorkflowView = emptyView): WorkflowView {
+  return events.reduce(applyEvent, from);
+}
+
+/** True once the view holds a terminal event. */
+export const hasEnded = (view: WorkflowView): boolean => view.terminal !== undefined;
 
 /** The body of GET /workflows/{id}/status (contract). */
 export interface StatusBody {
@@ -36,33 +182,29 @@ export interface StatusBody {
   updated_at: string;
 }
 
-export interface ProjectionInput {
+export interface StatusInput {
   readonly workflowId: string;
   /** The workflow record's `created_at`: the start time until the log or the execution says more. */
   readonly createdAt: string;
-  readonly events: readonly WorkflowEvent[];
+  readonly view: WorkflowView;
+  /** The execution, when it is known (it closed, or the workflow was silent for a while). */
   readonly execution: ExecutionDescription | undefined;
 }
 
-const errorSchema = z.object({ code: z.string(), message: z.string() });
-const compensatedSchema = z.array(z.string());
-const stepRefSchema = z.object({ step_id: z.string() });
-const stepIdsSchema = z.object({ step_ids: z.array(z.string()) });
-const planCreatedSchema = z.object({
-  steps_total: z.number().int().nonnegative().optional(),
-  plan: z.object({ steps: z.array(z.unknown()) }).optional(),
-});
+const terminalStatus: Partial<Record<WorkflowEventType, WorkflowStatus>> = {
+  WorkflowCompleted: 'completed',
+  WorkflowFailed: 'failed',
+  WorkflowCancelled: 'cancelled',
+  WorkflowRejected: 'rejected',
+};
 
-const stepIdOf = (event: WorkflowEvent): string | undefined =>
-  stepRefSchema.safeParse(event.data).data?.step_id;
-
-/** The status body for a workflow. */
-export function projectStatus(input: ProjectionInput): StatusBody {
-  const { events, execution } = input;
-  const startedAt = execution?.startDate?.toISOString() ?? events[0]?.at ?? input.createdAt;
+/** The status body of a workflow from its view (and its execution, when known). */
+export function statusBody(input: StatusInput): StatusBody {
+  const { view, execution } = input;
+  const startedAt = execution?.startDate?.toISOString() ?? input.createdAt;
   const times = [
     startedAt,
-    events.at(-1)?.at,
+    view.updated_at,
     execution?.stopDate?.toISOString(),
     execution?.redriveDate?.toISOString(),
   ];
@@ -72,33 +214,45 @@ export function projectStatus(input: ProjectionInput): StatusBody {
       .filter((t): t is string => t !== undefined)
       .sort()
       .at(-1) ?? startedAt;
-
+  const current = view.running.at(-1)?.step_id;
   const body: StatusBody = {
     workflow_id: input.workflowId,
     status: 'running',
-    progress: progressOf(events),
+    progress: {
+      steps_total: view.steps_total,
+      steps_done: view.steps_done,
+      ...(current !== undefined ? { current } : {}),
+    },
     started_at: startedAt,
     updated_at: updatedAt,
   };
+  const compensated = view.compensated.length > 0 ? { compensated: [...view.compensated] } : {};
 
-  const terminal = events.findLast((e) => terminalEventTypes.includes(e.type));
   // A redriven execution runs again after its WorkflowFailed: the live execution wins over that event.
   const redrivenSince =
-    terminal !== undefined &&
+    view.terminal !== undefined &&
     execution?.status === 'RUNNING' &&
     execution.redriveDate !== undefined &&
-    execution.redriveDate.toISOString() > terminal.at;
-
-  if (terminal && !redrivenSince) return withTerminal(body, terminal);
+    execution.redriveDate.toISOString() > view.terminal.at;
+  if (view.terminal && !redrivenSince) {
+    const status = terminalStatus[view.terminal.type] ?? 'failed';
+    return {
+      ...body,
+      status,
+      ...(status === 'completed' ? { result: view.result ?? null } : {}),
+      ...(view.error && (status === 'failed' || status === 'rejected') ? { error: view.error } : {}),
+      ...(status === 'failed' || status === 'cancelled' ? compensated : {}),
+    };
+  }
   // A rollback that has begun but not finished: bookings may still be live, so the workflow is not
   // over yet whatever the execution says (a client that stops polling at "failed" would miss it).
-  if (!redrivenSince && rollbackClaim(events) !== undefined) return body;
+  if (!redrivenSince && view.rollback !== undefined) return body;
 
   switch (execution?.status) {
     case 'FAILED': {
       const code = execution.error || 'ExecutionFailed';
       // A transient failure that outlasted its retries is not rolled back: the workflow can be redriven.
-      const redrivable = TRANSIENT_EXECUTION_ERRORS.has(code) && rollbackClaim(events) === undefined;
+      const redrivable = TRANSIENT_EXECUTION_ERRORS.has(code) && view.rollback === undefined;
       return {
         ...body,
         status: 'failed',
@@ -118,82 +272,21 @@ export function projectStatus(input: ProjectionInput): StatusBody {
         error: { code: execution.error || 'ExecutionTimedOut', message: 'the workflow execution timed out' },
       };
     case 'ABORTED':
-      return { ...body, status: 'cancelled', ...compensatedOf(events) };
+      return { ...body, status: 'cancelled', ...compensated };
     default:
       // RUNNING, PENDING_REDRIVE, not started yet, or SUCCEEDED before its last event is readable.
-      return { ...body, status: awaitingApproval(events) ? 'waiting' : 'running' };
+      return { ...body, status: view.pending_approvals.length > 0 ? 'waiting' : 'running' };
   }
 }
 
-function withTerminal(body: StatusBody, event: WorkflowEvent): StatusBody {
-  const error = errorSchema.safeParse(event.data.error).data;
-  const compensated = compensatedSchema.safeParse(event.data.compensated).data;
-  switch (event.type) {
-    case 'WorkflowCompleted':
-      return { ...body, status: 'completed', result: event.data.result ?? null };
-    case 'WorkflowFailed':
-      return {
-        ...body,
-        status: 'failed',
-        error: error ?? { code: 'WorkflowFailed', message: 'the workflow failed' },
-        ...(compensated ? { compensated } : {}),
-      };
-    case 'WorkflowCancelled':
-      return { ...body, status: 'cancelled', ...(compensated ? { compensated } : {}) };
-    default:
-      return {
-        ...body,
-        status: 'rejected',
-        error: error ?? { code: 'rejected_by_guardian', message: 'the goal was rejected' },
-      };
-  }
+export interface ProjectionInput {
+  readonly workflowId: string;
+  readonly createdAt: string;
+  readonly events: readonly WorkflowEvent[];
+  readonly execution: ExecutionDescription | undefined;
 }
 
-/** Compensated steps in undo order, from StepCompensated events (when no terminal event says it). */
-function compensatedOf(events: readonly WorkflowEvent[]): { compensated?: string[] } {
-  const ids = events.filter((e) => e.type === 'StepCompensated').flatMap((e) => stepIdOf(e) ?? []);
-  return ids.length > 0 ? { compensated: ids } : {};
-}
-
-function progressOf(events: readonly WorkflowEvent[]): StatusBody['progress'] {
-  const plan = events.findLast((e) => e.type === 'PlanCreated');
-  const planData = plan ? planCreatedSchema.safeParse(plan.data).data : undefined;
-  const stepsTotal = planData?.steps_total ?? planData?.plan?.steps.length ?? 0;
-
-  const succeeded = new Set<string>();
-  const finished = new Set<string>();
-  let current: string | undefined;
-  for (const event of events) {
-    const stepId = stepIdOf(event);
-    if (stepId === undefined) continue;
-    if (event.type === 'StepSucceeded') succeeded.add(stepId);
-    if (event.type === 'StepSucceeded' || event.type === 'StepFailed') finished.add(stepId);
-  }
-  // The most recent StepStarted without an outcome.
-  for (const event of events) {
-    const stepId = stepIdOf(event);
-    if (event.type === 'StepStarted' && stepId !== undefined && !finished.has(stepId)) current = stepId;
-  }
-  return {
-    steps_total: stepsTotal,
-    steps_done: succeeded.size,
-    ...(current !== undefined ? { current } : {}),
-  };
-}
-
-/**
- * True when an ApprovalRequested has no later ApprovalGranted/ApprovalDenied for its steps (`step_ids`,
- * or a single `step_id`; an answer naming no step answers everything).
- */
-function awaitingApproval(events: readonly WorkflowEvent[]): boolean {
-  const pending = new Set<string>();
-  for (const event of events) {
-    const ids = stepIdsSchema.safeParse(event.data).data?.step_ids ?? [stepIdOf(event) ?? ''];
-    if (event.type === 'ApprovalRequested') for (const id of ids) pending.add(id);
-    if (event.type === 'ApprovalGranted' || event.type === 'ApprovalDenied') {
-      if (ids.length === 1 && ids[0] === '') pending.clear();
-      else for (const id of ids) pending.delete(id);
-    }
-  }
-  return pending.size > 0;
+/** The status body of a whole log: `statusBody` of its fold. */
+export function projectStatus(input: ProjectionInput): StatusBody {
+  return statusBody({ ...input, view: foldEvents(input.events) });
 }

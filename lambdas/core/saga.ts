@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type StateError, terminalEventTypes, type WorkflowEvent } from '#shared/schemas.ts';
+import type { WorkflowView } from './projection.ts';
 
 /*
  * The saga's bookkeeping, derived from the event log (the Step Functions payload is lost on Catch):
@@ -96,21 +97,6 @@ export function hasTerminalEvent(events: readonly WorkflowEvent[]): boolean {
 /** Why a workflow ends `cancelled` (WorkflowCancelled.data.reason). */
 export type CancellationReason = 'cancelled_by_user' | 'approval_denied' | 'approval_timed_out';
 
-const approvalEventData = z.object({ step_ids: z.array(z.string()) });
-
-/** Ids of the steps whose approval was requested and neither granted nor denied. */
-export function pendingApprovals(events: readonly WorkflowEvent[]): string[] {
-  const pending = new Set<string>();
-  for (const event of events) {
-    const ids = approvalEventData.safeParse(event.data).data?.step_ids ?? [];
-    if (event.type === 'ApprovalRequested') for (const id of ids) pending.add(id);
-    if (event.type === 'ApprovalGranted' || event.type === 'ApprovalDenied') {
-      for (const id of ids) pending.delete(id);
-    }
-  }
-  return [...pending];
-}
-
 /**
  * Whether the saga ends the workflow `cancelled` rather than `failed`, and why: the user cancelled
  * (WorkflowCancelled from a step, finalize or the approval wait, or CancelRequested in the log), the
@@ -119,13 +105,13 @@ export function pendingApprovals(events: readonly WorkflowEvent[]): string[] {
  */
 export function cancellationReason(
   error: StateError | undefined,
-  events: readonly WorkflowEvent[],
+  view: WorkflowView,
 ): CancellationReason | undefined {
   const code = error ? describeStateError(error).code : undefined;
   if (code === 'WorkflowCancelled') return 'cancelled_by_user';
   if (code === 'ApprovalDenied') return 'approval_denied';
-  if (code === 'States.Timeout' && pendingApprovals(events).length > 0) return 'approval_timed_out';
-  if (events.some((e) => e.type === 'CancelRequested')) return 'cancelled_by_user';
+  if (code === 'States.Timeout' && view.pending_approvals.length > 0) return 'approval_timed_out';
+  if (view.cancel_requested) return 'cancelled_by_user';
   return undefined;
 }
 
@@ -134,22 +120,6 @@ export type RollbackOwner = 'catch' | 'janitor' | 'cancel';
 
 /** The exactly-once claim of a workflow's rollback: event_id `CompensationStarted`. */
 export const ROLLBACK_CLAIM_EVENT_ID = 'CompensationStarted';
-
-const claimSchema = z.object({ by: z.enum(['catch', 'janitor', 'cancel']), attempt: z.string() });
-
-/** The rollback claim in the log (who owns the rollback), if any. */
-export function rollbackClaim(
-  events: readonly WorkflowEvent[],
-): { by: RollbackOwner; attempt: string } | undefined {
-  const event = events.find((e) => e.event_id === ROLLBACK_CLAIM_EVENT_ID);
-  if (!event) return undefined;
-  return claimSchema.safeParse(event.data).data ?? { by: 'catch', attempt: '' };
-}
-
-/** True when the rollback has finished: the log holds a terminal event (the saga records one last). */
-export function rollbackFinished(events: readonly WorkflowEvent[]): boolean {
-  return hasTerminalEvent(events);
-}
 
 /**
  * Errors that mean "the service or a dependency was unavailable" rather than "this workflow cannot
@@ -208,7 +178,7 @@ export type JanitorDecision =
 
 /**
  * The janitor's decision for an execution that closed `status` with `error` (Step Functions' error
- * name) given the workflow's log: nothing when the rollback has finished (a terminal event) or another
+ * name) given the view of the workflow's log: nothing when the rollback has finished (a terminal event) or another
  * path owns an unfinished one that is still alive; nothing for a FAILED execution whose error is
  * transient (it stays redrivable; a cancel requested meanwhile is rolled back); otherwise a rollback —
  * `cancelled` for ABORTED or a requested cancel, `failed` for TIMED_OUT and any other failure.
@@ -217,17 +187,17 @@ export function janitorDecision(
   status: UnsuccessfulStatus,
   error: string | undefined,
   cause: string | undefined,
-  events: readonly WorkflowEvent[],
+  view: WorkflowView,
 ): JanitorDecision {
-  if (rollbackFinished(events)) return { action: 'none', why: 'finished' };
-  const claim = rollbackClaim(events);
+  // The rollback has finished: the saga records the terminal event last.
+  if (view.terminal !== undefined) return { action: 'none', why: 'finished' };
+  const claim = view.rollback;
   // A cancel or a Catch saga that still runs owns its rollback. A Catch saga whose execution then
   // FAILED (its own retries spent) is dead: the janitor finishes its work (idempotent steps).
   if (claim && claim.by !== 'janitor' && !(claim.by === 'catch' && status === 'FAILED')) {
     return { action: 'none', why: 'owned_elsewhere' };
   }
-  const cancelRequested = events.some((e) => e.type === 'CancelRequested');
-  if (status === 'ABORTED' || cancelRequested) {
+  if (status === 'ABORTED' || view.cancel_requested) {
     return {
       action: 'rollback',
       outcome: 'cancelled',

@@ -7,10 +7,10 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import { hasTerminalEvent, rollbackClaim } from '#core/saga.ts';
+import { hasEnded } from '#core/projection.ts';
 import { expiresAt } from '#core/ttl.ts';
 import { CLOSED_TOKEN_ERRORS, claimApproval, getApproval, releaseApproval } from '#io/approval-store.ts';
-import { appendEvents, readEvents } from '#io/event-log.ts';
+import { appendEvents, readView, recordExecution } from '#io/event-log.ts';
 import { getOwnedWorkflowRecord } from '#io/workflow-store.ts';
 import { dynamo, sfn } from '#shared/clients.ts';
 import { readEnv, required } from '#shared/config.ts';
@@ -59,13 +59,14 @@ export async function cancelWorkflow(event: ApiEvent, deps: CancelDeps): Promise
   const events = {
     client: deps.dynamo,
     tableName: deps.eventLogTable,
+    stateTable: deps.stateTable,
     expiresAt: expiresAt(now, deps.eventLogTtlDays),
     now: deps.now,
   };
-  const log = await unavailableAs503(() => readEvents(events, workflowId));
-  if (hasTerminalEvent(log)) throw new HttpError(409, 'not_running', 'the workflow has already ended');
+  const view = await unavailableAs503(() => readView(events, workflowId));
+  if (hasEnded(view)) throw new HttpError(409, 'not_running', 'the workflow has already ended');
   const append: NewWorkflowEvent[] = [];
-  if (!log.some((e) => e.type === 'GoalReceived')) {
+  if (view.last_seq === 0) {
     // Cancelled before the guardian ran: the log still starts with GoalReceived — the same event
     // (same id, same data from the execution input) the guardian would append, which then finds it.
     const input = record.input;
@@ -89,7 +90,7 @@ export async function cancelWorkflow(event: ApiEvent, deps: CancelDeps): Promise
   await unavailableAs503(() =>
     appendEvents(events, workflowId, append, {
       precondition: (current) => {
-        if (hasTerminalEvent(current)) throw notRunning();
+        if (hasEnded(current)) throw notRunning();
       },
     }),
   );
@@ -121,7 +122,7 @@ export async function cancelWorkflow(event: ApiEvent, deps: CancelDeps): Promise
   // nothing running to see the cancel: redrive it, and its next task meets CancelRequested and ends
   // it through the Catch saga (`cancelled`, steps undone). Stopped or timed-out executions are the
   // janitor's; an execution that does not exist yet meets the cancel at its first step.
-  if (deps.stateMachineArn && !rollbackClaim(log)) {
+  if (deps.stateMachineArn && !view.rollback) {
     const executionArn = `${deps.stateMachineArn.replace(':stateMachine:', ':execution:')}:${workflowId}`;
     const execution = await unavailableAs503(() =>
       deps.sfn.send(new DescribeExecutionCommand({ executionArn })),
@@ -130,12 +131,18 @@ export async function cancelWorkflow(event: ApiEvent, deps: CancelDeps): Promise
       throw error;
     });
     if (execution?.status === 'FAILED') {
-      await unavailableAs503(() => deps.sfn.send(new RedriveExecutionCommand({ executionArn }))).catch(
-        (error: unknown) => {
+      await unavailableAs503(() => deps.sfn.send(new RedriveExecutionCommand({ executionArn })))
+        .then(() =>
+          recordExecution(events, workflowId, {
+            status: 'RUNNING',
+            redrive_date: now.toISOString(),
+            checked_at: now.toISOString(),
+          }),
+        )
+        .catch((error: unknown) => {
           if (!(error instanceof Error && error.name === 'ExecutionNotRedrivable')) throw error;
           logger.warn('failed execution not redrivable: cancel recorded only', { workflow_id: workflowId });
-        },
-      );
+        });
     }
   }
   logger.info('cancel requested', { workflow_id: workflowId });

@@ -3,29 +3,27 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
 import { HUMAN_APPROVAL_TOOL } from '#core/dag.ts';
+import { hasEnded, type WorkflowView } from '#core/projection.ts';
 import { resolveReferences } from '#core/references.ts';
 import {
   cancellationReason,
   compensatedSteps,
   describeStateError,
-  hasTerminalEvent,
-  pendingApprovals,
   ROLLBACK_CLAIM_EVENT_ID,
   type RollbackOwner,
-  rollbackClaim,
   stepsToCompensate,
 } from '#core/saga.ts';
 import { errorSummary, parseTaskInput } from '#core/task-errors.ts';
 import { defaultToolRegistry, type ToolRegistry } from '#core/tools/registry.ts';
 import type { BookingsPort } from '#core/tools/types.ts';
 import { claimApproval, getApproval } from '#io/approval-store.ts';
-import { appendEvent, appendEvents, type EventLogDeps, readEvents } from '#io/event-log.ts';
+import { appendEvent, appendEvents, type EventLogDeps, readEvents, readView } from '#io/event-log.ts';
 import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
 import { readStepOutputs } from '#io/step-store.ts';
 import { readEnv } from '#shared/config.ts';
 import { bookingsDeps, eventLogDeps, stateTableDeps } from '#shared/deps.ts';
 import { logger } from '#shared/observability.ts';
-import { stateErrorSchema, type WorkflowEvent, workflowIdSchema } from '#shared/schemas.ts';
+import { stateErrorSchema, workflowIdSchema } from '#shared/schemas.ts';
 
 export const compensateInputSchema = z.object({
   workflow_id: workflowIdSchema,
@@ -52,8 +50,8 @@ class AlreadyEnded extends Error {}
 
 /** One terminal event per workflow, even if two rollbacks race to record theirs. */
 const onlyOnce = {
-  precondition: (log: readonly WorkflowEvent[]) => {
-    if (hasTerminalEvent(log)) throw new AlreadyEnded();
+  precondition: (view: WorkflowView) => {
+    if (hasEnded(view)) throw new AlreadyEnded();
   },
 };
 
@@ -80,7 +78,11 @@ export interface CompensateDeps {
    * @default 125000 (the step function's timeout, 120 s, plus a margin)
    */
   readonly inFlightWaitMs?: number;
-  /** Pause between log reads while waiting for in-flight steps. @default 250 */
+  /**
+   * First pause while waiting for in-flight steps; each next one doubles, so the reads of the wait
+   * (one head item each) are at most log2(inFlightWaitMs / pollMs) + 2, however long it lasts.
+   * @default 250
+   */
   readonly pollMs?: number;
 }
 
@@ -108,16 +110,16 @@ export async function compensateWorkflow(
   const stateError = stateErrorSchema.safeParse(input.error);
   const original =
     options.outcome?.error ?? describeStateError(stateError.success ? stateError.data : undefined);
-  let log = await readEvents(deps.events, id);
+  let view = await readView(deps.events, id);
   const reason: string | undefined = options.outcome
     ? options.outcome.status === 'cancelled'
       ? options.outcome.error.code
       : undefined
-    : cancellationReason(stateError.success ? stateError.data : undefined, log);
+    : cancellationReason(stateError.success ? stateError.data : undefined, view);
 
   // Exactly one rollback per workflow, whichever path triggers it (Catch, janitor, cancel): the
   // appender of CompensationStarted owns it; its replays continue it; everyone else stops here.
-  if (!hasTerminalEvent(log)) {
+  if (!hasEnded(view)) {
     const by = options.by ?? 'catch';
     const attempt = options.attempt ?? String(input.attempt ?? 0);
     try {
@@ -134,20 +136,23 @@ export async function compensateWorkflow(
     } catch (error) {
       ignoreEnded(error);
     }
-    log = await readEvents(deps.events, id);
-    const claim = rollbackClaim(log);
+    // The claim's owner is in the view (a replay returns the event id, not who wrote it).
+    view = await readView(deps.events, id);
+    const claim = view.rollback;
     const mine = claim?.by === by && claim.attempt === attempt;
     if (claim && !mine && !(options.takeOver && claim.by !== 'cancel')) {
       logger.info('rollback owned by another path', { workflow_id: id, owner: claim.by, by });
       return {
         workflow_id: id,
         status: reason === undefined ? 'failed' : 'cancelled',
-        compensated: compensatedSteps(log),
+        compensated: [...view.compensated],
         owner: false,
       };
     }
   }
-  log = await settleInFlightSteps(deps, id, log);
+  view = await settleInFlightSteps(deps, id, view);
+  // The whole log, once per rollback: what may have had an effect, in what order to undo it.
+  const log = await readEvents(deps.events, id);
   const compensated = compensatedSteps(log);
   const todo = stepsToCompensate(log);
 
@@ -186,13 +191,13 @@ export async function compensateWorkflow(
     }
   }
 
-  if (!hasTerminalEvent(log)) {
+  if (!hasEnded(view)) {
     if (reason) {
       // Approval steps left waiting get their outcome, so every started step has one.
       const started = log
         .filter((e) => e.type === 'StepStarted' && e.data.tool === HUMAN_APPROVAL_TOOL)
         .map((e) => String(e.data.step_id));
-      const unanswered = [...new Set([...started, ...pendingApprovals(log)])].filter(
+      const unanswered = [...new Set([...started, ...view.pending_approvals])].filter(
         (stepId) =>
           !log.some(
             (e) => (e.type === 'StepFailed' || e.type === 'StepSucceeded') && e.data.step_id === stepId,
@@ -226,9 +231,11 @@ export async function compensateWorkflow(
     }
   }
   // A re-run after the terminal event (or a lost race to record it) answers what that event says.
-  log = await readEvents(deps.events, id);
-  const ended = log.findLast((e) => e.type === 'WorkflowCancelled' || e.type === 'WorkflowFailed');
-  const status = (ended ? ended.type === 'WorkflowCancelled' : reason !== undefined) ? 'cancelled' : 'failed';
+  const ended = (await readView(deps.events, id)).terminal?.type;
+  const status =
+    ended === 'WorkflowCancelled' || (ended !== 'WorkflowFailed' && reason !== undefined)
+      ? 'cancelled'
+      : 'failed';
   // An approval still marked pending (its wait timed out or failed) can no longer be answered.
   const approval = await getApproval(deps.state, id);
   if (approval?.status === 'pending') await claimApproval(deps.state, id, approval.token, 'cancelled');
@@ -238,34 +245,27 @@ export async function compensateWorkflow(
 
 /**
  * Waits (bounded) until steps that started without an outcome and may still be running record one,
- * so that a sibling's side effect that lands after a failed Map is undone, not left behind.
+ * so that a sibling's side effect that lands after a failed Map is undone, not left behind. It reads
+ * the head item (the view lists the steps in flight), never the log, with doubling pauses: a wait of
+ * any length costs a handful of one-item reads.
  */
 async function settleInFlightSteps(
   deps: CompensateDeps,
   id: string,
-  initial: WorkflowEvent[],
-): Promise<WorkflowEvent[]> {
+  initial: WorkflowView,
+): Promise<WorkflowView> {
   const windowMs = deps.inFlightWaitMs ?? 125_000;
   const now = deps.now ?? (() => new Date());
   const wait = deps.sleep ?? sleep;
-  let log = initial;
-  for (;;) {
+  let view = initial;
+  for (let pause = deps.pollMs ?? 250; ; pause *= 2) {
     const limit = now().getTime() - windowMs;
-    const finished = new Set(
-      log
-        .filter((e) => e.type === 'StepSucceeded' || e.type === 'StepFailed')
-        .map((e) => String(e.data.step_id)),
-    );
-    const running = log.filter(
-      (e) =>
-        e.type === 'StepStarted' &&
-        e.data.tool !== HUMAN_APPROVAL_TOOL &&
-        !finished.has(String(e.data.step_id)) &&
-        Date.parse(e.at) > limit,
-    );
-    if (running.length === 0) return log;
-    await wait(deps.pollMs ?? 250);
-    log = await readEvents(deps.events, id);
+    const running = view.running.filter((s) => s.tool !== HUMAN_APPROVAL_TOOL && Date.parse(s.at) > limit);
+    if (running.length === 0) return view;
+    // Never past the moment the last of them can still be running.
+    const until = Math.max(...running.map((s) => Date.parse(s.at))) + windowMs - now().getTime();
+    await wait(Math.max(1, Math.min(pause, until)));
+    view = await readView(deps.events, id);
   }
 }
 

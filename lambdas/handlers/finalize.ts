@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { buildResult } from '#core/result.ts';
 import { parseTaskInput } from '#core/task-errors.ts';
-import { appendEvent, type EventLogDeps, readEvents } from '#io/event-log.ts';
+import { appendEvent, type EventLogDeps, readView } from '#io/event-log.ts';
 import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
 import { readStepOutputs } from '#io/step-store.ts';
 import { readEnv } from '#shared/config.ts';
@@ -29,8 +29,7 @@ export async function finalizeWorkflow(
   payload: unknown,
 ): Promise<{ workflow_id: string; status: 'completed' }> {
   const { workflow_id: id } = parseTaskInput(finalizeInputSchema, payload, 'finalize');
-  const log = await readEvents(deps.events, id);
-  if (log.some((e) => e.type === 'CancelRequested')) {
+  if ((await readView(deps.events, id)).cancel_requested) {
     throw new WorkflowCancelled(`workflow ${id} was cancelled before it completed`);
   }
   const stored = await getPlan(deps.state, id);
@@ -45,8 +44,8 @@ export async function finalizeWorkflow(
     { event_id: 'WorkflowCompleted', type: 'WorkflowCompleted', data: { result } },
     {
       // A cancel that lands while the result is being built wins: the saga then rolls back.
-      precondition: (log) => {
-        if (log.some((e) => e.type === 'CancelRequested')) {
+      precondition: (view) => {
+        if (view.cancel_requested) {
           throw new WorkflowCancelled(`workflow ${id} was cancelled before it completed`);
         }
       },

@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { janitorDecision } from '#core/saga.ts';
 import { defaultToolRegistry } from '#core/tools/registry.ts';
-import { appendEvent, readEvents } from '#io/event-log.ts';
+import { appendEvent, readView, recordExecution } from '#io/event-log.ts';
 import { readEnv } from '#shared/config.ts';
 import { bookingsDeps, eventLogDeps, stateTableDeps } from '#shared/deps.ts';
 import { logger } from '#shared/observability.ts';
@@ -31,6 +31,9 @@ export const executionStatusChangeSchema = z.object({
     error: z.string().nullish(),
     cause: z.string().nullish(),
     redriveCount: z.number().int().nonnegative().nullish(),
+    /** Milliseconds since the epoch. */
+    startDate: z.number().nullish(),
+    stopDate: z.number().nullish(),
   }),
 });
 
@@ -56,8 +59,18 @@ export async function cleanUpExecution(deps: CompensateDeps, event: unknown): Pr
   if (!isUnsuccessful(detail.status))
     return { workflow_id: workflowId, action: 'ignored', why: detail.status };
 
-  let log = await readEvents(deps.events, workflowId);
-  const decision = janitorDecision(detail.status, detail.error ?? undefined, detail.cause ?? undefined, log);
+  // The read model learns how the execution closed now, not at the next silent-window check: a
+  // transient failure shows as failed and redrivable at once.
+  const checkedAt = (deps.now?.() ?? new Date()).toISOString();
+  await recordExecution(deps.events, workflowId, {
+    status: detail.status,
+    ...(detail.error ? { error: detail.error } : {}),
+    ...(detail.startDate ? { start_date: new Date(detail.startDate).toISOString() } : {}),
+    ...(detail.stopDate ? { stop_date: new Date(detail.stopDate).toISOString() } : {}),
+    checked_at: checkedAt,
+  });
+  const view = await readView(deps.events, workflowId);
+  const decision = janitorDecision(detail.status, detail.error ?? undefined, detail.cause ?? undefined, view);
   logger.info('execution closed unsuccessfully', {
     workflow_id: workflowId,
     status: detail.status,
@@ -68,7 +81,7 @@ export async function cleanUpExecution(deps: CompensateDeps, event: unknown): Pr
 
   // Stopped before the guardian ran: the log still starts with GoalReceived (the same event the
   // guardian appends, from the execution input — already redacted by the producer).
-  if (!log.some((e) => e.type === 'GoalReceived') && detail.input) {
+  if (view.last_seq === 0 && detail.input) {
     const input = workflowInputSchema.safeParse(safeJson(detail.input));
     if (input.success) {
       await appendEvent(deps.events, workflowId, {
@@ -80,7 +93,6 @@ export async function cleanUpExecution(deps: CompensateDeps, event: unknown): Pr
           submitted_at: input.data.submitted_at,
         },
       });
-      log = await readEvents(deps.events, workflowId);
     }
   }
   const result = await compensateWorkflow(

@@ -14,6 +14,7 @@ import {
 import { emitMetrics, type MetricsSink, producerMetrics } from '#core/metrics.ts';
 import { policyFromLimits, type RateLimitPolicy } from '#core/rate-limit.ts';
 import { redactSubmission } from '#core/redact.ts';
+import { createHead } from '#io/event-log.ts';
 import { consumeToken } from '#io/rate-limit-store.ts';
 import {
   createWorkflowRecord,
@@ -185,6 +186,20 @@ export async function submitGoal(event: ApiEvent, deps: ProducerDeps): Promise<A
     logger.info('idempotency conflict', log);
     throw idempotencyConflict();
   }
+  // The read model's head, with its owner, before the execution can append anything: a status poll
+  // is then one item read from the first millisecond (a replay finds it written and leaves it).
+  await unavailableAs503(() =>
+    createHead(
+      { client: deps.dynamo, stateTable: deps.stateTable },
+      {
+        workflow_id: workflowId,
+        user_id: userId,
+        created_at: record.created_at,
+        goal: summarizeGoal(record.input.goal),
+        expires_at: record.expires_at,
+      },
+    ),
+  );
 
   try {
     await deps.sfn.send(
@@ -225,6 +240,12 @@ export async function submitGoal(event: ApiEvent, deps: ProducerDeps): Promise<A
 
   logger.info('workflow accepted', log);
   return accepted(workflowId);
+}
+
+/** The goal as lists show it: redacted already, one line, at most 120 characters. */
+function summarizeGoal(goal: string): string {
+  const line = goal.replace(/\s+/g, ' ').trim();
+  return line.length > 120 ? `${line.slice(0, 119)}…` : line;
 }
 
 function accepted(workflowId: string): ApiResult {

@@ -2,8 +2,8 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { DescribeExecutionCommand, RedriveExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import { hasTerminalEvent, rollbackClaim } from '#core/saga.ts';
-import { readEvents } from '#io/event-log.ts';
+import { hasEnded } from '#core/projection.ts';
+import { readView, recordExecution } from '#io/event-log.ts';
 import { getOwnedWorkflowRecord } from '#io/workflow-store.ts';
 import { dynamo, sfn } from '#shared/clients.ts';
 import { readEnv, required } from '#shared/config.ts';
@@ -34,7 +34,6 @@ export interface RedriveDeps {
   readonly dynamo: DynamoDBDocumentClient;
   readonly sfn: SFNClient;
   readonly stateTable: string;
-  readonly eventLogTable: string;
   readonly stateMachineArn: string;
   readonly now?: () => Date;
 }
@@ -54,19 +53,25 @@ export async function redriveWorkflow(event: ApiEvent, deps: RedriveDeps): Promi
   const record = await unavailableAs503(() => getOwnedWorkflowRecord(store, workflowId, userId));
   if (!record) throw notFound();
 
-  const log = await unavailableAs503(() =>
-    readEvents({ client: deps.dynamo, tableName: deps.eventLogTable }, workflowId),
+  const view = await unavailableAs503(() =>
+    readView({ client: deps.dynamo, stateTable: deps.stateTable }, workflowId),
   );
   // A rolled-back, cancelled, completed or rejected workflow cannot be resumed.
-  if (hasTerminalEvent(log)) throw notRedrivable('the workflow has ended');
-  if (rollbackClaim(log)) throw notRedrivable('the workflow is being rolled back');
+  if (hasEnded(view)) throw notRedrivable('the workflow has ended');
+  if (view.rollback) throw notRedrivable('the workflow is being rolled back');
 
   const executionArn = executionArnOf(deps.stateMachineArn, workflowId);
   const execution = await sfnCall(() => deps.sfn.send(new DescribeExecutionCommand({ executionArn })));
   if (!REDRIVABLE_STATUSES.has(String(execution.status))) {
     throw notRedrivable(`the workflow's execution is ${String(execution.status).toLowerCase()}`);
   }
-  await sfnCall(() => deps.sfn.send(new RedriveExecutionCommand({ executionArn })));
+  const redriven = await sfnCall(() => deps.sfn.send(new RedriveExecutionCommand({ executionArn })));
+  // The read model stops saying "failed" now, not at the execution's next event.
+  await recordExecution({ client: deps.dynamo, stateTable: deps.stateTable }, workflowId, {
+    status: 'RUNNING',
+    redrive_date: (redriven.redriveDate ?? deps.now?.() ?? new Date()).toISOString(),
+    checked_at: (deps.now?.() ?? new Date()).toISOString(),
+  }).catch((error: unknown) => logger.warn('could not record the redrive in the read model', { error }));
   logger.info('workflow redriven', { workflow_id: workflowId, from_status: execution.status });
   return json(202, { status: 'redriving', workflow_id: workflowId });
 }
@@ -93,7 +98,6 @@ export const handler = middy<ApiEvent, ApiResult>()
       dynamo,
       sfn,
       stateTable: required(env, 'STATE_TABLE'),
-      eventLogTable: required(env, 'EVENT_LOG_TABLE'),
       stateMachineArn: required(env, 'STATE_MACHINE_ARN'),
     }),
   );

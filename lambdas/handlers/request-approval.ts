@@ -5,7 +5,7 @@ import { resolveReferences } from '#core/references.ts';
 import { parseTaskInput } from '#core/task-errors.ts';
 import { approvalInputSchema } from '#core/tools/approval.ts';
 import { putPendingApproval } from '#io/approval-store.ts';
-import { appendEvent, type EventLogDeps, readEvents } from '#io/event-log.ts';
+import { appendEvent, type EventLogDeps, readView } from '#io/event-log.ts';
 import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
 import { readStepOutputs } from '#io/step-store.ts';
 import { readEnv } from '#shared/config.ts';
@@ -70,8 +70,7 @@ export async function requestApproval(
     timeout_seconds: input.timeout_seconds,
     requested_at: now.toISOString(),
   });
-  const log = await readEvents(deps.events, id);
-  if (log.some((e) => e.type === 'CancelRequested')) {
+  if ((await readView(deps.events, id)).cancel_requested) {
     throw new WorkflowCancelled(`workflow ${id} was cancelled before its approval was requested`);
   }
   await appendEvent(deps.events, id, {

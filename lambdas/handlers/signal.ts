@@ -3,12 +3,12 @@ import { SendTaskFailureCommand, SendTaskSuccessCommand, type SFNClient } from '
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { approvedSchedule, HUMAN_APPROVAL_TOOL } from '#core/dag.ts';
+import { hasEnded } from '#core/projection.ts';
 import { redactText } from '#core/redact.ts';
-import { hasTerminalEvent } from '#core/saga.ts';
 import type { ApprovalOutput } from '#core/tools/approval.ts';
 import { expiresAt } from '#core/ttl.ts';
 import { CLOSED_TOKEN_ERRORS, claimApproval, getApproval, releaseApproval } from '#io/approval-store.ts';
-import { appendEvents, readEvents } from '#io/event-log.ts';
+import { appendEvents, readView } from '#io/event-log.ts';
 import { getPlan } from '#io/plan-store.ts';
 import { putStepOutputIfAbsent } from '#io/step-store.ts';
 import { getOwnedWorkflowRecord } from '#io/workflow-store.ts';
@@ -84,13 +84,14 @@ export async function signalApproval(event: ApiEvent, deps: SignalDeps): Promise
   const events = {
     client: deps.dynamo,
     tableName: deps.eventLogTable,
+    stateTable: deps.stateTable,
     expiresAt: expiresAt(now, deps.eventLogTtlDays),
     now: deps.now,
   };
   const approval = await unavailableAs503(() => getApproval(state, workflowId));
   if (approval?.status !== 'pending') throw notWaiting();
   // A wait that timed out leaves its record pending until the saga closes it: the log knows better.
-  if (hasTerminalEvent(await unavailableAs503(() => readEvents(events, workflowId)))) throw notWaiting();
+  if (hasEnded(await unavailableAs503(() => readView(events, workflowId)))) throw notWaiting();
   const decision = body.approved ? 'approved' : 'denied';
   if (!(await unavailableAs503(() => claimApproval(state, workflowId, approval.token, decision)))) {
     throw notWaiting();

@@ -1,9 +1,21 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { DescribeExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandOutput,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import { type ExecutionDescription, projectStatus } from '#core/projection.ts';
-import { readEvents } from '#io/event-log.ts';
+import { type ExecutionDescription, emptyView, hasEnded, statusBody } from '#core/projection.ts';
+import {
+  claimExecutionCheck,
+  type ExecutionSnapshot,
+  executionSnapshotOf,
+  type HeadDeps,
+  type HeadItem,
+  readHead,
+  recordExecution,
+} from '#io/event-log.ts';
 import { getOwnedWorkflowRecord } from '#io/workflow-store.ts';
 import { dynamo, sfn } from '#shared/clients.ts';
 import { readEnv, required } from '#shared/config.ts';
@@ -11,28 +23,31 @@ import {
   type ApiEvent,
   type ApiResult,
   httpErrors,
-  isUnavailableError,
   json,
   notFound,
   pathWorkflowId,
-  serviceUnavailable,
   unavailableAs503,
   userIdOf,
 } from '#shared/http.ts';
 import { logger } from '#shared/observability.ts';
-import { terminalEventTypes } from '#shared/schemas.ts';
 
 /**
- * GET /workflows/{id}/status — the status projected from the event log (source of truth) and
- * DescribeExecution. Another user's workflow, a missing one and a malformed id are the same 404.
+ * GET /workflows/{id}/status — one GetItem of the workflow's head: its owner and the read model the
+ * event log keeps in step with every append. No Step Functions call while the workflow logs
+ * progress; one that has been silent longer than the staleness window gets one DescribeExecution per
+ * window (claimed with a conditional write, so N pollers cause one call), and its outcome is stored
+ * in the head for everyone. Closed executions are usually known before that: the janitor records
+ * them from the execution's status-change event. Another user's workflow, a missing one and a
+ * malformed id are the same 404.
  */
 
 export interface StatusDeps {
   readonly dynamo: DynamoDBDocumentClient;
   readonly sfn: SFNClient;
   readonly stateTable: string;
-  readonly eventLogTable: string;
   readonly stateMachineArn: string;
+  /** Silence after which a poll asks Step Functions (ms). @default 60000 */
+  readonly staleAfterMs?: number;
   readonly now?: () => Date;
 }
 
@@ -44,52 +59,101 @@ export function executionArnOf(stateMachineArn: string, workflowId: string): str
 export async function getStatus(event: ApiEvent, deps: StatusDeps): Promise<ApiResult> {
   const userId = userIdOf(event);
   const workflowId = pathWorkflowId(event);
-  const store = { client: deps.dynamo, tableName: deps.stateTable, now: deps.now };
-  const record = await unavailableAs503(() => getOwnedWorkflowRecord(store, workflowId, userId));
-  if (!record) throw notFound();
-
-  const [events, execution] = await Promise.all([
-    unavailableAs503(() => readEvents({ client: deps.dynamo, tableName: deps.eventLogTable }, workflowId)),
-    describe(deps, workflowId).then(
-      (description) => ({ ok: true as const, description }),
-      (error: unknown) => ({ ok: false as const, error }),
-    ),
-  ]);
-  if (!execution.ok) {
-    // A finished log does not need the execution; anything else cannot be answered without it.
-    if (!events.some((e) => terminalEventTypes.includes(e.type))) {
-      throw isUnavailableError(execution.error) ? serviceUnavailable(execution.error) : execution.error;
+  const log: HeadDeps & { now?: () => Date } = {
+    client: deps.dynamo,
+    stateTable: deps.stateTable,
+    now: deps.now,
+  };
+  const head = await unavailableAs503(() => readHead(log, workflowId));
+  let createdAt = head?.created_at;
+  if (head?.user_id !== userId) {
+    // A head written without its owner (the producer stopped between its writes): the record decides.
+    if (head?.user_id !== undefined) throw notFound();
+    const store = { client: deps.dynamo, tableName: deps.stateTable, now: deps.now };
+    const record = await unavailableAs503(() => getOwnedWorkflowRecord(store, workflowId, userId));
+    if (!record) throw notFound();
+    createdAt = record.created_at;
+  }
+  const now = deps.now?.() ?? new Date();
+  const view = head?.view;
+  let snapshot = executionSnapshotOf(head);
+  if (head && view && !hasEnded(view) && view.rollback === undefined) {
+    const staleAfterMs = deps.staleAfterMs ?? 60_000;
+    const lastHeard = [view.updated_at, createdAt, snapshot?.checked_at]
+      .filter((t) => t !== undefined)
+      .sort()
+      .at(-1);
+    const silent = lastHeard === undefined || now.getTime() - Date.parse(lastHeard) > staleAfterMs;
+    if (silent && (await unavailableAs503(() => claimExecutionCheck(log, workflowId, now, staleAfterMs)))) {
+      snapshot = await describe(deps, log, workflowId, now).catch((error: unknown) => {
+        // The poll still answers from the read model; the next window asks again.
+        logger.warn('DescribeExecution failed; answering from the read model', {
+          workflow_id: workflowId,
+          error,
+        });
+        return snapshot;
+      });
     }
-    logger.warn('DescribeExecution failed; answering from the log', { workflow_id: workflowId });
   }
   return json(
     200,
-    projectStatus({
+    statusBody({
       workflowId,
-      createdAt: record.created_at,
-      events,
-      execution: execution.ok ? execution.description : undefined,
+      createdAt: createdAt ?? now.toISOString(),
+      view: view ?? emptyView,
+      execution: executionOf(snapshot, head),
     }),
   );
 }
 
-/** DescribeExecution; undefined when the execution does not exist (not started yet). */
-async function describe(deps: StatusDeps, workflowId: string): Promise<ExecutionDescription | undefined> {
+/**
+ * The execution as the projection should see it: a snapshot is current while nothing was logged
+ * after it was taken (progress after a "closed" snapshot means the execution runs again).
+ */
+function executionOf(
+  snapshot: ExecutionSnapshot | undefined,
+  head: HeadItem | undefined,
+): ExecutionDescription | undefined {
+  if (!snapshot) return undefined;
+  const updated = head?.view.updated_at;
+  if (updated !== undefined && updated > snapshot.checked_at && snapshot.redrive_date === undefined)
+    return undefined;
+  const date = (value: string | undefined) => (value === undefined ? undefined : new Date(value));
+  return {
+    status: snapshot.status,
+    startDate: date(snapshot.start_date),
+    stopDate: date(snapshot.stop_date),
+    redriveDate: date(snapshot.redrive_date),
+    error: snapshot.error,
+  };
+}
+
+/** DescribeExecution, stored in the head; undefined when the execution does not exist (not started yet). */
+async function describe(
+  deps: StatusDeps,
+  log: HeadDeps,
+  workflowId: string,
+  now: Date,
+): Promise<ExecutionSnapshot | undefined> {
+  let out: DescribeExecutionCommandOutput;
   try {
-    const out = await deps.sfn.send(
+    out = await deps.sfn.send(
       new DescribeExecutionCommand({ executionArn: executionArnOf(deps.stateMachineArn, workflowId) }),
     );
-    return {
-      status: out.status,
-      startDate: out.startDate,
-      stopDate: out.stopDate,
-      redriveDate: out.redriveDate,
-      error: out.error,
-    };
   } catch (error) {
     if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return undefined;
     throw error;
   }
+  const snapshot: ExecutionSnapshot = {
+    status: out.status ?? 'RUNNING',
+    ...(out.error ? { error: out.error } : {}),
+    ...(out.startDate ? { start_date: out.startDate.toISOString() } : {}),
+    ...(out.stopDate ? { stop_date: out.stopDate.toISOString() } : {}),
+    ...(out.redriveDate ? { redrive_date: out.redriveDate.toISOString() } : {}),
+    checked_at: now.toISOString(),
+  };
+  await recordExecution(log, workflowId, snapshot);
+  return snapshot;
 }
 
 const env = readEnv();
@@ -102,7 +166,7 @@ export const handler = middy<ApiEvent, ApiResult>()
       dynamo,
       sfn,
       stateTable: required(env, 'STATE_TABLE'),
-      eventLogTable: required(env, 'EVENT_LOG_TABLE'),
       stateMachineArn: required(env, 'STATE_MACHINE_ARN'),
+      staleAfterMs: env.STATUS_STALE_AFTER_SECONDS * 1000,
     }),
   );

@@ -1,12 +1,12 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { HUMAN_APPROVAL_TOOL, transitiveDependencies, waveSchedule } from '#core/dag.ts';
+import { hasEnded } from '#core/projection.ts';
 import { resolveReferences } from '#core/references.ts';
-import { hasTerminalEvent } from '#core/saga.ts';
 import { asRetryable, errorSummary, parseTaskInput } from '#core/task-errors.ts';
 import { defaultToolRegistry, type ToolRegistry } from '#core/tools/registry.ts';
 import type { BookingsPort } from '#core/tools/types.ts';
-import { appendEvent, type EventLogDeps, readEvents } from '#io/event-log.ts';
+import { appendEvent, type EventLogDeps, readView } from '#io/event-log.ts';
 import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
 import { putStepOutputIfAbsent, readStepOutputs } from '#io/step-store.ts';
 import { readEnv } from '#shared/config.ts';
@@ -44,13 +44,13 @@ export async function runStep(deps: StepDeps, payload: unknown): Promise<RunStep
   if (!step) throw new WorkflowStateMissing(`the plan of ${id} has no step ${stepId}`);
 
   // Reads fail like the tool would: a transient failure is retried by the ASL, not rolled back.
-  const [log, outputs] = await Promise.all([
-    readEvents(deps.events, id),
+  const [view, outputs] = await Promise.all([
+    readView(deps.events, id),
     readStepOutputs(deps.state, id),
   ]).catch((error: unknown) => {
     throw asRetryable(error) ?? error;
   });
-  if (log.some((e) => e.type === 'CancelRequested')) {
+  if (view.cancel_requested) {
     throw new WorkflowCancelled(`workflow ${id} was cancelled before step ${stepId}`);
   }
   const schedule = waveSchedule(plan, input.wave, input.done, {
@@ -65,7 +65,7 @@ export async function runStep(deps: StepDeps, payload: unknown): Promise<RunStep
     {
       // A step that has not started when a rollback begins never starts: the saga cannot see it.
       precondition: (current) => {
-        if (current.some((e) => e.event_id === 'CompensationStarted') || hasTerminalEvent(current)) {
+        if (current.rollback !== undefined || hasEnded(current)) {
           throw new WorkflowCancelled(`workflow ${id} is being rolled back: step ${stepId} not started`);
         }
       },

@@ -14,6 +14,11 @@ const envSchema = z.object({
   RATE_LIMIT_BURST: z.coerce.number().int().positive().default(30),
   /** How long workflow records and idempotency keys live: Step Functions' 90-day name-reuse window. */
   WORKFLOW_RECORD_TTL_DAYS: z.coerce.number().int().positive().default(90),
+  /**
+   * How long a workflow may log no progress before a status poll asks Step Functions about it (one
+   * DescribeExecution per window per workflow, however many clients poll).
+   */
+  STATUS_STALE_AFTER_SECONDS: z.coerce.number().int().positive().default(60),
   /** How long the audit trail is kept. */
   EVENT_LOG_TTL_DAYS: z.coerce.number().int().positive().default(365),
   LLM_PROVIDER: z.enum(['offline', 'bedrock', 'openai']).default('offline'),

@@ -16,6 +16,7 @@ export function eventLogDeps(env: Env, now: Date = new Date()): EventLogDeps {
   return {
     client: dynamo,
     tableName: required(env, 'EVENT_LOG_TABLE'),
+    stateTable: required(env, 'STATE_TABLE'),
     expiresAt: expiresAt(now, env.EVENT_LOG_TTL_DAYS),
   };
 }

@@ -13,6 +13,7 @@ import {
   eventTrail,
   installFakeDynamo,
   lambdaContext,
+  putLog,
   simulateWorkflow,
   storedEvents,
   TABLES,
@@ -36,7 +37,7 @@ const input = (workflow_id: string, goal: string) => ({
 });
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const deps = () => ({
-  events: { client, tableName: TABLES.events },
+  events: { client, tableName: TABLES.events, stateTable: TABLES.state },
   state: { client, tableName: TABLES.state, ttlDays: 90 },
   bookings: createBookingsStore({ client, tableName: TABLES.bookings, ttlDays: 90 }),
   tools: defaultToolRegistry(),
@@ -146,7 +147,7 @@ describe('compensate task (saga)', () => {
     // The hotel booking "crashed" after booking: StepSucceeded:book_hotel_2 never happened.
     const events = fake.items(TABLES.events).filter((e) => e.event_id !== 'StepSucceeded:book_hotel_2');
     fake.reset();
-    for (const [n, e] of events.entries()) fake.put(TABLES.events, { ...e, seq: n + 1 });
+    putLog(fake, id, events);
     await seedBookings(id);
     // No in-flight window: the crashed step cannot still be running (see the next test for the wait).
     const result = await compensateWorkflow(
@@ -165,7 +166,7 @@ describe('compensate task (saga)', () => {
     await runUntilFailure(id, 'Book a flight to Rome and a hotel in Rome');
     const events = fake.items(TABLES.events).filter((e) => e.event_id !== 'StepSucceeded:book_hotel_2');
     fake.reset();
-    for (const [n, e] of events.entries()) fake.put(TABLES.events, { ...e, seq: n + 1 });
+    putLog(fake, id, events);
     await seedBookings(id);
     let polls = 0;
     const result = await compensateWorkflow(
@@ -176,7 +177,7 @@ describe('compensate task (saga)', () => {
           polls += 1;
           // The sibling finishes while the saga waits.
           if (polls === 2) {
-            await appendEvent({ client, tableName: TABLES.events }, id, {
+            await appendEvent({ client, tableName: TABLES.events, stateTable: TABLES.state }, id, {
               event_id: 'StepSucceeded:book_hotel_2',
               type: 'StepSucceeded',
               data: { step_id: 'book_hotel_2', tool: 'book_hotel', output: {} },
@@ -208,7 +209,7 @@ describe('compensate task (saga)', () => {
 
   it('does not record WorkflowFailed when the log already ends the workflow', async () => {
     const id = 'wf_sagaterminal01';
-    await appendEvent({ client, tableName: TABLES.events }, id, {
+    await appendEvent({ client, tableName: TABLES.events, stateTable: TABLES.state }, id, {
       event_id: 'WorkflowRejected',
       type: 'WorkflowRejected',
       data: { error: { code: 'rejected_by_guardian', message: 'no' }, category: 'fraud', reason: 'no' },

@@ -16,6 +16,7 @@ import { eventTrail, type Item, installFakeDynamo, lambdaContext, storedEvents, 
 
 vi.hoisted(() => {
   process.env.EVENT_LOG_TABLE = 'test-events';
+  process.env.STATE_TABLE = 'test-state';
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 });
 
@@ -123,7 +124,7 @@ describe('guardian task with Bedrock (mocked)', () => {
   const check = createGuardrailCheck(config, { bedrockClient: client });
   if (check === undefined) throw new Error('guardrail expected');
   const model = createAgentModelFromConfig(config, { bedrockClient: client });
-  const events = { client: dynamo, tableName: TABLES.events };
+  const events = { client: dynamo, tableName: TABLES.events, stateTable: TABLES.state };
   const withGuardrail: GuardianDeps = { events, model, guardrail: { id: 'gr-travel', version: '2', check } };
   const modelOnly: GuardianDeps = { events, model };
   const converse = (content: ContentBlock[], stopReason: StopReason = 'tool_use') => ({

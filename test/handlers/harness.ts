@@ -1,13 +1,16 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
   QueryCommand,
+  TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { foldEvents } from '../../lambdas/core/projection.ts';
+import { workflowEventSchema } from '../../lambdas/shared/schemas.ts';
 
 /*
  * An in-memory DynamoDB behind aws-sdk-client-mock, for handler tests: it understands exactly the
@@ -99,7 +102,7 @@ export interface FakeDynamo {
   put(table: string, item: Item): void;
   /** Makes the next `times` matching commands of that kind throw `error` (failure injection). */
   failWhen(
-    command: 'GetCommand' | 'PutCommand' | 'UpdateCommand' | 'QueryCommand',
+    command: 'GetCommand' | 'PutCommand' | 'UpdateCommand' | 'QueryCommand' | 'TransactWriteCommand',
     match: (input: Record<string, unknown>) => boolean,
     error: Error,
     times?: number,
@@ -161,6 +164,77 @@ export function installFakeDynamo(): FakeDynamo {
       table(name).set(key, item);
       return {};
     });
+    // All or nothing, like DynamoDB: every condition is checked first; a failed one cancels the whole
+    // transaction with one reason per item (the item itself where ALL_OLD was asked for).
+    mock.on(TransactWriteCommand).callsFake((input: TransactWriteCommand['input']) => {
+      injected('TransactWriteCommand', input);
+      const writes = (input.TransactItems ?? []).map((entry) => {
+        if (entry.Put) {
+          const put = entry.Put;
+          const name = put.TableName ?? '';
+          const item = structuredClone(put.Item ?? {});
+          return {
+            name,
+            key: keyString(name, item),
+            condition: put,
+            apply: () => table(name).set(keyString(name, item), item),
+          };
+        }
+        if (entry.Update) {
+          const update = entry.Update;
+          const name = update.TableName ?? '';
+          return {
+            name,
+            key: keyString(name, update.Key ?? {}),
+            condition: update,
+            apply: () => applyUpdate(name, update),
+          };
+        }
+        throw new Error('fake dynamo: only Put and Update are implemented in TransactWriteItems');
+      });
+      const reasons = writes.map(({ name, key, condition }) => {
+        const existing = table(name).get(key);
+        const ok =
+          !condition.ConditionExpression ||
+          evaluate(
+            condition.ConditionExpression,
+            existing,
+            condition.ExpressionAttributeValues,
+            condition.ExpressionAttributeNames,
+          );
+        if (ok) return { Code: 'None' };
+        const all =
+          'ReturnValuesOnConditionCheckFailure' in condition &&
+          condition.ReturnValuesOnConditionCheckFailure === 'ALL_OLD';
+        return {
+          Code: 'ConditionalCheckFailed',
+          ...(all && existing ? { Item: structuredClone(existing) } : {}),
+        };
+      });
+      if (reasons.some((r) => r.Code !== 'None')) {
+        throw new TransactionCanceledException({
+          message: 'Transaction cancelled',
+          $metadata: {},
+          CancellationReasons: reasons as never,
+        });
+      }
+      for (const write of writes) write.apply();
+      return {};
+    });
+    const applyUpdate = (name: string, input: NonNullable<UpdateCommand['input']>) => {
+      const key = keyString(name, input.Key ?? {});
+      const existing = table(name).get(key);
+      const values = input.ExpressionAttributeValues;
+      const names = input.ExpressionAttributeNames;
+      const next: Item = { ...(existing ?? input.Key) };
+      const set = /^SET\s+(.+)$/.exec(input.UpdateExpression ?? '');
+      for (const assignment of set?.[1]?.split(',') ?? []) {
+        const [left, right] = assignment.split('=').map((s) => s.trim());
+        if (!left || !right) continue;
+        next[left.startsWith('#') ? (names?.[left] ?? left) : left] = structuredClone(values?.[right]);
+      }
+      table(name).set(key, next);
+    };
     mock.on(UpdateCommand).callsFake((input: UpdateCommand['input']) => {
       injected('UpdateCommand', input);
       const name = input.TableName ?? '';
@@ -348,4 +422,32 @@ export function storedEvents(fake: FakeDynamo, workflowId: string): Item[] {
     .items(TABLES.events)
     .filter((e) => e.workflow_id === workflowId)
     .sort((a, b) => Number(a.seq) - Number(b.seq));
+}
+
+/**
+ * Writes a workflow's log as the event log would have: the events renumbered 1..n, a marker per
+ * event and the head with the view folded over them (for tests that rewrite history, e.g. a step
+ * that "crashed" before its outcome was logged).
+ */
+export function putLog(fake: FakeDynamo, workflowId: string, events: readonly Item[]): void {
+  const stored = events.map((e, i) =>
+    workflowEventSchema.parse({ ...e, workflow_id: workflowId, seq: i + 1 }),
+  );
+  for (const event of stored) {
+    fake.put(TABLES.events, event);
+    fake.put(TABLES.state, {
+      pk: `WF#${workflowId}`,
+      sk: `EVT#${event.event_id}`,
+      seq: event.seq,
+      at: event.at,
+    });
+  }
+  const view = foldEvents(stored);
+  fake.put(TABLES.state, {
+    pk: `WF#${workflowId}`,
+    sk: 'HEAD',
+    workflow_id: workflowId,
+    last_seq: view.last_seq,
+    view,
+  });
 }

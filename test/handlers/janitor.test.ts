@@ -26,7 +26,7 @@ vi.hoisted(() => {
 const fake = installFakeDynamo();
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const deps = () => ({
-  events: { client, tableName: TABLES.events },
+  events: { client, tableName: TABLES.events, stateTable: TABLES.state },
   state: { client, tableName: TABLES.state, ttlDays: 90 },
   bookings: createBookingsStore({ client, tableName: TABLES.bookings, ttlDays: 90 }),
   tools: defaultToolRegistry(),
@@ -174,7 +174,7 @@ describe('execution janitor', () => {
   it('a replay of the same owner continues its rollback; a Catch saga arriving later stops', async () => {
     const id = 'wf_janitorreplay01';
     await runTwoWaves(id, 'Book a flight to Rome and a hotel in Rome');
-    await appendEvent({ client, tableName: TABLES.events }, id, {
+    await appendEvent({ client, tableName: TABLES.events, stateTable: TABLES.state }, id, {
       event_id: 'CompensationStarted',
       type: 'CompensationStarted',
       data: { by: 'janitor', attempt: '0' },

@@ -23,6 +23,8 @@ vi.hoisted(() => {
 });
 
 const fake = installFakeDynamo();
+/** The stored plans (the state table also holds the log's head and markers). */
+const planItems = () => fake.items(TABLES.state).filter((i) => i.sk === 'PLAN');
 const input = (workflow_id: string, goal: string, context: Record<string, unknown> = {}) => ({
   workflow_id,
   user_id: 'alice',
@@ -40,7 +42,7 @@ describe('planner task', () => {
       lambdaContext,
     );
     expect(result).toEqual({ ready: ['search_flight_1', 'search_hotel_2'], done: [] });
-    const [item] = fake.items(TABLES.state);
+    const [item] = planItems();
     expect(item).toMatchObject({
       pk: `WF#${id}`,
       sk: 'PLAN',
@@ -61,7 +63,7 @@ describe('planner task', () => {
   it('takes the origin from context.home_city', async () => {
     const id = 'wf_plannerhome001';
     await planner(input(id, 'Fly to Tokyo', { home_city: 'Berlin' }), lambdaContext);
-    const plan = fake.items(TABLES.state)[0]?.plan;
+    const plan = planItems()[0]?.plan;
     expect(plan).toMatchObject({
       steps: [{ id: 'search_flight_1', input: { origin: 'Berlin', destination: 'Tokyo' } }, {}],
     });
@@ -89,13 +91,13 @@ describe('planner task', () => {
       name: 'PlanInvalid',
       message: expect.stringContaining('Book a flight to Paris'),
     });
-    expect(fake.items(TABLES.state)).toEqual([]);
+    expect(planItems()).toEqual([]);
   });
 
   it('plans a human_approval step when the goal asks for approval', async () => {
     const id = 'wf_plannerapprov1';
     await planner(input(id, 'Book a flight to Rome with my approval'), lambdaContext);
-    const plan = fake.items(TABLES.state)[0]?.plan;
+    const plan = planItems()[0]?.plan;
     expect(JSON.stringify(plan)).toContain('"tool":"human_approval"');
   });
 });
@@ -110,7 +112,7 @@ describe('planner task with a model (Bedrock Converse, mocked)', () => {
   );
   const tools = defaultToolRegistry();
   const deps = {
-    events: { client: dynamo, tableName: TABLES.events },
+    events: { client: dynamo, tableName: TABLES.events, stateTable: TABLES.state },
     state: { client: dynamo, tableName: TABLES.state, ttlDays: 90 },
     model,
     tools,
@@ -168,7 +170,7 @@ describe('planner task with a model (Bedrock Converse, mocked)', () => {
       outcome: 'ok',
     });
     expect(storedEvents(fake, id)[1]?.data).toMatchObject({ provider: 'bedrock', model: MODEL_ID });
-    expect(fake.items(TABLES.state)[0]).toMatchObject({ provider: 'bedrock', model: MODEL_ID });
+    expect(planItems()[0]).toMatchObject({ provider: 'bedrock', model: MODEL_ID });
   });
 
   it('tells the model the tool catalogue: names, descriptions and JSON input schemas', async () => {
@@ -196,7 +198,7 @@ describe('planner task with a model (Bedrock Converse, mocked)', () => {
       ['ModelCalled:planner:1', 1, 'invalid'],
       ['ModelCalled:planner:2', 2, 'ok'],
     ]);
-    expect(fake.items(TABLES.state)[0]?.plan).toMatchObject({ steps: [{ id: 'search' }, { id: 'book' }] });
+    expect(planItems()[0]?.plan).toMatchObject({ steps: [{ id: 'search' }, { id: 'book' }] });
   });
 
   it('fails with PlanInvalid when the repaired plan is still invalid, recording both calls', async () => {
@@ -211,7 +213,7 @@ describe('planner task with a model (Bedrock Converse, mocked)', () => {
       'ModelCalled:planner:2',
     ]);
     expect(storedEvents(fake, id).map((e) => e.type)).not.toContain('PlanCreated');
-    expect(fake.items(TABLES.state)).toEqual([]);
+    expect(planItems()).toEqual([]);
   });
 
   it('turns garbage (text instead of a plan) into a clean PlanInvalid after the repair round', async () => {

@@ -36,7 +36,7 @@ import type { ApiEvent, ApiResult } from '#shared/http.ts';
 import { logger, metrics } from '#shared/observability.ts';
 import { workflowInputSchema } from '#shared/schemas.ts';
 import { handler, MAX_BODY_BYTES, type ProducerDeps, submitGoal } from '../../lambdas/handlers/producer.ts';
-import { startTestDynamo, type TestDynamo } from '../support/dynalite.ts';
+import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Fakes: an in-memory state table behind the mocked DocumentClient (only the conditions the producer
@@ -237,7 +237,8 @@ function request(options: RequestOptions = {}): ApiEvent {
 const submit = (options?: RequestOptions): Promise<ApiResult> => handler(request(options), context);
 const bodyOf = (result: ApiResult): Record<string, unknown> => JSON.parse(result.body ?? 'null');
 const errorOf = (result: ApiResult) => bodyOf(result).error as Record<string, unknown>;
-const records = () => [...table.values()].filter((item) => String(item.pk).startsWith('WF#'));
+const records = () =>
+  [...table.values()].filter((item) => String(item.pk).startsWith('WF#') && item.sk === 'META');
 const goal = (text: string, context?: Record<string, unknown>) => JSON.stringify({ goal: text, context });
 
 beforeEach(() => {
@@ -627,9 +628,9 @@ function installSfnAgain(): void {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The stores against dynalite: real conditional writes under real concurrency.
+// The stores against DynamoDB Local: real conditional writes under real concurrency.
 
-describe('stores against dynalite', () => {
+describe('stores against DynamoDB Local', () => {
   let db: TestDynamo;
   beforeAll(async () => {
     db = await startTestDynamo();

@@ -6,9 +6,10 @@ import {
   SFNClient,
   SFNServiceException,
 } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { foldEvents } from '../../lambdas/core/projection.ts';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -28,7 +29,7 @@ const ddb = mockClient(dynamo);
 const sfnMock = mockClient(sfn);
 let log: WorkflowEvent[];
 
-const deps = { dynamo, sfn, stateTable: 'state', eventLogTable: 'events', stateMachineArn: STATE_MACHINE };
+const deps = { dynamo, sfn, stateTable: 'state', stateMachineArn: STATE_MACHINE };
 
 function request(user = 'alice'): ApiEvent {
   return {
@@ -67,7 +68,11 @@ beforeEach(() => {
   ddb.reset();
   sfnMock.reset();
   log = [event(1, 'GoalReceived'), event(2, 'PlanCreated')];
-  ddb.on(GetCommand).resolves({
+  // The workflow record; the head holds the view of the log (folded like the event log does).
+  ddb.on(GetCommand, { Key: { pk: `WF#${WF}`, sk: 'HEAD' } }).callsFake(() => ({
+    Item: { pk: `WF#${WF}`, sk: 'HEAD', user_id: 'alice', view: foldEvents(log) },
+  }));
+  ddb.on(GetCommand, { Key: { pk: `WF#${WF}`, sk: 'META' } }).resolves({
     Item: {
       workflow_id: WF,
       user_id: 'alice',
@@ -77,7 +82,7 @@ beforeEach(() => {
       expires_at: 4_000_000_000,
     },
   });
-  ddb.on(QueryCommand).callsFake(() => ({ Items: log }));
+  ddb.on(UpdateCommand).resolves({});
   sfnMock.on(DescribeExecutionCommand).resolves({ status: 'FAILED', error: 'TransientError' });
   sfnMock.on(RedriveExecutionCommand).resolves({ redriveDate: new Date() });
 });

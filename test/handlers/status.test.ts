@@ -1,8 +1,8 @@
 import { DescribeExecutionCommand, ExecutionDoesNotExist } from '@aws-sdk/client-sfn';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 const env = vi.hoisted(() => {
   const values = {
@@ -18,6 +18,7 @@ const env = vi.hoisted(() => {
 import { dynamo, sfn } from '#shared/clients.ts';
 import type { ApiEvent, ApiResult } from '#shared/http.ts';
 import type { WorkflowEvent, WorkflowEventType } from '#shared/schemas.ts';
+import { emptyView, foldEvents } from '../../lambdas/core/projection.ts';
 import { executionArnOf, handler } from '../../lambdas/handlers/status.ts';
 
 const WF = 'wf_AbCdEfGhIjKlMnOpQrStUvWxYz';
@@ -100,6 +101,7 @@ function addRecord(id: string, user: string, expiresAt = Math.floor(Date.now() /
   });
 }
 
+/** Logs events as the event log does: the events, and the head's view folded over them. */
 function logEvents(...entries: [WorkflowEventType, Record<string, unknown>?][]): void {
   events = entries.map(([type, data = {}], i) => ({
     workflow_id: WF,
@@ -109,12 +111,34 @@ function logEvents(...entries: [WorkflowEventType, Record<string, unknown>?][]):
     at: new Date(Date.parse(CREATED) + (i + 1) * 1000).toISOString(),
     data,
   }));
+  const head = records.get(`WF#${WF}|HEAD`);
+  if (head) head.view = foldEvents(events);
 }
+
+/** The head the producer writes when it accepts a workflow. */
+function addHead(id: string, user: string, expiresAt = Math.floor(Date.now() / 1000) + 3600): void {
+  records.set(`WF#${id}|HEAD`, {
+    pk: `WF#${id}`,
+    sk: 'HEAD',
+    workflow_id: id,
+    user_id: user,
+    created_at: CREATED,
+    goal: 'Book a flight to NYC',
+    last_seq: 0,
+    view: emptyView,
+    expires_at: expiresAt,
+  });
+}
+
+/** "Now", as many seconds after the workflow was created. */
+const at = (seconds: number) => vi.setSystemTime(new Date(Date.parse(CREATED) + seconds * 1000));
 
 const awsError = (name: string, httpStatusCode: number): Error =>
   Object.assign(new Error(name), { name, $fault: 'server', $metadata: { httpStatusCode } });
 
 beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  at(10);
   records = new Map();
   events = [];
   ddb.reset();
@@ -125,12 +149,19 @@ beforeEach(() => {
   ddb.on(QueryCommand).callsFake((input: { ExpressionAttributeValues: Record<string, unknown> }) => ({
     Items: events.filter((e) => e.workflow_id === input.ExpressionAttributeValues[':id']),
   }));
+  // The silent-window claim and the execution snapshot (their conditions are tested on DynamoDB
+  // Local in test/integration/hot-paths.test.ts).
+  ddb.on(UpdateCommand).resolves({});
   sfnMock.on(DescribeExecutionCommand).resolves({ status: 'RUNNING', startDate: new Date(CREATED) });
   addRecord(WF, 'alice');
+  addHead(WF, 'alice');
+});
+afterEach(() => {
+  vi.useRealTimers();
 });
 
 describe('GET /workflows/{id}/status', () => {
-  it('answers 200 with the projected status and progress while running', async () => {
+  it('answers 200 with the projected status and progress while running, from one item read', async () => {
     logEvents(
       ['GoalReceived'],
       ['PlanCreated', { steps_total: 2, source: 'planner' }],
@@ -148,9 +179,21 @@ describe('GET /workflows/{id}/status', () => {
       started_at: CREATED,
       updated_at: '2026-05-01T10:00:05.000Z',
     });
+    expect(ddb).toHaveReceivedCommandTimes(GetCommand, 1);
+    expect(ddb.calls()).toHaveLength(1);
+    expect(sfnMock).not.toHaveReceivedCommand(DescribeExecutionCommand);
   });
 
-  it('describes the execution named after the workflow', async () => {
+  it('does not call Step Functions while the workflow logged progress within the window', async () => {
+    logEvents(['GoalReceived'], ['PlanCreated', { steps_total: 1 }]);
+    at(61); // 59 s after the last event
+    await get();
+    expect(sfnMock).not.toHaveReceivedCommand(DescribeExecutionCommand);
+  });
+
+  it('describes the execution named after the workflow once it is silent past the window, and stores what it learnt', async () => {
+    logEvents(['GoalReceived']);
+    at(62);
     await get();
     expect(sfnMock).toHaveReceivedCommandWith(DescribeExecutionCommand, {
       executionArn: `arn:aws:states:eu-west-1:123456789012:execution:workflow:${WF}`,
@@ -158,12 +201,41 @@ describe('GET /workflows/{id}/status', () => {
     expect(executionArnOf(env.STATE_MACHINE_ARN, WF)).toBe(
       `arn:aws:states:eu-west-1:123456789012:execution:workflow:${WF}`,
     );
+    const updates = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.UpdateExpression);
+    expect(updates).toEqual([
+      'SET execution_checked_at = :now',
+      'SET execution = :snapshot, execution_checked_at = :at',
+    ]);
   });
 
-  it('answers 200 completed with the result once WorkflowCompleted is logged', async () => {
+  it('answers failed and redrivable for a silent workflow whose execution failed on a transient error', async () => {
+    logEvents(['GoalReceived'], ['StepStarted', { step_id: 'flight' }]);
+    at(300);
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'FAILED', error: 'TransientError' });
+    expect(bodyOf(await get())).toMatchObject({
+      status: 'failed',
+      error: { code: 'TransientError' },
+      redrivable: true,
+    });
+  });
+
+  it('answers from the execution snapshot the janitor recorded, without calling Step Functions', async () => {
+    logEvents(['GoalReceived'], ['StepStarted', { step_id: 'flight' }]);
+    const head = records.get(`WF#${WF}|HEAD`);
+    if (head) {
+      head.execution = { status: 'FAILED', error: 'Lambda.Unknown', checked_at: '2026-05-01T10:00:03.000Z' };
+      head.execution_checked_at = Date.parse('2026-05-01T10:00:03.000Z');
+    }
+    at(4);
+    expect(bodyOf(await get())).toMatchObject({ status: 'failed', error: { code: 'Lambda.Unknown' } });
+    expect(sfnMock).not.toHaveReceivedCommand(DescribeExecutionCommand);
+  });
+
+  it('answers 200 completed with the result once WorkflowCompleted is logged, whatever the time', async () => {
     logEvents(['GoalReceived'], ['WorkflowCompleted', { result: { bookings: 1 } }]);
-    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'SUCCEEDED', startDate: new Date(CREATED) });
+    at(3000);
     expect(bodyOf(await get())).toMatchObject({ status: 'completed', result: { bookings: 1 } });
+    expect(sfnMock).not.toHaveReceivedCommand(DescribeExecutionCommand);
   });
 
   it('answers 200 failed with the error and the compensated steps', async () => {
@@ -171,7 +243,6 @@ describe('GET /workflows/{id}/status', () => {
       ['GoalReceived'],
       ['WorkflowFailed', { error: { code: 'UnknownDestination', message: 'x' }, compensated: ['a'] }],
     );
-    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'FAILED' });
     expect(bodyOf(await get())).toMatchObject({
       status: 'failed',
       error: { code: 'UnknownDestination', message: 'x' },
@@ -180,6 +251,7 @@ describe('GET /workflows/{id}/status', () => {
   });
 
   it('answers 200 running when the execution does not exist yet', async () => {
+    at(120);
     sfnMock.on(DescribeExecutionCommand).rejects(new ExecutionDoesNotExist({ message: 'no', $metadata: {} }));
     const res = await get();
     expect(res.statusCode).toBe(200);
@@ -191,20 +263,20 @@ describe('GET /workflows/{id}/status', () => {
     expect(bodyOf(await get()).status).toBe('waiting');
   });
 
-  it('answers from the log when DescribeExecution fails but the log is finished', async () => {
-    logEvents(['GoalReceived'], ['WorkflowCancelled', { reason: 'user', compensated: [] }]);
+  it('answers from the read model when DescribeExecution is throttled for a silent workflow', async () => {
+    logEvents(['GoalReceived'], ['PlanCreated', { steps_total: 1 }]);
+    at(3600);
     sfnMock.on(DescribeExecutionCommand).rejects(awsError('ThrottlingException', 400));
     const res = await get();
     expect(res.statusCode).toBe(200);
-    expect(bodyOf(res).status).toBe('cancelled');
+    expect(bodyOf(res)).toMatchObject({ status: 'running', progress: { steps_total: 1 } });
   });
 
-  it('answers 503 with Retry-After when DescribeExecution is throttled and the log is not finished', async () => {
-    sfnMock.on(DescribeExecutionCommand).rejects(awsError('ThrottlingException', 400));
-    const res = await get();
-    expect(res.statusCode).toBe(503);
-    expect(bodyOf(res)).toMatchObject({ error: { code: 'service_unavailable' } });
-    expect(res.headers?.['Retry-After']).toBeDefined();
+  it('falls back to the workflow record for ownership when the head has no owner', async () => {
+    const head = records.get(`WF#${WF}|HEAD`);
+    if (head) delete head.user_id;
+    expect((await get()).statusCode).toBe(200);
+    expect((await get(WF, 'mallory')).statusCode).toBe(404);
   });
 
   it('answers 503 when DynamoDB is unavailable', async () => {
@@ -232,8 +304,9 @@ describe('GET /workflows/{id}/status', () => {
     expect(ddb).not.toHaveReceivedCommand(QueryCommand);
   });
 
-  it('returns 404 for an expired workflow record', async () => {
+  it('returns 404 for an expired workflow', async () => {
     addRecord(WF, 'alice', Math.floor(Date.now() / 1000) - 1);
+    addHead(WF, 'alice', Math.floor(Date.now() / 1000) - 1);
     expect((await get()).statusCode).toBe(404);
   });
 });

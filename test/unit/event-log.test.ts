@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { WorkflowView } from '#core/projection.ts';
 import { appendEvent, appendEvents, type EventLogDeps, readEventPage, readEvents } from '#io/event-log.ts';
-import { startTestDynamo, type TestDynamo } from '../support/dynalite.ts';
+import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
 
 let dynamo: TestDynamo;
 let deps: EventLogDeps;
@@ -10,13 +11,13 @@ const newWorkflowId = () => `wf_eventlogtest${String(++counter).padStart(6, '0')
 
 beforeAll(async () => {
   dynamo = await startTestDynamo();
-  deps = { client: dynamo.client, tableName: dynamo.tables.eventLog };
+  deps = { client: dynamo.client, tableName: dynamo.tables.eventLog, stateTable: dynamo.tables.state };
 });
 afterAll(async () => dynamo.stop());
 
 const expectGapFree = (seqs: number[]) => expect(seqs).toEqual(seqs.map((_, i) => i + 1));
 
-describe('event log (against dynalite)', () => {
+describe('event log (against DynamoDB Local)', () => {
   it('numbers events 1..n in append order', async () => {
     const id = newWorkflowId();
     await appendEvent(deps, id, { event_id: 'GoalReceived', type: 'GoalReceived', data: { goal: 'x' } });
@@ -86,8 +87,8 @@ describe('event log (against dynalite)', () => {
   it('checks a precondition against the log it appends to, even when another append races it', async () => {
     const id = newWorkflowId();
     await appendEvent(deps, id, { event_id: 'GoalReceived', type: 'GoalReceived', data: {} });
-    const closed = (log: readonly { type: string }[]) => {
-      if (log.some((e) => e.type === 'WorkflowCompleted')) throw new Error('closed');
+    const closed = (view: WorkflowView) => {
+      if (view.terminal?.type === 'WorkflowCompleted') throw new Error('closed');
     };
     // The terminal event and a guarded append race: whichever order they land in, the guarded one
     // never follows the terminal event.

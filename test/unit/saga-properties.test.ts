@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { janitorDecision, rollbackClaim, stepsToCompensate } from '../../lambdas/core/saga.ts';
+import { foldEvents } from '../../lambdas/core/projection.ts';
+import { janitorDecision, stepsToCompensate } from '../../lambdas/core/saga.ts';
 import type { WorkflowEvent } from '../../lambdas/shared/schemas.ts';
 
 /**
@@ -138,7 +139,7 @@ describe('janitor decision', () => {
 
   it('does nothing once the log has a terminal event', () => {
     expect(
-      janitorDecision('ABORTED', undefined, undefined, [...started, event(3, 'WorkflowFailed')]),
+      janitorDecision('ABORTED', undefined, undefined, foldEvents([...started, event(3, 'WorkflowFailed')])),
     ).toEqual({
       action: 'none',
       why: 'finished',
@@ -146,7 +147,7 @@ describe('janitor decision', () => {
   });
 
   it('rolls back a stopped execution as cancelled (execution_aborted)', () => {
-    expect(janitorDecision('ABORTED', undefined, undefined, started)).toMatchObject({
+    expect(janitorDecision('ABORTED', undefined, undefined, foldEvents(started))).toMatchObject({
       action: 'rollback',
       outcome: 'cancelled',
       error: { code: 'execution_aborted' },
@@ -154,7 +155,7 @@ describe('janitor decision', () => {
   });
 
   it('rolls back a timed-out execution as failed (ExecutionTimedOut)', () => {
-    expect(janitorDecision('TIMED_OUT', 'States.Timeout', undefined, started)).toMatchObject({
+    expect(janitorDecision('TIMED_OUT', 'States.Timeout', undefined, foldEvents(started))).toMatchObject({
       action: 'rollback',
       outcome: 'failed',
       error: { code: 'ExecutionTimedOut' },
@@ -162,26 +163,26 @@ describe('janitor decision', () => {
   });
 
   it('leaves a transient failure redrivable, unless the user asked to cancel', () => {
-    expect(janitorDecision('FAILED', 'TransientError', 'x', started)).toEqual({
+    expect(janitorDecision('FAILED', 'TransientError', 'x', foldEvents(started))).toEqual({
       action: 'none',
       why: 'redrivable',
     });
-    expect(janitorDecision('FAILED', 'Lambda.ServiceException', 'x', started)).toMatchObject({
+    expect(janitorDecision('FAILED', 'Lambda.ServiceException', 'x', foldEvents(started))).toMatchObject({
       action: 'none',
     });
     expect(
-      janitorDecision('FAILED', 'TransientError', 'x', [...started, event(3, 'CancelRequested')]),
+      janitorDecision('FAILED', 'TransientError', 'x', foldEvents([...started, event(3, 'CancelRequested')])),
     ).toMatchObject({ action: 'rollback', outcome: 'cancelled', error: { code: 'cancelled_by_user' } });
   });
 
   it('rolls back any other failure (a bug, States.Runtime) as failed with its error', () => {
     const cause = JSON.stringify({ errorType: 'TypeError', errorMessage: 'x is not a function' });
-    expect(janitorDecision('FAILED', 'TypeError', cause, started)).toEqual({
+    expect(janitorDecision('FAILED', 'TypeError', cause, foldEvents(started))).toEqual({
       action: 'rollback',
       outcome: 'failed',
       error: { code: 'TypeError', message: 'x is not a function' },
     });
-    expect(janitorDecision('FAILED', 'States.Runtime', 'bad path', started)).toMatchObject({
+    expect(janitorDecision('FAILED', 'States.Runtime', 'bad path', foldEvents(started))).toMatchObject({
       action: 'rollback',
       error: { code: 'States.Runtime' },
     });
@@ -189,12 +190,12 @@ describe('janitor decision', () => {
 
   it("leaves a live Catch saga's rollback alone, but finishes one whose execution then failed", () => {
     const claimed = [...started, event(3, 'CompensationStarted', { by: 'catch', attempt: '0' })];
-    expect(rollbackClaim(claimed)).toEqual({ by: 'catch', attempt: '0' });
-    expect(janitorDecision('ABORTED', undefined, undefined, claimed)).toEqual({
+    expect(foldEvents(claimed).rollback).toEqual({ by: 'catch', attempt: '0' });
+    expect(janitorDecision('ABORTED', undefined, undefined, foldEvents(claimed))).toEqual({
       action: 'none',
       why: 'owned_elsewhere',
     });
-    expect(janitorDecision('FAILED', 'TransientError', 'x', claimed)).toMatchObject({
+    expect(janitorDecision('FAILED', 'TransientError', 'x', foldEvents(claimed))).toMatchObject({
       action: 'rollback',
       outcome: 'failed',
     });
