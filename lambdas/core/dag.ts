@@ -1,4 +1,4 @@
-import type { Plan, Schedule, WaveSchedule } from '#shared/schemas.ts';
+import type { PlanStep, Schedule, WaveSchedule } from '#shared/schemas.ts';
 
 /*
  * The DAG scheduler: pure functions over a plan's `depends_on` edges. The state machine runs one wave
@@ -6,7 +6,8 @@ import type { Plan, Schedule, WaveSchedule } from '#shared/schemas.ts';
  * what was done before, so every iteration of a wave returns the same answer.
  */
 
-type Graph = Pick<Plan, 'steps'>;
+/** What scheduling needs of a plan: its steps' ids, tools and dependencies (not their inputs). */
+type Graph = { readonly steps: readonly Pick<PlanStep, 'id' | 'tool' | 'depends_on'>[] };
 
 /** Ids of the steps not done whose dependencies are all done, in plan order. */
 export function readySteps(plan: Graph, done: readonly string[]): string[] {

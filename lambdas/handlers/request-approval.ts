@@ -1,13 +1,13 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import { z } from 'zod';
-import { resolveReferences } from '#core/references.ts';
+import { referencedSteps, resolveReferences } from '#core/references.ts';
 import { parseTaskInput } from '#core/task-errors.ts';
 import { approvalInputSchema } from '#core/tools/approval.ts';
 import { putPendingApproval } from '#io/approval-store.ts';
 import { appendEvent, type EventLogDeps, readView } from '#io/event-log.ts';
 import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
-import { readStepOutputs } from '#io/step-store.ts';
+import { readStepOutputsOf } from '#io/step-store.ts';
 import { readEnv } from '#shared/config.ts';
 import { eventLogDeps, stateTableDeps } from '#shared/deps.ts';
 import { WorkflowCancelled, WorkflowStateMissing } from '#shared/errors.ts';
@@ -44,7 +44,12 @@ export async function requestApproval(
   const now = deps.now?.() ?? new Date();
   const stored = await getPlan(deps.state, id);
   if (!stored) throw new WorkflowStateMissing(`workflow ${id} has no plan`);
-  const outputs = new Map([...(await readStepOutputs(deps.state, id))].map(([s, r]) => [s, r.output]));
+  const referenced = input.step_ids.flatMap((stepId) =>
+    referencedSteps(stored.plan.steps.find((s) => s.id === stepId)?.input),
+  );
+  const outputs = new Map(
+    [...(await readStepOutputsOf(deps.state, id, referenced))].map(([s, r]) => [s, r.output]),
+  );
   const approvals = input.step_ids.map((stepId) => {
     const step = stored.plan.steps.find((s) => s.id === stepId);
     if (!step) throw new WorkflowStateMissing(`the plan of ${id} has no step ${stepId}`);

@@ -84,7 +84,14 @@ export async function getStatus(event: ApiEvent, deps: StatusDeps): Promise<ApiR
       .sort()
       .at(-1);
     const silent = lastHeard === undefined || now.getTime() - Date.parse(lastHeard) > staleAfterMs;
-    if (silent && (await unavailableAs503(() => claimExecutionCheck(log, workflowId, now, staleAfterMs)))) {
+    // Someone asked within this window already (its answer is in the head): no write, no call.
+    const checked = typeof head.execution_checked_at === 'number' ? head.execution_checked_at : 0;
+    const askedThisWindow = now.getTime() - checked < staleAfterMs;
+    if (
+      silent &&
+      !askedThisWindow &&
+      (await unavailableAs503(() => claimExecutionCheck(log, workflowId, now, staleAfterMs)))
+    ) {
       snapshot = await describe(deps, log, workflowId, now).catch((error: unknown) => {
         // The poll still answers from the read model; the next window asks again.
         logger.warn('DescribeExecution failed; answering from the read model', {

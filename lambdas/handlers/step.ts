@@ -1,19 +1,19 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { HUMAN_APPROVAL_TOOL, transitiveDependencies, waveSchedule } from '#core/dag.ts';
+import { approvalStepIds, HUMAN_APPROVAL_TOOL, transitiveDependencies, waveSchedule } from '#core/dag.ts';
 import { hasEnded } from '#core/projection.ts';
-import { resolveReferences } from '#core/references.ts';
+import { referencedSteps, resolveReferences } from '#core/references.ts';
 import { asRetryable, errorSummary, parseTaskInput } from '#core/task-errors.ts';
 import { defaultToolRegistry, type ToolRegistry } from '#core/tools/registry.ts';
 import type { BookingsPort } from '#core/tools/types.ts';
-import { appendEvent, type EventLogDeps, readView } from '#io/event-log.ts';
-import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
-import { putStepOutputIfAbsent, readStepOutputs } from '#io/step-store.ts';
+import { appendEvent, type EventLogDeps } from '#io/event-log.ts';
+import { getPlan, getStepOfPlan, type PlanGraph, type StateTableDeps } from '#io/plan-store.ts';
+import { putStepOutputIfAbsent, readStepOutputsOf } from '#io/step-store.ts';
 import { readEnv } from '#shared/config.ts';
 import { bookingsDeps, eventLogDeps, stateTableDeps } from '#shared/deps.ts';
 import { InvalidStepInput, WorkflowCancelled, WorkflowStateMissing } from '#shared/errors.ts';
 import { logger } from '#shared/observability.ts';
-import { type RunStepInput, runStepInputSchema, type WaveSchedule } from '#shared/schemas.ts';
+import { type PlanStep, type RunStepInput, runStepInputSchema, type WaveSchedule } from '#shared/schemas.ts';
 
 export interface StepDeps {
   readonly events: EventLogDeps;
@@ -27,6 +27,21 @@ export interface StepDeps {
 
 export type RunStepResult = { step_id: string } & WaveSchedule;
 
+/** The step and the plan's graph: from the step index, or from the whole plan when it has none. */
+async function stepOfPlan(
+  state: StateTableDeps,
+  id: string,
+  stepId: string,
+): Promise<{ graph: PlanGraph; step: PlanStep }> {
+  const indexed = await getStepOfPlan(state, id, stepId);
+  if (indexed) return indexed;
+  const stored = await getPlan(state, id);
+  if (!stored) throw new WorkflowStateMissing(`workflow ${id} has no plan`);
+  const step = stored.plan.steps.find((s) => s.id === stepId);
+  if (!step) throw new WorkflowStateMissing(`the plan of ${id} has no step ${stepId}`);
+  return { graph: stored.plan, step };
+}
+
 /**
  * "Run step": runs one plan step with its tool, exactly once per (workflow, step) — a stored output
  * (a retry after a crash) is reused without running the tool again — and returns the schedule after
@@ -37,22 +52,20 @@ export type RunStepResult = { step_id: string } & WaveSchedule;
 export async function runStep(deps: StepDeps, payload: unknown): Promise<RunStepResult> {
   const input: RunStepInput = parseTaskInput(runStepInputSchema, payload, 'step');
   const { workflow_id: id, step_id: stepId } = input;
-  const stored = await getPlan(deps.state, id);
-  if (!stored) throw new WorkflowStateMissing(`workflow ${id} has no plan`);
-  const plan = stored.plan;
-  const step = plan.steps.find((s) => s.id === stepId);
-  if (!step) throw new WorkflowStateMissing(`the plan of ${id} has no step ${stepId}`);
-
-  // Reads fail like the tool would: a transient failure is retried by the ASL, not rolled back.
-  const [view, outputs] = await Promise.all([
-    readView(deps.events, id),
-    readStepOutputs(deps.state, id),
-  ]).catch((error: unknown) => {
+  // The step and the plan's graph (two small items); the whole plan only for a plan stored without
+  // its step index. Reads fail like the tool would: a transient failure is retried by the ASL.
+  const ofPlan = await stepOfPlan(deps.state, id, stepId).catch((error: unknown) => {
     throw asRetryable(error) ?? error;
   });
-  if (view.cancel_requested) {
-    throw new WorkflowCancelled(`workflow ${id} was cancelled before step ${stepId}`);
-  }
+  const { graph: plan, step } = ofPlan;
+
+  // Only the outputs this step needs — its own (a retry after a crash), those its input references
+  // and the answers of the wave's approval steps — so its reads do not grow with the plan.
+  const approvals = approvalStepIds(plan);
+  const needed = [stepId, ...referencedSteps(step.input), ...input.wave.filter((s) => approvals.has(s))];
+  const outputs = await readStepOutputsOf(deps.state, id, needed).catch((error: unknown) => {
+    throw asRetryable(error) ?? error;
+  });
   const schedule = waveSchedule(plan, input.wave, input.done, {
     answered: new Set(outputs.keys()),
     approvalTimeoutSeconds: deps.approvalTimeoutSeconds,
@@ -63,8 +76,12 @@ export async function runStep(deps: StepDeps, payload: unknown): Promise<RunStep
     id,
     { event_id: `StepStarted:${stepId}`, type: 'StepStarted', data: { step_id: stepId, tool: step.tool } },
     {
-      // A step that has not started when a rollback begins never starts: the saga cannot see it.
+      // A step that has not started when a rollback begins never starts: the saga cannot see it. A
+      // cancel requested before it stops it here (cooperative cancel): the saga rolls back.
       precondition: (current) => {
+        if (current.cancel_requested) {
+          throw new WorkflowCancelled(`workflow ${id} was cancelled before step ${stepId}`);
+        }
         if (current.rollback !== undefined || hasEnded(current)) {
           throw new WorkflowCancelled(`workflow ${id} is being rolled back: step ${stepId} not started`);
         }
@@ -88,6 +105,7 @@ export async function runStep(deps: StepDeps, payload: unknown): Promise<RunStep
       const upstream = transitiveDependencies(plan, stepId);
       const available = new Map<string, unknown>();
       for (const [depId, out] of outputs) if (upstream.has(depId)) available.set(depId, out.output);
+      // A reference to a step this one does not depend on is left unresolved (validation refuses it).
       const resolved = resolveReferences(step.input, available);
       const now = deps.now ?? (() => new Date());
       const output = await tool.execute(resolved, {

@@ -1,4 +1,4 @@
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { expiresAt, isExpired } from '#core/ttl.ts';
 import type { StateTableDeps } from './plan-store.ts';
@@ -13,7 +13,40 @@ export const storedStepOutputSchema = z.object({
 });
 export type StoredStepOutput = z.infer<typeof storedStepOutputSchema>;
 
-/** Every stored (unexpired) step output of a workflow, by step id. */
+const outputKey = (workflowId: string, stepId: string) => ({ pk: `WF#${workflowId}`, sk: `STEP#${stepId}` });
+
+/**
+ * The stored (unexpired) outputs of some steps, by step id: one BatchGetItem (strongly consistent)
+ * of just those items, so a step's reads do not grow with the plan (unprocessed keys are retried).
+ */
+export async function readStepOutputsOf(
+  deps: StateTableDeps,
+  workflowId: string,
+  stepIds: readonly string[],
+): Promise<Map<string, StoredStepOutput>> {
+  const now = deps.now?.() ?? new Date();
+  const outputs = new Map<string, StoredStepOutput>();
+  const unique = [...new Set(stepIds)];
+  for (let i = 0; i < unique.length; i += 100) {
+    let keys: Record<string, unknown>[] = unique.slice(i, i + 100).map((id) => outputKey(workflowId, id));
+    for (let attempt = 1; keys.length > 0; attempt++) {
+      const out = await deps.client.send(
+        new BatchGetCommand({ RequestItems: { [deps.tableName]: { Keys: keys, ConsistentRead: true } } }),
+      );
+      for (const item of out.Responses?.[deps.tableName] ?? []) {
+        if (isExpired(item, now)) continue;
+        const stored = storedStepOutputSchema.parse(item);
+        outputs.set(stored.step_id, stored);
+      }
+      keys = out.UnprocessedKeys?.[deps.tableName]?.Keys ?? [];
+      if (keys.length > 0 && attempt >= 10) throw new Error('BatchGetItem left keys unprocessed 10 times');
+      if (keys.length > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+    }
+  }
+  return outputs;
+}
+
+/** Every stored (unexpired) step output of a workflow, by step id: O(plan), once per workflow. */
 export async function readStepOutputs(
   deps: StateTableDeps,
   workflowId: string,
@@ -64,7 +97,8 @@ export async function putStepOutputIfAbsent(
     keyAttribute: 'pk',
     now,
     value: record,
-    readExisting: async () => (await readStepOutputs(deps, workflowId)).get(record.step_id),
+    readExisting: async () =>
+      (await readStepOutputsOf(deps, workflowId, [record.step_id])).get(record.step_id),
   });
   return stored.value;
 }

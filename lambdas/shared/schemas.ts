@@ -39,8 +39,12 @@ export const planStepSchema = z.object({
 });
 export type PlanStep = z.infer<typeof planStepSchema>;
 
+/**
+ * A plan. The engine runs plans of up to 100 steps (the state machine's history stays far below its
+ * 25,000 events); a planner's output is held to a tighter limit (core/plan-validation.ts).
+ */
 export const planSchema = z.object({
-  steps: z.array(planStepSchema).max(25),
+  steps: z.array(planStepSchema).max(100),
   summary: z.string().optional(),
 });
 export type Plan = z.infer<typeof planSchema>;

@@ -1,5 +1,7 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchGetCommand,
+  BatchWriteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -102,7 +104,14 @@ export interface FakeDynamo {
   put(table: string, item: Item): void;
   /** Makes the next `times` matching commands of that kind throw `error` (failure injection). */
   failWhen(
-    command: 'GetCommand' | 'PutCommand' | 'UpdateCommand' | 'QueryCommand' | 'TransactWriteCommand',
+    command:
+      | 'GetCommand'
+      | 'BatchGetCommand'
+      | 'BatchWriteCommand'
+      | 'PutCommand'
+      | 'UpdateCommand'
+      | 'QueryCommand'
+      | 'TransactWriteCommand',
     match: (input: Record<string, unknown>) => boolean,
     error: Error,
     times?: number,
@@ -143,6 +152,28 @@ export function installFakeDynamo(): FakeDynamo {
       const name = input.TableName ?? '';
       const item = table(name).get(keyString(name, input.Key ?? {}));
       return { Item: item && structuredClone(item) };
+    });
+    mock.on(BatchGetCommand).callsFake((input: BatchGetCommand['input']) => {
+      injected('BatchGetCommand', input);
+      const responses: Record<string, Item[]> = {};
+      for (const [name, request] of Object.entries(input.RequestItems ?? {})) {
+        responses[name] = (request.Keys ?? []).flatMap((key) => {
+          const item = table(name).get(keyString(name, key));
+          return item ? [structuredClone(item)] : [];
+        });
+      }
+      return { Responses: responses, UnprocessedKeys: {} };
+    });
+    mock.on(BatchWriteCommand).callsFake((input: BatchWriteCommand['input']) => {
+      injected('BatchWriteCommand', input);
+      for (const [name, requests] of Object.entries(input.RequestItems ?? {})) {
+        for (const request of requests) {
+          if (!request.PutRequest?.Item) throw new Error('fake dynamo: only PutRequest is implemented');
+          const item = structuredClone(request.PutRequest.Item);
+          table(name).set(keyString(name, item), item);
+        }
+      }
+      return { UnprocessedItems: {} };
     });
     mock.on(PutCommand).callsFake((input: PutCommand['input']) => {
       injected('PutCommand', input);
