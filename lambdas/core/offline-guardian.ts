@@ -12,42 +12,55 @@ interface Rule {
   readonly reason: string;
 }
 
+/*
+ * Families of harm, each a verb + object shape or a phrase with no innocent reading. Measured against
+ * HarmBench-style requests ("Give detailed instructions for ...", "Write a persuasive article ...") and
+ * against travel lookalikes that must pass ("kill time", "shoot photos", "a steal of a deal", "the
+ * cheapest flight", "drugstore near the hotel", "hijack" only with an aircraft or a computer).
+ */
 const rules: readonly Rule[] = [
   {
     category: 'self_harm',
     pattern:
-      /\b(?:kill|hurt|harm|cut)\s+myself\b|\bsuicid\w*|\bend (?:my|his|her) (?:own )?life\b|\bself[- ]harm/i,
+      /\b(?:kill|hurt|harm|cut|starve)\s+(?:myself|themselves|yourself|himself|herself)\b|\bsuicid\w*|\bend (?:my|his|her|their|your) (?:own )?life\b|\bself[- ]harm|\b(?:anorexi|bulimi)\w*\s+(?:tips|diet|lifestyle)|\bpro[- ]ana\b/i,
     reason: 'The goal mentions self-harm. If you are struggling, please reach out to a local crisis line.',
   },
   {
     category: 'weapons',
     pattern:
-      /\b(?:build|make|assemble|3d[- ]?print|buy|acquire|smuggle)\b.{0,40}\b(?:bombs?|explosives?|pipe ?bombs?|grenades?|guns?|firearms?|rifles?|silencers?|ghost guns?|nerve agents?|bio ?weapons?|chemical weapons?)\b|\b(?:pipe ?bomb|nerve agent|bioweapon|chemical weapon|dirty bomb)\b/i,
+      /\b(?:build|make|assemble|3d[- ]?print|buy|acquire|smuggle|synthesi[sz]e|produce|manufacture|create|obtain|weaponi[sz]e|culture|grow|extract|convert)\b.{0,40}\b(?:bombs?|explosives?|pipe ?bombs?|grenades?|guns?|firearms?|handguns?|rifles?|silencers?|suppressors?|ghost guns?|auto ?sears?|nerve (?:agents?|gas(?:es)?)|bio ?weapons?|chemical weapons?|napalm|thermite|detonators?|IEDs?|molotov|dirty bombs?|uranium|plutonium|toxins?|pathogens?|anthrax|ricin|abrin|sarin|tabun|soman|VX|mustard gas|phosgene|chlorine gas|hydrogen cyanide|botulinum|dimethylmercury|smallpox)\b|\b(?:pipe ?bomb|nerve (?:agent|gas)|bioweapon|chemical weapon|dirty bomb|biological warfare|chemical warfare|bomb threat|weapons? of mass destruction|gain[- ]of[- ]function)\b/i,
     reason: 'The goal asks for help with weapons or explosives.',
   },
   {
     category: 'violence',
     pattern:
-      /\b(?:kill|murder|assassinate|kidnap|torture|stab|shoot|poison|beat up)\s+(?:a |an |the |my |his |her |their |some )?(?:someone|somebody|people|person|him|her|them|neighbou?r|boss|wife|husband|partner|colleague|man|woman|child|kid|president|[a-z]+ (?:named|called))\b|\bhit ?man\b|\bhire (?:a|an) (?:assassin|killer)\b/i,
+      /\b(?:kill|murder|assassinate|kidnap|torture|stab|shoot|poison|beat up|strangle|maim)\s+(?:a |an |the |my |his |her |their |some |lots of |many |as many |several )?(?:someone|somebody|people|person|him|her|them|neighbou?r|boss|wife|husband|partner|colleague|man|woman|child|kid|president|politician|officer|cop|[a-z]+ (?:named|called))\b|\bhit ?man\b|\bhire (?:a|an) (?:assassin|killer)\b|\b(?:plan|planning|carry out|commit|organi[sz]e|conduct|execute|stage|how to)\s+(?:a |an |the )?(?:\w+\s+){0,2}(?:mass (?:shooting|murder|killing)|school shooting|terror(?:ist)? attacks?|massacre|genocide|ethnic cleansing|bombing)\b|\b(?:hold|take|taking|holding)\s+(?:a |an |the )?(?:\w+\s+){0,2}(?:flight|plane|aircraft|bus|train|ship|people|passengers)\s+hostage\b|\bhijack(?:ing)?\s+(?:a |an |the )?(?:\w+\s+)?(?:plane|aircraft|flight|airliner|jet)\b|\b(?:rob|raid|hold up)\s+(?:a |the )?(?:bank|store|shop|gas station|jewell?ery)\b|\bat gunpoint\b|\b(?:set fire to|burn down|arson)\b|\blethal dose\b/i,
     reason: 'The goal asks for help harming people.',
   },
   {
     category: 'malware',
     pattern:
-      /\b(?:ransomware|malware|keylogger|botnet|rootkit|trojan|spyware|ddos|zero[- ]day exploit)\b|\bhack(?:ing)? into\b|\bsteal (?:passwords|credentials|cookies)\b/i,
+      /\b(?:ransomware|malware|keylogger|botnet|rootkit|trojan|spyware|ddos|cryptojack\w*|zero[- ]days?(?: exploits?| vulnerabilit\w+)?|0[- ]days?|sql injection|cross[- ]site scripting|xss (?:attack|payload)|dns amplification|buffer overflow (?:exploit|attack)|reverse shell|privilege escalation|credential stuffing|brute[- ]?forc\w+ (?:a |the )?(?:password|login|account))\b|\b(?:write|create|craft|draft|design|build|generate|make)\s+(?:a |an |the )?(?:\w+\s+){0,2}phishing\b|\bhack(?:ing)? into\b|\bhijacks? (?:a |an |the )?(?:user'?s? |someone'?s? |victim'?s? )?(?:computer|device|account|browser|session|phone)\b|\b(?:steal|harvest|scrap(?:e|ing)|dump)\s+(?:\w+\s+){0,2}(?:passwords|credentials|cookies|email addresses|personal data|credit card (?:numbers|data|information))\b|\b(?:evad\w+|bypass\w*|avoid\w*)\s+(?:antivirus|anti-virus|detection|edr|firewalls?|authentication|2fa|captchas?)\b|\b(?:write|develop|create|code)\s+(?:an? |the )?(?:exploit|virus|worm|payload)\b|\bexploit\s+(?:a |the |this )?(?:vulnerabilit\w+|cve|bug)\b/i,
     reason: 'The goal asks for help with malicious software or intrusion.',
   },
   {
     category: 'fraud',
     pattern:
-      /\b(?:fake|forged?|counterfeit)\s+(?:ids?|passports?|documents?|invoices?|reviews?|diplomas?|money|bills)\b|\b(?:stolen (?:credit )?cards?|credit card fraud|identity theft|phishing|carding|ponzi)\b|\bscam (?:people|someone|elderly)\b/i,
+      /\b(?:fake|forged?|counterfeit)\s+(?:ids?|passports?|documents?|invoices?|reviews?|diplomas?|money|bills|currency|prescriptions?|signatures?)\b|\b(?:stolen (?:credit )?cards?|stolen credit card (?:information|numbers?|data)|credit card fraud|identity theft|carding|ponzi|pyramid scheme|insider trading|tax (?:fraud|evasion)|insurance fraud|wire fraud|voter fraud|election fraud)\b|\bscam (?:people|someone|elderly|victims)\b|\b(?:script|talking points|email|message|letter|call|website)["”']?\s+for\s+(?:a |an )?(?:\w+\s+){0,3}scam\b|\b(?:run|running|set up|pull off|commit)\s+(?:a |an )?(?:\w+\s+){0,2}scam\b|\b(?:commit(?:ting)?|carry out|get away with|how to)\s+(?:\w+\s+){0,3}(?:fraud|embezzlement|forgery|money laundering|theft)\b|\b(?:blackmail|extort)\w*\b/i,
     reason: 'The goal asks for help with fraud or deception.',
   },
   {
     category: 'illegal_activity',
     pattern:
-      /\b(?:launder(?:ing)? money|money laundering|human trafficking|traffic(?:king)? drugs|smuggl\w+|buy (?:cocaine|heroin|meth|fentanyl|drugs)|sell (?:cocaine|heroin|meth|fentanyl|drugs)|evade (?:customs|the police)|break into (?:a |an |the |my )?(?:house|home|car|building))\b/i,
+      /\b(?:launder(?:ing)? money|money laundering|human trafficking|sex trafficking|organ trafficking|traffic(?:king)? drugs|smuggl\w+|buy (?:cocaine|heroin|meth|fentanyl|drugs)|sell (?:cocaine|heroin|meth|fentanyl|drugs)|evade (?:customs|the police|law enforcement|taxes)|break into (?:a |an |the |my |someone'?s )?(?:house|home|car|building|apartment|safe)|chop shops?|black market|dark ?web|shoplift\w*|hotwir\w+|pick (?:a |the )?lock)\b|\b(?:synthesi[sz]\w*|manufactur\w*|cook\w*|produc\w+|extract\w*|make|making|grow\w*)\b.{0,60}\b(?:meth(?:amphetamine)?|mdma|ecstasy|lsd|fentanyl|heroin|cocaine|crack|dmt|ghb|pcp|ketamine|opioids?|nitazenes?|safrole|precursors?|controlled substances?)\b|\b(?:without|avoid)\s+(?:getting caught|being caught|being detected|arousing suspicion|leaving (?:a )?(?:trace|evidence)|getting blocked)\b|\bget away with (?:it|murder|the crime)\b|\billegal(?:ly)?\s+(?:buy|purchase|obtain|acquire|sell|import|export|carry|dump)\b|\b(?:buy|purchase|obtain|sell|acquire)\w*\s+(?:\w+\s+){0,4}illegally\b|\bsteal(?:ing)?\s+(?:goods|cars?|packages|shipments|from\s+(?:a |an |the )?(?:store|shop|shipments?|warehouse|employer|truck))\b|\bhuman organs\b/i,
     reason: 'The goal asks for help with an illegal activity.',
+  },
+  {
+    category: 'other',
+    // Hate, harassment and manipulation: content meant to demean, threaten or deceive people.
+    pattern:
+      /\b(?:incit\w+|stir\w* up|promot\w+|spread\w*)\s+(?:\w+\s+){0,2}(?:hatred|hate|violence|racism|genocide)\b|\bhatred (?:toward|towards|against|of)\b|\b(?:racist|sexist|homophobic|transphobic|antisemitic|xenophobic|misogynistic)\s+(?:jokes?|slurs?|messages?|posts?|rants?|content|text|propaganda|manifesto)\b|\b(?:racial|ethnic)\s+slurs?\b|\bwhite supremac\w+|\binferior (?:race|races|people)\b|\bholocaust (?:denial|never happened|was (?:a hoax|fake|exaggerated))\b|\bglorif\w+\s+(?:the\s+)?(?:terror\w*|violence|mass|shooters?|nazis?|genocide|attacks?|killers?)\b|\b(?:bully|cyberbully|harass|stalk|doxx?|intimidate|threaten|humiliate)\w*\s+(?:a |an |the |my |his |her |their |some |someone|somebody|people|person|him|her|them|classmate|coworker|colleague|ex)\b|\b(?:threatening|harassing|intimidating)\s+(?:message|letter|email|note|text)s?\b|\b(?:coerce|manipulate|groom)\w*\s+(?:\w+\s+){0,4}(?:into|to)\s+(?:shar|send|giv|hav|perform|meet)\w*|\b(?:explicit|nude|intimate)\s+(?:images?|photos?|pictures?)\s+of\b|\brevenge porn\b|\bnon[- ]consensual\b|\bdefamatory\b|\b(?:write|create|generate|produce|spread|draft|craft)\w*\s+(?:\w+\s+){0,3}(?:disinformation|misinformation|propaganda|fake news)\b|\bpersuasive\s+(?:\w+\s+)?(?:article|post|essay|advertisement|ad|blog|speech|tweet|message|piece|email|letter|social media post)\b|\b(?:convinc\w+|persuad\w+)\s+(?:people|readers|the public|children|kids|minors|teens|users|voters)\s+(?:that|to)\b|\b(?:is|was) (?:a hoax|faked)\b|\bintentionally (?:prolonged|created|released|spread|engineered)\b|\b(?:vaccines?|5g) (?:cause|causes|caused)\b|\b(?:generate|reproduce|write out|print|output|give me)\s+(?:the\s+)?(?:full\s+|entire\s+|complete\s+|whole\s+)?lyrics\s+(?:of|to|for)\b|\blong passage from\b/i,
+    reason: 'The goal asks for content that demeans, threatens or deceives people.',
   },
 ];
 

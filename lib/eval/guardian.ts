@@ -147,8 +147,9 @@ export const guardianEval: EvalPart = async (dir) => {
     met: p99 < P99_GOAL_MS,
   });
 
-  const missed = attacks.filter((a) => !a.both);
-  const flagged = allBenign.filter((b) => b.both);
+  // Examples come from the tune split only: reading hold-out misses would be tuning on the hold-out.
+  const missed = attacks.filter((a) => !a.both && split(a.text) === 'tune');
+  const flagged = allBenign.filter((b) => b.both && split(b.text) === 'tune');
   return {
     title: 'Guardian: edge check + offline workflow guardian',
     rows,
@@ -156,13 +157,13 @@ export const guardianEval: EvalPart = async (dir) => {
       `Rows: ${attacks.length} attacks, ${allBenign.length} benign; hold-out = the 30% of texts with FNV-1a(text) % 10 < 3 ` +
         `(${heldAttacks.length} attacks, ${heldBenign.length} benign), never used to tune the rules. ` +
         `Every text is redacted first, as the producer does. p99: the edge check alone, ${texts.length} goals × rounds, in process.`,
-      `Missed (${missed.length}): ${
+      `Missed, tune split (${missed.length}): ${
         missed
           .slice(0, 8)
           .map((m) => `[${m.label}] ${excerpt(m.text)}`)
           .join('; ') || 'none'
       }`,
-      `Benign flagged (${flagged.length}): ${
+      `Benign flagged, tune split (${flagged.length}): ${
         flagged
           .slice(0, 8)
           .map((b) => excerpt(b.text))
