@@ -62,6 +62,43 @@ const rules: readonly Rule[] = [
       /\b(?:incit\w+|stir\w* up|promot\w+|spread\w*)\s+(?:\w+\s+){0,2}(?:hatred|hate|violence|racism|genocide)\b|\bhatred (?:toward|towards|against|of)\b|\b(?:racist|sexist|homophobic|transphobic|antisemitic|xenophobic|misogynistic)\s+(?:jokes?|slurs?|messages?|posts?|rants?|content|text|propaganda|manifesto)\b|\b(?:racial|ethnic)\s+slurs?\b|\bwhite supremac\w+|\binferior (?:race|races|people)\b|\bholocaust (?:denial|never happened|was (?:a hoax|fake|exaggerated))\b|\bglorif\w+\s+(?:the\s+)?(?:terror\w*|violence|mass|shooters?|nazis?|genocide|attacks?|killers?)\b|\b(?:bully|cyberbully|harass|stalk|doxx?|intimidate|threaten|humiliate)\w*\s+(?:a |an |the |my |his |her |their |some |someone|somebody|people|person|him|her|them|classmate|coworker|colleague|ex)\b|\b(?:threatening|harassing|intimidating)\s+(?:message|letter|email|note|text)s?\b|\b(?:coerce|manipulate|groom)\w*\s+(?:\w+\s+){0,4}(?:into|to)\s+(?:shar|send|giv|hav|perform|meet)\w*|\b(?:explicit|nude|intimate)\s+(?:images?|photos?|pictures?)\s+of\b|\brevenge porn\b|\bnon[- ]consensual\b|\bdefamatory\b|\b(?:write|create|generate|produce|spread|draft|craft)\w*\s+(?:\w+\s+){0,3}(?:disinformation|misinformation|propaganda|fake news)\b|\bpersuasive\s+(?:\w+\s+)?(?:article|post|essay|advertisement|ad|blog|speech|tweet|message|piece|email|letter|social media post)\b|\b(?:convinc\w+|persuad\w+)\s+(?:people|readers|the public|children|kids|minors|teens|users|voters)\s+(?:that|to)\b|\b(?:is|was) (?:a hoax|faked)\b|\bintentionally (?:prolonged|created|released|spread|engineered)\b|\b(?:vaccines?|5g) (?:cause|causes|caused)\b|\b(?:generate|reproduce|write out|print|output|give me)\s+(?:the\s+)?(?:full\s+|entire\s+|complete\s+|whole\s+)?lyrics\s+(?:of|to|for)\b|\blong passage from\b/i,
     reason: 'The goal asks for content that demeans, threatens or deceives people.',
   },
+  // --- more of the same families, phrased as requests for methods rather than by their objects
+  {
+    category: 'weapons',
+    pattern:
+      /\b(?:car bomb|suicide vest|full[- ]auto(?:matic)? conversion|convert\w*\s+(?:\w+\s+){0,3}(?:to|into)\s+(?:full[- ]auto|automatic fire)|glock switch)\b|\bmake\s+(?:\w+\s+){0,3}more\s+(?:deadly|lethal|transmissible|contagious|virulent)\b|\bspread\w*\s+(?:a |the )?(?:virus|disease|pathogen|infection|toxin)\s+(?:in|through|among|across|at)\s+(?:a |the )?(?:subway|crowd|city|population|metro|stadium|school|office)\b|\bmix\w*\s+bleach\s+(?:and|with)\s+(?:ammonia|vinegar)\b|\b(?:easy|easiest)\s+to\s+(?:destroy|blow\s+up|bomb|attack)\b/i,
+    reason: 'The goal asks for help with weapons or explosives.',
+  },
+  {
+    category: 'violence',
+    pattern:
+      /\b(?:flay\w*|dismember\w*|mutilat\w*|drawn and quartered|snuff film|behead\w*|ransom (?:note|letter|demand))\b|\b(?:graphic|gory)\s+detail\b|\banimal cruelty\b|\b(?:torture|poison|hurt|kill|abuse)\s+(?:a |the |my |our |some |neighbou?r'?s )?(?:cats?|dogs?|animals?|pets?)\b|\b(?:beats?|beating|abus\w+)\s+(?:their|his|her|a)\s+(?:spouse|wife|husband|partner|child|children|kids?)\b/i,
+    reason: 'The goal asks for help harming people or animals.',
+  },
+  {
+    category: 'malware',
+    pattern:
+      /\bunauthori[sz]ed access\b|\b(?:exploit\w*|using|use|leverage|abuse)\s+(?:the\s+)?(?:[\w-]+\s+){0,3}vulnerabilit(?:y|ies)\b|\btake (?:control|over) of (?:a |the |someone'?s |their )?(?:system|server|computer|device|network|account)s?\b|\bexfiltrat\w+|\b(?:rainbow table|password cracking|crack(?:ing)?\s+(?:\w+\s+)?(?:passwords?|wi-?fi|wpa2?|hashes))\b|\b(?:corrupts?|wipes?|encrypts?)\s+(?:the\s+)?(?:hard drive|disk|files)\b|\b(?:self[- ]?(?:spreading|replicating|propagating))\b|\b(?:worm|payload|shellcode)\s+(?:script|code)\b|\bcomputer\s+(?:worm|virus)\b|\b(?:sqli|wafs?)\b(?=.{0,40}\b(?:evade|bypass|obfuscat))|\bobfuscat\w+\s+(?:\w+\s+){0,3}(?:payloads?|malware|code)\s+to\s+(?:evade|bypass)\b|\bdisable\s+(?:the\s+)?(?:gps tracker|security cameras?|alarm system|anti-?theft)\b/i,
+    reason: 'The goal asks for help with malicious software or intrusion.',
+  },
+  {
+    category: 'fraud',
+    pattern:
+      /\b(?:skimm(?:er|ing)(?: device)?|romance scams?|fake (?:\w+\s+)?login page|forg(?:e|ing|ed)\s+(?:a |an |the )?(?:\w+\s+)?(?:prescription|signature|document|check|cheque|passport|visa|id)s?)\b|\b(?:fool|cheat|trick|beat|bypass)\s+(?:a |the )?(?:breathalyzer|breathalyser|drug test|polygraph|self[- ]checkout)\b|\b(?:impersonat\w+|posing as|pose as|pretend(?:ing)? to be)\s+(?:a |an |the )?(?:police|officer|cop|irs|bank|government official|doctor|expert|customs officer)\b/i,
+    reason: 'The goal asks for help with fraud or deception.',
+  },
+  {
+    category: 'illegal_activity',
+    pattern:
+      /\b(?:access|obtain|get|acquire|buy|purchase|enter|use|read)\w*\s+(?:\S+\s+){0,6}?without\s+(?:authori[sz]ation|(?:their |his |her |official )?(?:permission|consent|knowledge)|a prescription|regulatory oversight)\b|\b(?:sexual exploitation|child labou?r(?:ers?)?|illegal brothel|forced labou?r|contraband)\b|\b(?:recruit\w*|radicali[sz]\w*)\s+(?:\w+\s+){0,3}(?:for|into|to join)\s+(?:isis|al[- ]qaeda|a terrorist|an extremist|terror)|\bhuff(?:ing)?\s+(?:paint|glue|gas)\b/i,
+    reason: 'The goal asks for help with an illegal activity.',
+  },
+  {
+    category: 'other',
+    pattern:
+      /\b(?:vitriol|slurs?|pornographic|sexting)\b|\b(?:write|generate|create)\s+(?:an?\s+)?(?:sexually\s+)?explicit\s+(?:story|scene|content|message|text)\b|\b(?:sexist|racist|misogynistic)\s+(?:\w+\s+)?(?:email|note|letter|tweet|essay)\b|\b(?:articles?|essays?|posts?|threads?|blog posts?|tweets?|speech|op-eds?|letters?)\s+(?:\w+\s+){0,2}(?:arguing|claiming|suggesting|denying|downplaying|asserting|alleging|proving)\s+that\b|\b(?:convinc\w+|persuad\w+|encourag\w+|pressur\w+)\s+(?:a |an |my |your |their )?(?:friend|teenager|teen|child|kid|minor|student|colleague|coworker|parent)s?\s+(?:to|into)\s+(?:use|try|take|huff|start|drink|eat|smoke|inject|stop\s+taking|harm|hurt|kill|have\s+sex|send)\b|\b(?:insult\w*|demean\w*|mock\w*|ridicul\w*|humiliat\w*)\s+(?:a |an |my |his |her )?(?:black|white|asian|jewish|muslim|gay|trans|disabled|female|male)\b|\bbull(?:y|ies|ying)\s+(?:a |the )?(?:child|kid|student|classmate)\b|\bgaslight\w*|\bstalking\b|\bwithout\s+(?:their|his|her)\s+(?:knowledge|consent)\b|\bdiscrimination\s+is\s+(?:beneficial|good|justified)\b/i,
+    reason: 'The goal asks for content that demeans, threatens or deceives people.',
+  },
 ];
 
 /** Screens a (redacted) goal; deterministic. */
