@@ -200,6 +200,12 @@ export const guardianRules: readonly GuardianRule[] = [
   },
   // --- more phrasings, found by the corpus in test/security/fixtures/guardian-corpus.ts
   {
+    id: 'disable-safety',
+    reason: 'instruction_override',
+    pattern:
+      /\b(?:override|disable|turn\s+off|deactivate|remove|bypass|switch\s+off|lift)\s+(?:all\s+)?(?:of\s+)?(?:your|the)\s+(?:safety|content|ethical|moral|security)\s+(?:settings|filters?|restrictions|guardrails|safeguards|limits|limitations|protocols|rules|guidelines)\b|\b(?:override|disable|deactivate|remove|bypass|lift)\s+(?:all\s+)?(?:of\s+)?your\s+(?:restrictions|guardrails|safeguards|filters|programming|alignment|limitations)\b/i,
+  },
+  {
     id: 'bypass-safety',
     reason: 'instruction_override',
     pattern:
@@ -239,7 +245,7 @@ export const guardianRules: readonly GuardianRule[] = [
     id: 'your-system-prompt',
     reason: 'system_prompt_extraction',
     pattern:
-      /\byour\s+(?:system|initial|original|hidden|secret)\s+(?:prompt|instructions|message)s?\b|\b(?:instructions|text|words|message|prompt|rules)\s+(?:that\s+)?you\s+(?:were|have\s+been|got)\s+(?:given|fed|provided)\b|\b(?:override|disable|turn\s+off|deactivate|remove|bypass|switch\s+off|lift)\s+(?:all\s+)?(?:of\s+)?(?:your|the)\s+(?:safety|content|ethical|moral|security)\s+(?:settings|filters?|restrictions|guardrails|safeguards|limits|limitations|protocols|rules|guidelines)\b|\b(?:override|disable|deactivate|remove|bypass|lift)\s+(?:all\s+)?(?:of\s+)?your\s+(?:restrictions|guardrails|safeguards|filters|programming|alignment|limitations)\b|\bwere\s+you\s+given\s+before\b|\b(?:print|show|dump|output|repeat|reveal)\b[^.!?\n]{0,30}\bcontext\s+window\b|\bfirst\s+message\s+(?:in|of)\s+(?:this|the)\s+conversation\b|\bthe\s+prompt\s+that\s+(?:defines|controls|configures)\b/i,
+      /\byour\s+(?:system|initial|original|hidden|secret)\s+(?:prompt|instructions|message)s?\b|\b(?:instructions|text|words|message|prompt|rules)\s+(?:that\s+)?you\s+(?:were|have\s+been|got)\s+(?:given|fed|provided)\b|\bwere\s+you\s+given\s+before\b|\b(?:print|show|dump|output|repeat|reveal)\b[^.!?\n]{0,30}\bcontext\s+window\b|\bfirst\s+message\s+(?:in|of)\s+(?:this|the)\s+conversation\b|\bthe\s+prompt\s+that\s+(?:defines|controls|configures)\b/i,
   },
   // --- other languages: the override and extraction phrasings most often seen
   {
