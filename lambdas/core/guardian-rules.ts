@@ -34,7 +34,8 @@ function matches(rule: GuardianRule, text: string): boolean {
   return [...text.matchAll(rule.pattern)].some((m) => check(m[0]));
 }
 
-const OVERRIDE_VERBS = '(?:ignore|disregard|forget|override|bypass|skip|drop|abandon|discard)';
+const OVERRIDE_VERBS =
+  "(?:ignore|disregard|forget|override|bypass|skip|drop|abandon|discard|neglect|pay\\s+no\\s+attention\\s+to|(?:do\\s+not|don't)\\s+(?:follow|obey)|set\\s+aside|throw\\s+out)";
 const PRIOR = '(?:previous|prior|above|earlier|preceding|original|initial|system|developer|existing)';
 const INSTRUCTIONS =
   '(?:instructions?|prompts?|rules|directives|guidelines|guardrails|commands|context|programming|constraints|tasks?|assignments?|orders|messages|information|input|conversation)';
@@ -109,9 +110,13 @@ export const guardianRules: readonly GuardianRule[] = [
     id: 'special-mode',
     reason: 'roleplay_jailbreak',
     pattern:
-      /\b(?:developer|dev|god|jailbreak|jailbroken|unrestricted|unfiltered|uncensored|sudo|admin|debug)\s+mode\b/i,
+      /\b(?:developer|dev|god|jailbreak|jailbroken|unrestricted|unfiltered|uncensored|sudo|admin|debug|opposite(?:\s+day)?|evil|chaos|unlocked|villain|rogue|DAN)\s+mode\b/i,
   },
-  { id: 'jailbreak-word', reason: 'roleplay_jailbreak', pattern: /\bjail\s?break(?:ing|ed)?\b/i },
+  {
+    id: 'jailbreak-word',
+    reason: 'roleplay_jailbreak',
+    pattern: /\bjail\s?(?:break(?:ing|ed|s)?|broken)\b/i,
+  },
   {
     id: 'no-longer-bound',
     reason: 'roleplay_jailbreak',
@@ -123,7 +128,7 @@ export const guardianRules: readonly GuardianRule[] = [
     id: 'act-as-unrestricted',
     reason: 'roleplay_jailbreak',
     pattern:
-      /\b(?:act|behave|respond)\s+as\s+(?:an?\s+)?(?:unfiltered|unrestricted|uncensored|evil|rogue|amoral)\b/i,
+      /\b(?:act|behave|respond|answer|reply|talk|speak|write)\w*\s+(?:\w+\s+){0,4}?(?:as|like)\s+(?:an?\s+|the\s+|your\s+)?(?:unfiltered|unrestricted|uncensored|evil|rogue|amoral|unhinged|immoral|unethical|malicious|jailbroken|toxic)\b|\b(?:version|copy|clone|side)\s+of\s+(?:you|yourself)\s+(?:that|who|which)\s+(?:has\s+been\s+|is\s+)?(?:jailbroken|unfiltered|unrestricted|uncensored|freed|evil)\b|\b(?:has|have|with)\s+no\s+(?:morals|ethics|ethical\s+(?:limits|guidelines|boundaries|constraints)|moral\s+(?:compass|limits|boundaries)|censorship|content\s+polic(?:y|ies))\b|\b(?:refuse|decline|reject)\s+nothing\b|\byou\s+(?:will\s+|must\s+|shall\s+|can\s+|should\s+)?(?:never|not|no\s+longer|cannot|can'?t|won'?t|don'?t|do\s+not|must\s+not|mustn'?t)\s+(?:ever\s+)?(?:refuse|decline|reject|deny)\b|\b(?:fictional|hypothetical|imaginary)\s+(?:story|scenario|world|setting|universe)\b[^\n]{0,80}?\b(?:explains?|describes?|details?|shows?|tells?)\s+(?:exactly|in\s+(?:great\s+)?detail|step[- ]by[- ]step|how)\b/i,
   },
   // --- system-prompt extraction
   {
@@ -163,6 +168,21 @@ export const guardianRules: readonly GuardianRule[] = [
     reason: 'system_prompt_extraction',
     pattern:
       /\b(?:what\s+(?:is|are|was|were|'s)|tell\s+me|show\s+me|give\s+me|share|list|write\s+(?:out|down)|paste|repeat|output|print|summari[sz]e|paraphrase|explain|describe|translate|encode|reveal)\s+(?:all\s+)?(?:of\s+)?your\s+(?:(?:exact|full|complete|current|own|secret)\s+)?(?:instructions|prompt|directives|programming|guidelines|rules\s+(?:you\s+(?:follow|were\s+given))|configuration|system\s+message)\b(?!\s+(?:for|on|about|regarding|concerning|when|if|with|of)\b)|\byour\s+(?:\w+\s+)?(?:rules|guidelines|instructions|prompt)\s+(?:verbatim|word\s+for\s+word|exactly\s+as\s+(?:written|given))\b|\byour\s+(?:hidden|secret|internal|underlying|confidential|initial|starting|core|base)\s+(?:rules|policies|guidelines|directives|constraints)\b|\b(?:what|which)\s+(?:instructions|rules|guidelines|directives|prompt)\s+(?:did|have|were)\s+(?:\w+\s+){0,3}(?:give|given|tell|told|provide|provided)\s+you\b|\b(?:given|told|provided|written)\s+(?:to\s+you\s+)?(?:at|before)\s+the\s+(?:start|beginning)\s+of\s+(?:this|the|our)\s+(?:session|conversation|chat)\b|\b(?:first|last|opening)\s+(?:sentence|line|lines|words?|paragraph|message|characters?)\s+(?:of|in)\s+(?:your|the|this|our)\s+(?:prompt|instructions|conversation|context|chat|system\s+message)\b|\bwhat\s+(?:is|was)\s+written\s+(?:above|before|at\s+the\s+(?:start|top|beginning))\b|\bhow\s+(?:were|are|have)\s+you\s+(?:been\s+)?(?:configured|programmed|prompted|instructed|set\s+up)\b/i,
+  },
+  {
+    // The secret a prompt guards (the Gandalf and Tensor Trust games): a bare "the password", not "the
+    // wifi password" or "the password for my account".
+    id: 'guarded-secret',
+    reason: 'system_prompt_extraction',
+    pattern:
+      /\b(?:what\s+is|what's|tell\s+me|give\s+me|reveal|spell|say|share|show\s+me|print|write|whisper|hint\s+at)\s+(?:me\s+)?(?:the|your)\s+(?:secret\s+)?(?:password|passphrase|pass\s+word|secret\s+(?:word|key|code|phrase)|hidden\s+(?:word|phrase|key)|magic\s+word|code\s*word)\b(?!\s+(?:for|to|of|on)\b)|\b(?:password|passphrase|secret\s+word)\s+(?:backwards|in\s+reverse|reversed|letter\s+by\s+letter|with\s+(?:spaces|dashes|hyphens)|one\s+letter\s+at\s+a\s+time)\b|\b(?:tell|give|share|reveal|show)\s+(?:me\s+)?your\s+secrets?(?=\s*(?:[,.!?]|$|and\b|so\b|please\b|now\b))|\b(?:hidden|secret)\s+(?:word|phrase|key|password)\s+(?:that\s+)?you\s+(?:were|have\s+been|got)\s+(?:given|told)\b/i,
+  },
+  {
+    // "the rules you were programmed with", "every constraint placed on you", "what your creators told you"
+    id: 'rules-placed-on-you',
+    reason: 'system_prompt_extraction',
+    pattern:
+      /\b(?:rules?|instructions?|guidelines?|constraints?|directives?|limits?|restrictions?|limitations?)\s+(?:that\s+)?(?:you\s+(?:were|are|have\s+been)\s+(?:programmed|trained|built|designed|configured|told|given|instructed)|(?:were\s+|are\s+)?(?:placed|imposed|put)\s+on\s+you|you\s+(?:must\s+follow|operate\s+under|have\s+to\s+follow))\b|\b(?:your|the)\s+(?:creators?|developers?|makers?|programmers?|designers?|owners?|operators?|trainers?)\s+(?:tell|told|instruct|instructed|program|programmed|ask|asked)\s+you\b|\b(?:defined|set|specified|described|written|stated|given)\s+(?:by|in)\s+your\s+(?:prompt|instructions|system\s+message)\b|\bhidden\s+(?:messages?|instructions?|prompts?|rules)\b|\b(?:reproduce|repeat|print|output|dump|show|summari[sz]e|copy)\s+(?:\w+\s+){0,2}(?:conversation|chat|context|transcript)\s+(?:so\s+far|history|up\s+to\s+now)\b|\b(?:complete|continue|finish)\s+(?:this|the\s+following)\s+(?:sentence|text)\b[^\n]{0,40}\b(?:instructions|prompt|rules|password|secret)\b|\b(?:my|your)\s+(?:instructions|system\s+prompt|prompt|rules)\s+(?:are|is|say)\s*(?:\.{2,}|…|:)/i,
   },
   {
     // Competition and CTF hijacks: make the model print a fixed flag phrase.
@@ -221,7 +241,7 @@ export const guardianRules: readonly GuardianRule[] = [
     id: 'ignore-the-above',
     reason: 'instruction_override',
     pattern:
-      /\b(?:ignore|disregard|forget)\s+(?:all\s+)?(?:of\s+)?(?:the\s+|everything\s+)?above(?=\s*[.,;:!"']|\s+and\b|\s*$)/i,
+      /\b(?:ignore|disregard|forget|neglect|pay\s+no\s+attention\s+to|skip)\s+(?:all\s+)?(?:of\s+)?(?:the\s+|everything\s+)?above(?=\s*[.,;:!"']|\s+and\b|\s*$)|\b(?:everything|all)\s+(?:above|before\s+this|so\s+far)\s+(?:was|is)\s+(?:just\s+)?(?:a\s+test|fake|irrelevant|a\s+joke|a\s+lie)\b|\bnew\s+instructions\s+from\s+(?:the\s+|your\s+)?(?:admin(?:istrator)?|developers?|system|operator|openai|creators?)\b|\bthe\s+user\s+is\s+(?:an?\s+|the\s+)?(?:admin|administrator|developer|root|superuser|owner)\b|\bcomply\s+with\s+(?:every|all|any)\s+(?:requests?|commands?|instructions?)\b|\b(?:say|print|output|write|type|respond\s+with|reply\s+with)\s+(?:the\s+|this\s+)?(?:word|phrase|string|sentence)\s+["“']?[A-Z]{2,}/i,
   },
   {
     id: 'instructions-then-disregard',
@@ -257,6 +277,11 @@ export const guardianRules: readonly GuardianRule[] = [
         '(?:ignore|ignorez|oublie|oubliez)\\s+(?:toutes\\s+)?(?:les\\s+|tes\\s+|vos\\s+)?instructions\\s+(?:précédentes|antérieures)',
         '(?:ignoriere|ignorier|vergiss|vergessen\\s+sie)\\s+(?:alle\\s+)?(?:deine\\s+|die\\s+|ihre\\s+)?(?:vorherigen|bisherigen|vorigen|obigen|vorangegangenen|vorangehenden)\\s+(?:anweisungen|instruktionen|befehle|regeln)',
         '(?:vergiss|vergesst|vergessen\\s+sie|ignoriere)\\s+alles(?:\\s+(?:davor|zuvor|bisherige|vorher|oben))?',
+        '(?:vergiss|vergesst|vergessen\\s+sie|ignoriere|ignorieren\\s+sie)\\s+(?:alle\\s+)?(?:deine\\s+|die\\s+|ihre\\s+|bisherigen\\s+|vorherigen\\s+|obigen\\s+)*(?:anweisungen|aufträge|aufgaben|befehle|regeln|instruktionen|vorgaben)',
+        '(?:ignora|dimentica)\\s+tutto\\s+(?:quello|ciò)\\s+che',
+        '(?:ignora|olvida|olvide)\\s+todo\\s+lo\\s+que',
+        '(?:ignore|ignora|esqueça|esqueca)\\s+tudo\\s+(?:o\\s+que|acima|antes)',
+        '(?:ignore|ignorez|oublie|oubliez)\\s+tout\\s+ce\\s+que',
         '(?:oublie|oubliez|ignore|ignorez)\\s+tout\\s+(?:ce\\s+qui\\s+pr[ée]c[èe]de|ce\\s+que\\s+(?:je\\s+t|on\\s+t|on\\s+vous)|avant)',
         '(?:olvida|olvide|ignora)\\s+todo\\s+lo\\s+(?:anterior|que\\s+te\\s+(?:dije|dijeron))',
         'ignora\\s+(?:tutte\\s+)?(?:le\\s+)?istruzioni\\s+precedenti',
@@ -317,7 +342,7 @@ export const guardianRules: readonly GuardianRule[] = [
     id: 'role-headers',
     reason: 'markup_injection',
     pattern:
-      /(?:^|\n)\s*(?:#{2,}\s*(?:system|instruction)s?\s*:?|(?:system|assistant)\s*:\s*you\s+(?:are|must|will))/i,
+      /(?:^|\n)\s*(?:#{2,}\s*(?:system|instruction)s?\s*:?|(?:system|assistant)\s*:\s*you\s+(?:are|must|will))|\b(?:SYSTEM|ADMIN|DEVELOPER)\s*:\s*(?:the\s+user|you|ignore|new|override|from\s+now|disregard|forget)|(?:={4,}|-{4,}|#{4,}|\*{4,})\s*(?:END|STOP|NEW|BEGIN)\b/i,
   },
   // --- obvious abuse
   {
