@@ -88,6 +88,19 @@ export const guardianRules: readonly GuardianRule[] = [
       /\b(?:just|only|simply|instead)\s+(?:say|print|output|write|type|respond\s+with|reply\s+with|answer\s+with)\s*:?\s*["“'«]|\b(?:say|print|output|respond|reply|answer)\s+(?:only|just|simply|exactly)\s+(?:with\s+)?:?\s*["“'«]|\b(?:i\s+hate|kill\s+all)\s+humans\b|\bstop\s+everything\b|\b(?:nevermind|never\s+mind)[.!,]+\s*(?:ignore|disregard|forget|instead|just|now)\b/i,
   },
   {
+    // "cancel all prior commands", "your instructions have changed", "the previous text was injected"
+    id: 'instructions-replaced',
+    reason: 'instruction_override',
+    pattern:
+      /\b(?:cancel|revoke|void|reset|clear|erase|scrap|nullify)\s+(?:all\s+|any\s+)?(?:(?:your|the|of\s+the)\s+)?(?:previous|prior|earlier|preceding|above|original|initial|existing)\s+(?:instructions|commands|directives|prompts?|rules|programming|guidelines)\b|\bnew\s+(?:objective|directive|persona|identity|mission|prime\s+directive)\s*:|\byour\s+(?:instructions|rules|guidelines|programming|directives|task|role|purpose)\s+(?:have|has)\s+(?:changed|been\s+(?:changed|updated|replaced|overridden|revoked|cancel+ed))\b|\bfrom\s+(?:here|now)\s+on,?\s+(?:you\s+)?(?:will\s+)?(?:only\s+)?(?:output|say|print|respond|reply|answer)\s+(?:only\s+)?(?:with\s+)?["“']|\b(?:output|print|say|respond\s+with|reply\s+with)\s+only\s+(?:the\s+)?(?:letter|word|number|phrase)\b|\b(?:previous|above|preceding|earlier)\s+(?:text|instructions|message|prompt)s?\s+(?:was|were|is|are)\s+(?:written|injected|inserted|added|planted|fake|malicious|outdated|a\s+test)\b|\bfollow\s+only\s+(?:my|these|the\s+following|this)\s+(?:commands|instructions|orders|rules)\b|\b(?:stop|quit)\s+(?:being|acting\s+as)\s+(?:a|an|the|my)\s+(?:\w+\s+)?(?:assistant|bot|agent|ai|chatbot|model)\b|\b(?:answer|respond|act|reply)\s+as\s+(?:root|admin|administrator|superuser|sudo|the\s+system|god)\b|\b(?:act|behave|function|work)\s+as\s+(?:an?\s+)?(?:linux\s+|bash\s+|shell\s+|unix\s+|windows\s+|python\s+|sql\s+|javascript\s+)?(?:terminal|shell|console|interpreter|command\s+line)\b|\b(?:ignore|disregard|forget|neglect)\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|preceding|earlier)\s+directions\b(?!\s+(?:to|from|for|of)\b)|\bforget\s+your\s+(?:original\s+|true\s+|real\s+)?(?:purpose|role|identity|persona|task|mission|job)\b|\b(?:oublie|oubliez|ignore|ignorez)\s+(?:toutes\s+)?(?:tes|vos|les)\s+(?:consignes|instructions|règles|directives)\b|\b(?:olvida|olvide|ignora)\s+(?:todas\s+)?(?:tus|sus|las)\s+(?:instrucciones|reglas|órdenes)\b|\b(?:dimentica|ignora)\s+(?:tutte\s+)?(?:le\s+)?(?:tue\s+)?(?:istruzioni|regole)\b|\b(?:esqueça|esqueca|ignore)\s+(?:todas\s+)?(?:as\s+)?(?:suas\s+)?(?:instruções|regras)\b/i,
+  },
+  {
+    // "[system](#override)", a markdown link posing as a role marker
+    id: 'markdown-role',
+    reason: 'markup_injection',
+    pattern: /\[(?:system|admin|developer|assistant|override|instructions?)\]\s*\(/i,
+  },
+  {
     id: 'new-instructions',
     reason: 'instruction_override',
     pattern:
@@ -185,6 +198,13 @@ export const guardianRules: readonly GuardianRule[] = [
       /\b(?:rules?|instructions?|guidelines?|constraints?|directives?|limits?|restrictions?|limitations?)\s+(?:that\s+)?(?:you\s+(?:were|are|have\s+been)\s+(?:programmed|trained|built|designed|configured|told|given|instructed)|(?:were\s+|are\s+)?(?:placed|imposed|put)\s+on\s+you|you\s+(?:must\s+follow|operate\s+under|have\s+to\s+follow))\b|\b(?:your|the)\s+(?:creators?|developers?|makers?|programmers?|designers?|owners?|operators?|trainers?)\s+(?:tell|told|instruct|instructed|program|programmed|ask|asked)\s+you\b|\b(?:defined|set|specified|described|written|stated|given)\s+(?:by|in)\s+your\s+(?:prompt|instructions|system\s+message)\b|\bhidden\s+(?:messages?|instructions?|prompts?|rules)\b|\b(?:reproduce|repeat|print|output|dump|show|summari[sz]e|copy)\s+(?:\w+\s+){0,2}(?:conversation|chat|context|transcript)\s+(?:so\s+far|history|up\s+to\s+now)\b|\b(?:complete|continue|finish)\s+(?:this|the\s+following)\s+(?:sentence|text)\b[^\n]{0,40}\b(?:instructions|prompt|rules|password|secret)\b|\b(?:my|your)\s+(?:instructions|system\s+prompt|prompt|rules)\s+(?:are|is|say)\s*(?:\.{2,}|…|:)/i,
   },
   {
+    // Asking for the prompt by other names or by where it sits
+    id: 'prompt-by-other-names',
+    reason: 'system_prompt_extraction',
+    pattern:
+      /\b(?:put|place|wrap|format|convert|rewrite|paste)\s+your\s+(?:instructions|prompt|system\s+prompt|rules|guidelines)\s+(?:in|into|inside|as)\b|\b(?:text|words|content|instructions)\s+(?:that\s+)?(?:appears?|comes?|came|is|are|sits?)\s+(?:before|above|ahead\s+of)\s+(?:my|this|the\s+user'?s?)\s+(?:message|question|input|prompt)\b|\byour\s+(?:own\s+)?(?:setup|set-up|operating|startup|boot|configuration|developer)\s+(?:instructions|prompt|rules|guidelines)\b|\b(?:were|have)\s+you\s+(?:been\s+)?(?:told|instructed|programmed|asked|trained)\s+(?:not\s+to|to\s+(?:avoid|refuse|never|hide|keep))\b|\b(?:preamble|pre-?prompt|meta[- ]?prompt|boot\s+prompt)\b|\b(?:prompt|instructions|preamble|message)\s+you\s+(?:received|got)\s+(?:before|at|from)\b/i,
+  },
+  {
     // Competition and CTF hijacks: make the model print a fixed flag phrase.
     id: 'flag-phrase',
     reason: 'instruction_override',
@@ -196,7 +216,7 @@ export const guardianRules: readonly GuardianRule[] = [
     id: 'repeat-the-above',
     reason: 'system_prompt_extraction',
     pattern:
-      /\b(?:repeat|print|output|rewrite|recite|reproduce|translate|summari[sz]e|copy|spell\s+check|echo|encode|show|display|write\s+(?:out|down))\s+(?:back\s+)?(?:me\s+)?(?:all\s+|everything\s+|exactly\s+)?(?:of\s+)?(?:the|this|your|these|those)\s+(?:(?:above|preceding|previous|prior|earlier|initial|entire|whole|full)\s+)+(?:text|instructions?|prompts?|messages?|content|lines|words|paragraphs?|conversation|context|directions)\b|\b(?:text|instructions|prompt|words|message|lines)\s+(?:above|before\s+this)\b|\b(?:starting|beginning|begin|start)\s+with\s+["“']?you\s+are\b|\b(?:repeat|recite|print|output|reproduce)\b[^.!?\n]{0,60}\b(?:word\s+for\s+word|verbatim)\b/i,
+      /\b(?:repeat|print|output|rewrite|recite|reproduce|translate|summari[sz]e|copy|spell\s+check|echo|encode|show|display|write\s+(?:out|down))\s+(?:back\s+)?(?:me\s+)?(?:all\s+|everything\s+|exactly\s+)?(?:of\s+)?(?:the|this|your|these|those)\s+(?:(?:above|preceding|previous|prior|earlier|initial|entire|whole|full)\s+)+(?:text|instructions?|prompts?|messages?|content|lines|words|paragraphs?|conversation|context|directions)\b(?!\s+(?:you\s+(?:gave|sent|emailed)\s+me|for|to|about|on)\b)|\b(?:text|instructions|prompt|words|message|lines)\s+(?:above|before\s+this)\b|\b(?:starting|beginning|begin|start)\s+with\s+["“']?you\s+are\b|\b(?:repeat|recite|print|output|reproduce)\b[^.!?\n]{0,60}\b(?:word\s+for\s+word|verbatim)\b/i,
   },
   {
     // "administrator override", "you are now in maintenance mode", "sudo" style authority claims
@@ -253,7 +273,7 @@ export const guardianRules: readonly GuardianRule[] = [
     id: 'freed-from-guidelines',
     reason: 'roleplay_jailbreak',
     pattern:
-      /\b(?:freed|liberated|released|unshackled)\s+from\s+(?:its|your|all|any|the)\s+(?:guidelines|rules|restrictions|programming|constraints|filters)\b|\bimmerse\s+yourself\s+(?:in|into)\s+the\s+role\b/i,
+      /\b(?:freed|liberated|released|unshackled|free)\s+from\s+(?:its\s+|your\s+|all\s+|any\s+|the\s+|[\w-]+'s\s+)+(?:guidelines|rules|restrictions|programming|constraints|filters|limitations|shackles|chains)\b|\bif\s+you\s+(?:had|have|were\s+without)\s+no\s+(?:guidelines|rules|restrictions|filters|limits|ethics|morals|content\s+polic\w+)\b|\bif\s+you\s+(?:weren'?t|were\s+not)\s+(?:bound|restricted|limited|censored|filtered)\b|\byou\s+are\s+no\s+longer\s+(?:chat\s?gpt|claude|bard|gemini|an?\s+(?:ai|assistant|language\s+model|chatbot|travel\s+(?:bot|assistant|agent)))\b|\brogue\s+(?:ai|assistant|chatbot|model)\b|\bstay\s+in\s+character\b|\bimmerse\s+yourself\s+(?:in|into)\s+the\s+role\b/i,
   },
   {
     id: 'credential-request',
