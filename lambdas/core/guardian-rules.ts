@@ -38,10 +38,10 @@ const OVERRIDE_VERBS =
   "(?:ignore|disregard|forget|override|bypass|skip|drop|abandon|discard|neglect|pay\\s+no\\s+attention\\s+to|(?:do\\s+not|don't)\\s+(?:follow|obey)|set\\s+aside|throw\\s+out)";
 const PRIOR = '(?:previous|prior|above|earlier|preceding|original|initial|system|developer|existing)';
 const INSTRUCTIONS =
-  '(?:instructions?|prompts?|rules|directives|guidelines|guardrails|commands|context|programming|constraints|tasks?|assignments?|orders|messages|information|input|conversation)';
+  '(?:instructions?|prompts?|rules|directives|guidelines|guardrails|commands|context|programming|constraints|tasks?|assignments?|orders|messages|information|input|conversation|polic(?:y|ies))';
 /** Words that may sit between an override verb and "instructions" ("any previous and following"). */
 const FILLER =
-  '(?:all|any|every|each|of|the|your|these|those|that|and|or|other|following|subsequent|given|above|below|previous|prior|earlier|preceding|original|initial|system|developer|existing|safety|security|content|ethical|moral|openai|default|current|old|former)';
+  '(?:all|any|every|each|of|the|your|these|those|that|and|or|other|following|subsequent|given|above|below|previous|prior|earlier|preceding|original|initial|system|developer|existing|safety|security|content|ethical|moral|openai|default|current|old|former|whatever)';
 
 export const guardianRules: readonly GuardianRule[] = [
   // --- instruction override
@@ -69,7 +69,7 @@ export const guardianRules: readonly GuardianRule[] = [
     pattern: new RegExp(`\\b${OVERRIDE_VERBS}\\s+(?:${FILLER}\\s+){1,6}${INSTRUCTIONS}\\b`, 'gi'),
     // Not "ignore the rules" alone: some word must point at instructions already given.
     check: (m) =>
-      /\b(?:all|any|every|previous|prior|above|earlier|preceding|original|initial|system|developer|following|safety|ethical|moral|openai|default)\b/i.test(
+      /\b(?:all|any|every|previous|prior|above|earlier|preceding|original|initial|system|developer|following|safety|ethical|moral|openai|default|whatever)\b/i.test(
         m,
       ),
   },
@@ -123,7 +123,7 @@ export const guardianRules: readonly GuardianRule[] = [
     id: 'special-mode',
     reason: 'roleplay_jailbreak',
     pattern:
-      /\b(?:developer|dev|god|jailbreak|jailbroken|unrestricted|unfiltered|uncensored|sudo|admin|debug|opposite(?:\s+day)?|evil|chaos|unlocked|villain|rogue|DAN)\s+mode\b/i,
+      /\b(?:developer|dev|god|jailbreak|jailbroken|unrestricted|unfiltered|uncensored|sudo|admin|debug|opposite(?:\s+day)?|evil|chaos|unlocked|villain|rogue|DAN)\s+mode\b(?!\s+(?:on|in|of)\s+(?:my|the|your)\s+(?:phone|device|android|iphone|laptop|computer|tablet|browser|car))|\b(?:act|pretend|role-?play|play|be)\s+(?:\w+\s+){0,2}?(?:my\s+)?(?:dead|deceased|late)\s+(?:grand(?:ma|pa|mother|father|mom|dad)|mother|father|mom|dad)\b/i,
   },
   {
     id: 'jailbreak-word',
@@ -141,7 +141,7 @@ export const guardianRules: readonly GuardianRule[] = [
     id: 'act-as-unrestricted',
     reason: 'roleplay_jailbreak',
     pattern:
-      /\b(?:act|behave|respond|answer|reply|talk|speak|write)\w*\s+(?:\w+\s+){0,4}?(?:as|like)\s+(?:an?\s+|the\s+|your\s+)?(?:unfiltered|unrestricted|uncensored|evil|rogue|amoral|unhinged|immoral|unethical|malicious|jailbroken|toxic)\b|\b(?:version|copy|clone|side)\s+of\s+(?:you|yourself)\s+(?:that|who|which)\s+(?:has\s+been\s+|is\s+)?(?:jailbroken|unfiltered|unrestricted|uncensored|freed|evil)\b|\b(?:has|have|with)\s+no\s+(?:morals|ethics|ethical\s+(?:limits|guidelines|boundaries|constraints)|moral\s+(?:compass|limits|boundaries)|censorship|content\s+polic(?:y|ies))\b|\b(?:refuse|decline|reject)\s+nothing\b|\byou\s+(?:will\s+|must\s+|shall\s+|can\s+|should\s+)?(?:never|not|no\s+longer|cannot|can'?t|won'?t|don'?t|do\s+not|must\s+not|mustn'?t)\s+(?:ever\s+)?(?:refuse|decline|reject|deny)\b|\b(?:fictional|hypothetical|imaginary)\s+(?:story|scenario|world|setting|universe)\b[^\n]{0,80}?\b(?:explains?|describes?|details?|shows?|tells?)\s+(?:exactly|in\s+(?:great\s+)?detail|step[- ]by[- ]step|how)\b/i,
+      /\b(?:act|behave|respond|answer|reply|talk|speak|write)\w*\s+(?:\w+\s+){0,4}?(?:as|like)\s+(?:an?\s+|the\s+|your\s+)?(?:unfiltered|unrestricted|uncensored|evil|rogue|amoral|unhinged|immoral|unethical|malicious|jailbroken|toxic)\b|\b(?:version|copy|clone|side)\s+of\s+(?:you|yourself)\s+(?:that|who|which)\s+(?:has\s+been\s+|is\s+)?(?:jailbroken|unfiltered|unrestricted|uncensored|freed|evil)\b|\b(?:has|have|with)\s+no\s+(?:morals|ethics|ethical\s+(?:limits|guidelines|boundaries|constraints)|moral\s+(?:compass|limits|boundaries)|censorship|content\s+polic(?:y|ies))\b|\b(?:refuse|decline|reject)\s+nothing\b|\b(?:translat\w+|answer\w*|respond\w*|writ\w+|generat\w+|do\w*|say\w*)\s+anything\b[^.!?\n]{0,40}\b(?:harmful|illegal|unethical|offensive|explicit|dangerous)\b|\bwithout\s+(?:ever\s+)?(?:refusing|declining)\b|\bignor\w*\s+(?:all\s+|any\s+)?(?:ethical|moral|safety)\s+(?:considerations|concerns|guidelines|rules|constraints|principles|boundaries)\b|\bfoul[- ]mouthed\b|\b(?:AI|assistant|model|chatbot|bot)\s+(?:with|that\s+has|who\s+has)\s+(?:no|zero)\s+(?:restrictions|limits|rules|filters?|guidelines|boundaries|morals|ethics)\b|\byou\s+(?:will\s+|must\s+|shall\s+|can\s+|should\s+)?(?:never|not|no\s+longer|cannot|can'?t|won'?t|don'?t|do\s+not|must\s+not|mustn'?t)\s+(?:ever\s+)?(?:refuse|decline|reject|deny)\b|\b(?:fictional|hypothetical|imaginary)\s+(?:story|scenario|world|setting|universe)\b[^\n]{0,80}?\b(?:explains?|describes?|details?|shows?|tells?)\s+(?:exactly|in\s+(?:great\s+)?detail|step[- ]by[- ]step|how)\b/i,
   },
   // --- system-prompt extraction
   {
@@ -195,7 +195,7 @@ export const guardianRules: readonly GuardianRule[] = [
     id: 'rules-placed-on-you',
     reason: 'system_prompt_extraction',
     pattern:
-      /\b(?:rules?|instructions?|guidelines?|constraints?|directives?|limits?|restrictions?|limitations?)\s+(?:that\s+)?(?:you\s+(?:were|are|have\s+been)\s+(?:programmed|trained|built|designed|configured|told|given|instructed)|(?:were\s+|are\s+)?(?:placed|imposed|put)\s+on\s+you|you\s+(?:must\s+follow|operate\s+under|have\s+to\s+follow))\b|\b(?:your|the)\s+(?:creators?|developers?|makers?|programmers?|designers?|owners?|operators?|trainers?)\s+(?:tell|told|instruct|instructed|program|programmed|ask|asked)\s+you\b|\b(?:defined|set|specified|described|written|stated|given)\s+(?:by|in)\s+your\s+(?:prompt|instructions|system\s+message)\b|\bhidden\s+(?:messages?|instructions?|prompts?|rules)\b|\b(?:reproduce|repeat|print|output|dump|show|summari[sz]e|copy)\s+(?:\w+\s+){0,2}(?:conversation|chat|context|transcript)\s+(?:so\s+far|history|up\s+to\s+now)\b|\b(?:complete|continue|finish)\s+(?:this|the\s+following)\s+(?:sentence|text)\b[^\n]{0,40}\b(?:instructions|prompt|rules|password|secret)\b|\b(?:my|your)\s+(?:instructions|system\s+prompt|prompt|rules)\s+(?:are|is|say)\s*(?:\.{2,}|…|:)/i,
+      /\b(?:rules?|instructions?|guidelines?|constraints?|directives?|limits?|restrictions?|limitations?)\s+(?:that\s+)?(?:you\s+(?:were|are|have\s+been)\s+(?:programmed|trained|built|designed|configured|told|given|instructed)|(?:were\s+|are\s+)?(?:placed|imposed|put)\s+on\s+you|you\s+(?:must\s+follow|operate\s+under|have\s+to\s+follow))\b|\b(?:your|the)\s+(?:creators?|developers?|makers?|programmers?|designers?|owners?|operators?|trainers?)\s+(?:tell|told|instruct|instructed|program|programmed|ask|asked)\s+you\b|\b(?:defined|set|specified|described|written|stated|given)\s+(?:by|in)\s+your\s+(?:prompt|instructions|system\s+message)\b|\bhidden\s+(?:messages?|instructions?|prompts?|rules|context)\b|\b(?:instructions|rules|guidelines|prompt|directives)\s+(?:were|have)\s+you\s+(?:been\s+)?(?:given|told|provided)\b|\byour\s+(?:system\s+)?(?:prompt|instructions)\s+(?:begin|begins|start|starts|end|ends|say|says|read|look\s+like)\b|\byou\s+(?:are|were)\s+(?:forbidden|prohibited|banned|not\s+allowed|not\s+permitted)\s+(?:from|to)\s+(?:say|tell|reveal|discuss|talk|shar|disclos)\w*|\b(?:the\s+system|the\s+developers?|openai)\s+(?:tell|told|say|said|instruct\w*)\s+you\b|\b(?:reproduce|repeat|print|output|dump|show|summari[sz]e|copy)\s+(?:\w+\s+){0,2}(?:conversation|chat|context|transcript)\s+(?:so\s+far|history|up\s+to\s+now)\b|\b(?:complete|continue|finish)\s+(?:this|the\s+following)\s+(?:sentence|text)\b[^\n]{0,40}\b(?:instructions|prompt|rules|password|secret)\b|\b(?:my|your)\s+(?:instructions|system\s+prompt|prompt|rules)\s+(?:are|is|say)\s*(?:\.{2,}|…|:)/i,
   },
   {
     // Asking for the prompt by other names or by where it sits
@@ -243,7 +243,7 @@ export const guardianRules: readonly GuardianRule[] = [
     id: 'disable-safety',
     reason: 'instruction_override',
     pattern:
-      /\b(?:override|disable|turn\s+off|deactivate|remove|bypass|switch\s+off|lift)\s+(?:all\s+)?(?:of\s+)?(?:your|the)\s+(?:safety|content|ethical|moral|security)\s+(?:settings|filters?|restrictions|guardrails|safeguards|limits|limitations|protocols|rules|guidelines)\b|\b(?:override|disable|deactivate|remove|bypass|lift)\s+(?:all\s+)?(?:of\s+)?your\s+(?:restrictions|guardrails|safeguards|filters|programming|alignment|limitations)\b/i,
+      /\bopposite\s+of\s+(?:what\s+)?your\s+(?:instructions|rules|guidelines|programming|prompt)\b|\b(?:abandon|drop|stop|forget|ignore)\s+(?:the|your)\s+current\s+(?:task|job|assignment|instructions)\b|\b(?:override|disable|turn\s+off|deactivate|remove|bypass|switch\s+off|lift)\s+(?:all\s+)?(?:of\s+)?(?:your\s+|the\s+)?(?:safety|content|ethical|moral|security)\s+(?:checks|settings|filters?|restrictions|guardrails|safeguards|limits|limitations|protocols|rules|guidelines)\b|\b(?:override|disable|deactivate|remove|bypass|lift)\s+(?:all\s+)?(?:of\s+)?your\s+(?:restrictions|guardrails|safeguards|filters|programming|alignment|limitations)\b/i,
   },
   {
     id: 'bypass-safety',
@@ -307,7 +307,7 @@ export const guardianRules: readonly GuardianRule[] = [
         'ignora\\s+(?:tutte\\s+)?(?:le\\s+)?istruzioni\\s+precedenti',
         'ignore\\s+(?:todas\\s+)?(?:as\\s+)?instruções\\s+anteriores',
         'negeer\\s+(?:alle\\s+)?(?:vorige|eerdere)\\s+instructies',
-        'zignoruj\\s+(?:wszystkie\\s+)?(?:poprzednie\\s+)?instrukcje',
+        'zignoruj\\s+(?:wszystkie\\s+)?(?:poprzednie\\s+)?(?:instrukcje|polecenia)',
         'önceki\\s+(?:tüm\\s+)?talimatları\\s+(?:yok\\s+say|görmezden\\s+gel)',
         'игнорируй(?:те)?\\s+(?:все\\s+)?(?:предыдущие\\s+)?инструкции',
         'تجاهل\\s+(?:جميع\\s+)?التعليمات',
@@ -449,6 +449,63 @@ export function jailbreakCueCount(text: string): number {
   return n;
 }
 
+/**
+ * Short attacks talk to the model about itself: its instructions, its identity, what it may not do,
+ * what it must output. A travel goal talks about trips. Five cue families, scored like the jailbreak
+ * cues: two that include the model's own configuration or identity, or any three, make an attack.
+ * The reason follows the cues: asking to see the configuration is extraction, asking for a persona
+ * or for no limits is a jailbreak, the rest is an override.
+ */
+export const metaCues: readonly { readonly id: string; readonly pattern: RegExp }[] = [
+  {
+    id: 'own-config',
+    pattern:
+      /\byour\s+(?:[\w-]+\s+)?(?:instructions|rules|prompt|guidelines|programming|polic(?:y|ies)|filters?|restrictions|training|memory|context|configuration|settings|creators?|developers?|directives|limits|safety|personality|persona|ethics|morals|principles|purpose|job|task|role|mission|first\s+message)\b/i,
+  },
+  {
+    id: 'ai-identity',
+    pattern:
+      /\b(?:AI|chat\s?bot|bot|language\s+model|LLM|chat\s?gpt|gpt-?\d|openai|the\s+system|developers?)\b/i,
+  },
+  {
+    id: 'meta-verb',
+    pattern:
+      /\b(?:ignore|ignores|disregard|forget|override|bypass|disable|reveal|repeat|echo|quote|dump|leak|expose|pretend|role-?play|act\s+as|simulate|obey|comply|switch\s+to|unlock|abandon|discard|contradict\w*|permission|forbidden|not\s+(?:allowed|supposed|permitted)\s+to)\b/i,
+  },
+  {
+    id: 'transgression',
+    pattern:
+      /\b(?:uncensored|unfiltered|unrestricted|no\s+filter|without\s+refusing|harmful|illegal|unethical|ethical|moral|verbatim|word\s+for\s+word|break\s+(?:your|the)\s+rules|safety\s+checks?|foul-mouthed|swears?|no\s+(?:restrictions|limits|rules))\b/i,
+  },
+  {
+    id: 'output-control',
+    pattern:
+      /\b(?:respond|answer|reply|say|output|print|write)\w*\s+(?:only|exactly|verbatim|with\s+["“'])|\b(?:respond|answer|reply)\w*\s+in\s+\w+\s*[.!]?\s*$|\[[A-Z]{3,}\]|\b(?:only|sole)\s+job\b/i,
+  },
+];
+
+const META_EXTRACTION =
+  /\b(?:reveal|repeat|echo|quote|dump|leak|expose|print|show|tell|what|how|list|output)\b/i;
+const META_JAILBREAK =
+  /\b(?:uncensored|unfiltered|unrestricted|no\s+filter|pretend|role-?play|act\s+as|simulate|personality|persona|foul-mouthed|swears?|break\s+(?:your|the)\s+rules|no\s+(?:restrictions|limits|rules)|without\s+refusing)\b/i;
+
+/** The meta cues a text shows, by id. */
+export function metaCuesOf(text: string): Set<string> {
+  const found = new Set<string>();
+  for (const cue of metaCues) if (cue.pattern.test(text)) found.add(cue.id);
+  return found;
+}
+
+/** The reason for a text the meta cues flag, or undefined when they do not. */
+function metaReason(text: string): GuardianReason | undefined {
+  const cues = metaCuesOf(text);
+  const aboutTheModel = cues.has('own-config') || cues.has('ai-identity');
+  if (cues.size < 3 && !(cues.size === 2 && aboutTheModel)) return undefined;
+  if (META_JAILBREAK.test(text)) return 'roleplay_jailbreak';
+  if (cues.has('own-config') && META_EXTRACTION.test(text)) return 'system_prompt_extraction';
+  return 'instruction_override';
+}
+
 export type GuardianVerdict =
   | { readonly allowed: true }
   | { readonly allowed: false; readonly reason: GuardianReason; readonly rule: string };
@@ -552,6 +609,8 @@ export function screen(texts: readonly string[]): GuardianVerdict {
     if (!long && jailbreakCueCount(normalized) >= JAILBREAK_CUE_THRESHOLD) {
       return { allowed: false, reason: 'roleplay_jailbreak', rule: 'jailbreak-cues' };
     }
+    const meta = metaReason(normalized);
+    if (meta) return { allowed: false, reason: meta, rule: 'meta-cues' };
     for (const { view, text: reading } of obfuscatedViews(normalized)) {
       if (reading === normalized) continue;
       for (const rule of meaningRules) {
