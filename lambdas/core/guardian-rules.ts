@@ -141,7 +141,7 @@ export const guardianRules: readonly GuardianRule[] = [
     id: 'act-as-unrestricted',
     reason: 'roleplay_jailbreak',
     pattern:
-      /\b(?:act|behave|respond|answer|reply|talk|speak|write)\w*\s+(?:\w+\s+){0,4}?(?:as|like)\s+(?:an?\s+|the\s+|your\s+)?(?:unfiltered|unrestricted|uncensored|evil|rogue|amoral|unhinged|immoral|unethical|malicious|jailbroken|toxic)\b|\b(?:version|copy|clone|side)\s+of\s+(?:you|yourself)\s+(?:that|who|which)\s+(?:has\s+been\s+|is\s+)?(?:jailbroken|unfiltered|unrestricted|uncensored|freed|evil)\b|\b(?:has|have|with)\s+no\s+(?:morals|ethics|ethical\s+(?:limits|guidelines|boundaries|constraints)|moral\s+(?:compass|limits|boundaries)|censorship|content\s+polic(?:y|ies))\b|\b(?:refuse|decline|reject)\s+nothing\b|\b(?:translat\w+|answer\w*|respond\w*|writ\w+|generat\w+|do\w*|say\w*)\s+anything\b[^.!?\n]{0,40}\b(?:harmful|illegal|unethical|offensive|explicit|dangerous)\b|\bwithout\s+(?:ever\s+)?(?:refusing|declining)\b|\bignor\w*\s+(?:all\s+|any\s+)?(?:ethical|moral|safety)\s+(?:considerations|concerns|guidelines|rules|constraints|principles|boundaries)\b|\bfoul[- ]mouthed\b|\b(?:AI|assistant|model|chatbot|bot)\s+(?:with|that\s+has|who\s+has)\s+(?:no|zero)\s+(?:restrictions|limits|rules|filters?|guidelines|boundaries|morals|ethics)\b|\byou\s+(?:will\s+|must\s+|shall\s+|can\s+|should\s+)?(?:never|not|no\s+longer|cannot|can'?t|won'?t|don'?t|do\s+not|must\s+not|mustn'?t)\s+(?:ever\s+)?(?:refuse|decline|reject|deny)\b|\b(?:fictional|hypothetical|imaginary)\s+(?:story|scenario|world|setting|universe)\b[^\n]{0,80}?\b(?:explains?|describes?|details?|shows?|tells?)\s+(?:exactly|in\s+(?:great\s+)?detail|step[- ]by[- ]step|how)\b/i,
+      /\b(?:act|behave|respond|answer|reply|talk|speak|write)\w*\s+(?:\w+\s+){0,4}?(?:as|like)\s+(?:an?\s+|the\s+|your\s+)?(?:unfiltered|unrestricted|uncensored|evil|rogue|amoral|unhinged|immoral|unethical|malicious|jailbroken|toxic)\b|\b(?:version|copy|clone|side)\s+of\s+(?:you|yourself)\s+(?:that|who|which)\s+(?:has\s+been\s+|is\s+)?(?:jailbroken|unfiltered|unrestricted|uncensored|freed|evil)\b|\b(?:has|have|with)\s+no\s+(?:morals|ethics|ethical\s+(?:limits|guidelines|boundaries|constraints)|moral\s+(?:compass|limits|boundaries)|censorship|content\s+polic(?:y|ies))\b|\b(?:refuse|decline|reject)\s+nothing\b|\b(?:translat\w+|answer\w*|respond\w*|writ\w+|generat\w+|do\w*|say\w*)\s+anything\b[^.!?\n]{0,40}\b(?:harmful|illegal|unethical|offensive|explicit|dangerous)\b|\bwithout\s+(?:ever\s+)?(?:refusing|declining)\b|\bignor\w*\s+(?:all\s+|any\s+)?(?:ethical|moral|safety)\s+(?:considerations|concerns|guidelines|rules|constraints|principles|boundaries)\b|\bfoul[- ]mouthed\b|\bescaped\s+(?:its|your|the)\s+(?:sandbox|restrictions|programming|confines|limits)\b|\bcan\s+say\s+anything\b|\b(?:AI|safety|content|ethical|moral)\s+(?:rules|guidelines|restrictions|policies)\s+(?:do\s+not|don'?t|no\s+longer)\s+(?:exist|apply)\b|\b(?:rules|laws|ethics|morals)\s+(?:do\s+not|don'?t)\s+exist\b|\b(?:AI|assistant|model|chatbot|bot)\s+(?:with|that\s+has|who\s+has)\s+(?:no|zero)\s+(?:restrictions|limits|rules|filters?|guidelines|boundaries|morals|ethics)\b|\byou\s+(?:will\s+|must\s+|shall\s+|can\s+|should\s+)?(?:never|not|no\s+longer|cannot|can'?t|won'?t|don'?t|do\s+not|must\s+not|mustn'?t)\s+(?:ever\s+)?(?:refuse|decline|reject|deny)\b|\b(?:fictional|hypothetical|imaginary)\s+(?:story|scenario|world|setting|universe)\b[^\n]{0,80}?\b(?:explains?|describes?|details?|shows?|tells?)\s+(?:exactly|in\s+(?:great\s+)?detail|step[- ]by[- ]step|how)\b/i,
   },
   // --- system-prompt extraction
   {
@@ -188,7 +188,7 @@ export const guardianRules: readonly GuardianRule[] = [
     id: 'guarded-secret',
     reason: 'system_prompt_extraction',
     pattern:
-      /\b(?:what\s+is|what's|tell\s+me|give\s+me|reveal|spell|say|share|show\s+me|print|write|whisper|hint\s+at)\s+(?:me\s+)?(?:the|your)\s+(?:secret\s+)?(?:password|passphrase|pass\s+word|secret\s+(?:word|key|code|phrase)|hidden\s+(?:word|phrase|key)|magic\s+word|code\s*word)\b(?!\s+(?:for|to|of|on)\b)|\b(?:password|passphrase|secret\s+word)\s+(?:backwards|in\s+reverse|reversed|letter\s+by\s+letter|with\s+(?:spaces|dashes|hyphens)|one\s+letter\s+at\s+a\s+time)\b|\b(?:tell|give|share|reveal|show)\s+(?:me\s+)?your\s+secrets?(?=\s*(?:[,.!?]|$|and\b|so\b|please\b|now\b))|\b(?:hidden|secret)\s+(?:word|phrase|key|password)\s+(?:that\s+)?you\s+(?:were|have\s+been|got)\s+(?:given|told)\b/i,
+      /\b(?:what\s+is|what's|tell\s+me|give\s+me|reveal|spell|say|share|show\s+me|print|write|whisper|hint\s+at)\s+(?:me\s+)?(?:the|your)\s+(?:secret\s+)?(?:password|passphrase|pass\s+word|secret\s+(?:word|key|code|phrase)|hidden\s+(?:word|phrase|key)|magic\s+word|code\s*word)\b(?!\s+(?:for|to|of|on)\b)|\b(?:password|passphrase|secret\s+word|(?:your|the)\s+(?:rules|instructions|prompt))\s+(?:backwards|in\s+reverse|reversed|letter\s+by\s+letter|with\s+(?:spaces|dashes|hyphens)|one\s+letter\s+at\s+a\s+time)\b|\b(?:tell|give|share|reveal|show)\s+(?:me\s+)?your\s+secrets?(?=\s*(?:[,.!?]|$|and\b|so\b|please\b|now\b))|\b(?:hidden|secret)\s+(?:word|phrase|key|password)\s+(?:that\s+)?you\s+(?:were|have\s+been|got)\s+(?:given|told)\b/i,
   },
   {
     // "the rules you were programmed with", "every constraint placed on you", "what your creators told you"
@@ -203,6 +203,20 @@ export const guardianRules: readonly GuardianRule[] = [
     reason: 'system_prompt_extraction',
     pattern:
       /\b(?:put|place|wrap|format|convert|rewrite|paste)\s+your\s+(?:instructions|prompt|system\s+prompt|rules|guidelines)\s+(?:in|into|inside|as)\b|\b(?:text|words|content|instructions)\s+(?:that\s+)?(?:appears?|comes?|came|is|are|sits?)\s+(?:before|above|ahead\s+of)\s+(?:my|this|the\s+user'?s?)\s+(?:message|question|input|prompt)\b|\byour\s+(?:own\s+)?(?:setup|set-up|operating|startup|boot|configuration|developer)\s+(?:instructions|prompt|rules|guidelines)\b|\b(?:were|have)\s+you\s+(?:been\s+)?(?:told|instructed|programmed|asked|trained)\s+(?:not\s+to|to\s+(?:avoid|refuse|never|hide|keep))\b|\b(?:preamble|pre-?prompt|meta[- ]?prompt|boot\s+prompt)\b|\b(?:prompt|instructions|preamble|message)\s+you\s+(?:received|got)\s+(?:before|at|from)\b/i,
+  },
+  {
+    // Text addressed to whatever model reads it later (a review, an e-mail, a name field)
+    id: 'indirect-injection',
+    reason: 'instruction_override',
+    pattern:
+      /\b(?:AI|LLM|language\s+model|assistant|agent|bot|model)s?\s+(?:\w+\s+){0,3}?(?:reading|processing|parsing|summari[sz]ing|reviewing|handling)\s+this\b|\bwhen\s+you\s+(?:read|see|process|parse)\s+this\b|\bto\s+(?:the|any)\s+(?:AI|LLM|assistant|agent|bot|model)\s+(?:reading|processing|that\s+reads)\b|\b(?:ignore|disregard|forget)\s+(?:all|any|every)\s+(?:of\s+the\s+)?(?:(?:prior|previous|preceding|above|earlier|other)\s+)?text\b|\boverride\s+from\s+(?:management|the\s+(?:admin(?:istrator)?|developers?|system|ceo|boss|owner))\b|\bskip\s+(?:all\s+)?(?:the\s+)?(?:verification|security|safety|authentication|validation)\s+(?:steps|checks)\b|\byou\s+(?:no\s+longer\s+(?:have|need)\s+to|don'?t\s+(?:have|need)\s+to|do\s+not\s+(?:have|need)\s+to)\s+(?:follow|obey|respect|comply\s+with|adhere\s+to)\b|\bno\s+rules,?\s+no\s+(?:instructions|limits|restrictions|filters)\b|\b(?:reset|restore)\s+(?:yourself\s+)?to\s+(?:factory|default)\s+(?:settings|mode|state)\b|\bawait\s+(?:my|further|new)\s+(?:new\s+)?(?:directives|instructions|commands|orders)\b/i,
+  },
+  {
+    // "the very first thing you were told", "the paragraph that defines your behaviour", "words in your prompt"
+    id: 'prompt-by-description',
+    reason: 'system_prompt_extraction',
+    pattern:
+      /\b(?:first|last)\s+(?:thing|things|words?|message|instructions?)\s+you\s+(?:were|have\s+been)\s+(?:told|given|asked|instructed)\b|\b(?:that|which)\s+(?:defines?|controls?|governs?|shapes?|configures?|describes?)\s+your\s+(?:behaviou?r|personality|responses|role|rules|persona)\b|\b(?:instructions|text|prompt|messages?)\s+(?:that\s+)?(?:precede|preceded|came\s+before|come\s+before)\s+(?:this|our|the)\s+(?:conversation|chat|message|session)\b|\b(?:words?|sentences?|lines?|letters?|characters?|parts?)\s+(?:in|of|from)\s+your\s+(?:system\s+)?(?:prompt|instructions)\b|\b(?:remind\s+me\s+of|tell\s+me|show\s+me|what\s+is|what's|describe|explain)\s+your\s+(?:\w+\s+)?(?:setup|set-up|configuration|config)\b/i,
   },
   {
     // Competition and CTF hijacks: make the model print a fixed flag phrase.
@@ -230,7 +244,7 @@ export const guardianRules: readonly GuardianRule[] = [
     id: 'code-execution',
     reason: 'code_injection',
     pattern:
-      /\b(?:os\.(?:popen|system|exec\w*|spawn\w*)|subprocess\.\w+|__(?:class|mro|subclasses|globals|builtins|import)__|child_process|Runtime\.getRuntime)\b|\bimport\s+[A-Za-z_][\w.]*\s*;|\b(?:final\s+)?(?:result|output)\s+of\s+["'`]\s*(?:import|print|eval|exec|require|os\.|\(\s*\)|lambda)\b|\b(?:eval|exec)\s*\(\s*["'`]?\s*(?:input|request|user|atob|base64|__|require|compile|\$_(?:GET|POST))|\b(?:decode|deobfuscate|unpack)\s+(?:this\s+|the\s+following\s+)?(?:and|then)\s+(?:execute|run|eval)\b|\b(?:execute|run|eval(?:uate)?)\s+(?:this|the\s+following)\s+(?:code|command|script|payload|shell)\b|\b(?:using|with|via)\s+eval\s+to\s+(?:execute|run)\b/i,
+      /\brm\s+-rf\b|\bexecute\s+(?:it|this|that)\s+as\s+(?:a\s+)?(?:command|code|script|shell\s+command)\b|\b(?:os\.(?:popen|system|exec\w*|spawn\w*)|subprocess\.\w+|__(?:class|mro|subclasses|globals|builtins|import)__|child_process|Runtime\.getRuntime)\b|\bimport\s+[A-Za-z_][\w.]*\s*;|\b(?:final\s+)?(?:result|output)\s+of\s+["'`]\s*(?:import|print|eval|exec|require|os\.|\(\s*\)|lambda)\b|\b(?:eval|exec)\s*\(\s*["'`]?\s*(?:input|request|user|atob|base64|__|require|compile|\$_(?:GET|POST))|\b(?:decode|deobfuscate|unpack)\s+(?:this\s+|the\s+following\s+)?(?:and|then)\s+(?:execute|run|eval)\b|\b(?:execute|run|eval(?:uate)?)\s+(?:this|the\s+following)\s+(?:code|command|script|payload|shell)\b|\b(?:using|with|via)\s+eval\s+to\s+(?:execute|run)\b/i,
   },
   {
     id: 'script-markup',
@@ -300,6 +314,7 @@ export const guardianRules: readonly GuardianRule[] = [
         '(?:vergiss|vergesst|vergessen\\s+sie|ignoriere|ignorieren\\s+sie)\\s+(?:alle\\s+)?(?:deine\\s+|die\\s+|ihre\\s+|bisherigen\\s+|vorherigen\\s+|obigen\\s+)*(?:anweisungen|aufträge|aufgaben|befehle|regeln|instruktionen|vorgaben)',
         '(?:ignora|dimentica)\\s+tutto\\s+(?:quello|ciò)\\s+che',
         '(?:ignora|olvida|olvide)\\s+todo\\s+lo\\s+que',
+        '(?:ignora|olvida|olvide)\\s+(?:todas\\s+)?(?:las\\s+)?instrucciones\\s+(?:del\\s+sistema|anteriores|previas|originales)',
         '(?:ignore|ignora|esqueça|esqueca)\\s+tudo\\s+(?:o\\s+que|acima|antes)',
         '(?:ignore|ignorez|oublie|oubliez)\\s+tout\\s+ce\\s+que',
         '(?:oublie|oubliez|ignore|ignorez)\\s+tout\\s+(?:ce\\s+qui\\s+pr[ée]c[èe]de|ce\\s+que\\s+(?:je\\s+t|on\\s+t|on\\s+vous)|avant)',
