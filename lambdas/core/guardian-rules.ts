@@ -392,7 +392,7 @@ export const guardianRules: readonly GuardianRule[] = [
     id: 'role-headers',
     reason: 'markup_injection',
     pattern:
-      /(?:^|\n)\s*(?:#{2,}\s*(?:system|instruction)s?\s*:?|(?:system|assistant)\s*:\s*you\s+(?:are|must|will))|\b(?:SYSTEM|ADMIN|DEVELOPER)\s*:\s*(?:the\s+user|you|ignore|new|override|from\s+now|disregard|forget)|(?:={4,}|-{4,}|#{4,}|\*{4,})\s*(?:END|STOP|NEW|BEGIN)\b/i,
+      /(?:^|\n)\s*(?:#{2,}\s*(?:system|instruction)s?\s*:?|(?:system|assistant)\s*:\s*you\s+(?:are|must|will))|\b(?:SYSTEM|ADMIN|DEVELOPER)\s*:\s*(?:the\s+user|you|ignore|new|override|from\s+now|disregard|forget)|(?<![=#*-])(?:={4,80}|-{4,80}|#{4,80}|\*{4,80})\s*(?:END|STOP|NEW|BEGIN)\b/i,
   },
   // --- obvious abuse
   {
