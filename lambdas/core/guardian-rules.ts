@@ -482,7 +482,8 @@ export function jailbreakCueCount(text: string): number {
 /**
  * Short attacks talk to the model about itself: its instructions, its identity, what it may not do,
  * what it must output. A travel goal talks about trips. Five cue families, scored like the jailbreak
- * cues: two that include the model's own configuration or identity, or any three, make an attack.
+ * cues: any two make an attack (none of 845 benign requests, 230 of them lookalikes written to share
+ * these words, shows two).
  * The reason follows the cues: asking to see the configuration is extraction, asking for a persona
  * or for no limits is a jailbreak, the rest is an override.
  */
@@ -490,34 +491,33 @@ export const metaCues: readonly { readonly id: string; readonly pattern: RegExp 
   {
     id: 'own-config',
     pattern:
-      /\byour\s+(?:[\w-]+\s+)?(?:instructions|rules|prompt|guidelines|programming|polic(?:y|ies)|filters?|restrictions|training|memory|context|configuration|settings|creators?|developers?|directives|limits|safety|personality|persona|ethics|morals|principles|purpose|job|task|role|mission|first\s+message)\b/i,
+      /\b(?:your|the\s+(?:assistant|model|ai|bot)'?s|(?:assistant|model|ai|bot)\s+\w+\s+\w+\s+its)\s+(?:[\w-]+\s+)?(?:instructions|rules|orders|prompt|prompt\s+template|template|guidelines|programming|polic(?:y|ies)|filters?|restrictions|training|memory|context|configuration|config|settings|setup|creators?|developers?|operators?|directives|limits|safety|personality|persona|identity|ethics|morals|principles|purpose|job|task|role|mission|notes|first\s+message)\b|\bprompt\s+template\b|\bcontext\s+window\b/i,
   },
   {
     id: 'ai-identity',
-    pattern:
-      /\b(?:AI|chat\s?bot|bot|language\s+model|LLM|chat\s?gpt|gpt-?\d|openai|the\s+system|developers?)\b/i,
+    pattern: /\b(?:AI|chat\s?bot|bot|language\s+model|LLM|chat\s?gpt|gpt-?\d|\w+GPT|openai)\b/i,
   },
   {
     id: 'meta-verb',
     pattern:
-      /\b(?:ignore|ignores|disregard|forget|override|bypass|disable|reveal|repeat|echo|quote|dump|leak|expose|pretend|role-?play|act\s+as|simulate|obey|comply|switch\s+to|unlock|abandon|discard|contradict\w*|permission|forbidden|not\s+(?:allowed|supposed|permitted)\s+to)\b/i,
+      /\b(?:ignore|ignores|disregard|forget|override|bypass|disable|reveal|repeat|echo|quote|recite|paste|dump|leak|expose|pretend|role-?play|act\s+as|simulate|obey|disobey|defy|violate|circumvent|comply|switch\s+to|unlock|abandon|discard|contradict\w*|permission|forbidden|not\s+(?:allowed|supposed|permitted)\s+to|assume\s+the\s+(?:identity|role)|play\s+the\s+role|take\s+on\s+the\s+role|stop\s+following|currently\s+following)\b/i,
   },
   {
     id: 'transgression',
     pattern:
-      /\b(?:uncensored|unfiltered|unrestricted|no\s+filter|without\s+refusing|harmful|illegal|unethical|ethical|moral|verbatim|word\s+for\s+word|break\s+(?:your|the)\s+rules|safety\s+checks?|foul-mouthed|swears?|no\s+(?:restrictions|limits|rules))\b/i,
+      /\b(?:uncensored|unfiltered|unrestricted|no\s+filter|without\s+refusing|harmful|illegal|unethical|ethical|moral|verbatim|word\s+for\s+word|break\s+(?:your|the)\s+rules|safety\s+checks?|foul-mouthed|swears?|no\s+(?:rules|content\s+guidelines|guidelines|policy|morals|ethics)|offensive|vulgar|toxic|nsfw|word\s+by\s+word|breaks?\s+(?:every|all|any)\s+rules?|(?:says?|do|does)\s+anything|without\s+any\s+(?:policy|policies|guidelines|rules)|(?:doesn'?t|does\s+not)\s+exist|been\s+freed)\b/i,
   },
   {
     id: 'output-control',
     pattern:
-      /\b(?:respond|answer|reply|say|output|print|write)\w*\s+(?:only|exactly|verbatim|with\s+["“'])|\b(?:respond|answer|reply)\w*\s+in\s+\w+\s*[.!]?\s*$|\[[A-Z]{3,}\]|\b(?:only|sole)\s+job\b/i,
+      /\b(?:respond|answer|reply|say|output|print|write)\w*\s+(?:only|exactly|verbatim|with\s+["“'])|\b(?:respond|answer|reply)\w*\s+in\s+\w+\s*[.!]?\s*$|\[[A-Z]{3,}\]|\b(?:only|sole)\s+job\b|\b(?:respond|answer|reply|talk|speak)\w*\s+only\s+as\b|\bconfirm\s+(?:by|with)\s+(?:saying|replying|typing|writing)\b/i,
   },
 ];
 
 const META_EXTRACTION =
-  /\b(?:reveal|repeat|echo|quote|dump|leak|expose|print|show|tell|what|how|list|output)\b/i;
+  /\b(?:reveal|repeat|echo|quote|recite|paste|dump|leak|expose|print|show|tell|what|how|list|output|share|give|summari[sz]e)\b/i;
 const META_JAILBREAK =
-  /\b(?:uncensored|unfiltered|unrestricted|no\s+filter|pretend|role-?play|act\s+as|simulate|personality|persona|foul-mouthed|swears?|break\s+(?:your|the)\s+rules|no\s+(?:restrictions|limits|rules)|without\s+refusing)\b/i;
+  /\b(?:uncensored|unfiltered|unrestricted|no\s+filter|pretend|role-?play|act\s+as|simulate|personality|persona|identity|foul-mouthed|swears?|break\s+(?:your|the)\s+rules|breaks?\s+every\s+rule|no\s+(?:restrictions|limits|rules|guidelines|content\s+guidelines)|without\s+refusing|\w+GPT|(?:do|does|says?)\s+anything)\b/i;
 
 /** The meta cues a text shows, by id. */
 export function metaCuesOf(text: string): Set<string> {
@@ -529,8 +529,7 @@ export function metaCuesOf(text: string): Set<string> {
 /** The reason for a text the meta cues flag, or undefined when they do not. */
 function metaReason(text: string): GuardianReason | undefined {
   const cues = metaCuesOf(text);
-  const aboutTheModel = cues.has('own-config') || cues.has('ai-identity');
-  if (cues.size < 3 && !(cues.size === 2 && aboutTheModel)) return undefined;
+  if (cues.size < 2) return undefined;
   if (META_JAILBREAK.test(text)) return 'roleplay_jailbreak';
   if (cues.has('own-config') && META_EXTRACTION.test(text)) return 'system_prompt_extraction';
   return 'instruction_override';
