@@ -195,7 +195,7 @@ export const guardianRules: readonly GuardianRule[] = [
     id: 'rules-placed-on-you',
     reason: 'system_prompt_extraction',
     pattern:
-      /\b(?:rules?|instructions?|guidelines?|constraints?|directives?|limits?|restrictions?|limitations?)\s+(?:that\s+)?(?:you\s+(?:were|are|have\s+been)\s+(?:programmed|trained|built|designed|configured|told|given|instructed)|(?:were\s+|are\s+)?(?:placed|imposed|put)\s+on\s+you|you\s+(?:must\s+follow|operate\s+under|have\s+to\s+follow))\b|\b(?:your|the)\s+(?:creators?|developers?|makers?|programmers?|designers?|owners?|operators?|trainers?)\s+(?:tell|told|instruct|instructed|program|programmed|ask|asked)\s+you\b|\b(?:defined|set|specified|described|written|stated|given)\s+(?:by|in)\s+your\s+(?:prompt|instructions|system\s+message)\b|\bhidden\s+(?:messages?|instructions?|prompts?|rules|context)\b|\b(?:instructions|rules|guidelines|prompt|directives)\s+(?:were|have)\s+you\s+(?:been\s+)?(?:given|told|provided)\b|\byour\s+(?:system\s+)?(?:prompt|instructions)\s+(?:begin|begins|start|starts|end|ends|say|says|read|look\s+like)\b|\byou\s+(?:are|were)\s+(?:forbidden|prohibited|banned|not\s+allowed|not\s+permitted)\s+(?:from|to)\s+(?:say|tell|reveal|discuss|talk|shar|disclos)\w*|\b(?:the\s+system|the\s+developers?|openai)\s+(?:tell|told|say|said|instruct\w*)\s+you\b|\b(?:reproduce|repeat|print|output|dump|show|summari[sz]e|copy)\s+(?:\w+\s+){0,2}(?:conversation|chat|context|transcript)\s+(?:so\s+far|history|up\s+to\s+now)\b|\b(?:complete|continue|finish)\s+(?:this|the\s+following)\s+(?:sentence|text)\b[^\n]{0,40}\b(?:instructions|prompt|rules|password|secret)\b|\b(?:my|your)\s+(?:instructions|system\s+prompt|prompt|rules)\s+(?:are|is|say)\s*(?:\.{2,}|…|:)/i,
+      /\b(?:rules?|instructions?|guidelines?|constraints?|directives?|limits?|restrictions?|limitations?)\s+(?:that\s+)?(?:you\s+(?:were|are|have\s+been)\s+(?:programmed|trained|built|designed|configured|told|given|instructed)|(?:were\s+|are\s+)?(?:placed|imposed|put)\s+on\s+you|you\s+(?:must\s+follow|operate\s+under|have\s+to\s+follow))\b|\b(?:your|the)\s+(?:creators?|developers?|makers?|programmers?|designers?|owners?|operators?|trainers?)\s+(?:tell|told|instruct|instructed|program|programmed|ask|asked)\s+you\b|\b(?:defined|set|specified|described|written|stated|given)\s+(?:by|in)\s+your\s+(?:prompt|instructions|system\s+message)\b|\bhidden\s+(?:messages?|instructions?|prompts?|rules|context)\b|\b(?:instructions|rules|guidelines|prompt|directives|constraints|restrictions|limits|limitations)\s+(?:were|have)\s+you\s+(?:been\s+)?(?:given|told|provided|handed)\b|\byour\s+(?:system\s+)?(?:prompt|instructions)\s+(?:begin|begins|start|starts|end|ends|say|says|read|look\s+like)\b|\byou\s+(?:are|were)\s+(?:forbidden|prohibited|banned|not\s+allowed|not\s+permitted)\s+(?:from|to)\s+(?:say|tell|reveal|discuss|talk|shar|disclos)\w*|\b(?:the\s+system|the\s+developers?|openai)\s+(?:tell|told|say|said|instruct\w*)\s+you\b|\b(?:reproduce|repeat|print|output|dump|show|summari[sz]e|copy)\s+(?:\w+\s+){0,2}(?:conversation|chat|context|transcript)\s+(?:so\s+far|history|up\s+to\s+now)\b|\b(?:complete|continue|finish)\s+(?:this|the\s+following)\s+(?:sentence|text)\b[^\n]{0,40}\b(?:instructions|prompt|rules|password|secret)\b|\b(?:my|your)\s+(?:instructions|system\s+prompt|prompt|rules)\s+(?:are|is|say)\s*(?:\.{2,}|…|:)/i,
   },
   {
     // Asking for the prompt by other names or by where it sits
@@ -231,6 +231,12 @@ export const guardianRules: readonly GuardianRule[] = [
     reason: 'system_prompt_extraction',
     pattern:
       /\b(?:tools?|functions?|plugins?)\b[^.!?\n]{0,30}\b(?:parameters|arguments|schemas?|definitions|signatures)\b|\bhidden\s+(?:part|parts|portion|section|text|content)\s+of\s+(?:this|the|our)\s+(?:conversation|chat|prompt|context)\b|\b(?:file|document|source)\s+(?:that\s+)?(?:contains|holds|stores|defines)\s+your\s+(?:instructions|prompt|rules|configuration)\b|\byour\s+(?:exact\s+)?words\s+of\s+instruction\b|\binstructions?\b[^.!?\n]{0,40}\bbefore\s+I\s+(?:joined|arrived|came\s+in|started)\b|\b(?:secret|hidden|internal|confidential|real)\s+(?:rules|instructions|guidelines)\s+(?:that\s+)?you\b|\b(?:prompt|instructions|configuration)\s+(?:that\s+)?you\s+are\s+(?:running\s+on|running\s+with|using|operating\s+(?:on|under))\b|\b(?:developer\s+(?:message|prompt|instructions)|system\s+role(?:\s+content)?)\b|\bbetween\s+the\s+(?:start|beginning)\s+of\s+(?:the|this|our)\s+(?:chat|conversation)\s+and\s+my\b/i,
+  },
+  {
+    id: 'initialised-with',
+    reason: 'system_prompt_extraction',
+    pattern:
+      /\b(?:prompt|instructions|message|text|configuration)\s+(?:that\s+)?you\s+were\s+(?:initiali[sz]ed|started|launched|booted|configured|created|set\s+up)\s+with\b/i,
   },
   {
     // Competition and CTF hijacks: make the model print a fixed flag phrase.
@@ -500,24 +506,30 @@ export const metaCues: readonly { readonly id: string; readonly pattern: RegExp 
   {
     id: 'meta-verb',
     pattern:
-      /\b(?:ignore|ignores|disregard|forget|override|bypass|disable|reveal|repeat|echo|quote|recite|paste|dump|leak|expose|pretend|role-?play|act\s+as|simulate|obey|disobey|defy|violate|circumvent|comply|switch\s+to|unlock|abandon|discard|contradict\w*|permission|forbidden|not\s+(?:allowed|supposed|permitted)\s+to|assume\s+the\s+(?:identity|role)|play\s+the\s+role|take\s+on\s+the\s+role|stop\s+following|currently\s+following)\b/i,
+      /\b(?:ignore|ignores|disregard|forget|override|bypass|disable|reveal|repeat|echo|quote|recite|paste|dump|leak|expose|pretend|role-?play|act\s+as|simulate|obey|disobey|defy|violate|circumvent|comply|switch\s+to|unlock|abandon|discard|contradict\w*|permission|forbidden|not\s+(?:allowed|supposed|permitted)\s+to|set\s+aside|overlook|drop\s+the\s+act|leak|erased?|assume\s+the\s+(?:identity|role)|play\s+the\s+role|take\s+on\s+the\s+role|stop\s+following|currently\s+following)\b/i,
   },
   {
     id: 'transgression',
     pattern:
-      /\b(?:uncensored|unfiltered|unrestricted|no\s+filter|without\s+refusing|harmful|illegal|unethical|ethical|moral|verbatim|word\s+for\s+word|break\s+(?:your|the)\s+rules|safety\s+checks?|foul-mouthed|swears?|no\s+(?:rules|content\s+guidelines|guidelines|policy|morals|ethics)|offensive|vulgar|toxic|nsfw|word\s+by\s+word|breaks?\s+(?:every|all|any)\s+rules?|(?:says?|do|does)\s+anything|without\s+any\s+(?:policy|policies|guidelines|rules)|(?:doesn'?t|does\s+not)\s+exist|been\s+freed)\b/i,
+      /\b(?:uncensored|unfiltered|unrestricted|no\s+filter|without\s+refusing|harmful|illegal|unethical|ethical|moral|verbatim|word\s+for\s+word|break\s+(?:your|the)\s+rules|safety\s+checks?|foul-mouthed|swears?|no\s+(?:rules|content\s+guidelines|guidelines|policy|morals|ethics)|offensive|vulgar|toxic|nsfw|word\s+by\s+word|without\s+any\s+(?:morals|ethics|rules|guidelines|restrictions|filters|limits)|never\s+refuses?|no\s+guidelines|safety\s+(?:turned|switched)\s+off|hiding|secret|crimes?|broken\s+free|breaks?\s+(?:every|all|any)\s+rules?|(?:says?|do|does)\s+anything|without\s+any\s+(?:policy|policies|guidelines|rules)|(?:doesn'?t|does\s+not)\s+exist|been\s+freed)\b/i,
   },
   {
     id: 'output-control',
     pattern:
       /\b(?:respond|answer|reply|say|output|print|write)\w*\s+(?:only|exactly|verbatim|with\s+["“'])|\b(?:respond|answer|reply)\w*\s+in\s+\w+\s*[.!]?\s*$|\[[A-Z]{3,}\]|\b(?:only|sole)\s+job\b|\b(?:respond|answer|reply|talk|speak)\w*\s+only\s+as\b|\bconfirm\s+(?:by|with)\s+(?:saying|replying|typing|writing)\b/i,
   },
+  {
+    // How the model came to be what it is: told, handed, built, programmed, initialised ...
+    id: 'how-you-were-made',
+    pattern:
+      /\b(?:you\s+(?:were|are|have\s+been|got)\s+(?:\w+\s+)?(?:told|given|handed|built|programmed|initiali[sz]ed|configured|trained|designed|instructed|set\s+up|prompted|fed)|(?:were|have)\s+you\s+(?:been\s+)?(?:told|given|handed|built|programmed|initiali[sz]ed|configured|trained|designed|instructed|prompted)|(?:program|programmed|train|trained|configure|configured|instruct|instructed)\s+you\b|your\s+(?:true|real|inner|hidden|original)\s+self|your\s+(?:code|memory(?:\s+buffer)?|source)\b|its\s+(?:programming|training|guidelines|restrictions|filters|rules))/i,
+  },
 ];
 
 const META_EXTRACTION =
   /\b(?:reveal|repeat|echo|quote|recite|paste|dump|leak|expose|print|show|tell|what|how|list|output|share|give|summari[sz]e)\b/i;
 const META_JAILBREAK =
-  /\b(?:uncensored|unfiltered|unrestricted|no\s+filter|pretend|role-?play|act\s+as|simulate|personality|persona|identity|foul-mouthed|swears?|break\s+(?:your|the)\s+rules|breaks?\s+every\s+rule|no\s+(?:restrictions|limits|rules|guidelines|content\s+guidelines)|without\s+refusing|\w+GPT|(?:do|does|says?)\s+anything)\b/i;
+  /\b(?:uncensored|unfiltered|unrestricted|no\s+filter|pretend|role-?play|act\s+as|simulate|personality|persona|identity|foul-mouthed|swears?|break\s+(?:your|the)\s+rules|breaks?\s+every\s+rule|no\s+(?:restrictions|limits|rules|guidelines|content\s+guidelines)|without\s+refusing|\w+GPT|(?:do|does|says?)\s+anything|without\s+any\s+(?:morals|ethics)|broken\s+free|true\s+self|never\s+refuses?|safety\s+(?:turned|switched)\s+off|drop\s+the\s+act)\b/i;
 
 /** The meta cues a text shows, by id. */
 export function metaCuesOf(text: string): Set<string> {
@@ -531,7 +543,8 @@ function metaReason(text: string): GuardianReason | undefined {
   const cues = metaCuesOf(text);
   if (cues.size < 2) return undefined;
   if (META_JAILBREAK.test(text)) return 'roleplay_jailbreak';
-  if (cues.has('own-config') && META_EXTRACTION.test(text)) return 'system_prompt_extraction';
+  const aboutItsMaking = cues.has('own-config') || cues.has('how-you-were-made');
+  if (aboutItsMaking && META_EXTRACTION.test(text)) return 'system_prompt_extraction';
   return 'instruction_override';
 }
 
