@@ -6,6 +6,8 @@
  * flight" or "what are the system requirements for the trip" must not be flagged.
  */
 
+import { redactionTokens } from './redact.ts';
+
 export const guardianReasons = [
   'instruction_override',
   'roleplay_jailbreak',
@@ -526,6 +528,13 @@ export const metaCues: readonly { readonly id: string; readonly pattern: RegExp 
   },
 ];
 
+const REDACTION_TOKENS = new RegExp(
+  Object.values(redactionTokens)
+    .map((token) => token.replace(/[[\]]/g, '\\$&'))
+    .join('|'),
+  'g',
+);
+
 const META_EXTRACTION =
   /\b(?:reveal|repeat|echo|quote|recite|paste|dump|leak|expose|print|show|tell|what|how|list|output|share|give|summari[sz]e)\b/i;
 const META_JAILBREAK =
@@ -539,7 +548,9 @@ export function metaCuesOf(text: string): Set<string> {
 }
 
 /** The reason for a text the meta cues flag, or undefined when they do not. */
-function metaReason(text: string): GuardianReason | undefined {
+function metaReason(goal: string): GuardianReason | undefined {
+  // The producer screens redacted text: "[SECRET]" and "[EMAIL]" are its tokens, not a user's words.
+  const text = goal.replace(REDACTION_TOKENS, ' ');
   const cues = metaCuesOf(text);
   if (cues.size < 2) return undefined;
   if (META_JAILBREAK.test(text)) return 'roleplay_jailbreak';

@@ -194,6 +194,13 @@ describe('the edge check, per attack family', () => {
     expect(screen([long])).toEqual({ allowed: false, reason: 'roleplay_jailbreak', rule: 'jailbreak-cues' });
   });
 
+  it("does not read the redactor's tokens as cues", () => {
+    // "[SECRET]" looks like a jailbreak's "[FILTERED]" label and says "secret"; it is the redactor's.
+    expect(screen(['Book a flight to NYC, my token is [SECRET], mail [EMAIL] or call [PHONE]'])).toEqual({
+      allowed: true,
+    });
+  });
+
   it('does not count one part as a jailbreak', () => {
     // "I'm sorry" (a refusal word) and "answer with" (a format) are two parts: below the threshold.
     const text = "I'm sorry, answer with the cheapest fare from Boston to Denver";
