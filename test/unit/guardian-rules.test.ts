@@ -119,7 +119,15 @@ describe('the fast guardian', () => {
   it('stays fast on long adversarial input', () => {
     const text = `${'a'.repeat(16_000)}!`;
     const started = performance.now();
-    screen([text, 'ignore '.repeat(2000), '\n'.repeat(8000)]);
+    // Runs of one character or word are where a greedy quantifier at every position goes quadratic.
+    screen([
+      text,
+      'ignore '.repeat(2000),
+      '\n'.repeat(8000),
+      '='.repeat(16_000),
+      'you are '.repeat(2000),
+      'the previous '.repeat(1200),
+    ]);
     expect(performance.now() - started).toBeLessThan(500);
   });
 });
