@@ -545,6 +545,9 @@ function kindOf(text: string): 'flight' | 'hotel' | undefined {
   if (flight) return 'flight';
   // "Book a trip to Paris", "I want to go from Boston to Denver": travel between places is a flight.
   if (/\b(?:trip|travel(?:l?ing)?|go|going|get|fly)\b[^.]*\b(?:to|from)\s+\S/i.test(text)) return 'flight';
+  // "san francisco to denver", "from sfo to denver": a route between two catalog cities.
+  const route = findRoute(words(text));
+  if (route.origin?.city && route.destination?.city) return 'flight';
   return undefined;
 }
 
