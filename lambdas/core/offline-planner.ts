@@ -283,9 +283,9 @@ function findRoute(ws: readonly Word[]): Route {
       role = 'destination';
     if (!role) {
       // "boston to denver": a city right before "to".
-      if (!route.origin && ws[i + 1]?.n === 'to' && (i === 0 || !DEST_MARKERS.has(ws[i - 1]?.n ?? ''))) {
+      if (!route.origin && (i === 0 || !DEST_MARKERS.has(ws[i - 1]?.n ?? ''))) {
         const a = cityAt(ws, i, false);
-        if (a && a.start === i && ws[a.end]?.n === 'to') {
+        if (a && a.start === i && a.city && ws[a.end]?.n === 'to') {
           const b = cityAt(ws, a.end + 1, true);
           if (b) {
             route.origin = a;
@@ -496,7 +496,7 @@ function detectSort(text: string): SortOrder | undefined {
 }
 
 function detectCount(text: string, nouns: string): number | undefined {
-  const m = new RegExp(`\\b${NUM}\\s+(?:\\w+\\s+){0,2}?(?:${nouns})\\b`, 'i').exec(text);
+  const m = new RegExp(`\\b${NUM}\\s+(?:(?!for\\b|of\\b|\\d)\\w+\\s+){0,2}?(?:${nouns})\\b`, 'i').exec(text);
   if (m?.[1]) return toNumber(m[1]);
   return undefined;
 }
