@@ -124,6 +124,11 @@ function resolve(key: string, scopes?: readonly string[]): City | undefined {
 export function findCity(raw: string): City | undefined {
   const key = normalizeCityName(raw);
   if (!key) return undefined;
+  // "LON" written as a code is the code, whatever city may be called "Lon".
+  if (/^[A-Z]{3}$/.test(raw.trim())) {
+    const coded = byCode.get(key);
+    if (coded) return coded;
+  }
   const direct = resolve(key);
   if (direct) return direct;
   // "Paris, France" / "Rome (Italy)" / "Seattle, WA": a qualifier after a comma or in parentheses.
@@ -162,6 +167,7 @@ export function cityByCode(code: string): City | undefined {
 export function matchCityPrefix(
   words: readonly string[],
   isCode: (index: number) => boolean = () => true,
+  isShortQualifier: (index: number) => boolean = isCode,
 ): { city: City; length: number } | undefined {
   for (let n = Math.min(MAX_NAME_WORDS, words.length); n >= 1; n--) {
     const key = words.slice(0, n).join(' ');
@@ -171,8 +177,11 @@ export function matchCityPrefix(
     if (!city) continue;
     // A qualifier right after the name picks among cities that share it.
     for (const q of [2, 1]) {
-      const scope = qualifiers.get(words.slice(n, n + q).join(' '));
+      const qualifier = words.slice(n, n + q).join(' ');
+      const scope = qualifiers.get(qualifier);
       if (!scope || words.length < n + q) continue;
+      // "London on Friday": a two-letter region code counts only when written as one ("Seattle WA").
+      if (qualifier.length === 2 && !isShortQualifier(n)) continue;
       const qualified = (named ?? [city]).find((c) => matches(c, scope));
       if (qualified) return { city: qualified, length: n + q };
     }

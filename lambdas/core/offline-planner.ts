@@ -185,10 +185,14 @@ function cityAt(ws: readonly Word[], start: number, allowUnknown: boolean): City
   // "the city of boston", "the airport in dallas"
   while (ws[i] && /^(?:the|city|of|downtown)$/.test(ws[i]?.n ?? '') && i < start + 3) i++;
   const rest = ws.slice(i).map((w) => w.n);
-  const match = matchCityPrefix(rest, (k) => {
-    const w = ws[i + k];
-    return Boolean(w && (/[A-Z]{2}/.test(w.raw) || !NOT_CODES.has(w.n)));
-  });
+  const match = matchCityPrefix(
+    rest,
+    (k) => {
+      const w = ws[i + k];
+      return Boolean(w && (/[A-Z]{2}/.test(w.raw) || !NOT_CODES.has(w.n)));
+    },
+    (k) => /^[A-Z]{2}$/.test(ws[i + k]?.raw ?? ''),
+  );
   if (match) {
     let end = i + match.length;
     // "logan airport", "general mitchell international"
