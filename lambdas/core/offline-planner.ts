@@ -31,7 +31,9 @@ export type TimeOfDay = 'morning' | 'afternoon' | 'evening' | 'night';
 export interface TimeConstraint {
   /** "HH:MM", 24-hour. */
   readonly time?: string;
-  readonly relation?: 'at' | 'after' | 'before' | 'around';
+  readonly relation?: 'at' | 'after' | 'before' | 'around' | 'between';
+  /** End of a "between" window, "HH:MM". */
+  readonly until?: string;
   readonly period?: TimeOfDay;
 }
 
@@ -129,6 +131,11 @@ const QUESTION_START =
   /^(?:what|which|whats|what's|when|where|how|show|list|give me|tell me|find|search|look|are there|is there|do you|does|can you (?:show|tell|list|find|search|look|give)|could you (?:show|tell|list|find|search|look|give)|please (?:show|list|find|search|give)|i(?:'d| would) like to (?:see|know|find)|i need (?:information|info)|information)\b/i;
 
 const MONTHS = 'january|february|march|april|may|june|july|august|september|october|november|december';
+/** "the 2nd", "the 14th of this month" (but not "the 5th of March", which chrono-node reads). */
+const DAY_OF_MONTH = new RegExp(
+  `\\b(?:on\\s+)?the\\s+(\\d{1,2})(?:st|nd|rd|th)\\b(?!\\s+of\\s+(?:${MONTHS}))(\\s+of\\s+(?:this|next)\\s+month)?`,
+  'gi',
+);
 
 /** Words that end a city name written outside the catalog ("to Atlantis on Friday"). */
 const STOP_WORDS = new Set(
@@ -346,9 +353,7 @@ function findDates(text: string, ref: Date): DateHit[] {
     mask(m);
   }
   // "the 2nd", "the 14th of this month", "the 5th of next month": the next such day from today.
-  for (const m of masked.matchAll(
-    /\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b(?!\s+of\s+(?:${MONTHS}))(\s+of\s+(?:this|next)\s+month)?/gi,
-  )) {
+  for (const m of masked.matchAll(DAY_OF_MONTH)) {
     const day = Number(m[1]);
     if (day < 1 || day > 31) continue;
     let y = ref.getUTCFullYear();
@@ -368,13 +373,12 @@ function findDates(text: string, ref: Date): DateHit[] {
     const suffix = (m[3] ?? m[6] ?? '').toLowerCase();
     const h = (n: number) => (suffix === 'pm' && n < 12 ? n + 12 : n);
     hits.push({
-      time: { time: hhmm(h(Number(m[1])), Number(m[2] ?? 0)), relation: 'after' },
+      time: {
+        time: hhmm(h(Number(m[1])), Number(m[2] ?? 0)),
+        until: hhmm(h(Number(m[4])), Number(m[5] ?? 0)),
+        relation: 'between',
+      },
       index: m.index,
-      before: '',
-    });
-    hits.push({
-      time: { time: hhmm(h(Number(m[4])), Number(m[5] ?? 0)), relation: 'before' },
-      index: m.index + 1,
       before: '',
     });
     mask(m);
@@ -855,14 +859,20 @@ function timeInput(prefix: '' | 'return_', time: TimeConstraint | undefined): Re
   void prefix;
   return {
     ...(time.time && { time: time.time, time_relation: time.relation ?? 'at' }),
+    ...(time.until && { time_end: time.until }),
     ...(time.period && { time_of_day: time.period }),
   };
 }
 
 function describeTime(input: Record<string, unknown>): string {
   const parts: string[] = [];
-  if (typeof input.time === 'string')
-    parts.push(`${input.time_relation === 'at' ? 'at' : input.time_relation} ${input.time}`);
+  if (typeof input.time === 'string') {
+    parts.push(
+      input.time_relation === 'between' && typeof input.time_end === 'string'
+        ? `between ${input.time} and ${input.time_end}`
+        : `${input.time_relation ?? 'at'} ${input.time}`,
+    );
+  }
   if (typeof input.time_of_day === 'string') parts.push(`in the ${input.time_of_day}`);
   return parts.length > 0 ? ` ${parts.join(', ')}` : '';
 }

@@ -221,6 +221,11 @@ describe('offline planner: dates and times', () => {
     ],
     ['flights from boston to denver before noon', { time: '12:00', time_relation: 'before' }],
     ['morning flights from boston to denver', { time_of_day: 'morning' }],
+    [
+      'list the flights arriving in atlanta from boston between 4 and 8 pm',
+      { time: '16:00', time_relation: 'between', time_end: '20:00' },
+    ],
+    ['I need a flight to Rome that leaves on the 5th of March', { date: '2026-03-05' }],
   ])('%j → %j', (goal, expected) => {
     expect(first(goal)).toMatchObject(expected);
   });
@@ -232,6 +237,14 @@ describe('offline planner: dates and times', () => {
       date: '2026-06-05',
     });
     expect(planGoalOffline(goal, {}, { now: NOW })).toEqual(planGoalOffline(goal, {}, { now: NOW }));
+    // "the 5th of March" is March, whatever today is; "the 2nd" is the next 2nd.
+    expect(
+      planGoalOffline('a flight to Rome on the 5th of March', {}, { now: '2026-06-10T08:00:00Z' }).steps[0]
+        ?.input,
+    ).toMatchObject({ date: '2027-03-05' });
+    expect(
+      planGoalOffline('a flight to Rome on the 2nd', {}, { now: '2026-06-10T08:00:00Z' }).steps[0]?.input,
+    ).toMatchObject({ date: '2026-07-02' });
   });
 });
 

@@ -64,7 +64,9 @@ export const searchFlightsInputSchema = z.object({
   date: isoDate.optional(),
   /** Departure time (HH:MM) and how it constrains the flight. */
   time: clock.optional(),
-  time_relation: z.enum(['at', 'after', 'before', 'around']).optional(),
+  time_relation: z.enum(['at', 'after', 'before', 'around', 'between']).optional(),
+  /** End of a "between" window (HH:MM). */
+  time_end: clock.optional(),
   time_of_day: timeOfDaySchema.optional(),
   /** A leg of a round trip (the plan has one search per leg) or a one-way flight. */
   trip: z.enum(['one_way', 'round_trip']).optional(),
@@ -143,7 +145,10 @@ function window(input: FlightSearch): [number, number] {
     const t = minutes(input.time);
     const relation = input.time_relation ?? 'at';
     const last = 23 * 60 + 30;
-    if (relation === 'after') {
+    if (relation === 'between' && input.time_end) {
+      lo = t;
+      hi = Math.max(t, minutes(input.time_end));
+    } else if (relation === 'after') {
       lo = Math.max(lo, t);
       if (lo > hi) hi = Math.min(last, lo + 120);
     } else if (relation === 'before') {
