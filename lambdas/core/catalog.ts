@@ -47,53 +47,73 @@ function parseCities(): City[] {
   });
 }
 
-/** Every city, best-ranked first (a shared name means the first city that bears it). */
-export const cities: readonly City[] = parseCities();
+/**
+ * Every city, best-ranked first (a shared name means the first city that bears it). Pure, and the
+ * indexes below are built at first use: a bundle that only imports the travel schemas (finalize)
+ * drops the data.
+ */
+export const cities: readonly City[] = /* @__PURE__ */ parseCities();
 
-/** Normalized name → cities bearing it, best-ranked first. */
-const byName = new Map<string, City[]>();
-/** Normalized IATA code (city or airport) → city. */
-const byCode = new Map<string, City>();
-for (const city of cities) {
-  for (const code of [city.code, ...city.airports]) {
-    const key = code.toLowerCase();
-    if (!byCode.has(key)) byCode.set(key, city);
+interface Index {
+  /** Normalized name → cities bearing it, best-ranked first. */
+  readonly byName: Map<string, City[]>;
+  /** Normalized IATA code (city or airport) → city. */
+  readonly byCode: Map<string, City>;
+  /** Qualifier (normalized) → the countries (`XX`) or regions (`XX-YY`) it may mean. */
+  readonly qualifiers: Map<string, string[]>;
+  /** Longest name in words, for prefix matching. */
+  readonly maxWords: number;
+}
+
+let built: Index | undefined;
+
+function buildIndex(): Index {
+  const byName = new Map<string, City[]>();
+  const byCode = new Map<string, City>();
+  for (const city of cities) {
+    for (const code of [city.code, ...city.airports]) {
+      const key = code.toLowerCase();
+      if (!byCode.has(key)) byCode.set(key, city);
+    }
+    for (const name of [city.name, ...city.aliases]) {
+      const key = normalizeCityName(name);
+      if (!key) continue;
+      const list = byName.get(key);
+      if (!list) byName.set(key, [city]);
+      else if (!list.includes(city)) list.push(city);
+    }
   }
-  for (const name of [city.name, ...city.aliases]) {
+  const qualifiers = new Map<string, string[]>();
+  const addQualifier = (name: string, code: string) => {
     const key = normalizeCityName(name);
-    if (!key) continue;
-    const list = byName.get(key);
-    if (!list) byName.set(key, [city]);
-    else if (!list.includes(city)) list.push(city);
+    if (!key) return;
+    const list = qualifiers.get(key) ?? [];
+    if (!list.includes(code)) list.push(code);
+    qualifiers.set(key, list);
+  };
+  for (const line of COUNTRIES.split('\n')) {
+    const [code = '', name = ''] = line.split(':');
+    addQualifier(code, code);
+    addQualifier(name, code);
   }
+  addQualifier('USA', 'US');
+  addQualifier('America', 'US');
+  addQualifier('UK', 'GB');
+  addQualifier('England', 'GB-ENG');
+  addQualifier('Scotland', 'GB-SCT');
+  for (const line of REGIONS.split('\n')) {
+    const [code = '', name = ''] = line.split(':');
+    addQualifier(code.slice(3), code);
+    addQualifier(name, code);
+  }
+  let maxWords = 1;
+  for (const key of byName.keys()) maxWords = Math.max(maxWords, key.split(' ').length);
+  return { byName, byCode, qualifiers, maxWords };
 }
 
-/** Longest name in words, for prefix matching. */
-export const MAX_NAME_WORDS = Math.max(...[...byName.keys()].map((k) => k.split(' ').length));
-
-/** Qualifier (normalized) → the countries (`XX`) or regions (`XX-YY`) it may mean. */
-const qualifiers = new Map<string, string[]>();
-function addQualifier(name: string, code: string): void {
-  const key = normalizeCityName(name);
-  if (!key) return;
-  const list = qualifiers.get(key) ?? [];
-  if (!list.includes(code)) list.push(code);
-  qualifiers.set(key, list);
-}
-for (const line of COUNTRIES.split('\n')) {
-  const [code = '', name = ''] = line.split(':');
-  addQualifier(code, code);
-  addQualifier(name, code);
-}
-addQualifier('USA', 'US');
-addQualifier('America', 'US');
-addQualifier('UK', 'GB');
-addQualifier('England', 'GB-ENG');
-addQualifier('Scotland', 'GB-SCT');
-for (const line of REGIONS.split('\n')) {
-  const [code = '', name = ''] = line.split(':');
-  addQualifier(code.slice(3), code);
-  addQualifier(name, code);
+function index(): Index {
+  built ??= buildIndex();
+  return built;
 }
 
 function matches(city: City, scopes: readonly string[]): boolean {
@@ -102,6 +122,7 @@ function matches(city: City, scopes: readonly string[]): boolean {
 
 /** The cities a normalized name means (own names, aliases, then codes), best first. */
 function candidates(key: string): City[] {
+  const { byName, byCode } = index();
   const named = byName.get(key);
   if (named) return named;
   const coded = /^[a-z]{3}$/.test(key) ? byCode.get(key) : undefined;
@@ -124,6 +145,7 @@ function resolve(key: string, scopes?: readonly string[]): City | undefined {
 export function findCity(raw: string): City | undefined {
   const key = normalizeCityName(raw);
   if (!key) return undefined;
+  const { byCode, qualifiers } = index();
   // "LON" written as a code is the code, whatever city may be called "Lon".
   if (/^[A-Z]{3}$/.test(raw.trim())) {
     const coded = byCode.get(key);
@@ -156,7 +178,7 @@ export function findCity(raw: string): City | undefined {
 
 /** The city with this IATA code (city or airport); `undefined` otherwise. */
 export function cityByCode(code: string): City | undefined {
-  return byCode.get(code.toLowerCase());
+  return index().byCode.get(code.toLowerCase());
 }
 
 /**
@@ -169,7 +191,8 @@ export function matchCityPrefix(
   isCode: (index: number) => boolean = () => true,
   isShortQualifier: (index: number) => boolean = isCode,
 ): { city: City; length: number } | undefined {
-  for (let n = Math.min(MAX_NAME_WORDS, words.length); n >= 1; n--) {
+  const { byName, byCode, qualifiers, maxWords } = index();
+  for (let n = Math.min(maxWords, words.length); n >= 1; n--) {
     const key = words.slice(0, n).join(' ');
     const named = byName.get(key);
     let city = named?.[0];
