@@ -144,7 +144,8 @@ const STOP_WORDS = new Set(
     'returning arriving and or then that which who please i we in at from to via the a an is are leaves ' +
     'leave leaving arrive arrives near first business economy coach class one round nonstop direct ' +
     'cheapest cheap early late morning afternoon evening night flight flights hotel hotels room rooms ' +
-    'stopping stop stopover connecting so but also as soon'
+    'stopping stop stopover connecting so but also as soon go get see be have make know find book buy ' +
+    'visit travel fly take come return leave stay spend meet attend do pay help check look'
   ).split(' '),
 );
 /** Lower-case three-letter words that are also IATA codes ("for" is Fortaleza, "the" Teresina). */
@@ -187,7 +188,11 @@ interface CityHit {
 }
 
 /** The catalog city (or, failing that, a capitalized unknown name) at `start`. */
-function cityAt(ws: readonly Word[], start: number, allowUnknown: boolean): CityHit | undefined {
+function cityAt(
+  ws: readonly Word[],
+  start: number,
+  allowUnknown: boolean | 'capitalized' | 'any',
+): CityHit | undefined {
   let i = start;
   // "the city of boston", "the airport in dallas"
   while (ws[i] && /^(?:the|city|of|downtown)$/.test(ws[i]?.n ?? '') && i < start + 3) i++;
@@ -218,13 +223,23 @@ function cityAt(ws: readonly Word[], start: number, allowUnknown: boolean): City
     taken.push(w);
   }
   const first = taken[0];
-  if (!first || !/^\p{Lu}/u.test(first.raw)) return undefined;
+  if (!first) return undefined;
+  if (allowUnknown === 'any' && !/^\p{Lu}/u.test(first.raw)) {
+    // Lower case: one or two words, never a word the rest of the sentence needs.
+    if (/^(?:everywhere|anywhere|somewhere|there|here|home|it|them|you|me|us)$/.test(first.n))
+      return undefined;
+    return { text: first.raw, start: i, end: i + 1 };
+  }
+  if (!/^\p{Lu}/u.test(first.raw)) return undefined;
   // Only the capitalized run: "Atlantis", "El Dorado Springs".
   const run: Word[] = [];
   for (const w of taken) {
     if (!/^\p{Lu}/u.test(w.raw) && !['de', 'del', 'la', 'le', 'da', 'do', 'of'].includes(w.n)) break;
     run.push(w);
   }
+  // "the Pacific Express Hotel": a hotel's name, not a place.
+  if (/^(?:hotels?|inn|suites|resort|motel|lodge|hostel)$/.test(ws[i + run.length]?.n ?? ''))
+    return undefined;
   return { text: run.map((w) => w.raw).join(' '), start: i, end: i + run.length };
 }
 
@@ -239,6 +254,15 @@ const ORIGIN_MARKERS = new Set([
   'out',
 ]);
 const DEST_MARKERS = new Set(['to', 'into', 'visiting', 'visit', 'reach']);
+const ARRIVAL_WORDS = new Set(
+  'arriving arrive arrives arrival landing land lands going headed heading'.split(' '),
+);
+/** Words right before "to"/"from" that make the next word a place even in lower case. */
+const TRAVEL_NOUNS = new Set(
+  'flight flights fly flying trip tickets ticket plane fare fares airfare travel traveling travelling'.split(
+    ' ',
+  ),
+);
 const HOTEL_MARKERS = new Set(['in', 'at', 'near', 'around', 'to', 'visiting', 'visit', 'of']);
 
 interface Route {
@@ -272,26 +296,15 @@ function findRoute(ws: readonly Word[]): Route {
       else if (w === 'out') role = undefined;
       else if (next === 'from' || next === 'out') skip = next === 'out' && ws[i + 2]?.n === 'of' ? 3 : 2;
     } else if (DEST_MARKERS.has(w)) role = 'destination';
-    else if (
-      [
-        'arriving',
-        'arrive',
-        'arrives',
-        'arrival',
-        'landing',
-        'land',
-        'lands',
-        'going',
-        'headed',
-        'heading',
-      ].includes(w)
-    ) {
+    else if (ARRIVAL_WORDS.has(w)) {
       if (['in', 'at', 'into', 'to'].includes(next ?? '')) {
         role = 'destination';
         skip = 2;
-      }
-    } else if (w === 'for' && route.destination === undefined && ws[i - 1]?.n === 'leaving')
-      role = 'destination';
+      } else if (cityAt(ws, i + 1, false)?.city) role = 'destination'; // "arriving philadelphia"
+    } else if (w === 'for' && !route.destination && (route.origin || ws[i - 1]?.n === 'leaving')) {
+      // "leaving pittsburgh around midnight for oakland": only a catalog city.
+      if (cityAt(ws, i + 1, false)?.city) role = 'destination';
+    }
     if (!role) {
       // "boston to denver": a city right before "to".
       if (!route.origin && (i === 0 || !DEST_MARKERS.has(ws[i - 1]?.n ?? ''))) {
@@ -307,7 +320,15 @@ function findRoute(ws: readonly Word[]): Route {
       }
       continue;
     }
-    const hit = cityAt(ws, i + skip, role === 'destination' || w === 'from');
+    // An unknown name is taken when capitalized ("to Atlantis"), or in any case right after a travel
+    // word ("flights to atlantis"); elsewhere only catalog cities count.
+    const unknown =
+      role === 'destination' || w === 'from'
+        ? TRAVEL_NOUNS.has(ws[i - 1]?.n ?? '') && (w === 'to' || w === 'from')
+          ? 'any'
+          : 'capitalized'
+        : false;
+    const hit = cityAt(ws, i + skip, unknown);
     if (!hit) continue;
     if (role === 'origin' && !route.origin) route.origin = hit;
     else if (role === 'destination' && !route.destination) route.destination = hit;
@@ -333,6 +354,71 @@ function relationOf(before: string): TimeConstraint['relation'] {
   if (/\b(?:before|by|earlier than|until|no later than)\s*$/.test(before)) return 'before';
   if (/\b(?:around|about|approximately|near)\s*$/.test(before)) return 'around';
   return 'at';
+}
+
+const UNITS: Record<string, number> = {
+  one: 1,
+  first: 1,
+  two: 2,
+  second: 2,
+  three: 3,
+  third: 3,
+  four: 4,
+  fourth: 4,
+  five: 5,
+  fifth: 5,
+  six: 6,
+  sixth: 6,
+  seven: 7,
+  seventh: 7,
+  eight: 8,
+  eighth: 8,
+  nine: 9,
+  ninth: 9,
+};
+const TEENS: Record<string, number> = {
+  ten: 10,
+  tenth: 10,
+  eleven: 11,
+  eleventh: 11,
+  twelve: 12,
+  twelfth: 12,
+  thirteen: 13,
+  thirteenth: 13,
+  fourteen: 14,
+  fourteenth: 14,
+  fifteen: 15,
+  fifteenth: 15,
+  sixteen: 16,
+  sixteenth: 16,
+  seventeen: 17,
+  seventeenth: 17,
+  eighteen: 18,
+  eighteenth: 18,
+  nineteen: 19,
+  nineteenth: 19,
+  twenty: 20,
+  twentieth: 20,
+  thirty: 30,
+  thirtieth: 30,
+};
+const DAY_WORDS = new RegExp(
+  `\\b(${MONTHS})\\s+(?:the\\s+)?(?:(twenty|thirty)[\\s-]+(${Object.keys(UNITS).join('|')})|(${[...Object.keys(TEENS), ...Object.keys(UNITS)].join('|')}))\\b`,
+  'gi',
+);
+
+/** "june twenty six" → "june 26": chrono-node reads ordinals ("twenty sixth") but not every spoken day. */
+function dayNumbers(text: string): string {
+  return text.replace(DAY_WORDS, (whole, month: string, tens?: string, unit?: string, single?: string) => {
+    const n =
+      tens && unit
+        ? (TEENS[tens.toLowerCase()] ?? 0) + (UNITS[unit.toLowerCase()] ?? 0)
+        : single
+          ? (TEENS[single.toLowerCase()] ?? UNITS[single.toLowerCase()] ?? 0)
+          : 0;
+    const padded = `${month} ${n}`;
+    return n >= 1 && n <= 31 ? padded.padEnd(whole.length, ' ') : whole;
+  });
 }
 
 /** Dates and times in the text, in order, resolved against `ref` (UTC). */
@@ -396,7 +482,7 @@ function findDates(text: string, ref: Date): DateHit[] {
     });
     mask(m);
   }
-  const results = chrono.parse(masked, { instant: ref, timezone: 'UTC' }, { forwardDate: true });
+  const results = chrono.parse(dayNumbers(masked), { instant: ref, timezone: 'UTC' }, { forwardDate: true });
   for (const r of results) {
     const s = r.start;
     const hasDay = s.isCertain('day') || s.isCertain('weekday') || /\b(?:week|weekend)\b/i.test(r.text);
@@ -561,8 +647,13 @@ function kindOf(text: string): 'flight' | 'hotel' | undefined {
 
 /** Splits the goal into request pieces; a sentence or clause with no request of its own joins its neighbour. */
 function splitPieces(text: string): Piece[] {
-  const parts = text.split(
-    /\s*(?:[,;]\s*)?\b(and then|then|after that|afterwards|and also|and|plus)\s+|(?<=[.!?;])\s+/i,
+  // Sentences end before a capital letter, never after an abbreviation ("st. petersburg").
+  const marked = text.replace(
+    /(?<=[.!?;])(?<!\b(?:[Ss]t|[Ff]t|[Mm]t|[Dd]r|[Mm]rs?|[Mm]s|[Jj]r|[Ss]r|[A-Za-z])\.)\s+(?=[\p{Lu}"'(])/gu,
+    ' \u0000 ',
+  );
+  const parts = marked.split(
+    /\s*(?:[,;]\s*)?\b(and then|then|after that|afterwards|and also|and|plus)\s+|\s*\u0000\s*/i,
   );
   const raw: { text: string; connector: string }[] = [];
   for (let i = 0; i < parts.length; i += 2) {

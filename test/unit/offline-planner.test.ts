@@ -220,6 +220,7 @@ describe('offline planner: dates and times', () => {
       { time: '14:00', time_relation: 'after' },
     ],
     ['flights from boston to denver before noon', { time: '12:00', time_relation: 'before' }],
+    ['flights from minneapolis to long beach on june twenty six', { date: '2026-06-26' }],
     ['morning flights from boston to denver', { time_of_day: 'morning' }],
     [
       'list the flights arriving in atlanta from boston between 4 and 8 pm',
@@ -265,6 +266,9 @@ describe('offline planner: routes', () => {
     ['I need a flight from Phoenix to NYC. I would prefer Economy', 'NYC'],
     ['a flight to Paris next Friday please', 'Paris'],
     ['book a flight to new york city on the 5th for two people', 'new york city'],
+    ['first class from detroit to st. petersburg', 'st petersburg'],
+    ['flights leaving pittsburgh around midnight for oakland', 'oakland'],
+    ['flights to atlantis please', 'atlantis'],
   ])('keeps the words after the city out of it in %j', (goal, city) => {
     const input = first(goal) ?? {};
     expect([input.origin, input.destination]).toContain(city);
@@ -351,6 +355,8 @@ describe('offline planner: refusals say what they understood', () => {
       /no destination.*I understood a flight search from Las Vegas/,
     ],
     ['what ground transportation is available in denver', /ground transportation/],
+    ['all delta flights to everywhere if you can', /no destination.*I understood a flight search/],
+    ['Please find me two rooms at the Pacific Express Hotel Central Market.', /no city/],
     ['I want to find a hotel room.', /no city/],
   ])('%j', (goal, message) => {
     expect(() => planGoalOffline(goal, {}, { now: NOW })).toThrow(message);
