@@ -145,7 +145,9 @@ const STOP_WORDS = new Set(
     'leave leaving arrive arrives near first business economy coach class one round nonstop direct ' +
     'cheapest cheap early late morning afternoon evening night flight flights hotel hotels room rooms ' +
     'stopping stop stopover connecting so but also as soon go get see be have make know find book buy ' +
-    'visit travel fly take come return leave stay spend meet attend do pay help check look'
+    'visit travel fly take come return leave stay spend meet attend do pay help check look ' +
+    'january february march april may june july august september october november december ' +
+    'monday tuesday wednesday thursday friday saturday sunday noon midnight'
   ).split(' '),
 );
 /** Lower-case three-letter words that are also IATA codes ("for" is Fortaleza, "the" Teresina). */
@@ -339,6 +341,8 @@ function findRoute(ws: readonly Word[]): Route {
 
 interface DateHit {
   readonly date?: string;
+  /** The end of a range ("April 3 to April 6"). */
+  readonly endDate?: string;
   readonly time?: TimeConstraint;
   readonly index: number;
   /** The few words before it, lower case. */
@@ -511,7 +515,18 @@ function findDates(text: string, ref: Date): DateHit[] {
         : undefined;
     const date = hasDay ? iso(s.get('year') ?? 0, s.get('month') ?? 0, s.get('day') ?? 0) : undefined;
     if (!date && !time) continue;
-    hits.push({ ...(date && { date }), ...(time && { time }), index: r.index, before });
+    const e = r.end;
+    const endDate =
+      date && e && (e.isCertain('day') || e.isCertain('weekday'))
+        ? iso(e.get('year') ?? 0, e.get('month') ?? 0, e.get('day') ?? 0)
+        : undefined;
+    hits.push({
+      ...(date && { date }),
+      ...(endDate && endDate > (date ?? '') && { endDate }),
+      ...(time && { time }),
+      index: r.index,
+      before,
+    });
   }
   // "in the morning", "evening flights": a period of day on its own.
   for (const m of masked.matchAll(/\b(morning|afternoon|evening|night|overnight|red[- ]?eye)\b/gi)) {
@@ -765,6 +780,10 @@ function parsePiece(piece: Piece, ref: Date): TravelRequest {
         request.time = mergeTime(request.time, hit.time);
       }
     }
+    // "from April 3 to April 10" on a round trip: the range's end is the return.
+    const range = dates.find((d) => d.date === request.date && d.endDate);
+    if (request.trip === 'round_trip' && !request.return_date && range?.endDate)
+      request.return_date = range.endDate;
     if (request.return_date && request.date && request.return_date < request.date) delete request.return_date;
     const cabin = detectCabin(text);
     if (cabin) request.cabin = cabin;
@@ -810,15 +829,17 @@ function parsePiece(piece: Piece, ref: Date): TravelRequest {
       (request.check_in || /check/.test(hit.before))
     ) {
       checkOut ??= hit.date;
-    } else if (!request.check_in) request.check_in = hit.date;
-    else checkOut ??= hit.date;
+    } else if (!request.check_in) {
+      request.check_in = hit.date;
+      if (hit.endDate) checkOut ??= hit.endDate;
+    } else checkOut ??= hit.date;
   }
   const nightsMatch = new RegExp(`\\b${NUM}\\s+(nights?|days?|weeks?)\\b`, 'i').exec(text);
   if (nightsMatch?.[1]) {
     const n = toNumber(nightsMatch[1]) * (/^week/i.test(nightsMatch[2] ?? '') ? 7 : 1);
     if (n >= 1 && n <= 30) request.nights = n;
   } else if (/\bfor (?:a|one) week\b/i.test(text)) request.nights = 7;
-  else if (/\b(?:this|the) weekend\b/i.test(text) && !checkOut) request.nights = 2;
+  else if (/\b(?:this|the|next) weekend\b/i.test(text) && !checkOut) request.nights = 2;
   if (!request.nights && request.check_in && checkOut && checkOut > request.check_in) {
     const days = Math.round((Date.parse(checkOut) - Date.parse(request.check_in)) / 86_400_000);
     if (days >= 1 && days <= 30) request.nights = days;

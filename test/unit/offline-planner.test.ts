@@ -315,6 +315,19 @@ describe('offline planner: trips, class, airline, sort, party', () => {
     expect(first(goal)).toMatchObject(expected);
   });
 
+  it('reads a date range as departure and return, or check-in and check-out', () => {
+    const plan = planGoalOffline('Book a round trip to Denver from April 3 to April 10', {}, { now: NOW });
+    expect(plan.steps.filter((s) => s.tool === 'search_flights').map((s) => s.input)).toEqual([
+      expect.objectContaining({ destination: 'Denver', date: '2026-04-03' }),
+      expect.objectContaining({ origin: 'Denver', date: '2026-04-10' }),
+    ]);
+    expect(first('Book me a hotel in Paris from April 3 to April 6')).toEqual({
+      city: 'Paris',
+      check_in: '2026-04-03',
+      nights: 3,
+    });
+  });
+
   it('carries nights, rooms, guests and dates for hotels', () => {
     expect(first('Find me two rooms in a hotel in Rome for 3 nights from April 3 for 4 people')).toEqual({
       city: 'Rome',
