@@ -665,10 +665,10 @@ function splitPieces(text: string): Piece[] {
   // Sentences end before a capital letter, never after an abbreviation ("st. petersburg").
   const marked = text.replace(
     /(?<=[.!?;])(?<!\b(?:[Ss]t|[Ff]t|[Mm]t|[Dd]r|[Mm]rs?|[Mm]s|[Jj]r|[Ss]r|[A-Za-z])\.)\s+(?=[\p{Lu}"'(])/gu,
-    ' \u0000 ',
+    ' \uE000 ',
   );
   const parts = marked.split(
-    /\s*(?:[,;]\s*)?\b(and then|then|after that|afterwards|and also|and|plus)\s+|\s*\u0000\s*/i,
+    /\s*(?:[,;]\s*)?\b(and then|then|after that|afterwards|and also|and|plus)\s+|\s*\uE000\s*/i,
   );
   const raw: { text: string; connector: string }[] = [];
   for (let i = 0; i < parts.length; i += 2) {
