@@ -636,6 +636,8 @@ interface Piece {
 
 function actionOf(text: string): 'search' | 'book' | undefined {
   const t = text.trim().replace(/^(?:hi|hello|hey|ok|okay|please|yes|so|now|well|and)\b[\s,!.]*/i, '');
+  // "Fly to Tokyo" (an order, not "flying from…" or "I want to fly…"): a request to travel.
+  if (/^fly\b/i.test(t)) return 'book';
   const book = BOOK_WORDS.exec(t);
   if (book && !/\b(?:looking to book|look to book|want to book a house)\b/i.test(t)) return 'book';
   if (QUESTION_START.test(t) || /\?\s*$/.test(t)) return 'search';
