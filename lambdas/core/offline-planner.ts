@@ -968,9 +968,9 @@ function sameCity(a: string, b: string): boolean {
   return normalizeCityName(a) === normalizeCityName(b);
 }
 
-function timeInput(prefix: '' | 'return_', time: TimeConstraint | undefined): Record<string, unknown> {
+/** A time constraint as search_flights input fields. */
+function timeInput(time: TimeConstraint | undefined): Record<string, unknown> {
   if (!time) return {};
-  void prefix;
   return {
     ...(time.time && { time: time.time, time_relation: time.relation ?? 'at' }),
     ...(time.until && { time_end: time.until }),
@@ -1082,7 +1082,7 @@ export function planGoalOffline(
         ...(origin && { origin }),
         destination,
         ...(request.date && { date: request.date }),
-        ...timeInput('', request.time),
+        ...timeInput(request.time),
         ...(request.trip && { trip: request.trip }),
         ...common,
       };
@@ -1094,7 +1094,7 @@ export function planGoalOffline(
           origin: destination,
           destination: origin,
           ...(request.return_date && { date: request.return_date }),
-          ...timeInput('', request.return_time),
+          ...timeInput(request.return_time),
           trip: 'round_trip',
           ...common,
         };
