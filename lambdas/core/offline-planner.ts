@@ -341,6 +341,8 @@ function findRoute(ws: readonly Word[]): Route {
 
 interface DateHit {
   readonly date?: string;
+  /** A day named only by its weekday ("on Monday"). */
+  readonly weekdayOnly?: boolean;
   /** The end of a range ("April 3 to April 6"). */
   readonly endDate?: string;
   readonly time?: TimeConstraint;
@@ -508,7 +510,10 @@ function findDates(text: string, ref: Date): DateHit[] {
         ? {
             ...(hasHour && {
               time: hhmm(s.get('hour') ?? 0, s.get('minute') ?? 0),
-              relation: relationOf(before),
+              // chrono-node may take "tuesday before noon" as one phrase: its own words count too.
+              relation: relationOf(
+                `${before} ${/^(.*?)(?=\d|noon|midnight)/i.exec(r.text)?.[1] ?? ''}`.trim(),
+              ),
             }),
             ...(period && { period }),
           }
@@ -522,6 +527,7 @@ function findDates(text: string, ref: Date): DateHit[] {
         : undefined;
     hits.push({
       ...(date && { date }),
+      ...(date && !s.isCertain('day') && s.isCertain('weekday') && { weekdayOnly: true }),
       ...(endDate && endDate > (date ?? '') && { endDate }),
       ...(time && { time }),
       index: r.index,
@@ -535,7 +541,12 @@ function findDates(text: string, ref: Date): DateHit[] {
     const period: TimeOfDay = p === 'overnight' || p.startsWith('red') ? 'night' : (p as TimeOfDay);
     hits.push({ time: { period }, index: m.index, before: beforeOf(m.index) });
   }
-  return hits.sort((a, b) => a.index - b.index);
+  hits.sort((a, b) => a.index - b.index);
+  // "wednesday the 21st": the day of the month says which Wednesday.
+  return hits.filter((h, i) => {
+    const next = hits[i + 1];
+    return !(h.weekdayOnly && next?.date && !next.weekdayOnly && next.index - h.index < 16);
+  });
 }
 
 const RETURN_CUE = /\b(?:return(?:ing)?|back|come back|coming back|get back|inbound|way back)\b[^.]*$/;
@@ -611,13 +622,15 @@ function detectCount(text: string, nouns: string): number | undefined {
 }
 
 function detectPeople(text: string): number | undefined {
+  // "a ticket", "for a hotel" say nothing about the party: only numbers count.
+  const plain = text.replace(/\b(?:a|an)\b/gi, ' ');
   const direct =
-    detectCount(text, 'people|persons?|passengers?|adults?|travell?ers?|guests?|seats?|tickets?') ??
+    detectCount(plain, 'people|persons?|passengers?|adults?|travell?ers?|guests?|seats?|tickets?') ??
     (() => {
       const m = new RegExp(
         `\\b(?:for|group of|party of)\\s+${NUM}\\b(?!\\s*(?:nights?|days?|weeks?|rooms?|stars?|am|pm|:))`,
         'i',
-      ).exec(text);
+      ).exec(plain);
       return m?.[1] ? toNumber(m[1]) : undefined;
     })();
   if (direct !== undefined) return direct > 0 && direct <= 9 ? direct : undefined;
@@ -799,18 +812,18 @@ function parsePiece(piece: Piece, ref: Date): TravelRequest {
     return request;
   }
   const request: TravelRequest = { kind: 'hotel', ...(action && { action }) };
-  for (let i = 0; i < ws.length; i++) {
-    if (!HOTEL_MARKERS.has(ws[i]?.n ?? '')) continue;
-    if (
-      ws[i]?.n === 'in' &&
-      ws[i + 1]?.n === 'the' &&
-      /^(?:city|hotel|morning|evening)$/.test(ws[i + 2]?.n ?? '')
-    )
-      continue;
-    const hit = cityAt(ws, i + 1, ws[i]?.n !== 'of' && ws[i]?.n !== 'around');
-    if (hit?.text) {
-      request.city = hit.text;
-      break;
+  // A catalog city after any marker first ("near the Eiffel Tower in Paris"), then an unknown name.
+  for (const unknown of [false, true]) {
+    for (let i = 0; i < ws.length && !request.city; i++) {
+      if (!HOTEL_MARKERS.has(ws[i]?.n ?? '')) continue;
+      if (
+        ws[i]?.n === 'in' &&
+        ws[i + 1]?.n === 'the' &&
+        /^(?:city|hotel|morning|evening)$/.test(ws[i + 2]?.n ?? '')
+      )
+        continue;
+      const hit = cityAt(ws, i + 1, unknown && ws[i]?.n !== 'of' && ws[i]?.n !== 'around');
+      if (hit?.text) request.city = hit.text;
     }
   }
   if (!request.city) {

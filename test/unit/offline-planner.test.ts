@@ -221,6 +221,11 @@ describe('offline planner: dates and times', () => {
     ],
     ['flights from boston to denver before noon', { time: '12:00', time_relation: 'before' }],
     ['flights from minneapolis to long beach on june twenty six', { date: '2026-06-26' }],
+    ['a flight from kansas city to chicago on wednesday the 21st', { date: '2026-03-21' }],
+    [
+      'nonstop flights on tuesday before noon from charlotte to phoenix',
+      { date: '2026-03-03', time: '12:00', time_relation: 'before' },
+    ],
     ['morning flights from boston to denver', { time_of_day: 'morning' }],
     [
       'list the flights arriving in atlanta from boston between 4 and 8 pm',
@@ -326,6 +331,13 @@ describe('offline planner: trips, class, airline, sort, party', () => {
       check_in: '2026-04-03',
       nights: 3,
     });
+  });
+
+  it('prefers a catalog city to a landmark and reads no party size into "a ticket"', () => {
+    expect(first('What are my options for a hotel near the Eiffel Tower in Paris?')).toEqual({
+      city: 'Paris',
+    });
+    expect(first('I need a round trip ticket from Chicago to Atlanta')).not.toHaveProperty('passengers');
   });
 
   it('carries nights, rooms, guests and dates for hotels', () => {
