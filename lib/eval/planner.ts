@@ -196,6 +196,9 @@ interface Tally {
   datedOk: number;
   questions: number;
   questionsBooked: number;
+  /** Search-intent rows whose text asks to book ("can you book one hotel room"), and how many booked. */
+  askedToBook: number;
+  askedToBookBooked: number;
   runnable: number;
   unplannable: number;
   refusedWell: number;
@@ -213,6 +216,8 @@ const empty = (): Tally => ({
   datedOk: 0,
   questions: 0,
   questionsBooked: 0,
+  askedToBook: 0,
+  askedToBookBooked: 0,
   runnable: 0,
   unplannable: 0,
   refusedWell: 0,
@@ -255,6 +260,11 @@ async function measure(row: Row, t: Tally): Promise<void> {
     plan = planGoalOffline(row.text, {}, { now: NOW });
   } catch (error) {
     refusal = (error as Error).message;
+  }
+  const searchIntent = /^atis_/.test(row.intent ?? '') || /^Search/.test(row.intent ?? '');
+  if (searchIntent && !isQuestion) {
+    t.askedToBook++;
+    if (plan?.steps.some((st) => st.tool.startsWith('book_'))) t.askedToBookBooked++;
   }
   if (isQuestion) {
     t.questions++;
@@ -340,7 +350,7 @@ export const plannerEval: EvalPart = async (dir) => {
     rows: [...rows('all', all), ...rows('hold-out', holdOut)],
     notes: [
       `Corpus: ${corpus.length} rows (atis.jsonl, sgd_travel.jsonl); "today" is ${NOW}. Hold-out: sha256(text)[0] < 64 (${holdOut.travel + holdOut.unplannable} travel rows), not used for tuning.`,
-      'Questions: every ATIS row and SGD Search* row whose text does not itself ask to book/reserve/buy/rent.',
+      `Questions: every ATIS row and SGD Search* row whose text does not itself ask to book/reserve/buy/rent; the ${all.askedToBook} that do ("Can you book one hotel room for me?") are not counted as questions, and ${all.askedToBookBooked} of them planned a booking.`,
       ...(tuningMisses.length > 0 ? ['Misses (tuning part):', ...tuningMisses.map((m) => `- ${m}`)] : []),
     ],
   };
