@@ -1,90 +1,26 @@
+import { CITIES, COUNTRIES, REGIONS } from './catalog-data.ts';
+
 /**
- * The sandbox travel catalog: real cities with their IATA codes (the metropolitan-area code where one
- * exists, e.g. NYC for JFK/LGA/EWR) and the names people use for them. Matching is case-insensitive,
- * ignores accents and surrounding punctuation, and accepts a trailing ", Country".
+ * The sandbox travel catalog: the world's cities with scheduled air service, generated from
+ * OurAirports (public domain) by bin/build-catalog.ts into catalog-data.ts (see catalog-data.md).
+ * A city's code is its IATA metropolitan-area code where one exists (NYC for JFK/LGA/EWR), else its
+ * main airport's. Matching is case-insensitive, ignores accents and punctuation, and accepts a
+ * qualifier: "Portland, ME", "London, Ontario", "Paris (France)", "phoenix az", "Sydney, NSW".
  */
 
 export interface City {
   /** IATA city (metropolitan area) code, or the main airport's code where the city has none. */
   readonly code: string;
   readonly name: string;
+  /** ISO 3166-1 alpha-2. */
   readonly country: string;
-  /** Other names and airport codes that mean this city. */
+  /** ISO 3166-2 subdivision (US, CA, AU and GB cities only), e.g. "US-WA". */
+  readonly region?: string;
+  /** IATA codes of its other airports (the city's own code aside). */
+  readonly airports: readonly string[];
+  /** Other names that mean this city (airport names, local and English names). */
   readonly aliases: readonly string[];
 }
-
-export const cities: readonly City[] = [
-  {
-    code: 'NYC',
-    name: 'New York',
-    country: 'US',
-    aliases: ['New York City', 'NY', 'Manhattan', 'JFK', 'LGA', 'EWR'],
-  },
-  {
-    code: 'WAS',
-    name: 'Washington',
-    country: 'US',
-    aliases: ['Washington DC', 'Washington D.C.', 'DC', 'IAD', 'DCA'],
-  },
-  { code: 'CHI', name: 'Chicago', country: 'US', aliases: ['ORD', 'MDW'] },
-  { code: 'LAX', name: 'Los Angeles', country: 'US', aliases: ['LA', 'L.A.'] },
-  { code: 'SFO', name: 'San Francisco', country: 'US', aliases: ['SF', 'San Fran'] },
-  { code: 'MIA', name: 'Miami', country: 'US', aliases: [] },
-  { code: 'BOS', name: 'Boston', country: 'US', aliases: [] },
-  { code: 'SEA', name: 'Seattle', country: 'US', aliases: [] },
-  { code: 'LAS', name: 'Las Vegas', country: 'US', aliases: ['Vegas'] },
-  { code: 'HNL', name: 'Honolulu', country: 'US', aliases: [] },
-  { code: 'YTO', name: 'Toronto', country: 'CA', aliases: ['YYZ'] },
-  { code: 'YMQ', name: 'Montreal', country: 'CA', aliases: ['Montréal', 'YUL'] },
-  { code: 'YVR', name: 'Vancouver', country: 'CA', aliases: [] },
-  { code: 'MEX', name: 'Mexico City', country: 'MX', aliases: ['Ciudad de Mexico', 'CDMX'] },
-  { code: 'SAO', name: 'Sao Paulo', country: 'BR', aliases: ['São Paulo', 'GRU', 'CGH'] },
-  { code: 'RIO', name: 'Rio de Janeiro', country: 'BR', aliases: ['Rio', 'GIG', 'SDU'] },
-  { code: 'BUE', name: 'Buenos Aires', country: 'AR', aliases: ['EZE', 'AEP'] },
-  { code: 'LON', name: 'London', country: 'GB', aliases: ['LHR', 'LGW', 'STN', 'LCY', 'LTN'] },
-  { code: 'EDI', name: 'Edinburgh', country: 'GB', aliases: [] },
-  { code: 'DUB', name: 'Dublin', country: 'IE', aliases: [] },
-  { code: 'PAR', name: 'Paris', country: 'FR', aliases: ['CDG', 'ORY'] },
-  { code: 'AMS', name: 'Amsterdam', country: 'NL', aliases: [] },
-  { code: 'BRU', name: 'Brussels', country: 'BE', aliases: ['Bruxelles'] },
-  { code: 'BER', name: 'Berlin', country: 'DE', aliases: [] },
-  { code: 'MUC', name: 'Munich', country: 'DE', aliases: ['München', 'Muenchen'] },
-  { code: 'FRA', name: 'Frankfurt', country: 'DE', aliases: ['Frankfurt am Main'] },
-  { code: 'ZRH', name: 'Zurich', country: 'CH', aliases: ['Zürich'] },
-  { code: 'VIE', name: 'Vienna', country: 'AT', aliases: ['Wien'] },
-  { code: 'PRG', name: 'Prague', country: 'CZ', aliases: ['Praha'] },
-  { code: 'BUD', name: 'Budapest', country: 'HU', aliases: [] },
-  { code: 'WAW', name: 'Warsaw', country: 'PL', aliases: ['Warszawa'] },
-  { code: 'CPH', name: 'Copenhagen', country: 'DK', aliases: ['København'] },
-  { code: 'STO', name: 'Stockholm', country: 'SE', aliases: ['ARN'] },
-  { code: 'OSL', name: 'Oslo', country: 'NO', aliases: [] },
-  { code: 'HEL', name: 'Helsinki', country: 'FI', aliases: [] },
-  { code: 'MAD', name: 'Madrid', country: 'ES', aliases: [] },
-  { code: 'BCN', name: 'Barcelona', country: 'ES', aliases: [] },
-  { code: 'LIS', name: 'Lisbon', country: 'PT', aliases: ['Lisboa'] },
-  { code: 'ROM', name: 'Rome', country: 'IT', aliases: ['Roma', 'FCO', 'CIA'] },
-  { code: 'MIL', name: 'Milan', country: 'IT', aliases: ['Milano', 'MXP', 'LIN'] },
-  { code: 'ATH', name: 'Athens', country: 'GR', aliases: [] },
-  { code: 'IST', name: 'Istanbul', country: 'TR', aliases: ['SAW'] },
-  { code: 'CAI', name: 'Cairo', country: 'EG', aliases: [] },
-  { code: 'JNB', name: 'Johannesburg', country: 'ZA', aliases: ['Joburg'] },
-  { code: 'CPT', name: 'Cape Town', country: 'ZA', aliases: [] },
-  { code: 'NBO', name: 'Nairobi', country: 'KE', aliases: [] },
-  { code: 'DXB', name: 'Dubai', country: 'AE', aliases: [] },
-  { code: 'DEL', name: 'Delhi', country: 'IN', aliases: ['New Delhi'] },
-  { code: 'BOM', name: 'Mumbai', country: 'IN', aliases: ['Bombay'] },
-  { code: 'BKK', name: 'Bangkok', country: 'TH', aliases: ['DMK'] },
-  { code: 'SIN', name: 'Singapore', country: 'SG', aliases: [] },
-  { code: 'HKG', name: 'Hong Kong', country: 'HK', aliases: [] },
-  { code: 'BJS', name: 'Beijing', country: 'CN', aliases: ['Peking', 'PEK', 'PKX'] },
-  { code: 'SHA', name: 'Shanghai', country: 'CN', aliases: ['PVG'] },
-  { code: 'SEL', name: 'Seoul', country: 'KR', aliases: ['ICN', 'GMP'] },
-  { code: 'TYO', name: 'Tokyo', country: 'JP', aliases: ['HND', 'NRT'] },
-  { code: 'OSA', name: 'Osaka', country: 'JP', aliases: ['KIX', 'ITM'] },
-  { code: 'SYD', name: 'Sydney', country: 'AU', aliases: [] },
-  { code: 'MEL', name: 'Melbourne', country: 'AU', aliases: [] },
-  { code: 'AKL', name: 'Auckland', country: 'NZ', aliases: [] },
-];
 
 /** Lower-cases, strips accents and punctuation, collapses whitespace: "  São Paulo!! " → "sao paulo". */
 export function normalizeCityName(raw: string): string {
@@ -96,23 +32,183 @@ export function normalizeCityName(raw: string): string {
     .trim();
 }
 
-const index = new Map<string, City>();
-for (const city of cities) {
-  for (const name of [city.code, city.name, ...city.aliases]) {
-    const key = normalizeCityName(name);
-    const clash = index.get(key);
-    if (clash && clash !== city)
-      throw new Error(`catalog: "${name}" names both ${clash.code} and ${city.code}`);
-    index.set(key, city);
-  }
+function parseCities(): City[] {
+  return CITIES.split('\n').map((line) => {
+    const [code = '', name = '', region = '', others = '', aliases = ''] = line.split('|');
+    const country = region.slice(0, 2);
+    return {
+      code,
+      name,
+      country,
+      ...(region.length > 2 && { region }),
+      airports: others ? others.split(' ') : [],
+      aliases: aliases ? aliases.split(';') : [],
+    };
+  });
 }
 
-/** Finds a city by code, name or alias; `undefined` when the catalog does not know it. */
+/**
+ * Every city, best-ranked first (a shared name means the first city that bears it). Pure, and the
+ * indexes below are built at first use: a bundle that only imports the travel schemas (finalize)
+ * drops the data.
+ */
+export const cities: readonly City[] = /* @__PURE__ */ parseCities();
+
+interface Index {
+  /** Normalized name → cities bearing it, best-ranked first. */
+  readonly byName: Map<string, City[]>;
+  /** Normalized IATA code (city or airport) → city. */
+  readonly byCode: Map<string, City>;
+  /** Qualifier (normalized) → the countries (`XX`) or regions (`XX-YY`) it may mean. */
+  readonly qualifiers: Map<string, string[]>;
+  /** Longest name in words, for prefix matching. */
+  readonly maxWords: number;
+}
+
+let built: Index | undefined;
+
+function buildIndex(): Index {
+  const byName = new Map<string, City[]>();
+  const byCode = new Map<string, City>();
+  for (const city of cities) {
+    for (const code of [city.code, ...city.airports]) {
+      const key = code.toLowerCase();
+      if (!byCode.has(key)) byCode.set(key, city);
+    }
+    for (const name of [city.name, ...city.aliases]) {
+      const key = normalizeCityName(name);
+      if (!key) continue;
+      const list = byName.get(key);
+      if (!list) byName.set(key, [city]);
+      else if (!list.includes(city)) list.push(city);
+    }
+  }
+  const qualifiers = new Map<string, string[]>();
+  const addQualifier = (name: string, code: string) => {
+    const key = normalizeCityName(name);
+    if (!key) return;
+    const list = qualifiers.get(key) ?? [];
+    if (!list.includes(code)) list.push(code);
+    qualifiers.set(key, list);
+  };
+  for (const line of COUNTRIES.split('\n')) {
+    const [code = '', name = ''] = line.split(':');
+    addQualifier(code, code);
+    addQualifier(name, code);
+  }
+  addQualifier('USA', 'US');
+  addQualifier('America', 'US');
+  addQualifier('UK', 'GB');
+  addQualifier('England', 'GB-ENG');
+  addQualifier('Scotland', 'GB-SCT');
+  for (const line of REGIONS.split('\n')) {
+    const [code = '', name = ''] = line.split(':');
+    addQualifier(code.slice(3), code);
+    addQualifier(name, code);
+  }
+  let maxWords = 1;
+  for (const key of byName.keys()) maxWords = Math.max(maxWords, key.split(' ').length);
+  return { byName, byCode, qualifiers, maxWords };
+}
+
+function index(): Index {
+  built ??= buildIndex();
+  return built;
+}
+
+function matches(city: City, scopes: readonly string[]): boolean {
+  return scopes.some((s) => (s.length === 2 ? city.country === s : city.region === s));
+}
+
+/** The cities a normalized name means (own names, aliases, then codes), best first. */
+function candidates(key: string): City[] {
+  const { byName, byCode } = index();
+  const named = byName.get(key);
+  if (named) return named;
+  const coded = /^[a-z]{3}$/.test(key) ? byCode.get(key) : undefined;
+  return coded ? [coded] : [];
+}
+
+/** What people add around a city that is not its name: "the city of", "airport", "international". */
+const NOISE = /\b(?:the city of|city of|downtown|the|airports?|international|intl)\b/g;
+
+function resolve(key: string, scopes?: readonly string[]): City | undefined {
+  const found = candidates(key);
+  if (scopes) return found.find((c) => matches(c, scopes));
+  return found[0];
+}
+
+/**
+ * Finds a city by code, name or alias, optionally qualified by a country or region ("Portland, ME",
+ * "Rome (Italy)", "phoenix az"); `undefined` when the catalog does not know it.
+ */
 export function findCity(raw: string): City | undefined {
-  const exact = index.get(normalizeCityName(raw));
-  if (exact) return exact;
-  // "Paris, France" / "Rome (Italy)": try the part before the first comma or parenthesis.
-  const head = raw.split(/[,(]/)[0];
-  if (head !== undefined && head !== raw) return index.get(normalizeCityName(head));
+  const key = normalizeCityName(raw);
+  if (!key) return undefined;
+  const { byCode, qualifiers } = index();
+  // "LON" written as a code is the code, whatever city may be called "Lon".
+  if (/^[A-Z]{3}$/.test(raw.trim())) {
+    const coded = byCode.get(key);
+    if (coded) return coded;
+  }
+  const direct = resolve(key);
+  if (direct) return direct;
+  // "Paris, France" / "Rome (Italy)" / "Seattle, WA": a qualifier after a comma or in parentheses.
+  const [head, ...rest] = raw.split(/[,(]/);
+  if (head !== undefined && rest.length > 0) {
+    const headKey = normalizeCityName(head);
+    const scope = qualifiers.get(normalizeCityName(rest.join(' ')));
+    const city = (scope && resolve(headKey, scope)) ?? resolve(headKey);
+    if (city) return city;
+  }
+  // "phoenix az", "portland maine": the last one or two words may be the qualifier.
+  const words = key.split(' ');
+  for (const n of [1, 2]) {
+    if (words.length <= n) continue;
+    const scope = qualifiers.get(words.slice(-n).join(' '));
+    if (!scope) continue;
+    const city = resolve(words.slice(0, -n).join(' '), scope);
+    if (city) return city;
+  }
+  // "logan airport", "the city of boston", "general mitchell international".
+  const cleaned = key.replace(NOISE, ' ').replace(/\s+/g, ' ').trim();
+  if (cleaned && cleaned !== key) return findCity(cleaned);
+  return undefined;
+}
+
+/** The city with this IATA code (city or airport); `undefined` otherwise. */
+export function cityByCode(code: string): City | undefined {
+  return index().byCode.get(code.toLowerCase());
+}
+
+/**
+ * The longest catalog name at the start of `words` (normalized words), with an optional qualifier
+ * right after it ("portland maine", "seattle wa"). Bare three-letter codes match only when `isCode`
+ * accepts the word (the caller knows whether "for" was typed as a word or a code).
+ */
+export function matchCityPrefix(
+  words: readonly string[],
+  isCode: (index: number) => boolean = () => true,
+  isShortQualifier: (index: number) => boolean = isCode,
+): { city: City; length: number } | undefined {
+  const { byName, byCode, qualifiers, maxWords } = index();
+  for (let n = Math.min(maxWords, words.length); n >= 1; n--) {
+    const key = words.slice(0, n).join(' ');
+    const named = byName.get(key);
+    let city = named?.[0];
+    if (!named && n === 1 && /^[a-z]{3}$/.test(key) && isCode(0)) city = byCode.get(key);
+    if (!city) continue;
+    // A qualifier right after the name picks among cities that share it.
+    for (const q of [2, 1]) {
+      const qualifier = words.slice(n, n + q).join(' ');
+      const scope = qualifiers.get(qualifier);
+      if (!scope || words.length < n + q) continue;
+      // "London on Friday": a two-letter region code counts only when written as one ("Seattle WA").
+      if (qualifier.length === 2 && !isShortQualifier(n)) continue;
+      const qualified = (named ?? [city]).find((c) => matches(c, scope));
+      if (qualified) return { city: qualified, length: n + q };
+    }
+    return { city, length: n };
+  }
   return undefined;
 }

@@ -107,11 +107,13 @@ export async function planWorkflow(deps: PlannerDeps, payload: unknown): Promise
         log.map((e) => e.event_id),
         calls,
       );
+    // "Today" for relative dates is when the goal was received, so a re-run plans the same dates.
+    const now = log.find((e) => e.type === 'GoalReceived')?.at;
     let plan: Plan;
     try {
       plan = await planWithRepair(
         deps.model,
-        { goal: input.goal, context: input.context },
+        { goal: input.goal, context: input.context, ...(now && { now }) },
         deps.tools,
         (call) => calls.push(call),
       );

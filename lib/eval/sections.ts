@@ -1,4 +1,5 @@
 import { guardianEval } from './guardian.ts';
+import { plannerEval } from './planner.ts';
 import type { EvalPart } from './report.ts';
 
 /**
@@ -6,4 +7,5 @@ import type { EvalPart } from './report.ts';
  */
 export const evalParts: readonly { readonly name: string; readonly run: EvalPart }[] = [
   { name: 'guardian', run: guardianEval },
+  { name: 'planner', run: plannerEval },
 ];

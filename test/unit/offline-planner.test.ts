@@ -95,7 +95,7 @@ describe('offline planner grammar', () => {
 
   it('groups "and" inside "then": each group waits for every booking of the previous one', () => {
     const plan = planGoalOffline(
-      'A flight to Rome and a hotel in Rome, then a flight from Rome to Madrid',
+      'Book a flight to Rome and a hotel in Rome, then a flight from Rome to Madrid',
       {},
     );
     expect(plan.steps.find((s) => s.id === 'search_flight_3')?.depends_on).toEqual([
@@ -198,5 +198,193 @@ describe('offline planner grammar', () => {
   it('is deterministic', () => {
     const goal = 'Book a flight from London to Paris and a hotel in Paris, then fly to Rome';
     expect(planGoalOffline(goal, {})).toEqual(planGoalOffline(goal, {}));
+  });
+});
+
+const NOW = '2026-03-01T12:00:00Z'; // a Sunday
+const first = (goal: string, context: Record<string, unknown> = {}) =>
+  planGoalOffline(goal, context, { now: NOW }).steps[0]?.input;
+const tools = (goal: string) => planGoalOffline(goal, {}, { now: NOW }).steps.map((s) => s.tool);
+
+describe('offline planner: dates and times', () => {
+  it.each([
+    ['flights from boston to denver on Monday', { date: '2026-03-02' }],
+    ['a flight from Boston to Denver April 3', { date: '2026-04-03' }],
+    ['flights from boston to denver next week', { date: '2026-03-08' }],
+    ['flights from boston to denver tomorrow', { date: '2026-03-02' }],
+    ['dallas to baltimore july seventh', { date: '2026-07-07' }],
+    ['a flight to Paris on the 2nd', { date: '2026-03-02' }],
+    ['flights from boston to denver after 7 am', { time: '07:00', time_relation: 'after' }],
+    [
+      'all flights from washington to san francisco leaving after 2',
+      { time: '14:00', time_relation: 'after' },
+    ],
+    ['flights from boston to denver before noon', { time: '12:00', time_relation: 'before' }],
+    ['flights from minneapolis to long beach on june twenty six', { date: '2026-06-26' }],
+    ['a flight from kansas city to chicago on wednesday the 21st', { date: '2026-03-21' }],
+    [
+      'nonstop flights on tuesday before noon from charlotte to phoenix',
+      { date: '2026-03-03', time: '12:00', time_relation: 'before' },
+    ],
+    ['morning flights from boston to denver', { time_of_day: 'morning' }],
+    [
+      'list the flights arriving in atlanta from boston between 4 and 8 pm',
+      { time: '16:00', time_relation: 'between', time_end: '20:00' },
+    ],
+    ['I need a flight to Rome that leaves on the 5th of March', { date: '2026-03-05' }],
+  ])('%j → %j', (goal, expected) => {
+    expect(first(goal)).toMatchObject(expected);
+  });
+
+  it('resolves relative dates against the submission time, so a replay plans the same dates', () => {
+    const goal = 'Book a flight to Rome on Friday';
+    expect(first(goal)).toMatchObject({ date: '2026-03-06' });
+    expect(planGoalOffline(goal, {}, { now: '2026-06-01T08:00:00Z' }).steps[0]?.input).toMatchObject({
+      date: '2026-06-05',
+    });
+    expect(planGoalOffline(goal, {}, { now: NOW })).toEqual(planGoalOffline(goal, {}, { now: NOW }));
+    // "the 5th of March" is March, whatever today is; "the 2nd" is the next 2nd.
+    expect(
+      planGoalOffline('a flight to Rome on the 5th of March', {}, { now: '2026-06-10T08:00:00Z' }).steps[0]
+        ?.input,
+    ).toMatchObject({ date: '2027-03-05' });
+    expect(
+      planGoalOffline('a flight to Rome on the 2nd', {}, { now: '2026-06-10T08:00:00Z' }).steps[0]?.input,
+    ).toMatchObject({ date: '2026-07-02' });
+  });
+});
+
+describe('offline planner: routes', () => {
+  it.each([
+    ['show me flights between boston and denver', 'boston', 'denver'],
+    ['what flights go from Boston to Denver', 'Boston', 'Denver'],
+    ['san francisco to denver', 'san francisco', 'denver'],
+    ['i need a flight leaving pittsburgh going to atlanta', 'pittsburgh', 'atlanta'],
+    ['list the flights arriving in atlanta from boston', 'boston', 'atlanta'],
+    ['a one way flight out of NYC to Rome', 'NYC', 'Rome'],
+  ])('%j goes from %j to %j', (goal, origin, destination) => {
+    expect(first(goal)).toMatchObject({ origin, destination });
+  });
+
+  it.each([
+    ['flights from boston that leaves in the morning to denver', 'boston'],
+    ['I need a flight from Phoenix to NYC. I would prefer Economy', 'NYC'],
+    ['a flight to Paris next Friday please', 'Paris'],
+    ['book a flight to new york city on the 5th for two people', 'new york city'],
+    ['first class from detroit to st. petersburg', 'st petersburg'],
+    ['flights leaving pittsburgh around midnight for oakland', 'oakland'],
+    ['flights to atlantis please', 'atlantis'],
+  ])('keeps the words after the city out of it in %j', (goal, city) => {
+    const input = first(goal) ?? {};
+    expect([input.origin, input.destination]).toContain(city);
+  });
+});
+
+describe('offline planner: trips, class, airline, sort, party', () => {
+  it('plans a round trip as two flights, the return from the destination back home', () => {
+    const plan = planGoalOffline(
+      'Book a round trip from Boston to Dallas leaving April 3 and returning April 10 in first class on Delta',
+      {},
+      { now: NOW },
+    );
+    expect(plan.steps.map((s) => [s.id, s.tool])).toEqual([
+      ['search_flight_1', 'search_flights'],
+      ['book_flight_1', 'book_flight'],
+      ['search_return_flight_1', 'search_flights'],
+      ['book_return_flight_1', 'book_flight'],
+    ]);
+    const common = { trip: 'round_trip', cabin: 'first', airline: 'Delta Air Lines' };
+    expect(plan.steps[0]?.input).toMatchObject({
+      origin: 'Boston',
+      destination: 'Dallas',
+      date: '2026-04-03',
+      ...common,
+    });
+    expect(plan.steps[2]?.input).toMatchObject({
+      origin: 'Dallas',
+      destination: 'Boston',
+      date: '2026-04-10',
+      ...common,
+    });
+    expect(validatePlan(plan, travel).ok).toBe(true);
+  });
+
+  it.each([
+    ['a one way flight from Boston to Denver', { trip: 'one_way' }],
+    ['the cheapest fare from pittsburgh to san francisco', { sort: 'cheapest' }],
+    ['the most expensive flight from Boston to Denver', { sort: 'most_expensive' }],
+    ['coach flights from boston to denver on united', { cabin: 'economy', airline: 'United Airlines' }],
+    ['a business class flight to Tokyo for 3 people', { cabin: 'business', passengers: 3 }],
+    ['nonstop flights from boston to denver', { nonstop: true }],
+  ])('%j carries %j', (goal, expected) => {
+    expect(first(goal)).toMatchObject(expected);
+  });
+
+  it('reads a date range as departure and return, or check-in and check-out', () => {
+    const plan = planGoalOffline('Book a round trip to Denver from April 3 to April 10', {}, { now: NOW });
+    expect(plan.steps.filter((s) => s.tool === 'search_flights').map((s) => s.input)).toEqual([
+      expect.objectContaining({ destination: 'Denver', date: '2026-04-03' }),
+      expect.objectContaining({ origin: 'Denver', date: '2026-04-10' }),
+    ]);
+    expect(first('Book me a hotel in Paris from April 3 to April 6')).toEqual({
+      city: 'Paris',
+      check_in: '2026-04-03',
+      nights: 3,
+    });
+  });
+
+  it('prefers a catalog city to a landmark and reads no party size into "a ticket"', () => {
+    expect(first('What are my options for a hotel near the Eiffel Tower in Paris?')).toEqual({
+      city: 'Paris',
+    });
+    expect(first('I need a round trip ticket from Chicago to Atlanta')).not.toHaveProperty('passengers');
+  });
+
+  it('carries nights, rooms, guests and dates for hotels', () => {
+    expect(first('Find me two rooms in a hotel in Rome for 3 nights from April 3 for 4 people')).toEqual({
+      city: 'Rome',
+      check_in: '2026-04-03',
+      nights: 3,
+      rooms: 2,
+      guests: 4,
+    });
+  });
+});
+
+describe('offline planner: questions search, requests to book book', () => {
+  it.each([
+    'what flights go from Boston to Denver',
+    'show me flights from boston to denver',
+    'list all flights from cleveland to nashville',
+    'I want to fly from boston to denver',
+    'show me hotels in Rome',
+    'Can you find me a hotel in NYC?',
+    'which airlines fly from boston to denver',
+  ])('%j only searches', (goal) => {
+    expect(tools(goal).every((t) => t.startsWith('search_'))).toBe(true);
+  });
+
+  it.each([
+    'Book a flight to NYC',
+    'I would like to reserve a hotel room in San Diego',
+    'please buy me a plane ticket to Rome',
+    'Fly to Tokyo',
+  ])('%j books', (goal) => {
+    expect(tools(goal).some((t) => t.startsWith('book_'))).toBe(true);
+  });
+});
+
+describe('offline planner: refusals say what they understood', () => {
+  it.each([
+    [
+      "I'm looking for one way flights from Las Vegas.",
+      /no destination.*I understood a flight search from Las Vegas/,
+    ],
+    ['what ground transportation is available in denver', /ground transportation/],
+    ['all delta flights to everywhere if you can', /no destination.*I understood a flight search/],
+    ['Please find me two rooms at the Pacific Express Hotel Central Market.', /no city/],
+    ['I want to find a hotel room.', /no city/],
+  ])('%j', (goal, message) => {
+    expect(() => planGoalOffline(goal, {}, { now: NOW })).toThrow(message);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { planGoalOffline } from '#core/offline-planner.ts';
 import { buildResult } from '#core/result.ts';
+import { createTravelTools } from '#core/tools/travel.ts';
 
 const booking = (kind: 'flight' | 'hotel', code: string, details: Record<string, unknown>) => ({
   booking: {
@@ -58,4 +59,44 @@ describe('workflow result', () => {
     expect(result.summary).toBe('Completed 1 step [offline planner, sandbox bookings].');
     expect(result.bookings).toEqual([]);
   });
+
+  it('answers a question with the search offers, in the search order, and books nothing', async () => {
+    const plan = planGoalOffline(
+      'what flights go from Boston to Denver on April 3',
+      {},
+      { now: '2026-03-01T12:00:00Z' },
+    );
+    expect(plan.steps.map((s) => s.tool)).toEqual(['search_flights']);
+    const search = createTravelTools().find((t) => t.name === 'search_flights');
+    const ctx = {
+      workflow_id: 'wf_result',
+      step_id: 'search_flight_1',
+      bookings: unusedBookings,
+      now: () => new Date(),
+    };
+    const output = await search?.execute(plan.steps[0]?.input, ctx);
+    const result = buildResult(plan, new Map([['search_flight_1', output]]), {
+      provider: 'offline',
+      source: 'planner',
+    });
+    expect(result.bookings).toEqual([]);
+    expect(result.searches).toEqual([
+      expect.objectContaining({
+        step_id: 'search_flight_1',
+        kind: 'flight',
+        route: 'BOS-DEN',
+        offers: expect.any(Array),
+      }),
+    ]);
+    expect(result.searches[0]?.offers).toHaveLength(3);
+    expect(result.summary).toMatch(
+      /^Found 3 flight offers Boston → Denver on 2026-04-03 \(first: .+\) \[offline planner, sandbox bookings, nothing booked\]\.$/,
+    );
+  });
 });
+
+const unusedBookings = {
+  putIfAbsent: () => Promise.reject(new Error('a search must not book')),
+  get: () => Promise.resolve(undefined),
+  cancel: () => Promise.reject(new Error('a search must not cancel')),
+};

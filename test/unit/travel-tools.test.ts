@@ -73,11 +73,109 @@ describe('search_flights', () => {
   });
 });
 
+describe('search constraints', () => {
+  type Offer = {
+    departs_at: string;
+    carrier: string;
+    cabin?: string;
+    passengers?: number;
+    stops: number;
+    date?: string;
+    price: { amount: number };
+  };
+  const search = async (input: Record<string, unknown>) =>
+    ((await tool('search_flights').execute(input, ctx())) as { offers: Offer[] }).offers;
+
+  it('honours date, time window, airline, cabin, passengers and nonstop in every offer', async () => {
+    const offers = await search({
+      origin: 'boston',
+      destination: 'denver',
+      date: '2026-04-03',
+      time: '16:00',
+      time_relation: 'between',
+      time_end: '20:00',
+      airline: 'Delta Air Lines',
+      cabin: 'business',
+      passengers: 2,
+      nonstop: true,
+    });
+    for (const offer of offers) {
+      expect(offer).toMatchObject({
+        date: '2026-04-03',
+        carrier: 'Delta Air Lines',
+        cabin: 'business',
+        passengers: 2,
+        stops: 0,
+      });
+      expect(offer.departs_at >= '16:00' && offer.departs_at <= '20:00').toBe(true);
+    }
+    const after = await search({
+      origin: 'boston',
+      destination: 'denver',
+      time: '19:00',
+      time_relation: 'after',
+    });
+    for (const offer of after) expect(offer.departs_at >= '19:00').toBe(true);
+    const morning = await search({ origin: 'boston', destination: 'denver', time_of_day: 'morning' });
+    for (const offer of morning)
+      expect(offer.departs_at >= '06:00' && offer.departs_at <= '11:30').toBe(true);
+  });
+
+  it('orders offers as asked: the first is what a booking takes', async () => {
+    const dear = await search({ origin: 'Paris', destination: 'Rome', sort: 'most_expensive' });
+    expect(dear.map((o) => o.price.amount)).toEqual(
+      [...dear.map((o) => o.price.amount)].sort((a, b) => b - a),
+    );
+    const early = await search({ origin: 'Paris', destination: 'Rome', sort: 'earliest' });
+    expect(early.map((o) => o.departs_at)).toEqual([...early.map((o) => o.departs_at)].sort());
+  });
+
+  it('prices hotels for every room and night, with the star rating asked for at least', async () => {
+    const out = (await tool('search_hotels').execute(
+      { city: 'Rome', check_in: '2026-04-03', nights: 3, rooms: 2, guests: 4, stars: 4, pets: true },
+      ctx(),
+    )) as {
+      offers: { nights: number; rooms: number; guests: number; stars: number; pets_allowed: boolean }[];
+    };
+    for (const offer of out.offers) {
+      expect(offer).toMatchObject({ nights: 3, rooms: 2, guests: 4, pets_allowed: true });
+      expect(offer.stars).toBeGreaterThanOrEqual(4);
+    }
+  });
+
+  it('resolves every city of the generated catalog, e.g. Ontario (CA) and Westchester County', async () => {
+    expect(
+      await tool('search_flights').execute({ origin: 'ontario', destination: 'westchester county' }, ctx()),
+    ).toMatchObject({
+      origin: 'ONT',
+      destination: 'HPN',
+    });
+  });
+});
+
 describe('book_flight and book_hotel', () => {
   async function cheapestFlight() {
     const out = await tool('search_flights').execute({ origin: 'Paris', destination: 'Rome' }, ctx());
     return (out as { offers: unknown[] }).offers[0];
   }
+
+  it('carries date, cabin, airline and passengers of the offer into the booking', async () => {
+    const out = await tool('search_flights').execute(
+      {
+        origin: 'Paris',
+        destination: 'Rome',
+        date: '2026-04-03',
+        cabin: 'first',
+        airline: 'Alitalia',
+        passengers: 2,
+      },
+      ctx(),
+    );
+    const offer = (out as { offers: unknown[] }).offers[0];
+    expect(await tool('book_flight').execute({ offer }, ctx())).toMatchObject({
+      booking: { details: { date: '2026-04-03', cabin: 'first', carrier: 'Alitalia', passengers: 2 } },
+    });
+  });
 
   it('persists the booking with a conditional put and a deterministic confirmation code', async () => {
     const offer = await cheapestFlight();

@@ -45,13 +45,12 @@ export function createOfflineModel(options: OfflineModelOptions = {}): AgentMode
       report(onModelCall, 'guardian', 1, usage, started);
       return { verdict, usage };
     },
-    planGoal: async ({ goal, context, attempt, onModelCall }) => {
+    planGoal: async ({ goal, context, now, attempt, onModelCall }) => {
       const started = performance.now();
-      const plan = planGoalOffline(
-        goal,
-        context,
-        options.defaultOrigin ? { defaultOrigin: options.defaultOrigin } : {},
-      );
+      const plan = planGoalOffline(goal, context, {
+        ...(options.defaultOrigin && { defaultOrigin: options.defaultOrigin }),
+        ...(now && { now }),
+      });
       const usage = { tokens_in: estimateTokens(goal), tokens_out: estimateTokens(JSON.stringify(plan)) };
       report(onModelCall, 'planner', attempt ?? 1, usage, started);
       return { plan, usage };

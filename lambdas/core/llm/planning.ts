@@ -9,6 +9,8 @@ export interface PlanRequest {
   readonly goal: string;
   /** The redacted context. */
   readonly context: Readonly<Record<string, unknown>>;
+  /** The workflow's submission time (ISO-8601), "today" for relative dates. */
+  readonly now?: string;
 }
 
 /** Longest rejected plan quoted back to the model. */
@@ -44,6 +46,7 @@ export async function planWithRepair(
       const answer = await model.planGoal({
         goal: request.goal,
         context: request.context,
+        ...(request.now === undefined ? {} : { now: request.now }),
         tools: catalogue,
         attempt,
         ...(repair === undefined ? {} : { repair }),

@@ -82,6 +82,11 @@ export interface PlanGoalRequest {
     /** The rejected answer as JSON text (clipped). */
     readonly rejected: string;
   };
+  /**
+   * The workflow's submission time (ISO-8601): "today" for relative dates in the goal, so that a replay
+   * plans the same dates. @default - the current time
+   */
+  readonly now?: string;
   /** Which attempt this is (1 = first ask, 2 = repair round), for the reports. @default 1 */
   readonly attempt?: number;
   readonly onModelCall?: ModelCallObserver;

@@ -193,8 +193,9 @@ export function createStructuredModel(llm: StructuredLlm): AgentModel {
         }
       }
     },
-    planGoal: async ({ goal, context, tools, repair, attempt = 1, onModelCall }) => {
-      const base = JSON.stringify({ goal, context });
+    planGoal: async ({ goal, context, now, tools, repair, attempt = 1, onModelCall }) => {
+      // "today" lets the model turn "next Friday" into the ISO date the tools take, replay-stable.
+      const base = JSON.stringify({ goal, context, ...(now && { today: now.slice(0, 10) }) });
       const prompt = repair === undefined ? base : repairPrompt(base, 'plan', repair.issues, repair.rejected);
       const started = performance.now();
       try {

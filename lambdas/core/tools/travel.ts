@@ -11,7 +11,11 @@ import { type Booking, defineTool, type Tool, type ToolContext } from './types.t
  */
 
 const isoDate = z.iso.date();
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'time must be HH:MM (24-hour)');
 const money = z.object({ amount: z.number(), currency: z.string() });
+const cabinSchema = z.enum(['economy', 'premium_economy', 'business', 'first']);
+const timeOfDaySchema = z.enum(['morning', 'afternoon', 'evening', 'night']);
+const sortSchema = z.enum(['cheapest', 'most_expensive', 'earliest', 'latest']);
 
 export const flightOfferSchema = z.object({
   offer_id: z.string().min(1),
@@ -21,8 +25,16 @@ export const flightOfferSchema = z.object({
   destination: z.string().min(1),
   destination_name: z.string(),
   date: isoDate.optional(),
+  /** Local departure and arrival time, HH:MM. */
+  departs_at: clock.optional(),
+  arrives_at: clock.optional(),
   carrier: z.string(),
   flight_number: z.string(),
+  cabin: cabinSchema.optional(),
+  passengers: z.number().int().min(1).max(9).optional(),
+  stops: z.number().int().min(0).optional(),
+  trip: z.enum(['one_way', 'round_trip']).optional(),
+  /** Total for all passengers. */
   price: money,
 });
 export type FlightOffer = z.infer<typeof flightOfferSchema>;
@@ -35,6 +47,11 @@ export const hotelOfferSchema = z.object({
   hotel_name: z.string(),
   check_in: isoDate.optional(),
   nights: z.number().int().positive(),
+  rooms: z.number().int().min(1).max(9).optional(),
+  guests: z.number().int().min(1).max(20).optional(),
+  stars: z.number().int().min(1).max(5).optional(),
+  pets_allowed: z.boolean().optional(),
+  /** Total for all rooms and nights. */
   price: money,
 });
 export type HotelOffer = z.infer<typeof hotelOfferSchema>;
@@ -43,7 +60,22 @@ export const searchFlightsInputSchema = z.object({
   /** City name, alias or IATA code; the configured default origin when absent. */
   origin: z.string().min(1).optional(),
   destination: z.string().min(1),
+  /** Departure date (YYYY-MM-DD). */
   date: isoDate.optional(),
+  /** Departure time (HH:MM) and how it constrains the flight. */
+  time: clock.optional(),
+  time_relation: z.enum(['at', 'after', 'before', 'around', 'between']).optional(),
+  /** End of a "between" window (HH:MM). */
+  time_end: clock.optional(),
+  time_of_day: timeOfDaySchema.optional(),
+  /** A leg of a round trip (the plan has one search per leg) or a one-way flight. */
+  trip: z.enum(['one_way', 'round_trip']).optional(),
+  cabin: cabinSchema.optional(),
+  airline: z.string().min(1).max(60).optional(),
+  passengers: z.number().int().min(1).max(9).optional(),
+  nonstop: z.boolean().optional(),
+  /** Order of the offers (offers.0 is the one a booking takes). @default 'cheapest' */
+  sort: sortSchema.optional(),
 });
 export const searchFlightsOutputSchema = z.object({
   origin: z.string(),
@@ -55,6 +87,12 @@ export const searchHotelsInputSchema = z.object({
   city: z.string().min(1),
   check_in: isoDate.optional(),
   nights: z.number().int().min(1).max(30).optional(),
+  rooms: z.number().int().min(1).max(9).optional(),
+  guests: z.number().int().min(1).max(20).optional(),
+  /** Minimum star rating. */
+  stars: z.number().int().min(1).max(5).optional(),
+  pets: z.boolean().optional(),
+  sort: z.enum(['cheapest', 'most_expensive']).optional(),
 });
 export const searchHotelsOutputSchema = z.object({
   city: z.string(),
@@ -84,6 +122,112 @@ function cityOrThrow(raw: string, role: string): City {
 
 const CARRIERS = ['Omni Air', 'Sandbox Airways', 'Demo Jet'] as const;
 const HOTEL_NAMES = ['Grand %s Hotel', '%s Central Inn', 'Hotel Omni %s'] as const;
+const CABIN_FACTOR = { economy: 1, premium_economy: 1.6, business: 3, first: 5 } as const;
+const PERIODS = { morning: [6, 11], afternoon: [12, 17], evening: [18, 21], night: [21, 23] } as const;
+
+type FlightSearch = z.infer<typeof searchFlightsInputSchema>;
+type HotelSearch = z.infer<typeof searchHotelsInputSchema>;
+
+const minutes = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
+const clockOf = (m: number) =>
+  `${String(Math.floor(m / 60) % 24).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+
+/** The departure window [from, to] in minutes that the search's time and time of day allow. */
+function window(input: FlightSearch): [number, number] {
+  let lo = 6 * 60;
+  let hi = 22 * 60;
+  if (input.time_of_day) {
+    const [a, b] = PERIODS[input.time_of_day];
+    lo = a * 60;
+    hi = b * 60 + 30;
+  }
+  if (input.time) {
+    const t = minutes(input.time);
+    const relation = input.time_relation ?? 'at';
+    const last = 23 * 60 + 30;
+    if (relation === 'between' && input.time_end) {
+      lo = t;
+      hi = Math.max(t, minutes(input.time_end));
+    } else if (relation === 'after') {
+      lo = Math.max(lo, t);
+      if (lo > hi) hi = Math.min(last, lo + 120);
+    } else if (relation === 'before') {
+      hi = Math.min(hi, t);
+      if (hi < lo) lo = Math.max(0, hi - 120);
+    } else {
+      lo = Math.max(0, t - 45);
+      hi = Math.min(last, t + 45);
+    }
+  }
+  return lo <= hi ? [lo, hi] : [hi, lo];
+}
+
+/** Three deterministic offers that honour every constraint of the search, in its order. */
+function flightOffers(input: FlightSearch, origin: City, destination: City): FlightOffer[] {
+  const [lo, hi] = window(input);
+  const passengers = input.passengers ?? 1;
+  const factor = CABIN_FACTOR[input.cabin ?? 'economy'];
+  const offers = CARRIERS.map((carrier, i): FlightOffer => {
+    const h = digest('flight', origin.code, destination.code, input.date ?? '', String(i));
+    const departs = lo + Math.floor(((hi - lo) * (pick(h, 7, 0, 1000) / 1000)) / 5) * 5;
+    const duration = pick(h, 9, 55, 11 * 60);
+    const stops = input.nonstop ? 0 : pick(h, 11, 0, 1);
+    return {
+      offer_id: `FL-${code(h, 8)}`,
+      kind: 'flight',
+      origin: origin.code,
+      origin_name: origin.name,
+      destination: destination.code,
+      destination_name: destination.name,
+      ...(input.date && { date: input.date }),
+      departs_at: clockOf(departs),
+      arrives_at: clockOf(departs + duration),
+      carrier: input.airline ?? carrier,
+      flight_number: `OM${pick(h, 3, 100, 9999)}`,
+      ...(input.cabin && { cabin: input.cabin }),
+      ...(input.passengers && { passengers }),
+      stops,
+      ...(input.trip && { trip: input.trip }),
+      price: { amount: Math.round(pick(h, 5, 60, 1400) * factor) * passengers, currency: 'EUR' },
+    };
+  });
+  const sort = input.sort ?? 'cheapest';
+  return offers.sort((a, b) =>
+    sort === 'most_expensive'
+      ? b.price.amount - a.price.amount
+      : sort === 'earliest'
+        ? (a.departs_at ?? '').localeCompare(b.departs_at ?? '')
+        : sort === 'latest'
+          ? (b.departs_at ?? '').localeCompare(a.departs_at ?? '')
+          : a.price.amount - b.price.amount,
+  );
+}
+
+function hotelOffers(input: HotelSearch, city: City): HotelOffer[] {
+  const nights = input.nights ?? 1;
+  const rooms = input.rooms ?? 1;
+  const offers = HOTEL_NAMES.map((pattern, i): HotelOffer => {
+    const h = digest('hotel', city.code, input.check_in ?? '', String(i));
+    const stars = Math.max(input.stars ?? 1, pick(h, 6, 2, 5));
+    return {
+      offer_id: `HT-${code(h, 8)}`,
+      kind: 'hotel',
+      city: city.code,
+      city_name: city.name,
+      hotel_name: pattern.replace('%s', city.name),
+      ...(input.check_in && { check_in: input.check_in }),
+      nights,
+      ...(input.rooms && { rooms }),
+      ...(input.guests && { guests: input.guests }),
+      stars,
+      ...(input.pets && { pets_allowed: true }),
+      price: { amount: pick(h, 4, 70, 450) * nights * rooms, currency: 'EUR' },
+    };
+  });
+  return offers.sort((a, b) =>
+    input.sort === 'most_expensive' ? b.price.amount - a.price.amount : a.price.amount - b.price.amount,
+  );
+}
 
 function confirmationCode(ctx: ToolContext): string {
   return `OMN-${code(digest('booking', ctx.workflow_id, ctx.step_id), 6)}`;
@@ -116,7 +260,7 @@ export function createTravelTools(options: TravelToolOptions = {}): Tool[] {
   const searchFlights = defineTool({
     name: 'search_flights',
     description:
-      'Searches sandbox flights from origin to destination (city names or IATA codes), cheapest first.',
+      'Searches sandbox flights from origin to destination (city names or IATA codes) on a date, with optional time, cabin, airline, passengers, nonstop; offers in the requested order (cheapest first by default). A search books nothing: its offers answer a question.',
     sideEffect: false,
     input: searchFlightsInputSchema,
     output: searchFlightsOutputSchema,
@@ -129,27 +273,13 @@ export function createTravelTools(options: TravelToolOptions = {}): Tool[] {
       if (origin.code === destination.code) {
         throw new UnknownDestination(`no flights from ${origin.name} to itself`);
       }
-      const offers = CARRIERS.map((carrier, i): FlightOffer => {
-        const h = digest('flight', origin.code, destination.code, input.date ?? '', String(i));
-        return {
-          offer_id: `FL-${code(h, 8)}`,
-          kind: 'flight',
-          origin: origin.code,
-          origin_name: origin.name,
-          destination: destination.code,
-          destination_name: destination.name,
-          ...(input.date && { date: input.date }),
-          carrier,
-          flight_number: `OM${pick(h, 3, 100, 9999)}`,
-          price: { amount: pick(h, 5, 60, 1400), currency: 'EUR' },
-        };
-      }).sort((a, b) => a.price.amount - b.price.amount);
+      const offers = flightOffers(input, origin, destination);
       return { origin: origin.code, destination: destination.code, offers };
     },
     summarize: (out) => ({
       route: `${out.origin}-${out.destination}`,
       offers: out.offers.length,
-      cheapest: out.offers[0]?.price,
+      first: out.offers[0]?.price,
     }),
   });
 
@@ -177,6 +307,11 @@ export function createTravelTools(options: TravelToolOptions = {}): Tool[] {
           carrier: offer.carrier,
           flight_number: offer.flight_number,
           ...(offer.date && { date: offer.date }),
+          ...(offer.departs_at && { departs_at: offer.departs_at }),
+          ...(offer.cabin && { cabin: offer.cabin }),
+          ...(offer.passengers && { passengers: offer.passengers }),
+          ...(offer.stops !== undefined && { stops: offer.stops }),
+          ...(offer.trip && { trip: offer.trip }),
         },
         price: offer.price,
         booked_at: ctx.now().toISOString(),
@@ -193,29 +328,17 @@ export function createTravelTools(options: TravelToolOptions = {}): Tool[] {
 
   const searchHotels = defineTool({
     name: 'search_hotels',
-    description: 'Searches sandbox hotels in a city (name or IATA code), cheapest first.',
+    description:
+      'Searches sandbox hotels in a city (name or IATA code) from a check-in date for some nights, rooms and guests; cheapest first unless sort says otherwise. A search books nothing.',
     sideEffect: false,
     input: searchHotelsInputSchema,
     output: searchHotelsOutputSchema,
     execute: async (input) => {
       const city = cityOrThrow(input.city, 'city');
-      const nights = input.nights ?? 1;
-      const offers = HOTEL_NAMES.map((pattern, i): HotelOffer => {
-        const h = digest('hotel', city.code, input.check_in ?? '', String(i));
-        return {
-          offer_id: `HT-${code(h, 8)}`,
-          kind: 'hotel',
-          city: city.code,
-          city_name: city.name,
-          hotel_name: pattern.replace('%s', city.name),
-          ...(input.check_in && { check_in: input.check_in }),
-          nights,
-          price: { amount: pick(h, 4, 70, 450) * nights, currency: 'EUR' },
-        };
-      }).sort((a, b) => a.price.amount - b.price.amount);
+      const offers = hotelOffers(input, city);
       return { city: city.code, offers };
     },
-    summarize: (out) => ({ city: out.city, offers: out.offers.length, cheapest: out.offers[0]?.price }),
+    summarize: (out) => ({ city: out.city, offers: out.offers.length, first: out.offers[0]?.price }),
   });
 
   const bookHotel = defineTool({
@@ -239,6 +362,9 @@ export function createTravelTools(options: TravelToolOptions = {}): Tool[] {
           hotel_name: offer.hotel_name,
           nights: offer.nights,
           ...(offer.check_in && { check_in: offer.check_in }),
+          ...(offer.rooms && { rooms: offer.rooms }),
+          ...(offer.guests && { guests: offer.guests }),
+          ...(offer.stars && { stars: offer.stars }),
         },
         price: offer.price,
         booked_at: ctx.now().toISOString(),
