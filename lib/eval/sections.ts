@@ -1,6 +1,9 @@
+import { cacheEval } from './cache.ts';
 import type { EvalPart } from './report.ts';
 
 /**
  * The parts of `npm run eval`, in the order they print. Each lives in its own module beside this one.
  */
-export const evalParts: readonly { readonly name: string; readonly run: EvalPart }[] = [];
+export const evalParts: readonly { readonly name: string; readonly run: EvalPart }[] = [
+  { name: 'cache', run: cacheEval },
+];
