@@ -219,3 +219,11 @@ describe('near misses never reuse the plan', () => {
     expect(serve(cached, offline(cached), 'show me flights from boston to boston').plan).toBeUndefined();
   });
 });
+
+describe('free text in plans', () => {
+  it('re-binds numbers and dates the plan repeats in its descriptions', () => {
+    const goal = 'Book a hotel in Lisbon for 3 nights';
+    const served = serve(goal, offline(goal), 'Book a hotel in Oslo for 4 nights');
+    expect(served.plan).toEqual(offline('Book a hotel in Oslo for 4 nights'));
+  });
+});

@@ -231,7 +231,11 @@ export function deriveTemplate(goal: string, plan: unknown): GoalTemplate {
   // free text: every form of every slot, longest first
   const textual: { text: string; slot: number; form: SlotForm }[] = [];
   for (const [value, binding] of bound) {
-    if (typeof value !== 'string' || binding.form === 'iso') continue;
+    // numbers and ISO dates in free text as the plan wrote them ("for 3 nights", "on 2026-06-01")
+    if (typeof value === 'number' || binding.form === 'iso') {
+      textual.push({ text: String(value), form: binding.form, slot: indexOf(binding.span) });
+      continue;
+    }
     for (const f of textForms(binding, value)) textual.push({ ...f, slot: indexOf(binding.span) });
   }
   textual.sort((a, b) => b.text.length - a.text.length);
