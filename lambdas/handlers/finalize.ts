@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { buildResult } from '#core/result.ts';
 import { parseTaskInput } from '#core/task-errors.ts';
-import { confirmPlan, type PlanCacheTable } from '#io/cache-store.ts';
+import { confirmPlan } from '#io/cache-confirm.ts';
 import { appendEvent, type EventLogDeps, readEvents } from '#io/event-log.ts';
 import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
 import { readStepOutputs } from '#io/step-store.ts';
@@ -20,7 +20,7 @@ export interface FinalizeDeps {
   readonly events: EventLogDeps;
   readonly state: StateTableDeps;
   /** The plan cache, whose entry for this plan a completion confirms; absent = off. */
-  readonly cache?: Pick<PlanCacheTable, 'client' | 'tableName'>;
+  readonly cache?: Parameters<typeof confirmPlan>[0];
 }
 
 /**

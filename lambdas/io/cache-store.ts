@@ -4,7 +4,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Embedder } from '#core/cache/embedder.ts';
 import {
@@ -255,28 +254,4 @@ export async function storePlan(
   return { stored: false, reason: 'index busy' };
 }
 
-/**
- * Confirms an entry once its workflow completed: from then on it serves. A no-op when the entry is
- * gone or belongs to another workflow's plan.
- */
-export async function confirmPlan(
-  table: Pick<PlanCacheTable, 'client' | 'tableName'>,
-  entry: { pk: string; sk: string },
-  workflowId: string,
-): Promise<boolean> {
-  try {
-    await table.client.send(
-      new UpdateCommand({
-        TableName: table.tableName,
-        Key: entry,
-        UpdateExpression: 'SET confirmed = :true',
-        ConditionExpression: 'attribute_exists(pk) AND workflow_id = :wf',
-        ExpressionAttributeValues: { ':true': true, ':wf': workflowId },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionalCheckFailure(error)) return false;
-    throw error;
-  }
-}
+export { confirmPlan } from './cache-confirm.ts';

@@ -94,7 +94,7 @@ describe('finalize task', () => {
     fake.put('test-cache', { ...entry, workflow_id: 'wf_someoneelse01', confirmed: false });
     const deps = {
       events: { client: dynamo, tableName: 'test-events' },
-      state: { client: dynamo, tableName: 'test-state' },
+      state: { client: dynamo, tableName: 'test-state', ttlDays: 30 },
       cache: { client: dynamo, tableName: 'test-cache' },
     };
     await finalizeWorkflow(deps, { workflow_id: id });
