@@ -227,3 +227,21 @@ describe('free text in plans', () => {
     expect(served.plan).toEqual(offline('Book a hotel in Oslo for 4 nights'));
   });
 });
+
+describe('values of no known shape', () => {
+  it('serve exact repeats only: "philadelphia again" is not a name to look for in other goals', () => {
+    const plan: Plan = {
+      steps: [
+        {
+          id: 'search',
+          tool: 'search_flights',
+          input: { origin: 'pittsburgh', destination: 'philadelphia again' },
+          depends_on: [],
+        },
+      ],
+    };
+    const t = deriveTemplate('flights from pittsburgh to philadelphia again', plan);
+    expect(t.rebindable).toBe(false);
+    expect(t.issues).toContain('a value of no known shape');
+  });
+});

@@ -97,8 +97,8 @@ const readRole = (role: string) => (role === 'between' ? 'from' : role);
 /** Kinds that may stand in for each other: a catalog city and a name after "from"/"to". */
 function compatible(stored: SlotKind, found: SlotKind): boolean {
   if (stored === found) return true;
-  const placeLike = (k: SlotKind) => k === 'city' || k === 'place' || k === 'text';
-  return placeLike(stored) && (found === 'city' || found === 'place');
+  const placeLike = (k: SlotKind) => k === 'city' || k === 'place';
+  return placeLike(stored) && placeLike(found);
 }
 
 interface Leaf {
@@ -295,6 +295,9 @@ export function deriveTemplate(goal: string, plan: unknown): GoalTemplate {
       }
     }
   }
+  // a value of no known shape (not a city, a name after a role word, a date, a number, a URL, a
+  // quoted name) cannot be found again in another goal with any confidence: exact repeats only
+  if (slotSpans.some((s) => s.kind === 'text')) issues.push('a value of no known shape');
   const dated = leavesOf(plan).some(
     (l) => typeof l.value === 'string' && ISO_DATE.test(l.value) && !bound.has(l.value),
   );
