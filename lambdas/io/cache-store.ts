@@ -232,6 +232,8 @@ export async function storePlan(
     const next = indexWith(current, line, {
       maxEntries: deps.config.maxEntriesPerScope,
       maxBytes: INDEX_MAX_BYTES,
+      ttlDays: deps.config.ttlDays,
+      now,
     });
     try {
       await deps.client.send(

@@ -149,16 +149,18 @@ function lineBytes(line: IndexEntry): number {
 export function indexWith(
   index: CacheIndex,
   line: IndexEntry,
-  caps: { maxEntries: number; maxBytes: number },
+  caps: { maxEntries: number; maxBytes: number; ttlDays: number; now: Date },
 ): { index: CacheIndex; evicted: string[] } {
-  const entries = [...index.entries.filter((e) => e.sk !== line.sk), line];
+  // lines of entries past their TTL go (their items expire by themselves)
+  const oldest = caps.now.getTime() - caps.ttlDays * 86_400_000;
+  const entries = [...index.entries.filter((e) => e.sk !== line.sk && Date.parse(e.at) > oldest), line];
   const evicted: string[] = [];
   let bytes = entries.reduce((n, e) => n + lineBytes(e), 0);
   while (entries.length > 1 && (entries.length > caps.maxEntries || bytes > caps.maxBytes)) {
-    const oldest = entries.shift();
-    if (!oldest) break;
-    evicted.push(oldest.sk);
-    bytes -= lineBytes(oldest);
+    const first = entries.shift();
+    if (!first) break;
+    evicted.push(first.sk);
+    bytes -= lineBytes(first);
   }
   return { index: { entries, version: index.version + 1 }, evicted };
 }
