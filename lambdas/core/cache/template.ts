@@ -44,7 +44,7 @@ export interface GoalTemplate {
   readonly slots: readonly TemplateSlot[];
   /** Canonical content words of the goal outside the slots, sorted, unique. */
   readonly words: readonly string[];
-  /** The goal's wording with slots as `<role:kind>`: what an embedder compares. */
+  /** The goal's wording with every value as `<role:kind>`: what an embedder compares. */
   readonly text: string;
   /** The plan with placeholders (JSON-safe). */
   readonly plan: unknown;
@@ -305,7 +305,8 @@ export function deriveTemplate(goal: string, plan: unknown): GoalTemplate {
   return {
     slots: slotSpans.map((s) => ({ kind: s.kind, role: s.role, key: s.key })),
     words: [...new Set(contentWords(g, slotSpans))].sort(),
-    text: templateText(g, slotSpans),
+    // every value masked, used by the plan or not: the embedder compares wordings, the guard values
+    text: templateText(g, spans),
     plan: templated,
     rebindable: issues.length === 0,
     issues: [...new Set(issues)],
@@ -313,13 +314,13 @@ export function deriveTemplate(goal: string, plan: unknown): GoalTemplate {
   };
 }
 
-/** The wording with slots as `<role:kind>`, filler dropped: "flight <from:place> <to:city>". */
+/** The wording with values as `<role:kind>`, filler dropped: "flight <from:place> <to:place>". */
 function templateText(g: GoalText, slots: readonly Span[]): string {
   const out: string[] = [];
   g.tokens.forEach((token, i) => {
     const slot = slots.find((s) => s.from <= i && i < s.to);
     if (slot) {
-      if (slot.from === i) out.push(`<${readRole(slot.role)}:${slot.kind}>`);
+      if (slot.from === i) out.push(`<${readRole(slot.role)}:${slot.kind === 'city' ? 'place' : slot.kind}>`);
       return;
     }
     const next = slots.find((s) => s.from === i + 1);
