@@ -215,6 +215,14 @@ describe('near misses never reuse the plan', () => {
     expect(serve(goal, plan, 'Book a flight to London').plan).toBeUndefined();
   });
 
+  it('order: "a flight then a hotel" is not "a hotel then a flight"', () => {
+    const goal = 'Book a flight to Paris then a hotel in Rome';
+    expect(serve(goal, offline(goal), 'Book a flight to Oslo then a hotel in Rome').plan).toEqual(
+      offline('Book a flight to Oslo then a hotel in Rome'),
+    );
+    expect(serve(goal, offline(goal), 'Book a hotel in Rome then a flight to Paris').plan).toBeUndefined();
+  });
+
   it('values that were distinct may not coincide', () => {
     expect(serve(cached, offline(cached), 'show me flights from boston to boston').plan).toBeUndefined();
   });

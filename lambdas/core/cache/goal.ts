@@ -319,5 +319,3 @@ export function contentWords(goal: GoalText, outside: readonly { from: number; t
 export function roleAt(goal: GoalText, i: number, spans: readonly Span[]): string {
   return roleBefore(goal, i, spans);
 }
-
-export { findCity };

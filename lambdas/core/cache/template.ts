@@ -42,7 +42,7 @@ export interface TemplateSlot {
 
 export interface GoalTemplate {
   readonly slots: readonly TemplateSlot[];
-  /** Canonical content words of the goal outside the slots, sorted, unique. */
+  /** Canonical content words of the goal outside the slots, unique, in the goal's order. */
   readonly words: readonly string[];
   /** The goal's wording with every value as `<role:kind>`: what an embedder compares. */
   readonly text: string;
@@ -304,7 +304,7 @@ export function deriveTemplate(goal: string, plan: unknown): GoalTemplate {
 
   return {
     slots: slotSpans.map((s) => ({ kind: s.kind, role: s.role, key: s.key })),
-    words: [...new Set(contentWords(g, slotSpans))].sort(),
+    words: [...new Set(contentWords(g, slotSpans))],
     // every value masked, used by the plan or not: the embedder compares wordings, the guard values
     text: templateText(g, spans),
     plan: templated,
@@ -376,6 +376,11 @@ export function matchTemplate(
   const leftOut = template.words.filter((w) => !said.has(w) && !isSoftWord(w));
   if (leftOut.length > 0)
     return { ok: false, reason: `${leftOut.length} word(s) of the template not in the goal` };
+  // "a flight then a hotel" is not "a hotel then a flight": the words come in the same order
+  const order = [...said];
+  const cachedOrder = template.words.filter((w) => said.has(w));
+  if (order.some((w, i) => w !== cachedOrder[i]))
+    return { ok: false, reason: 'the words come in another order' };
   return { ok: true, bindings };
 }
 
