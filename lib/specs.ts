@@ -23,14 +23,14 @@ export interface TableIndexSpec {
   readonly sortKey: { readonly name: string; readonly type: 'S' | 'N' };
 }
 
-/** The semantic plan cache's table (CACHE_TABLE): plan templates per (scope, intent signature). */
+/** The plan cache's table (CACHE_TABLE): per scope, plans and templates by goal, and their index. */
 export const cacheTableSpec = {
   envVar: 'CACHE_TABLE',
   partitionKey: { name: 'pk', type: 'S' },
   sortKey: { name: 'sk', type: 'S' },
   ttlAttribute: 'expires_at',
   description:
-    'Semantic plan cache: plan templates keyed by (scope, intent signature), per-scope queues for the size cap.',
+    'Plan cache: per scope, one entry per normalised goal (plan and template) and an index of the entries.',
 } as const satisfies TableSpec;
 
 export const tableSpecs = {
@@ -158,7 +158,7 @@ export const functionSpecs = {
     entry: 'lambdas/handlers/finalize.ts',
     description:
       "Workflow task: aggregates the steps' outputs into the result and records WorkflowCompleted.",
-    tables: { eventLog: 'readWrite', state: 'readWrite' },
+    tables: { eventLog: 'readWrite', state: 'readWrite', cache: 'write' },
     aslPlaceholder: 'FinalizeFunctionArn',
     timeoutSeconds: 60,
     memoryMiB: 256,

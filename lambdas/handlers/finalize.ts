@@ -3,9 +3,11 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { buildResult } from '#core/result.ts';
 import { parseTaskInput } from '#core/task-errors.ts';
+import { confirmPlan } from '#io/cache-confirm.ts';
 import { appendEvent, type EventLogDeps, readView } from '#io/event-log.ts';
 import { getPlan, type StateTableDeps } from '#io/plan-store.ts';
 import { readStepOutputs } from '#io/step-store.ts';
+import { dynamo } from '#shared/clients.ts';
 import { readEnv } from '#shared/config.ts';
 import { eventLogDeps, stateTableDeps } from '#shared/deps.ts';
 import { WorkflowCancelled, WorkflowStateMissing } from '#shared/errors.ts';
@@ -17,6 +19,8 @@ export const finalizeInputSchema = z.object({ workflow_id: workflowIdSchema });
 export interface FinalizeDeps {
   readonly events: EventLogDeps;
   readonly state: StateTableDeps;
+  /** The plan cache, whose entry for this plan a completion confirms; absent = off. */
+  readonly cache?: Parameters<typeof confirmPlan>[0];
 }
 
 /**
@@ -52,16 +56,25 @@ export async function finalizeWorkflow(
     },
   );
   logger.info('workflow completed', { workflow_id: id, bookings: result.bookings.length });
+  if (deps.cache && stored.cache_entry) {
+    // the plan ran to completion: its cache entry may now serve (a failure only costs a later hit)
+    await confirmPlan(deps.cache, stored.cache_entry, id).catch((error: unknown) =>
+      logger.warn('plan cache confirm failed', { workflow_id: id, error }),
+    );
+  }
   return { workflow_id: id, status: 'completed' };
 }
 
 const env = readEnv();
+const cache =
+  env.CACHE_ENABLED && env.CACHE_TABLE ? { client: dynamo, tableName: env.CACHE_TABLE } : undefined;
 
 export const handler = middy(async (event: unknown) =>
   finalizeWorkflow(
     {
       events: eventLogDeps(env),
       state: stateTableDeps(env),
+      ...(cache && { cache }),
     },
     event,
   ),

@@ -9,6 +9,7 @@ import { parseTaskInput } from '#core/task-errors.ts';
 import { defaultToolRegistry, type ToolRegistry } from '#core/tools/registry.ts';
 import {
   type CacheLookup,
+  cacheEntryKey,
   lookupPlan,
   type PlanCacheDeps,
   planCacheFromEnv,
@@ -74,7 +75,10 @@ async function planFromCache(deps: PlannerDeps, input: PlannerInput): Promise<St
   });
 }
 
-/** Caches a plan the model made (never tool results); a failure is logged, not thrown. */
+/**
+ * Caches a plan the model made (never tool results), unconfirmed: the finalize task confirms it when
+ * the workflow completes (the plan record carries the entry's key). A failure is logged, not thrown.
+ */
 async function cachePlan(deps: PlannerDeps, input: PlannerInput, plan: Plan): Promise<void> {
   if (!deps.cache) return;
   try {
@@ -83,6 +87,7 @@ async function cachePlan(deps: PlannerDeps, input: PlannerInput, plan: Plan): Pr
       goal: input.goal,
       context: input.context,
       plan,
+      workflow_id: input.workflow_id,
     });
     logger.info('plan cache store', { workflow_id: input.workflow_id, ...result });
   } catch (error) {
@@ -133,6 +138,7 @@ export async function planWorkflow(deps: PlannerDeps, payload: unknown): Promise
       provider: deps.model.provider,
       model: deps.model.model,
       created_at: (deps.now?.() ?? new Date()).toISOString(),
+      ...(deps.cache && { cache_entry: cacheEntryKey(deps.cache, input) }),
     });
     if (stored.source === 'planner') await cachePlan(deps, input, stored.plan);
   }
@@ -177,7 +183,6 @@ const cache = planCacheFromEnv(env, {
     dimensions: env.CACHE_EMBEDDING_DIMENSIONS,
   }),
   tools,
-  defaultOrigin: DEFAULT_ORIGIN_CITY,
 });
 
 export const handler = middy(async (event: unknown) => {

@@ -1,17 +1,27 @@
-import { createHash } from 'node:crypto';
 import {
   BatchGetCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
-import { dequantize, type Embedder, quantize, similarity } from '#core/cache/embedder.ts';
-import { extractFrame, type Frame } from '#core/cache/frame.ts';
-import { makeTemplate, type Rebinding, rebind } from '#core/cache/template.ts';
-import { validatePlan } from '#core/plan-validation.ts';
+import type { Embedder } from '#core/cache/embedder.ts';
+import {
+  type CacheEntry,
+  type CacheGoal,
+  type CacheIndex,
+  candidatesFor,
+  entryKey,
+  entrySchema,
+  INDEX_SK,
+  indexSchema,
+  indexWith,
+  newEntry,
+  rankBySimilarity,
+  serveExact,
+  serveTemplate,
+} from '#core/cache/entries.ts';
+import { type Rebinding, readGoal } from '#core/cache/template.ts';
 import type { ToolRegistry } from '#core/tools/types.ts';
 import { expiresAt, isExpired } from '#core/ttl.ts';
 import type { Env } from '#shared/config.ts';
@@ -19,70 +29,65 @@ import type { Plan } from '#shared/schemas.ts';
 import { isConditionalCheckFailure } from './event-log.ts';
 
 /*
- * The semantic plan cache in DynamoDB (CACHE_TABLE: pk `pk` S, sk `sk` S, TTL `expires_at`).
+ * The plan cache in DynamoDB (CACHE_TABLE: pk `pk` S, sk `sk` S, TTL `expires_at`): I/O only, the
+ * decisions are lambdas/core/cache/entries.ts's.
  *
- *   entry    pk `E#<scope>#<signature>`  sk `T`            a re-bindable plan template
- *                                        sk `X#<slots>`    a plan for exactly these slot values
- *   counters pk `S#<scope>`              sk `META`         {head, tail}: the scope's entry queue
- *   queue    pk `S#<scope>`              sk `Q#<seq>`      {entry_pk, entry_sk}: insertion order
+ *   entry  pk `C#<scope>`  sk `G#<goal>`   the planner's plan for one normalised goal, its template
+ *   index  pk `C#<scope>`  sk `INDEX`      the scope's entries: wording, slots, embedding (capped)
  *
- * (`<scope>`, `<signature>` and `<slots>` are SHA-256 digests: no user id or goal text in keys.)
+ * (`<scope>` and `<goal>` are SHA-256 digests: no user id or goal text in keys.)
  *
- * A lookup is ONE BatchGetItem of at most two items, whatever the number of entries — the key is
- * derived from the goal's frame, nothing is scanned. A hit adds one UpdateItem (the hit counter).
- * A store (after a planner call) writes the entry, appends it to the scope's queue and, over the cap,
- * evicts from the queue's head with a second chance for entries hit since they were queued (CLOCK,
- * an LRU approximation): a bounded number of single-item operations. Concurrent stores may overshoot
- * the cap by a few entries; the next store evicts them. dynalite has no TTL expiry: expired items are
- * treated as absent on read (DynamoDB deletes them itself, lazily).
+ * A lookup is ONE BatchGetItem of two items (the goal's own entry and the index), plus, when a
+ * template fits, one BatchGetItem of at most three entries. No writes. A store writes the entry and
+ * the index (optimistic, on its version), and deletes what the cap evicts. The finalize task confirms
+ * the entry (one UpdateItem): only confirmed entries serve.
  */
 
 export interface PlanCacheConfig {
   /** `user`: entries never leave their user; `global`: shared by everyone (opt-in). */
   readonly scope: 'user' | 'global';
   readonly ttlDays: number;
+  /** Entries per scope (the index is capped at 350 KB besides). */
   readonly maxEntriesPerScope: number;
-  /** Minimum cosine between the intent embeddings of the goal and the cached entry. */
+  /** Minimum cosine between the wordings of the goal and a template (when an embedder is set). */
   readonly minSimilarity: number;
-  /** Minimum cosine to map an unknown word to an intent concept (frame parsing). */
-  readonly wordSimilarity: number;
-  /** The planner's default origin (DEFAULT_ORIGIN_CITY). */
-  readonly defaultOrigin: string;
 }
 
-export interface PlanCacheDeps {
+export interface PlanCacheTable {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
-  readonly embedder: Embedder;
+  readonly config: Pick<PlanCacheConfig, 'scope'>;
+}
+
+export interface PlanCacheDeps extends PlanCacheTable {
+  /** Ranks fitting templates by meaning; absent = most recent first. */
+  readonly embedder?: Embedder;
   readonly tools: ToolRegistry;
   readonly config: PlanCacheConfig;
   readonly now?: () => Date;
 }
 
-export interface CacheRequest {
-  readonly user_id: string;
-  /** The redacted goal and context (as in the execution input). */
-  readonly goal: string;
-  readonly context: Readonly<Record<string, unknown>>;
-}
+export type CacheRequest = CacheGoal;
 
 export type CacheLookup =
   | {
       readonly hit: true;
       readonly plan: Plan;
-      /** Cosine of the intent embeddings (rounded to 3 decimals). */
+      /** Cosine of the wordings (1 for exact repeats and without an embedder). */
       readonly similarity: number;
-      /** `exact`: same slots, the cached plan as it was; `template`: re-bound to this goal's slots. */
+      /** `exact`: the same goal, the plan as it was; `template`: re-bound to this goal's values. */
       readonly match: 'exact' | 'template';
       /** Slots whose values differ from the cached goal's, with old and new values. */
       readonly rebound: readonly Rebinding[];
       readonly embedder: string;
     }
-  | { readonly hit: false; readonly reason: string; readonly similarity?: number };
+  | { readonly hit: false; readonly reason: string };
 
 export type CacheStore =
-  | { readonly stored: true; readonly match: 'exact' | 'template'; readonly evicted: number }
+  | { readonly stored: true; readonly rebindable: boolean; readonly evicted: number }
   | { readonly stored: false; readonly reason: string };
+
+const INDEX_MAX_BYTES = 350_000;
 
 /**
  * The cache's settings from the environment (CACHE_*), or undefined when it is off
@@ -90,83 +95,33 @@ export type CacheStore =
  */
 export function planCacheFromEnv(
   env: Env,
-  deps: Pick<PlanCacheDeps, 'client' | 'embedder' | 'tools'> & { readonly defaultOrigin: string },
+  deps: Pick<PlanCacheDeps, 'client' | 'embedder' | 'tools'>,
 ): PlanCacheDeps | undefined {
   if (!env.CACHE_ENABLED || !env.CACHE_TABLE) return undefined;
   return {
     client: deps.client,
     tableName: env.CACHE_TABLE,
-    embedder: deps.embedder,
+    ...(deps.embedder && { embedder: deps.embedder }),
     tools: deps.tools,
     config: {
       scope: env.CACHE_SCOPE,
       ttlDays: env.CACHE_TTL_DAYS,
       maxEntriesPerScope: env.CACHE_MAX_ENTRIES_PER_SCOPE,
       minSimilarity: env.CACHE_MIN_SIMILARITY,
-      wordSimilarity: env.CACHE_WORD_SIMILARITY,
-      defaultOrigin: deps.defaultOrigin,
     },
   };
 }
 
-const entryItemSchema = z.object({
-  pk: z.string(),
-  sk: z.string(),
-  signature: z.string(),
-  slots: z.array(z.object({ name: z.string(), key: z.string() })),
-  body: z.string(),
-  embedder: z.string(),
-  vector: z.string(),
-  hits: z.number().default(0),
-  hits_at_enqueue: z.number().default(0),
-  seq: z.number().optional(),
-  expires_at: z.number().optional(),
-});
-
-const metaSchema = z.object({ head: z.number().default(0), tail: z.number().default(0) });
-const pointerSchema = z.object({ entry_pk: z.string(), entry_sk: z.string() });
-
-function digest(text: string): string {
-  return createHash('sha256').update(text).digest('base64url').slice(0, 32);
+/** Where a goal's entry lives: what the planner records with the plan, and finalize confirms. */
+export function cacheEntryKey(table: PlanCacheTable, request: CacheRequest): { pk: string; sk: string } {
+  return entryKey(table.config.scope, request);
 }
 
-/** The scope an entry belongs to: the user (default), or everyone. */
-export function scopeOf(config: Pick<PlanCacheConfig, 'scope'>, userId: string): string {
-  return config.scope === 'global' ? 'global' : `user:${userId}`;
-}
-
-function keys(deps: PlanCacheDeps, request: CacheRequest, frame: Frame) {
-  const scope = digest(scopeOf(deps.config, request.user_id));
-  const pk = `E#${scope}#${frame.signatureHash}`;
-  return {
-    scopePk: `S#${scope}`,
-    pk,
-    template: { pk, sk: 'T' },
-    exact: { pk, sk: `X#${frame.slotsHash}` },
-  };
-}
-
-function frameOf(deps: PlanCacheDeps, request: CacheRequest) {
-  return extractFrame(request.goal, request.context, {
-    defaultOrigin: deps.config.defaultOrigin,
-    wordSimilarity: deps.config.wordSimilarity,
-  });
-}
-
-const round = (x: number) => Math.round(x * 1000) / 1000;
-
-/**
- * Looks a goal up: a hit is a VALID plan for this goal (exact, or a template re-bound to its slots).
- * Costs one BatchGetItem (≤ 2 items) plus, on a hit, one UpdateItem.
- */
-export async function lookupPlan(deps: PlanCacheDeps, request: CacheRequest): Promise<CacheLookup> {
-  const parsed = frameOf(deps, request);
-  if (!parsed.ok) return { hit: false, reason: `no frame: ${parsed.reason}` };
-  const frame = parsed.frame;
-  const k = keys(deps, request, frame);
-  const now = deps.now?.() ?? new Date();
-
-  let requested: Record<string, unknown>[] = [k.exact, k.template];
+async function batchGet(
+  deps: PlanCacheTable,
+  keys: readonly { pk: string; sk: string }[],
+): Promise<Record<string, unknown>[]> {
+  let requested: Record<string, unknown>[] = [...keys];
   const items: Record<string, unknown>[] = [];
   for (let attempt = 0; requested.length > 0 && attempt < 5; attempt++) {
     const out = await deps.client.send(
@@ -178,207 +133,127 @@ export async function lookupPlan(deps: PlanCacheDeps, request: CacheRequest): Pr
     items.push(...(out.Responses?.[deps.tableName] ?? []));
     requested = out.UnprocessedKeys?.[deps.tableName]?.Keys ?? [];
   }
-  const live = items.filter((item) => !isExpired(item, now)).map((item) => entryItemSchema.safeParse(item));
-  const exact = live.find((e) => e.success && e.data.sk === k.exact.sk)?.data;
-  const template = live.find((e) => e.success && e.data.sk === 'T')?.data;
-  const entry = exact ?? template;
-  if (!entry) return { hit: false, reason: 'no entry' };
-  if (entry.signature !== frame.signature) return { hit: false, reason: 'signature digest collision' };
-  if (entry.embedder !== deps.embedder.id) return { hit: false, reason: 'entry embedded by another model' };
+  return items;
+}
 
-  const score = round(similarity(await deps.embedder.embed(frame.intentText), dequantize(entry.vector)));
-  if (score < deps.config.minSimilarity) {
-    return { hit: false, reason: 'intent similarity below threshold', similarity: score };
-  }
+function parseEntry(item: Record<string, unknown> | undefined, now: Date): CacheEntry | undefined {
+  if (!item || isExpired(item, now)) return undefined;
+  const parsed = entrySchema.safeParse(item);
+  return parsed.success ? parsed.data : undefined;
+}
 
-  let candidate: unknown;
-  let rebound: Rebinding[] = [];
-  if (entry === exact) {
-    candidate = JSON.parse(entry.body);
-  } else {
-    const filled = rebind({ plan: JSON.parse(entry.body), rebindable: true, issues: [] }, entry.slots, frame);
-    if (!filled) return { hit: false, reason: 'template does not fit the slots', similarity: score };
-    candidate = filled.plan;
-    rebound = filled.rebound;
-  }
-  const valid = validatePlan(candidate, deps.tools);
-  if (!valid.ok) return { hit: false, reason: 'cached plan is not valid for this goal', similarity: score };
-
-  await deps.client
-    .send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: { pk: entry.pk, sk: entry.sk },
-        UpdateExpression: 'ADD hits :one SET last_hit_at = :now',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':one': 1, ':now': now.toISOString() },
-      }),
-    )
-    .catch((error: unknown) => {
-      // evicted or expired between the read and the counter: the hit stands
-      if (!isConditionalCheckFailure(error)) throw error;
-    });
-  return {
-    hit: true,
-    plan: valid.plan,
-    similarity: score,
-    match: entry === exact ? 'exact' : 'template',
-    rebound,
-    embedder: entry.embedder,
-  };
+function parseIndex(item: Record<string, unknown> | undefined, now: Date): CacheIndex {
+  if (!item || isExpired(item, now)) return { entries: [], version: 0 };
+  const parsed = indexSchema.safeParse(item);
+  return parsed.success ? parsed.data : { entries: [], version: 0 };
 }
 
 /**
- * Stores a plan that the planner made (and the planner task validated) for a goal: as a template
- * when every parameter can be re-bound, else as an exact entry. Never store tool results here.
+ * Looks a goal up: a hit is a VALID plan for this goal (its exact repeat, or a template re-bound to
+ * its values). One BatchGetItem of two items, plus one of ≤ 3 entries when a template fits.
+ */
+export async function lookupPlan(deps: PlanCacheDeps, request: CacheRequest): Promise<CacheLookup> {
+  const now = deps.now?.() ?? new Date();
+  const key = cacheEntryKey(deps, request);
+  const items = await batchGet(deps, [key, { pk: key.pk, sk: INDEX_SK }]);
+  const own = parseEntry(
+    items.find((i) => i.sk === key.sk),
+    now,
+  );
+  const embedderId = deps.embedder?.id ?? 'none';
+  let reason = own ? 'own entry' : 'no entry for this goal';
+  if (own) {
+    const served = serveExact(own, deps.tools, now);
+    if (served.ok) return { hit: true, ...served, similarity: 1, embedder: embedderId };
+    reason = served.reason;
+  }
+  const read = readGoal(request.goal);
+  const index = parseIndex(
+    items.find((i) => i.sk === INDEX_SK),
+    now,
+  );
+  const fitting = candidatesFor(read, request, index, now, key.sk);
+  if (fitting.length === 0) return { hit: false, reason: `${reason}; no template fits` };
+  const ranked = deps.embedder
+    ? await rankBySimilarity(fitting, request.goal, deps.embedder, deps.config.minSimilarity)
+    : fitting.map((line) => ({ line, similarity: 1 }));
+  if (ranked.length === 0) return { hit: false, reason: `${reason}; fitting templates below similarity` };
+  const top = ranked.slice(0, 3);
+  const entries = await batchGet(
+    deps,
+    top.map((c) => ({ pk: key.pk, sk: c.line.sk })),
+  );
+  for (const candidate of top) {
+    const entry = parseEntry(
+      entries.find((i) => i.sk === candidate.line.sk),
+      now,
+    );
+    if (!entry) continue;
+    const served = serveTemplate(entry, read, deps.tools, now);
+    if (served.ok) return { hit: true, ...served, similarity: candidate.similarity, embedder: embedderId };
+    reason = served.reason;
+  }
+  return { hit: false, reason };
+}
+
+/**
+ * Stores a plan the planner made (and validated) for a goal, unconfirmed until its workflow
+ * completes; an unconfirmed entry of the same goal is replaced. Never store tool results here.
  */
 export async function storePlan(
   deps: PlanCacheDeps,
-  request: CacheRequest & { readonly plan: Plan },
+  request: CacheRequest & { readonly plan: Plan; readonly workflow_id: string },
 ): Promise<CacheStore> {
-  const parsed = frameOf(deps, request);
-  if (!parsed.ok) return { stored: false, reason: `no frame: ${parsed.reason}` };
-  const frame = parsed.frame;
-  const k = keys(deps, request, frame);
   const now = deps.now?.() ?? new Date();
-  const template = makeTemplate(request.plan, frame);
-  const match = template.rebindable ? 'template' : 'exact';
-  const key = template.rebindable ? k.template : k.exact;
+  const key = cacheEntryKey(deps, request);
   const expires = expiresAt(now, deps.config.ttlDays);
+  const { entry, line } = await newEntry(key, request, now, deps.embedder);
   try {
     await deps.client.send(
       new PutCommand({
         TableName: deps.tableName,
-        Item: {
-          ...key,
-          signature: frame.signature,
-          slots: frame.slots.map((s) => ({ name: s.name, key: s.key })),
-          body: JSON.stringify(template.rebindable ? template.plan : request.plan),
-          embedder: deps.embedder.id,
-          vector: quantize(await deps.embedder.embed(frame.intentText)),
-          hits: 0,
-          hits_at_enqueue: 0,
-          created_at: now.toISOString(),
-          expires_at: expires,
-        },
-        ConditionExpression: 'attribute_not_exists(pk) OR expires_at <= :now',
-        ExpressionAttributeValues: { ':now': Math.floor(now.getTime() / 1000) },
+        Item: { ...entry, expires_at: expires },
+        ConditionExpression: 'attribute_not_exists(pk) OR confirmed = :false OR expires_at <= :now',
+        ExpressionAttributeValues: { ':false': false, ':now': Math.floor(now.getTime() / 1000) },
       }),
     );
   } catch (error) {
     if (isConditionalCheckFailure(error)) return { stored: false, reason: 'already cached' };
     throw error;
   }
-  const seq = await enqueue(deps, k.scopePk, key, expires);
-  const evicted = await evictOverCap(deps, k.scopePk, seq.head, seq.tail);
-  return { stored: true, match, evicted };
-}
-
-async function enqueue(
-  deps: PlanCacheDeps,
-  scopePk: string,
-  entry: { pk: string; sk: string },
-  expires: number,
-): Promise<{ head: number; tail: number }> {
-  const out = await deps.client.send(
-    new UpdateCommand({
-      TableName: deps.tableName,
-      Key: { pk: scopePk, sk: 'META' },
-      UpdateExpression: 'SET head = if_not_exists(head, :zero) ADD tail :one',
-      ExpressionAttributeValues: { ':zero': 0, ':one': 1 },
-      ReturnValues: 'ALL_NEW',
-    }),
-  );
-  const meta = metaSchema.parse(out.Attributes ?? {});
-  await deps.client.send(
-    new PutCommand({
-      TableName: deps.tableName,
-      Item: {
-        pk: scopePk,
-        sk: queueSk(meta.tail),
-        entry_pk: entry.pk,
-        entry_sk: entry.sk,
-        expires_at: expires,
-      },
-    }),
-  );
-  await deps.client
-    .send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: entry,
-        UpdateExpression: 'SET seq = :seq, hits_at_enqueue = if_not_exists(hits, :zero)',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':seq': meta.tail, ':zero': 0 },
-      }),
-    )
-    .catch((error: unknown) => {
-      if (!isConditionalCheckFailure(error)) throw error;
+  const indexKey = { pk: key.pk, sk: INDEX_SK };
+  for (let attempt = 0; attempt < 8; attempt++) {
+    const { Item } = await deps.client.send(
+      new GetCommand({ TableName: deps.tableName, Key: indexKey, ConsistentRead: true }),
+    );
+    // an expired or unreadable index starts afresh, but on the stored item's version all the same
+    const version = typeof Item?.version === 'number' ? Item.version : undefined;
+    const current = { ...parseIndex(Item, now), version: version ?? 0 };
+    const next = indexWith(current, line, {
+      maxEntries: deps.config.maxEntriesPerScope,
+      maxBytes: INDEX_MAX_BYTES,
+      ttlDays: deps.config.ttlDays,
+      now,
     });
-  return meta;
-}
-
-const queueSk = (seq: number) => `Q#${String(seq).padStart(12, '0')}`;
-
-/** Evicts from the queue's head while the scope is over its cap (a few steps at most per store). */
-async function evictOverCap(
-  deps: PlanCacheDeps,
-  scopePk: string,
-  head: number,
-  tail: number,
-): Promise<number> {
-  let evicted = 0;
-  let h = head;
-  let t = tail;
-  for (let step = 0; t - h > deps.config.maxEntriesPerScope && step < 4; step++) {
-    // claim the head slot (a concurrent evictor that got there first wins; we stop)
     try {
       await deps.client.send(
-        new UpdateCommand({
+        new PutCommand({
           TableName: deps.tableName,
-          Key: { pk: scopePk, sk: 'META' },
-          UpdateExpression: 'SET head = :next',
-          ConditionExpression: 'head = :head',
-          ExpressionAttributeValues: { ':head': h, ':next': h + 1 },
+          Item: { ...indexKey, ...next.index, expires_at: expires },
+          ConditionExpression: version === undefined ? 'attribute_not_exists(version)' : 'version = :version',
+          ...(version !== undefined && { ExpressionAttributeValues: { ':version': version } }),
         }),
       );
     } catch (error) {
-      if (isConditionalCheckFailure(error)) break;
+      if (isConditionalCheckFailure(error)) continue; // a concurrent store: read again
       throw error;
     }
-    h += 1;
-    const pointerKey = { pk: scopePk, sk: queueSk(h) };
-    const { Item: rawPointer } = await deps.client.send(
-      new GetCommand({ TableName: deps.tableName, Key: pointerKey, ConsistentRead: true }),
-    );
-    await deps.client.send(new DeleteCommand({ TableName: deps.tableName, Key: pointerKey }));
-    const pointer = pointerSchema.safeParse(rawPointer);
-    if (!pointer.success) continue; // expired or never written: the slot was empty
-    const entryKey = { pk: pointer.data.entry_pk, sk: pointer.data.entry_sk };
-    const { Item: rawEntry } = await deps.client.send(
-      new GetCommand({ TableName: deps.tableName, Key: entryKey, ConsistentRead: true }),
-    );
-    const entry = entryItemSchema.safeParse(rawEntry);
-    if (!entry.success || entry.data.seq !== h) continue; // gone, or re-queued later (stale pointer)
-    if (entry.data.hits > entry.data.hits_at_enqueue && !isExpired(entry.data, deps.now?.() ?? new Date())) {
-      // second chance: hit since it was queued, so it goes to the tail instead
-      const again = await enqueue(deps, scopePk, entryKey, entry.data.expires_at ?? 0);
-      t = again.tail;
-      continue;
+    for (const sk of next.evicted) {
+      await deps.client.send(new DeleteCommand({ TableName: deps.tableName, Key: { pk: key.pk, sk } }));
     }
-    try {
-      await deps.client.send(
-        new DeleteCommand({
-          TableName: deps.tableName,
-          Key: entryKey,
-          ConditionExpression: 'seq = :seq',
-          ExpressionAttributeValues: { ':seq': h },
-        }),
-      );
-      evicted++;
-    } catch (error) {
-      if (!isConditionalCheckFailure(error)) throw error;
-    }
+    return { stored: true, rebindable: line.t, evicted: next.evicted.length };
   }
-  return evicted;
+  return { stored: false, reason: 'index busy' };
 }
+
+export { confirmPlan } from './cache-confirm.ts';

@@ -34,6 +34,8 @@ export const storedPlanSchema = z.object({
       rebound: z.array(z.object({ slot: z.string(), from: z.string(), to: z.string() })),
     })
     .optional(),
+  /** The plan cache entry this plan was stored under (planner plans): finalize confirms it. */
+  cache_entry: z.object({ pk: z.string(), sk: z.string() }).optional(),
 });
 export type StoredPlan = z.infer<typeof storedPlanSchema>;
 

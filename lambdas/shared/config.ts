@@ -43,10 +43,8 @@ const envSchema = z.object({
   CACHE_SCOPE: z.enum(['user', 'global']).default('user'),
   CACHE_TTL_DAYS: z.coerce.number().int().positive().default(30),
   CACHE_MAX_ENTRIES_PER_SCOPE: z.coerce.number().int().positive().default(500),
-  /** Minimum cosine between the intent embeddings of a goal and a cached entry (on top of an equal frame). */
+  /** Minimum cosine between the wordings of a goal and a cached template that fits it (values masked). */
   CACHE_MIN_SIMILARITY: z.coerce.number().min(-1).max(1).default(0.6),
-  /** Minimum cosine to read an unknown word as an intent concept ("organize" ≈ "book"). */
-  CACHE_WORD_SIMILARITY: z.coerce.number().min(0).max(1).default(0.8),
   /** `offline` (shipped word vectors) or `titan` (Amazon Titan Text Embeddings V2 on Bedrock). */
   CACHE_EMBEDDER: z.enum(['offline', 'titan']).default('offline'),
   CACHE_EMBEDDING_MODEL_ID: z.string().min(1).default('amazon.titan-embed-text-v2:0'),

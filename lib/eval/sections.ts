@@ -1,3 +1,4 @@
+import { cacheEval } from './cache.ts';
 import { guardianEval } from './guardian.ts';
 import { plannerEval } from './planner.ts';
 import type { EvalPart } from './report.ts';
@@ -8,4 +9,5 @@ import type { EvalPart } from './report.ts';
 export const evalParts: readonly { readonly name: string; readonly run: EvalPart }[] = [
   { name: 'guardian', run: guardianEval },
   { name: 'planner', run: plannerEval },
+  { name: 'cache', run: cacheEval },
 ];

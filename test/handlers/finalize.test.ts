@@ -1,9 +1,10 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as compensate } from '../../lambdas/handlers/compensate.ts';
-import { handler as finalize } from '../../lambdas/handlers/finalize.ts';
+import { handler as finalize, finalizeWorkflow } from '../../lambdas/handlers/finalize.ts';
 import { handler as guardian } from '../../lambdas/handlers/guardian.ts';
 import { handler as planner } from '../../lambdas/handlers/planner.ts';
 import { handler as step } from '../../lambdas/handlers/step.ts';
+import { dynamo } from '../../lambdas/shared/clients.ts';
 import { eventTrail, installFakeDynamo, lambdaContext, simulateWorkflow, storedEvents } from './harness.ts';
 
 vi.hoisted(() => {
@@ -76,6 +77,31 @@ describe('finalize task', () => {
       status: 'completed',
     });
     expect(eventTrail(fake, id).filter((e) => e === 'WorkflowCompleted')).toHaveLength(1);
+  });
+
+  it("confirms the plan's cache entry on completion, and no other workflow's entry", async () => {
+    const id = 'wf_finalizecache01';
+    await simulateWorkflow(handlers, {
+      workflow_id: id,
+      user_id: 'alice',
+      goal: 'Book a flight to Paris',
+      context: {},
+      submitted_at: '2026-11-25T17:00:00.000Z',
+    });
+    const plan = fake.items('test-state').find((i) => i.pk === `WF#${id}` && i.sk === 'PLAN');
+    const entry = { pk: 'C#scope', sk: 'G#goal' };
+    fake.put('test-state', { ...plan, cache_entry: entry });
+    fake.put('test-cache', { ...entry, workflow_id: 'wf_someoneelse01', confirmed: false });
+    const deps = {
+      events: { client: dynamo, tableName: 'test-events', stateTable: 'test-state' },
+      state: { client: dynamo, tableName: 'test-state', ttlDays: 30 },
+      cache: { client: dynamo, tableName: 'test-cache' },
+    };
+    await finalizeWorkflow(deps, { workflow_id: id });
+    expect(fake.items('test-cache')[0]).toMatchObject({ confirmed: false }); // another workflow's plan
+    fake.put('test-cache', { ...entry, workflow_id: id, confirmed: false });
+    await finalizeWorkflow(deps, { workflow_id: id });
+    expect(fake.items('test-cache')[0]).toMatchObject({ confirmed: true });
   });
 
   it('fails with WorkflowStateMissing without a plan', async () => {

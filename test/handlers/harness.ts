@@ -21,7 +21,12 @@ import { workflowEventSchema } from '../../lambdas/shared/schemas.ts';
  * records every command for the aws-sdk-client-mock-vitest matchers.
  */
 
-export const TABLES = { events: 'test-events', state: 'test-state', bookings: 'test-bookings' } as const;
+export const TABLES = {
+  events: 'test-events',
+  state: 'test-state',
+  bookings: 'test-bookings',
+  cache: 'test-cache',
+} as const;
 
 /** Sets the environment the handlers read at module load (call from vi.hoisted). */
 export function setTaskEnv(): void {
@@ -35,6 +40,7 @@ const KEYS: Record<string, [string, string]> = {
   [TABLES.events]: ['workflow_id', 'seq'],
   [TABLES.state]: ['pk', 'sk'],
   [TABLES.bookings]: ['workflow_id', 'step_id'],
+  [TABLES.cache]: ['pk', 'sk'],
 };
 
 export type Item = Record<string, unknown>;

@@ -38,8 +38,6 @@ export const defaultCacheConfig: PlanCacheConfig = {
   ttlDays: 30,
   maxEntriesPerScope: 500,
   minSimilarity: 0.6,
-  wordSimilarity: 0.8,
-  defaultOrigin: 'LON',
 };
 
 export function cacheDeps(

@@ -3,8 +3,8 @@ import { cosine, shippedWordVectors, type WordVectors } from './vocabulary.ts';
 
 /**
  * Turns text into a vector whose cosine with another text's vector says how alike their meanings
- * are. The cache embeds a goal's INTENT text (its parameters masked) and requires a minimum
- * similarity with the cached entry's on top of an equal frame signature.
+ * are. The cache embeds a goal's WORDING (its values masked, see template.ts) and ranks the templates
+ * that fit a goal by it, requiring a minimum similarity.
  */
 export interface Embedder {
   /** Identifies the model and its settings: vectors of different embedders are never compared. */
@@ -18,7 +18,7 @@ export interface Embedder {
  */
 export function createOfflineEmbedder(vectors: WordVectors = shippedWordVectors): Embedder {
   return {
-    id: 'offline-glove-100d-int8-v1',
+    id: 'offline-glove-100d-int8-v2',
     embed: async (text) => {
       const sum = new Float32Array(vectors.dimensions);
       const words = text.toLowerCase().match(/[a-z]+/g) ?? [];

@@ -1,26 +1,58 @@
-import { findCity } from '../catalog.ts';
-import { cityKey, type Frame, type Slot } from './frame.ts';
+import { findCity, normalizeCityName } from '../catalog.ts';
+import {
+  canonicalWord,
+  contentWords,
+  findSpans,
+  type GoalText,
+  isSoftWord,
+  normalizedGoal,
+  roleAt,
+  type SlotKind,
+  type Span,
+  tokenize,
+} from './goal.ts';
 
 /*
- * A cached plan is stored as a TEMPLATE: the plan with every parameter of its goal replaced by a
- * placeholder naming the slot (by position in the frame). Re-binding fills the placeholders with
- * another goal's slots of the same signature, so "Book a flight to Tokyo" is served the plan cached
- * for "Book a flight to NYC" with Tokyo in it — never the NYC plan unchanged.
+ * A cached plan's TEMPLATE, derived from the planner's own result rather than from a grammar:
  *
- * Placeholders: a whole string value becomes `{"$slot": i}` (a number for nights); inside free text
- * (descriptions, prompts, the summary) `{{i}}`, or `{{i:nights}}` for "N night(s)".
+ *   slots    every string or number in the plan's step inputs whose value (normalised) occurs in the
+ *            goal — a city, a date, a number, a URL, a quoted name, a name after "from"/"to"… — typed
+ *            by its shape and given the role of the word before it in the goal ("from", "to", "on");
+ *   wording  the goal's other words, canonical (filler dropped, synonyms and plurals folded);
+ *   plan     the plan with every slot value replaced by a placeholder `{"$slot": i, "form": f}`, and
+ *            inside free text (descriptions, prompts, the summary) `{{i:f}}`.
  *
- * A template is re-bindable only when nothing of the old goal is left in it: every explicit slot is
- * used by some step input, and no city, date or night count of the old goal survives as a constant.
- * Otherwise the plan can only be served to a goal with exactly the same slots.
+ * A later goal is served the template only when every slot re-binds from the new goal (same kind,
+ * same role), nothing in the new goal is left unaccounted for (each of its content words is in the
+ * template's wording) and the template's wording says nothing the new goal leaves out (except a few
+ * soft words). The re-bound plan is then validated like any plan. A template in which a value of the
+ * old goal survives as a constant is not re-bindable: it serves exact repeats only.
  */
 
-export interface PlanTemplate {
-  /** The plan with placeholders. */
+/** How a slot's value is written in the plan, given the goal's text for it. */
+export type SlotForm = 'same' | 'lower' | 'upper' | 'title' | 'code' | 'name' | 'iso' | 'number';
+
+export interface TemplateSlot {
+  readonly kind: SlotKind;
+  /** Canonical role word before it in the goal (`between` reads as `from`). */
+  readonly role: string;
+  /** The old goal's value, comparable (city code, month-day, number, text). */
+  readonly key: string;
+}
+
+export interface GoalTemplate {
+  readonly slots: readonly TemplateSlot[];
+  /** Canonical content words of the goal outside the slots, unique, in the goal's order. */
+  readonly words: readonly string[];
+  /** The goal's wording with every value as `<role:kind>`: what an embedder compares. */
+  readonly text: string;
+  /** The plan with placeholders (JSON-safe). */
   readonly plan: unknown;
   readonly rebindable: boolean;
-  /** Why it is not re-bindable (empty when it is). */
+  /** Why not (empty when it is). */
   readonly issues: readonly string[];
+  /** The plan holds a date the goal does not say ("tomorrow"): it holds for the day it was made. */
+  readonly dated: boolean;
 }
 
 export interface Rebinding {
@@ -29,210 +61,414 @@ export interface Rebinding {
   readonly to: string;
 }
 
-const SLOT = '$slot';
+export type TemplateMatch =
+  | { readonly ok: true; readonly bindings: readonly Span[] }
+  | { readonly ok: false; readonly reason: string };
 
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
+const SLOT = '$slot';
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** The forms a city slot may take in a plan's text: the goal's words, its code, its names. */
-function cityForms(slot: Slot, extra: readonly string[]): string[] {
-  const city = findCity(slot.surface);
-  const forms = [slot.surface, ...extra, ...(city ? [city.code, city.name, ...city.aliases] : [])];
-  return [...new Set(forms.filter((f) => f.length >= 2))];
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-/** Which slot a whole string value stands for: its exact surface first, then the same city/date. */
-function slotForValue(value: string, slots: readonly Slot[]): number {
-  const exact = slots.findIndex((s) => s.type !== 'nights' && s.surface === value);
-  if (exact >= 0) return exact;
-  if (/^\d{4}-\d{2}-\d{2}$/.test(value)) return slots.findIndex((s) => s.type === 'date' && s.key === value);
-  const city = findCity(value);
-  if (city) return slots.findIndex((s) => s.type === 'city' && s.key === city.code);
-  return -1;
+const titleCase = (text: string) =>
+  text.replace(/(^|[\s-])(\p{L})/gu, (_m, a: string, b: string) => a + b.toUpperCase());
+
+function formOf(value: string, surface: string): SlotForm | undefined {
+  if (value === surface) return 'same';
+  if (value === surface.toLowerCase()) return 'lower';
+  if (value === surface.toUpperCase()) return 'upper';
+  if (value === titleCase(surface.toLowerCase())) return 'title';
+  return undefined;
 }
 
-/** Builds the template of a plan for the frame of its goal. */
-export function makeTemplate(plan: unknown, frame: Frame): PlanTemplate {
-  const slots = frame.slots;
-  const used = new Set<number>();
-  const boundValues = new Map<number, Set<string>>();
-  const issues: string[] = [];
+/** The normalised exact-repeat text of a goal (case, spacing and punctuation folded). */
+export function exactText(goal: string): string {
+  return normalizedGoal(tokenize(goal));
+}
 
-  // 1. Whole values inside step inputs (references `{$from, path}` are kept as they are).
-  const bindInput = (value: unknown, key: string | undefined): unknown => {
-    if (typeof value === 'string') {
-      const i = slotForValue(value, slots);
-      if (i >= 0) {
-        used.add(i);
-        boundValues.set(i, (boundValues.get(i) ?? new Set()).add(value));
-        return { [SLOT]: i };
-      }
-      return value;
-    }
-    if (typeof value === 'number' && key === 'nights') {
-      const i = slots.findIndex((s) => s.type === 'nights' && s.key === String(value));
-      if (i >= 0) {
-        used.add(i);
-        return { [SLOT]: i };
-      }
-      return value;
-    }
-    if (Array.isArray(value)) return value.map((v) => bindInput(v, undefined));
-    if (isRecord(value)) {
-      if (typeof value.$from === 'string') return value;
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, bindInput(v, k)]));
-    }
-    return value;
-  };
+const readRole = (role: string) => (role === 'between' ? 'from' : role);
 
-  // 2. Free text: one alternation of every form of every slot, longest first.
-  const forms: { form: string; slot: number }[] = [];
-  slots.forEach((slot, i) => {
-    if (slot.type === 'city') {
-      for (const form of cityForms(slot, [...(boundValues.get(i) ?? [])])) {
-        // a form shared by several slots goes to the one whose surface it is, else the first
-        const owner = slots.findIndex((s) => s.type === 'city' && s.surface === form);
-        forms.push({
-          form,
-          slot: owner >= 0 ? owner : slots.findIndex((s) => s.type === 'city' && s.key === slot.key),
-        });
-      }
-    } else if (slot.type === 'date') {
-      forms.push({ form: slot.key, slot: slots.findIndex((s) => s.type === 'date' && s.key === slot.key) });
-    }
-  });
-  forms.sort((a, b) => b.form.length - a.form.length);
-  const formIndex = new Map(forms.map((f) => [f.form.toLowerCase(), f]));
-  const alternation = forms.length
-    ? new RegExp(
-        `(?<![\\p{L}\\p{N}])(?:${forms.map((f) => escapeRegExp(f.form)).join('|')})(?![\\p{L}\\p{N}])`,
-        'giu',
-      )
-    : undefined;
-  const bindText = (text: string): string => {
-    if (text.includes('{{')) issues.push('text already contains "{{"');
-    let out = text.replace(/\b(\d{1,2}) nights?\b/g, (m, n: string) => {
-      const i = slots.findIndex((s) => s.type === 'nights' && s.key === n);
-      return i >= 0 ? `{{${i}:nights}}` : m;
-    });
-    if (alternation) {
-      out = out.replace(alternation, (m) => {
-        const found = formIndex.get(m.toLowerCase());
-        // codes and short aliases ("LA", "WAS", "SEA") only in their own case: "was" is a word
-        if (!found || found.slot < 0 || (found.form.length <= 3 && m !== found.form)) return m;
-        return `{{${found.slot}}}`;
-      });
-    }
-    return out;
-  };
-  const bindFreeText = (value: unknown): unknown => {
-    if (typeof value === 'string') return bindText(value);
-    if (Array.isArray(value)) return value.map(bindFreeText);
-    if (isRecord(value)) {
-      if (SLOT in value || typeof value.$from === 'string') return value;
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, bindFreeText(v)]));
-    }
-    return value;
-  };
+/** Kinds that may stand in for each other: a catalog city and a name after "from"/"to". */
+function compatible(stored: SlotKind, found: SlotKind): boolean {
+  if (stored === found) return true;
+  const placeLike = (k: SlotKind) => k === 'city' || k === 'place';
+  return placeLike(stored) && placeLike(found);
+}
 
-  let templated: unknown = plan;
+interface Leaf {
+  readonly value: string | number;
+}
+
+/** Every string/number in the steps' inputs (references `{$from, path}` left out). */
+function leavesOf(plan: unknown): Leaf[] {
+  const out: Leaf[] = [];
+  const walk = (value: unknown) => {
+    if (typeof value === 'string' || typeof value === 'number') out.push({ value });
+    else if (Array.isArray(value)) value.forEach(walk);
+    else if (isRecord(value) && typeof value.$from !== 'string') Object.values(value).forEach(walk);
+  };
   if (isRecord(plan) && Array.isArray(plan.steps)) {
-    const steps = plan.steps.map((step: unknown) => {
-      if (!isRecord(step)) return step;
-      const input = bindInput(step.input, undefined);
-      return {
-        ...step,
-        input: bindFreeText(input),
-        ...(typeof step.description === 'string' && { description: bindText(step.description) }),
-      };
-    });
-    templated = {
-      ...plan,
-      steps,
-      ...(typeof plan.summary === 'string' && { summary: bindText(plan.summary) }),
-    };
-  } else {
-    issues.push('not a plan');
+    for (const step of plan.steps) if (isRecord(step)) walk(step.input);
   }
+  return out;
+}
 
-  slots.forEach((slot, i) => {
-    if (
-      slot.explicit &&
-      !used.has(i) &&
-      !slots.some((s, j) => used.has(j) && s.type === slot.type && s.key === slot.key)
-    )
-      issues.push(`${slot.name} is not used by any step`);
-  });
-  // Nothing of the old goal may survive as a constant.
-  const rest = JSON.stringify(templated).replace(/\{\{\d+(?::nights)?\}\}/g, ' ');
-  for (const slot of slots) {
-    if (slot.type === 'city') {
-      const city = findCity(slot.surface);
-      const names = [slot.surface, ...(city ? [city.code, city.name] : [])];
-      for (const name of names) {
-        const flags = name.length <= 3 ? 'u' : 'iu';
-        if (new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(name)}(?![\\p{L}\\p{N}])`, flags).test(rest)) {
-          issues.push(`${slot.name} (${name}) is left in the plan`);
-        }
-      }
-    } else if (slot.type === 'date' && rest.includes(slot.key)) {
-      issues.push(`${slot.name} is left in the plan`);
-    }
+/** Where the tokens of `value` occur in the goal, as a token range. */
+function findTokens(goal: GoalText, value: string): { from: number; to: number } | undefined {
+  const needle = tokenize(value).tokens.map((t) => t.norm);
+  const hay = goal.tokens.map((t) => t.norm);
+  // a value is a name, a number, a date… not free text: a prompt that repeats the goal is no slot
+  if (needle.length === 0 || needle.length > 6 || needle.length >= hay.length) return undefined;
+  for (let i = 0; i + needle.length <= hay.length; i++) {
+    if (needle.every((w, k) => hay[i + k] === w)) return { from: i, to: i + needle.length };
   }
-  return { plan: templated, rebindable: issues.length === 0, issues: [...new Set(issues)] };
+  return undefined;
+}
+
+interface Binding {
+  readonly span: Span;
+  readonly form: SlotForm;
+}
+
+/** Which goal span (and form) a plan value stands for, if any. */
+function bindValue(goal: GoalText, spans: Span[], value: string | number): Binding | undefined {
+  if (typeof value === 'number') {
+    const span = spans.find((s) => s.kind === 'number' && s.key === String(value));
+    return span && { span, form: 'number' };
+  }
+  if (ISO_DATE.test(value)) {
+    const span = spans.find((s) => s.kind === 'date' && s.key === value.slice(5));
+    return span && { span, form: 'iso' };
+  }
+  const range = findTokens(goal, value);
+  if (range) {
+    let span = spans.find((s) => s.from === range.from && s.to === range.to);
+    if (!span) {
+      // a value no shape rule found: a name the plan took from the goal as it is
+      span = {
+        ...range,
+        kind: findCity(value) ? 'city' : 'text',
+        surface: goal.text.slice(goal.tokens[range.from]?.start, goal.tokens[range.to - 1]?.end),
+        key: normalizeCityName(value),
+        role: roleAt(goal, range.from, spans),
+      };
+      // overlapping shape spans give way
+      for (let i = spans.length - 1; i >= 0; i--) {
+        const s = spans[i];
+        if (s && s.from < range.to && range.from < s.to) spans.splice(i, 1);
+      }
+      spans.push(span);
+      spans.sort((a, b) => a.from - b.from);
+    }
+    const form = formOf(value, span.surface);
+    return form ? { span, form } : undefined;
+  }
+  const city = findCity(value);
+  if (city) {
+    const span = spans.find((s) => s.kind === 'city' && s.key === city.code);
+    if (span && value === city.code) return { span, form: 'code' };
+    if (span && value === city.name) return { span, form: 'name' };
+  }
+  return undefined;
+}
+
+/** The text forms of a bound value that may appear in free text, longest first. */
+function textForms(binding: Binding, value: string): { text: string; form: SlotForm }[] {
+  const forms: { text: string; form: SlotForm }[] = [{ text: value, form: binding.form }];
+  const surface = binding.span.surface;
+  for (const form of ['same', 'title', 'upper'] as const) {
+    forms.push({ text: format(surface, form) ?? surface, form });
+  }
+  const city = binding.span.kind === 'city' ? findCity(surface) : undefined;
+  if (city) forms.push({ text: city.code, form: 'code' }, { text: city.name, form: 'name' });
+  const seen = new Set<string>();
+  return forms
+    .filter((f) => f.text.length >= 2 && !seen.has(f.text) && seen.add(f.text))
+    .sort((a, b) => b.text.length - a.text.length);
+}
+
+function format(surface: string, form: SlotForm): string | undefined {
+  switch (form) {
+    case 'same':
+      return surface;
+    case 'lower':
+      return surface.toLowerCase();
+    case 'upper':
+      return surface.toUpperCase();
+    case 'title':
+      return titleCase(surface.toLowerCase());
+    case 'code':
+      return findCity(surface)?.code;
+    case 'name':
+      return findCity(surface)?.name;
+    default:
+      return undefined;
+  }
 }
 
 /**
- * Fills a template with a frame's slots (same signature as the template's frame). Returns the plan
- * candidate (still to be validated) and what changed, or undefined when a placeholder has no slot.
+ * Derives the template of `plan`, the plan the planner made for `goal`. Pure; any plan shape.
  */
-export function rebind(
-  template: PlanTemplate,
-  stored: readonly Pick<Slot, 'name' | 'key'>[],
-  frame: Frame,
-): { plan: unknown; rebound: Rebinding[] } | undefined {
-  const slots = frame.slots;
-  if (stored.length !== slots.length) return undefined;
-  let missing = false;
-  const fillText = (text: string): string =>
-    text.replace(/\{\{(\d+)(:nights)?\}\}/g, (_m, i: string, nights?: string) => {
-      const slot = slots[Number(i)];
-      if (!slot) {
-        missing = true;
-        return '';
+export function deriveTemplate(goal: string, plan: unknown): GoalTemplate {
+  const g = tokenize(goal);
+  const spans = findSpans(g);
+  const issues: string[] = [];
+  const bound = new Map<string | number, Binding>();
+  for (const leaf of leavesOf(plan)) {
+    if (bound.has(leaf.value)) continue;
+    const binding = bindValue(g, spans, leaf.value);
+    if (binding) bound.set(leaf.value, binding);
+  }
+  const slotSpans = [...new Set([...bound.values()].map((b) => b.span))].sort((a, b) => a.from - b.from);
+  const indexOf = (span: Span) => slotSpans.indexOf(span);
+
+  // free text: every form of every slot, longest first
+  const textual: { text: string; slot: number; form: SlotForm }[] = [];
+  for (const [value, binding] of bound) {
+    // numbers and ISO dates in free text as the plan wrote them ("for 3 nights", "on 2026-06-01")
+    if (typeof value === 'number' || binding.form === 'iso') {
+      textual.push({ text: String(value), form: binding.form, slot: indexOf(binding.span) });
+      continue;
+    }
+    for (const f of textForms(binding, value)) textual.push({ ...f, slot: indexOf(binding.span) });
+  }
+  textual.sort((a, b) => b.text.length - a.text.length);
+  const alternation = textual.length
+    ? new RegExp(
+        `(?<![\\p{L}\\p{N}])(?:${textual.map((f) => escapeRegExp(f.text)).join('|')})(?![\\p{L}\\p{N}])`,
+        'gu',
+      )
+    : undefined;
+  const bindText = (text: string): string => {
+    if (text.includes('{{')) issues.push('text already holds "{{"');
+    if (!alternation) return text;
+    return text.replace(alternation, (m) => {
+      const f = textual.find((t) => t.text === m);
+      return f ? `{{${f.slot}:${f.form}}}` : m;
+    });
+  };
+  const templ = (value: unknown, inInput: boolean): unknown => {
+    if (inInput && (typeof value === 'string' || typeof value === 'number')) {
+      const binding = bound.get(value);
+      if (binding) {
+        const year = binding.form === 'iso' && typeof value === 'string' ? { year: value.slice(0, 4) } : {};
+        return { [SLOT]: indexOf(binding.span), form: binding.form, ...year };
       }
-      if (nights) return `${slot.key} night${Number(slot.key) > 1 ? 's' : ''}`;
-      return slot.surface;
+    }
+    if (typeof value === 'string') return bindText(value);
+    if (Array.isArray(value)) return value.map((v) => templ(v, inInput));
+    if (isRecord(value)) {
+      if (typeof value.$from === 'string') return value;
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, templ(v, inInput)]));
+    }
+    return value;
+  };
+  let templated: unknown = plan;
+  if (isRecord(plan) && Array.isArray(plan.steps)) {
+    templated = {
+      ...plan,
+      steps: plan.steps.map((step: unknown) =>
+        isRecord(step)
+          ? Object.fromEntries(
+              Object.entries(step).map(([k, v]) => [k, k === 'input' ? templ(v, true) : templ(v, false)]),
+            )
+          : step,
+      ),
+      ...(typeof plan.summary === 'string' && { summary: bindText(plan.summary) }),
+    };
+  } else issues.push('not a plan');
+
+  // Nothing of the old goal's values may survive as a constant.
+  const rest = JSON.stringify(templated).replace(/\{\{\d+:\w+\}\}/g, ' ');
+  for (const span of slotSpans) {
+    const city = span.kind === 'city' ? findCity(span.surface) : undefined;
+    for (const name of [span.surface, ...(city ? [city.code, city.name] : [])]) {
+      const flags = name.length <= 3 ? 'u' : 'iu';
+      if (new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(name)}(?![\\p{L}\\p{N}])`, flags).test(rest)) {
+        issues.push(`a ${span.kind} value is left in the plan`);
+      }
+    }
+  }
+  // a value of no known shape (not a city, a name after a role word, a date, a number, a URL, a
+  // quoted name) cannot be found again in another goal with any confidence: exact repeats only
+  if (slotSpans.some((s) => s.kind === 'text')) issues.push('a value of no known shape');
+  const dated = leavesOf(plan).some(
+    (l) => typeof l.value === 'string' && ISO_DATE.test(l.value) && !bound.has(l.value),
+  );
+
+  return {
+    slots: slotSpans.map((s) => ({ kind: s.kind, role: s.role, key: s.key })),
+    words: [...new Set(contentWords(g, slotSpans))],
+    // every value masked, used by the plan or not: the embedder compares wordings, the guard values
+    text: templateText(g, spans),
+    plan: templated,
+    rebindable: issues.length === 0,
+    issues: [...new Set(issues)],
+    dated,
+  };
+}
+
+/** The wording with values as `<role:kind>`, filler dropped: "flight <from:place> <to:place>". */
+function templateText(g: GoalText, slots: readonly Span[]): string {
+  const out: string[] = [];
+  g.tokens.forEach((token, i) => {
+    const slot = slots.find((s) => s.from <= i && i < s.to);
+    if (slot) {
+      if (slot.from === i) out.push(`<${readRole(slot.role)}:${slot.kind === 'city' ? 'place' : slot.kind}>`);
+      return;
+    }
+    const next = slots.find((s) => s.from === i + 1);
+    if (next && next.role !== 'none') return; // the slot's role says it
+    const word = canonicalWord(token.norm);
+    if (word) out.push(word);
+  });
+  return out.join(' ');
+}
+
+/** The wording of a goal that has no plan yet, every value found by shape as a slot (for embedding). */
+export function goalText(goal: string): string {
+  const g = tokenize(goal);
+  return templateText(g, findSpans(g));
+}
+
+/** A goal read once for matching against many templates. */
+export interface ReadGoal {
+  readonly goal: GoalText;
+  readonly spans: readonly Span[];
+}
+
+export function readGoal(goal: string): ReadGoal {
+  const g = tokenize(goal);
+  return { goal: g, spans: findSpans(g) };
+}
+
+/**
+ * Whether a template fits a goal: every slot re-binds (same kind, same role), every content word of
+ * the goal is in the template's wording, and the template's wording has nothing the goal leaves out
+ * (soft words aside). Reasons never quote the goal.
+ */
+export function matchTemplate(
+  read: ReadGoal,
+  template: Pick<GoalTemplate, 'slots' | 'words'>,
+): TemplateMatch {
+  const used = new Set<Span>();
+  const bindings: Span[] = [];
+  for (const slot of template.slots) {
+    const span = read.spans.find(
+      (s) => !used.has(s) && compatible(slot.kind, s.kind) && readRole(s.role) === readRole(slot.role),
+    );
+    if (!span) return { ok: false, reason: `no ${slot.kind} value for the ${readRole(slot.role)} slot` };
+    used.add(span);
+    bindings.push(span);
+  }
+  const words = contentWords(read.goal, bindings);
+  const cached = new Set(template.words);
+  const unaccounted = words.filter((w) => !cached.has(w));
+  if (unaccounted.length > 0)
+    return { ok: false, reason: `${unaccounted.length} word(s) of the goal not in the template` };
+  const said = new Set(words);
+  const leftOut = template.words.filter((w) => !said.has(w) && !isSoftWord(w));
+  if (leftOut.length > 0)
+    return { ok: false, reason: `${leftOut.length} word(s) of the template not in the goal` };
+  // "a flight then a hotel" is not "a hotel then a flight": the words come in the same order
+  const order = [...said];
+  const cachedOrder = template.words.filter((w) => said.has(w));
+  if (order.some((w, i) => w !== cachedOrder[i]))
+    return { ok: false, reason: 'the words come in another order' };
+  return { ok: true, bindings };
+}
+
+/** A value comparable with plan constants: a city's code, else the normalised text. */
+function valueKey(value: unknown): string {
+  if (typeof value !== 'string') return String(value);
+  return findCity(value)?.code ?? normalizeCityName(value);
+}
+
+/**
+ * Fills a template's placeholders with a goal's bindings (from {@link matchTemplate}). Returns the
+ * plan candidate (still to be validated) and what changed, or the reason it cannot.
+ */
+export function rebindTemplate(
+  template: Pick<GoalTemplate, 'slots' | 'plan'>,
+  bindings: readonly Span[],
+): { ok: true; plan: unknown; rebound: Rebinding[] } | { ok: false; reason: string } {
+  if (bindings.length !== template.slots.length) return { ok: false, reason: 'slot count differs' };
+  // values equal before must be equal after, and different ones different
+  for (let i = 0; i < bindings.length; i++) {
+    for (let j = i + 1; j < bindings.length; j++) {
+      const before = template.slots[i]?.key === template.slots[j]?.key;
+      const after = bindings[i]?.key === bindings[j]?.key;
+      if (before !== after)
+        return { ok: false, reason: 'slots that were distinct coincide (or the reverse)' };
+    }
+  }
+  let failure: string | undefined;
+  const valueFor = (i: number, form: string): string | number | undefined => {
+    const span = bindings[i];
+    const slot = template.slots[i];
+    if (!span || !slot) return undefined;
+    if (form === 'number') return span.kind === 'number' ? Number(span.key) : undefined;
+    if (form === 'iso') {
+      // the planner chose the year: keep it, within the same month only
+      const old = /^(\d{2})-/.exec(slot.key)?.[1];
+      const year = yearOf.get(i);
+      if (span.kind !== 'date' || !year || old !== span.key.slice(0, 2)) return undefined;
+      return `${year}-${span.key}`;
+    }
+    return format(span.surface, form as SlotForm);
+  };
+  // the year of each date slot, from the plan's own value
+  const yearOf = new Map<number, string>();
+  const constants: unknown[] = [];
+  const scan = (value: unknown) => {
+    if (Array.isArray(value)) value.forEach(scan);
+    else if (isRecord(value)) {
+      if (SLOT in value && value.form === 'iso' && typeof value.year === 'string')
+        yearOf.set(Number(value[SLOT]), value.year);
+      else if (!(SLOT in value) && typeof value.$from !== 'string') Object.values(value).forEach(scan);
+    } else if (typeof value === 'string' || typeof value === 'number') constants.push(value);
+  };
+  if (isRecord(template.plan) && Array.isArray(template.plan.steps)) {
+    for (const step of template.plan.steps) if (isRecord(step)) scan(step.input);
+  }
+  const fillText = (text: string): string =>
+    text.replace(/\{\{(\d+):(\w+)\}\}/g, (_m, i: string, form: string) => {
+      const value = valueFor(Number(i), form);
+      if (value === undefined) failure = 'a value does not fit its placeholder';
+      return String(value ?? '');
     });
   const fill = (value: unknown): unknown => {
     if (typeof value === 'string') return fillText(value);
     if (Array.isArray(value)) return value.map(fill);
     if (isRecord(value)) {
       if (SLOT in value) {
-        const slot = slots[Number(value[SLOT])];
-        if (!slot) {
-          missing = true;
-          return undefined;
-        }
-        return slot.type === 'nights' ? Number(slot.key) : slot.surface;
+        const filled = valueFor(Number(value[SLOT]), String(value.form));
+        if (filled === undefined) failure = 'a value does not fit its placeholder';
+        return filled;
       }
       return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v)]));
     }
     return value;
   };
   const plan = fill(template.plan);
-  if (missing) return undefined;
-  const rebound = slots.flatMap((slot, i) => {
-    const before = stored[i];
-    return before && before.key !== slot.key ? [{ slot: slot.name, from: before.key, to: slot.key }] : [];
+  if (failure) return { ok: false, reason: failure };
+  // a new value equal to a constant of the plan (the default origin): the planner may have chosen
+  // that constant because of the old value, so the plan may not hold
+  const constantKeys = new Set(constants.map(valueKey));
+  if (bindings.some((b) => constantKeys.has(b.kind === 'city' ? b.key : valueKey(b.surface)))) {
+    return { ok: false, reason: 'a new value equals a constant of the plan' };
+  }
+  const rebound = bindings.flatMap((span, i) => {
+    const slot = template.slots[i];
+    return slot && slot.key !== span.key
+      ? [{ slot: `${readRole(slot.role)}.${slot.kind}`, from: slot.key, to: span.key }]
+      : [];
   });
-  return { plan, rebound };
+  return { ok: true, plan, rebound };
 }
-
-/** Canonical value of a city-like string, for comparing plans modulo aliases ("NYC" = "New York"). */
-export { cityKey };
