@@ -7,6 +7,7 @@ import { readEvents } from '#io/event-log.ts';
 import { getOwnedWorkflowRecord } from '#io/workflow-store.ts';
 import { dynamo, sfn } from '#shared/clients.ts';
 import { readEnv, required } from '#shared/config.ts';
+import { executionArnOf } from '#shared/execution-arn.ts';
 import {
   type ApiEvent,
   type ApiResult,
@@ -36,10 +37,7 @@ export interface StatusDeps {
   readonly now?: () => Date;
 }
 
-/** The execution ARN of a workflow: its state machine's ARN with `:execution:` and the id as name. */
-export function executionArnOf(stateMachineArn: string, workflowId: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${workflowId}`;
-}
+export { executionArnOf };
 
 export async function getStatus(event: ApiEvent, deps: StatusDeps): Promise<ApiResult> {
   const userId = userIdOf(event);
