@@ -236,7 +236,8 @@ export class OmnilinkStack extends Stack {
     const taskFunctions = Object.fromEntries(
       names.flatMap((name) => {
         const placeholder: string | undefined = (functionSpecs[name] as FunctionSpec).aslPlaceholder;
-        return placeholder === undefined ? [] : [[placeholder, functions[name]]];
+        // The published version: an execution keeps running the code it started with across deploys.
+        return placeholder === undefined ? [] : [[placeholder, functions[name].currentVersion]];
       }),
     );
     this.workflow = new Workflow(this, 'Workflow', {
@@ -302,6 +303,10 @@ export class OmnilinkStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'StateMachineAliasArn', {
+      value: this.workflow.aliasArn,
+      description: 'The alias new executions start through (it moves to the version each deploy publishes)',
+    });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
     for (const t of Object.keys(tableSpecs) as TableName[]) {
       new CfnOutput(this, `${pascal(t)}TableName`, { value: this.tables.byName[t].tableName });
@@ -314,41 +319,54 @@ export class OmnilinkStack extends Stack {
   }
 
   /**
-   * Step Functions permissions from the spec: StartExecution on the state machine, task responses on
-   * "*" (they support no resource-level permissions), everything else on its executions only.
+   * Step Functions permissions from the spec, each on the narrowest resource the service allows:
+   * StartExecution on the alias (new executions run the version this deploy published), task-token
+   * answers on this state machine and its versions/aliases, everything else on its executions.
    */
   private grantStepFunctions(
     fn: FunctionWithLogGroup,
     actions: NonNullable<FunctionSpec['stepFunctions']>,
   ): void {
     const stateMachine = this.workflow.stateMachine;
-    // StartExecution names the state machine; task responses name nothing; the rest name an execution.
+    const policy = fn.role?.node.tryFindChild('DefaultPolicy') ?? fn;
+    // StartExecution names the alias; task responses the state machine; the rest name an execution.
     const stateMachineActions: readonly string[] = ['states:StartExecution'];
-    // Task-token actions name no resource: the Service Authorization Reference lists no resource type
-    // for them, so the policy must say "*" (the token itself identifies the task).
     const taskTokenActions: readonly string[] = ['states:SendTaskSuccess', 'states:SendTaskFailure'];
     const onStateMachine = actions.filter((a) => stateMachineActions.includes(a));
     const onTaskTokens = actions.filter((a) => taskTokenActions.includes(a));
     const onExecutions = actions.filter(
       (a) => !stateMachineActions.includes(a) && !taskTokenActions.includes(a),
     );
+    // One meaning everywhere: the ARN executions are started through. Handlers derive execution ARNs
+    // from it (lambdas/shared/execution-arn.ts strips the alias qualifier).
+    fn.addEnvironment('STATE_MACHINE_ARN', this.workflow.aliasArn);
     if (onTaskTokens.length > 0) {
-      fn.addToRolePolicy(new PolicyStatement({ actions: onTaskTokens, resources: ['*'] }));
-      Validations.of(fn.role?.node.tryFindChild('DefaultPolicy') ?? fn).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
+      // IAM evaluates SendTaskSuccess/Failure against the state machine whose execution issued the token
+      // (what CDK's grantTaskResponse scopes them to); `:*` covers its versions and aliases, which the
+      // executions started through the alias run on.
+      const versionsAndAliases = `${stateMachine.stateMachineArn}:*`;
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: onTaskTokens,
+          resources: [stateMachine.stateMachineArn, versionsAndAliases],
+        }),
+      );
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(this.resolve(versionsAndAliases))}]`,
         reason:
-          'states:SendTaskSuccess/SendTaskFailure support no resource-level permissions (the Service ' +
-          'Authorization Reference lists no resource type for them): "*" is required. Only these two ' +
-          "actions get it; the caller can only answer tokens it read from this workflow's state table.",
+          'states:SendTaskSuccess/SendTaskFailure list no required resource type in the Service Authorization ' +
+          'Reference for AWS Step Functions (https://docs.aws.amazon.com/service-authorization/latest/reference/' +
+          "list_awsstepfunctions.html); they are authorized against the state machine of the token, as CDK's " +
+          'grantTaskResponse does. ":*" is only the versions and aliases of this one state machine.',
       });
     }
-    fn.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
     if (onStateMachine.length > 0) {
       fn.addToRolePolicy(
-        new PolicyStatement({ actions: onStateMachine, resources: [stateMachine.stateMachineArn] }),
+        new PolicyStatement({ actions: onStateMachine, resources: [this.workflow.aliasArn] }),
       );
     }
     if (onExecutions.length > 0) {
+      // Execution ARNs name the state machine, never the alias or version they started through.
       const executions = this.formatArn({
         service: 'states',
         resource: 'execution',
@@ -356,7 +374,7 @@ export class OmnilinkStack extends Stack {
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
       fn.addToRolePolicy(new PolicyStatement({ actions: onExecutions, resources: [executions] }));
-      Validations.of(fn.role?.node.tryFindChild('DefaultPolicy') ?? fn).acknowledge({
+      Validations.of(policy).acknowledge({
         // The finding names the resource as cdk-nag flattens it; the region/partition may be literals or tokens.
         id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(this.resolve(executions))}]`,
         reason:
