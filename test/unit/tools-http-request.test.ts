@@ -143,15 +143,13 @@ describe('http_request tool', () => {
   it('cuts the body at 64 KiB when no limit is configured', async () => {
     const tool = createHttpRequestTool({ policy: testPolicy() }); // no maxResponseBytes
     const out = await tool.execute({ url: url('/huge') }, ctx);
-    expect(out).toMatchObject({ status: 200, truncated: true });
-    expect(out.body).toBe('y'.repeat(65_536));
+    expect(out).toEqual(expect.objectContaining({ status: 200, truncated: true, body: 'y'.repeat(65_536) }));
   });
 
   it('keeps a body of exactly 64 KiB whole when no limit is configured', async () => {
     const tool = createHttpRequestTool({ policy: testPolicy() });
     const out = await tool.execute({ url: url('/64k') }, ctx);
-    expect(out).toMatchObject({ truncated: false });
-    expect(out.body).toHaveLength(65_536);
+    expect(out).toEqual(expect.objectContaining({ truncated: false, body: 'z'.repeat(65_536) }));
   });
 
   it('blocks a redirect to a private address literal', async () => {
