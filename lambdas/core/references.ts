@@ -86,13 +86,3 @@ export function resolveReferences(input: unknown, outputs: ReadonlyMap<string, u
   }
   return input;
 }
-
-/** Ids of the steps whose outputs `input` refers to. */
-export function referencedSteps(input: unknown): string[] {
-  const ids = new Set<string>();
-  for (const { value } of collectReferences(input)) {
-    const parsed = referenceSchema.safeParse(value);
-    if (parsed.success) ids.add(parsed.data.$from);
-  }
-  return [...ids];
-}

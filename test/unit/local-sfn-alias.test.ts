@@ -20,7 +20,7 @@ describe('local Step Functions: StartExecution through an alias', () => {
       stateMachineArn: `${local.stateMachineArn}:live`,
       name: 'wf_1',
     });
-    expect(executionArn).toBe(local.stateMachineArn.replace(':stateMachine:', ':execution:') + ':wf_1');
+    expect(executionArn).toBe(`${local.stateMachineArn.replace(':stateMachine:', ':execution:')}:wf_1`);
   });
 
   it('still refuses another state machine, qualified or not', () => {
