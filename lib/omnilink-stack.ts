@@ -113,6 +113,12 @@ export interface OmnilinkStackProps extends StackProps, Omit<ModelSettingsInput,
    * @default false
    */
   readonly alarmTopic?: boolean;
+  /**
+   * Create a Cognito app client for the post-deploy smoke test's CI user (USER_PASSWORD_AUTH; output
+   * `CiClientId`); also context `smokeTestClient=true`. Ignored with `oidcIssuer`.
+   * @default false
+   */
+  readonly smokeTestClient?: boolean;
 }
 
 const READ_ACTIONS = [
@@ -166,6 +172,7 @@ export class OmnilinkStack extends Stack {
       oidcIssuer: settings.oidcIssuer,
       oidcAudience: settings.oidcAudience,
       removalPolicy,
+      ciClient: settings.smokeTestClient,
     });
 
     const names = Object.keys(functionSpecs) as FunctionName[];
@@ -316,6 +323,12 @@ export class OmnilinkStack extends Stack {
       new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.identity.userPoolClient.userPoolClientId });
     }
+    if (this.identity.ciClient !== undefined) {
+      new CfnOutput(this, 'CiClientId', {
+        value: this.identity.ciClient.userPoolClientId,
+        description: 'App client of the smoke test CI user (USER_PASSWORD_AUTH + TOTP)',
+      });
+    }
   }
 
   /**
@@ -397,6 +410,7 @@ interface Settings {
   logLevel: string;
   removalPolicy: 'retain' | 'destroy';
   approvalTimeoutSeconds: number;
+  smokeTestClient: boolean;
 }
 
 /** Props, else context (which arrives as strings from the command line), else defaults; validated. */
@@ -454,5 +468,6 @@ function resolveSettings(stack: Stack, props: OmnilinkStackProps): Settings {
     llmProvider: oneOf('llmProvider', ['offline', 'bedrock', 'openai'], 'bedrock'),
     logLevel: oneOf('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'], 'INFO'),
     removalPolicy: oneOf('removalPolicy', ['retain', 'destroy'], 'retain'),
+    smokeTestClient: oneOf('smokeTestClient', ['true', 'false'], 'false') === 'true',
   };
 }
