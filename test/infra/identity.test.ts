@@ -41,7 +41,7 @@ describe('identity', () => {
     const { template } = synth({ smokeTestClient: 'true' });
     const clients = template.findResources('AWS::Cognito::UserPoolClient');
     const ciId = Object.keys(clients).find((id) =>
-      (clients[id]?.Properties.ExplicitAuthFlows as string[]).includes('ALLOW_USER_PASSWORD_AUTH'),
+      ((clients[id]?.Properties.ExplicitAuthFlows ?? []) as string[]).includes('ALLOW_USER_PASSWORD_AUTH'),
     );
 
     it('adds a second public client that allows USER_PASSWORD_AUTH (the pool still requires MFA)', () => {
