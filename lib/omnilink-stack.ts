@@ -23,7 +23,7 @@ import { Identity } from './constructs/identity.ts';
 import { ModelAccess, type ModelSettingsInput, resolveModelSettings } from './constructs/model-access.ts';
 import { Observability } from './constructs/observability.ts';
 import { pascal, Tables } from './constructs/tables.ts';
-import { Workflow } from './constructs/workflow.ts';
+import { Workflow, type WorkflowDeployment } from './constructs/workflow.ts';
 import {
   type AccessLevel,
   type FunctionName,
@@ -119,6 +119,12 @@ export interface OmnilinkStackProps extends StackProps, Omit<ModelSettingsInput,
    * @default false
    */
   readonly smokeTestClient?: boolean;
+  /**
+   * How the workflow's alias moves to the state machine version a deploy publishes: `ALL_AT_ONCE`, or
+   * `CANARY`/`LINEAR` with `percentage`, `interval` (minutes) and `alarms` that roll it back.
+   * @default { type: 'ALL_AT_ONCE' }
+   */
+  readonly workflowDeployment?: WorkflowDeployment;
 }
 
 const READ_ACTIONS = [
@@ -261,6 +267,7 @@ export class OmnilinkStack extends Stack {
       },
       logRetention,
       logRemovalPolicy: removalPolicy,
+      ...(props.workflowDeployment ? { deployment: props.workflowDeployment } : {}),
     });
     for (const name of names) {
       const spec: FunctionSpec = functionSpecs[name];

@@ -1,4 +1,7 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
+import { OmnilinkStack } from '../../lib/omnilink-stack.ts';
 import {
   functionId,
   onlyResourceId,
@@ -153,5 +156,18 @@ describe('deploys under running workflows', () => {
     const aliasId = onlyResourceId(template, 'AWS::StepFunctions::StateMachineAlias');
     template.hasOutput('StateMachineAliasArn', { Value: { Ref: aliasId } });
     template.hasOutput('StateMachineArn', { Value: { Ref: stateMachineId } });
+  });
+
+  it('shifts the alias as a canary when the stack asks for one', () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const canary = new OmnilinkStack(app, 'Canary', {
+      workflowDeployment: { type: 'CANARY', percentage: 10, interval: 15 },
+    });
+    const aliases = Template.fromStack(canary).findResources('AWS::StepFunctions::StateMachineAlias');
+    expect(Object.values(aliases)[0]?.Properties.DeploymentPreference).toMatchObject({
+      Type: 'CANARY',
+      Percentage: 10,
+      Interval: 15,
+    });
   });
 });
