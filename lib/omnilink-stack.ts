@@ -23,7 +23,7 @@ import { Identity } from './constructs/identity.ts';
 import { ModelAccess, type ModelSettingsInput, resolveModelSettings } from './constructs/model-access.ts';
 import { Observability } from './constructs/observability.ts';
 import { pascal, Tables } from './constructs/tables.ts';
-import { Workflow } from './constructs/workflow.ts';
+import { Workflow, type WorkflowDeployment } from './constructs/workflow.ts';
 import {
   type AccessLevel,
   type FunctionName,
@@ -113,6 +113,18 @@ export interface OmnilinkStackProps extends StackProps, Omit<ModelSettingsInput,
    * @default false
    */
   readonly alarmTopic?: boolean;
+  /**
+   * Create a Cognito app client for the post-deploy smoke test's CI user (USER_PASSWORD_AUTH; output
+   * `CiClientId`); also context `smokeTestClient=true`. Ignored with `oidcIssuer`.
+   * @default false
+   */
+  readonly smokeTestClient?: boolean;
+  /**
+   * How the workflow's alias moves to the state machine version a deploy publishes: `ALL_AT_ONCE`, or
+   * `CANARY`/`LINEAR` with `percentage`, `interval` (minutes) and `alarms` that roll it back.
+   * @default { type: 'ALL_AT_ONCE' }
+   */
+  readonly workflowDeployment?: WorkflowDeployment;
 }
 
 const READ_ACTIONS = [
@@ -166,6 +178,7 @@ export class OmnilinkStack extends Stack {
       oidcIssuer: settings.oidcIssuer,
       oidcAudience: settings.oidcAudience,
       removalPolicy,
+      ciClient: settings.smokeTestClient,
     });
 
     const names = Object.keys(functionSpecs) as FunctionName[];
@@ -236,7 +249,8 @@ export class OmnilinkStack extends Stack {
     const taskFunctions = Object.fromEntries(
       names.flatMap((name) => {
         const placeholder: string | undefined = (functionSpecs[name] as FunctionSpec).aslPlaceholder;
-        return placeholder === undefined ? [] : [[placeholder, functions[name]]];
+        // The published version: an execution keeps running the code it started with across deploys.
+        return placeholder === undefined ? [] : [[placeholder, functions[name].currentVersion]];
       }),
     );
     this.workflow = new Workflow(this, 'Workflow', {
@@ -253,6 +267,7 @@ export class OmnilinkStack extends Stack {
       },
       logRetention,
       logRemovalPolicy: removalPolicy,
+      ...(props.workflowDeployment ? { deployment: props.workflowDeployment } : {}),
     });
     for (const name of names) {
       const spec: FunctionSpec = functionSpecs[name];
@@ -302,6 +317,10 @@ export class OmnilinkStack extends Stack {
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
+    new CfnOutput(this, 'StateMachineAliasArn', {
+      value: this.workflow.aliasArn,
+      description: 'The alias new executions start through (it moves to the version each deploy publishes)',
+    });
     new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName });
     for (const t of Object.keys(tableSpecs) as TableName[]) {
       new CfnOutput(this, `${pascal(t)}TableName`, { value: this.tables.byName[t].tableName });
@@ -311,44 +330,63 @@ export class OmnilinkStack extends Stack {
       new CfnOutput(this, 'UserPoolId', { value: this.identity.userPool.userPoolId });
       new CfnOutput(this, 'UserPoolClientId', { value: this.identity.userPoolClient.userPoolClientId });
     }
+    if (this.identity.ciClient !== undefined) {
+      new CfnOutput(this, 'CiClientId', {
+        value: this.identity.ciClient.userPoolClientId,
+        description: 'App client of the smoke test CI user (USER_PASSWORD_AUTH + TOTP)',
+      });
+    }
   }
 
   /**
-   * Step Functions permissions from the spec: StartExecution on the state machine, task responses on
-   * "*" (they support no resource-level permissions), everything else on its executions only.
+   * Step Functions permissions from the spec, each on the narrowest resource the service allows:
+   * StartExecution on the alias (new executions run the version this deploy published), task-token
+   * answers on this state machine and its versions/aliases, everything else on its executions.
    */
   private grantStepFunctions(
     fn: FunctionWithLogGroup,
     actions: NonNullable<FunctionSpec['stepFunctions']>,
   ): void {
     const stateMachine = this.workflow.stateMachine;
-    // StartExecution names the state machine; task responses name nothing; the rest name an execution.
+    const policy = fn.role?.node.tryFindChild('DefaultPolicy') ?? fn;
+    // StartExecution names the alias; task responses the state machine; the rest name an execution.
     const stateMachineActions: readonly string[] = ['states:StartExecution'];
-    // Task-token actions name no resource: the Service Authorization Reference lists no resource type
-    // for them, so the policy must say "*" (the token itself identifies the task).
     const taskTokenActions: readonly string[] = ['states:SendTaskSuccess', 'states:SendTaskFailure'];
     const onStateMachine = actions.filter((a) => stateMachineActions.includes(a));
     const onTaskTokens = actions.filter((a) => taskTokenActions.includes(a));
     const onExecutions = actions.filter(
       (a) => !stateMachineActions.includes(a) && !taskTokenActions.includes(a),
     );
+    // One meaning everywhere: the ARN executions are started through. Handlers derive execution ARNs
+    // from it (lambdas/shared/execution-arn.ts strips the alias qualifier).
+    fn.addEnvironment('STATE_MACHINE_ARN', this.workflow.aliasArn);
     if (onTaskTokens.length > 0) {
-      fn.addToRolePolicy(new PolicyStatement({ actions: onTaskTokens, resources: ['*'] }));
-      Validations.of(fn.role?.node.tryFindChild('DefaultPolicy') ?? fn).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
+      // IAM evaluates SendTaskSuccess/Failure against the state machine whose execution issued the token
+      // (what CDK's grantTaskResponse scopes them to); `:*` covers its versions and aliases, which the
+      // executions started through the alias run on.
+      const versionsAndAliases = `${stateMachine.stateMachineArn}:*`;
+      fn.addToRolePolicy(
+        new PolicyStatement({
+          actions: onTaskTokens,
+          resources: [stateMachine.stateMachineArn, versionsAndAliases],
+        }),
+      );
+      Validations.of(policy).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(this.resolve(versionsAndAliases))}]`,
         reason:
-          'states:SendTaskSuccess/SendTaskFailure support no resource-level permissions (the Service ' +
-          'Authorization Reference lists no resource type for them): "*" is required. Only these two ' +
-          "actions get it; the caller can only answer tokens it read from this workflow's state table.",
+          'states:SendTaskSuccess/SendTaskFailure list no required resource type in the Service Authorization ' +
+          'Reference for AWS Step Functions (https://docs.aws.amazon.com/service-authorization/latest/reference/' +
+          "list_awsstepfunctions.html); they are authorized against the state machine of the token, as CDK's " +
+          'grantTaskResponse does. ":*" is only the versions and aliases of this one state machine.',
       });
     }
-    fn.addEnvironment('STATE_MACHINE_ARN', stateMachine.stateMachineArn);
     if (onStateMachine.length > 0) {
       fn.addToRolePolicy(
-        new PolicyStatement({ actions: onStateMachine, resources: [stateMachine.stateMachineArn] }),
+        new PolicyStatement({ actions: onStateMachine, resources: [this.workflow.aliasArn] }),
       );
     }
     if (onExecutions.length > 0) {
+      // Execution ARNs name the state machine, never the alias or version they started through.
       const executions = this.formatArn({
         service: 'states',
         resource: 'execution',
@@ -356,7 +394,7 @@ export class OmnilinkStack extends Stack {
         arnFormat: ArnFormat.COLON_RESOURCE_NAME,
       });
       fn.addToRolePolicy(new PolicyStatement({ actions: onExecutions, resources: [executions] }));
-      Validations.of(fn.role?.node.tryFindChild('DefaultPolicy') ?? fn).acknowledge({
+      Validations.of(policy).acknowledge({
         // The finding names the resource as cdk-nag flattens it; the region/partition may be literals or tokens.
         id: `AwsSolutions-IAM5[Resource::${flattenCfnReference(this.resolve(executions))}]`,
         reason:
@@ -379,6 +417,7 @@ interface Settings {
   logLevel: string;
   removalPolicy: 'retain' | 'destroy';
   approvalTimeoutSeconds: number;
+  smokeTestClient: boolean;
 }
 
 /** Props, else context (which arrives as strings from the command line), else defaults; validated. */
@@ -436,5 +475,6 @@ function resolveSettings(stack: Stack, props: OmnilinkStackProps): Settings {
     llmProvider: oneOf('llmProvider', ['offline', 'bedrock', 'openai'], 'bedrock'),
     logLevel: oneOf('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'], 'INFO'),
     removalPolicy: oneOf('removalPolicy', ['retain', 'destroy'], 'retain'),
+    smokeTestClient: oneOf('smokeTestClient', ['true', 'false'], 'false') === 'true',
   };
 }

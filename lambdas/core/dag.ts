@@ -22,12 +22,6 @@ export function initialSchedule(plan: Graph): Schedule {
   return { ready: readySteps(plan, []), done: [] };
 }
 
-/** The schedule after a wave: done = done ∪ wave (order kept, no duplicates), ready = what that unblocks. */
-export function nextSchedule(plan: Graph, wave: readonly string[], done: readonly string[]): Schedule {
-  const nextDone = [...new Set([...done, ...wave])];
-  return { ready: readySteps(plan, nextDone), done: nextDone };
-}
-
 /** The tool whose steps pause the workflow until a human answers (lambdas/core/tools/approval.ts). */
 export const HUMAN_APPROVAL_TOOL = 'human_approval';
 

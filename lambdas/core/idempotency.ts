@@ -30,11 +30,6 @@ export function randomWorkflowId(random: (size: number) => Buffer = randomBytes)
   return `wf_${base64url(random(20)).slice(0, ID_LENGTH)}`;
 }
 
-/** The workflow id for a request: derived from the key when there is one, random otherwise. */
-export function deriveWorkflowId(userId: string, idempotencyKey: string | undefined): string {
-  return idempotencyKey === undefined ? randomWorkflowId() : workflowIdForKey(userId, idempotencyKey);
-}
-
 /**
  * JSON with object keys sorted at every level (arrays keep their order); `undefined` members are
  * dropped like JSON.stringify does. Equal values give equal strings whatever their key order, which

@@ -85,10 +85,3 @@ export function planInvalidError(issues: readonly string[], after = ''): PlanInv
   const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
   return new PlanInvalid(`the plan is invalid${after}: ${shown}${more}`);
 }
-
-/** {@link validatePlan} that throws PlanInvalid listing the first issues. */
-export function assertValidPlan(candidate: unknown, tools: ToolRegistry): Plan {
-  const result = validatePlan(candidate, tools);
-  if (result.ok) return result.plan;
-  throw planInvalidError(result.issues);
-}

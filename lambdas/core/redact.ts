@@ -35,11 +35,6 @@ function addCounts(a: RedactionCounts, b: RedactionCounts): RedactionCounts {
   return a;
 }
 
-/** Total number of redactions. */
-export function totalRedactions(counts: RedactionCounts): number {
-  return piiKinds.reduce((sum, kind) => sum + counts[kind], 0);
-}
-
 // ---------------------------------------------------------------------------------------------------
 // Check digits
 

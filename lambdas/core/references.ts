@@ -87,7 +87,7 @@ export function resolveReferences(input: unknown, outputs: ReadonlyMap<string, u
   return input;
 }
 
-/** Ids of the steps whose outputs `input` refers to. */
+/** Ids of the steps a step input references (each once): the outputs a step must read to run. */
 export function referencedSteps(input: unknown): string[] {
   const ids = new Set<string>();
   for (const { value } of collectReferences(input)) {

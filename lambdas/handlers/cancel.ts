@@ -15,6 +15,7 @@ import { getOwnedWorkflowRecord } from '#io/workflow-store.ts';
 import { dynamo, sfn } from '#shared/clients.ts';
 import { readEnv, required } from '#shared/config.ts';
 import { HttpError } from '#shared/errors.ts';
+import { executionArnOf } from '#shared/execution-arn.ts';
 import {
   type ApiEvent,
   type ApiResult,
@@ -123,7 +124,7 @@ export async function cancelWorkflow(event: ApiEvent, deps: CancelDeps): Promise
   // it through the Catch saga (`cancelled`, steps undone). Stopped or timed-out executions are the
   // janitor's; an execution that does not exist yet meets the cancel at its first step.
   if (deps.stateMachineArn && !view.rollback) {
-    const executionArn = `${deps.stateMachineArn.replace(':stateMachine:', ':execution:')}:${workflowId}`;
+    const executionArn = executionArnOf(deps.stateMachineArn, workflowId);
     const execution = await unavailableAs503(() =>
       deps.sfn.send(new DescribeExecutionCommand({ executionArn })),
     ).catch((error: unknown) => {

@@ -12,13 +12,13 @@ import {
   type ExecutionSnapshot,
   executionSnapshotOf,
   type HeadDeps,
-  type HeadItem,
   readHead,
   recordExecution,
 } from '#io/event-log.ts';
 import { getOwnedWorkflowRecord } from '#io/workflow-store.ts';
 import { dynamo, sfn } from '#shared/clients.ts';
 import { readEnv, required } from '#shared/config.ts';
+import { executionArnOf } from '#shared/execution-arn.ts';
 import {
   type ApiEvent,
   type ApiResult,
@@ -51,10 +51,7 @@ export interface StatusDeps {
   readonly now?: () => Date;
 }
 
-/** The execution ARN of a workflow: its state machine's ARN with `:execution:` and the id as name. */
-export function executionArnOf(stateMachineArn: string, workflowId: string): string {
-  return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${workflowId}`;
-}
+export { executionArnOf };
 
 export async function getStatus(event: ApiEvent, deps: StatusDeps): Promise<ApiResult> {
   const userId = userIdOf(event);
@@ -83,7 +80,16 @@ export async function getStatus(event: ApiEvent, deps: StatusDeps): Promise<ApiR
       .filter((t) => t !== undefined)
       .sort()
       .at(-1);
-    const silent = lastHeard === undefined || now.getTime() - Date.parse(lastHeard) > staleAfterMs;
+    // A closed execution with progress logged after it was recorded may have been redriven (from the
+    // console, say): worth one check per window, like a silent workflow. (Steps still in flight when
+    // the Map failed also log after the close: the check then confirms the snapshot.)
+    const progressedSinceClose =
+      snapshot !== undefined &&
+      CLOSED_STATUSES.has(snapshot.status) &&
+      view.updated_at !== undefined &&
+      view.updated_at > snapshot.checked_at;
+    const silent =
+      progressedSinceClose || lastHeard === undefined || now.getTime() - Date.parse(lastHeard) > staleAfterMs;
     // Someone asked within this window already (its answer is in the head): no write, no call.
     const checked = typeof head.execution_checked_at === 'number' ? head.execution_checked_at : 0;
     const askedThisWindow = now.getTime() - checked < staleAfterMs;
@@ -108,23 +114,16 @@ export async function getStatus(event: ApiEvent, deps: StatusDeps): Promise<ApiR
       workflowId,
       createdAt: createdAt ?? now.toISOString(),
       view: view ?? emptyView,
-      execution: executionOf(snapshot, head),
+      execution: executionOf(snapshot),
     }),
   );
 }
 
-/**
- * The execution as the projection should see it: a snapshot is current while nothing was logged
- * after it was taken (progress after a "closed" snapshot means the execution runs again).
- */
-function executionOf(
-  snapshot: ExecutionSnapshot | undefined,
-  head: HeadItem | undefined,
-): ExecutionDescription | undefined {
+const CLOSED_STATUSES: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
+
+/** The execution as the projection should see it: the last snapshot the head holds. */
+function executionOf(snapshot: ExecutionSnapshot | undefined): ExecutionDescription | undefined {
   if (!snapshot) return undefined;
-  const updated = head?.view.updated_at;
-  if (updated !== undefined && updated > snapshot.checked_at && snapshot.redrive_date === undefined)
-    return undefined;
   const date = (value: string | undefined) => (value === undefined ? undefined : new Date(value));
   return {
     status: snapshot.status,

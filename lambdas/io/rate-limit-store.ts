@@ -27,6 +27,8 @@ const bucketItemSchema = z.object({ tat_ms: z.number() });
 
 /** A decision takes two writes at most, and the race between them can only repeat a few times. */
 const MAX_ATTEMPTS = 5;
+/** Far above a double's rounding of epoch milliseconds (~0.0002 ms), far below anything a client notices. */
+const ROUNDING_MS = 0.01;
 /** Keep the item a little longer than it takes to refill, so clock skew never resurrects a burst. */
 const TTL_MARGIN_SECONDS = 60;
 
@@ -48,8 +50,10 @@ export async function consumeToken(
       retryAfterSeconds: 0,
       state: { tokens: Math.max(0, (nowMs + burstMs - tatMs) / intervalMs), updatedAtMs: nowMs },
     });
-    // A busy bucket with room: one interval later, if it stays within the burst.
-    const limit = nowMs + burstMs - intervalMs;
+    // A busy bucket with room: one interval later, if it stays within the burst. DynamoDB adds the
+    // (often fractional) interval in decimal, the limit is a double: without the rounding allowance the
+    // last request of a burst could be refused (362/min, burst 4 accepted 3).
+    const limit = nowMs + burstMs - intervalMs + ROUNDING_MS;
     try {
       const out = await deps.client.send(
         new UpdateCommand({
@@ -90,7 +94,9 @@ export async function consumeToken(
       new GetCommand({ TableName: deps.tableName, Key: key, ConsistentRead: true }),
     );
     const stored = bucketItemSchema.safeParse(Item);
-    if (stored.success && stored.data.tat_ms > limit) {
+    // `>=`, not `>`: a tat_ms the (decimal) condition found past the limit may read back as a double equal
+    // to it; retrying would then never settle (TransientError, a 503, instead of a 429).
+    if (stored.success && stored.data.tat_ms >= limit) {
       const waitMs = stored.data.tat_ms - limit;
       return {
         allowed: false,

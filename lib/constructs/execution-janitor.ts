@@ -1,6 +1,6 @@
 import { CfnOutput, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
-import { Rule } from 'aws-cdk-lib/aws-events';
+import { Match, Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
@@ -64,7 +64,11 @@ export class ExecutionJanitor extends Construct {
         source: ['aws.states'],
         detailType: ['Step Functions Execution Status Change'],
         detail: {
-          stateMachineArn: [props.stateMachine.stateMachineArn],
+          // The state machine, and any version or alias of it that an execution started through.
+          stateMachineArn: [
+            props.stateMachine.stateMachineArn,
+            ...Match.prefix(`${props.stateMachine.stateMachineArn}:`),
+          ],
           status: [...(props.statuses ?? ['FAILED', 'TIMED_OUT', 'ABORTED'])],
         },
       },

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { type Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import {
@@ -146,6 +146,7 @@ export interface FunctionWithLogGroupProps
  * Every Lambda of the stack: Node.js 24 on ARM64, an esbuild-bundled minified ESM bundle with source maps
  * ({@link lambdaBundle}), the AWS SDK v3 taken from the runtime, X-Ray tracing, its own log group with a retention, Powertools
  * settings, and its own role that starts with nothing but writing to that log group (callers grant the rest).
+ * Its `currentVersion`, when used, is retained across deploys (running workflows pin it).
  */
 export class FunctionWithLogGroup extends NodejsFunction {
   constructor(scope: Construct, id: string, props: FunctionWithLogGroupProps) {
@@ -184,6 +185,9 @@ export class FunctionWithLogGroup extends NodejsFunction {
         ...environment,
       },
       bundling: { ...cdkBundling(lambdaBundle), ...bundling },
+      // `currentVersion` (what the workflow's definition pins) is kept when a deploy publishes the next one:
+      // executions that started before the deploy still invoke it.
+      currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN, ...rest.currentVersionOptions },
     });
     logGroup.grantWrite(role);
     // Scoped to the role's policy document, where the finding is.

@@ -16,6 +16,12 @@ export interface IdentityProps {
   readonly oidcAudience?: readonly string[];
   /** What happens to the user pool (and its users) when it leaves the stack. */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * Also create a CI app client that allows USER_PASSWORD_AUTH (for the post-deploy smoke test, which
+   * cannot run SRP in a shell step); the pool still requires MFA of its users. Ignored with `oidcIssuer`.
+   * @default false
+   */
+  readonly ciClient?: boolean;
 }
 
 /**
@@ -29,6 +35,8 @@ export class Identity extends Construct {
   readonly audience: string[];
   readonly userPool?: UserPool;
   readonly userPoolClient?: UserPoolClient;
+  /** The CI client, with `ciClient`. */
+  readonly ciClient?: UserPoolClient;
 
   constructor(scope: Construct, id: string, props: IdentityProps) {
     super(scope, id);
@@ -80,5 +88,19 @@ export class Identity extends Construct {
     this.userPoolClient = userPoolClient;
     this.issuer = `https://cognito-idp.${Stack.of(this).region}.amazonaws.com/${userPool.userPoolId}`;
     this.audience = [userPoolClient.userPoolClientId];
+    if (props.ciClient === true) {
+      // A separate client, so the users' client keeps SRP only: password sign-in exists only here, for
+      // a CI user an administrator creates (with a TOTP token, as the pool requires MFA).
+      this.ciClient = userPool.addClient('CiClient', {
+        generateSecret: false,
+        authFlows: { userPassword: true },
+        disableOAuth: true,
+        preventUserExistenceErrors: true,
+        accessTokenValidity: Duration.minutes(15),
+        idTokenValidity: Duration.minutes(15),
+        refreshTokenValidity: Duration.hours(1),
+      });
+      this.audience.push(this.ciClient.userPoolClientId);
+    }
   }
 }

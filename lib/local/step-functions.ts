@@ -564,7 +564,10 @@ export class LocalStepFunctions {
   }
 
   #assertStateMachine(arn: string): void {
-    if (arn !== this.stateMachineArn) {
+    // A version or alias ARN (`<arn>:live`, as the producer gets in AWS) names the one local version.
+    const qualified =
+      arn.startsWith(`${this.stateMachineArn}:`) && !arn.slice(this.stateMachineArn.length + 1).includes(':');
+    if (arn !== this.stateMachineArn && !qualified) {
       throw new AwsServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${arn}'`);
     }
   }

@@ -1,4 +1,10 @@
-import { SendTaskFailureCommand, SendTaskSuccessCommand, TaskTimedOut } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  RedriveExecutionCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  TaskTimedOut,
+} from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -9,9 +15,9 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 });
 
-import { sfn } from '#shared/clients.ts';
+import { dynamo, sfn } from '#shared/clients.ts';
 import type { ApiEvent, ApiResult } from '#shared/http.ts';
-import { handler as cancel } from '../../lambdas/handlers/cancel.ts';
+import { handler as cancel, cancelWorkflow } from '../../lambdas/handlers/cancel.ts';
 import { handler as compensate } from '../../lambdas/handlers/compensate.ts';
 import { handler as finalize } from '../../lambdas/handlers/finalize.ts';
 import { handler as guardian } from '../../lambdas/handlers/guardian.ts';
@@ -313,6 +319,27 @@ describe('POST /workflows/{id}/cancel', () => {
     }
     expect(eventTrail(fake, WF).filter((t) => t === 'CancelRequested')).toHaveLength(1);
     expect(sfnMock.calls()).toHaveLength(0);
+  });
+
+  it('redrives a failed execution into its cancellation, named after the state machine though given the alias', async () => {
+    putRecord();
+    await guardian(input, lambdaContext);
+    sfnMock.on(DescribeExecutionCommand).resolves({ status: 'FAILED', error: 'TransientError' });
+    sfnMock.on(RedriveExecutionCommand).resolves({ redriveDate: new Date() });
+    const result = await cancelWorkflow(api('/workflows/{id}/cancel', undefined), {
+      dynamo,
+      sfn,
+      stateTable: TABLES.state,
+      eventLogTable: TABLES.events,
+      ttlDays: 30,
+      eventLogTtlDays: 30,
+      // STATE_MACHINE_ARN in AWS: the alias executions start through.
+      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:workflow:live',
+    });
+    expect(result.statusCode).toBe(202);
+    const executionArn = `arn:aws:states:us-east-1:123456789012:execution:workflow:${WF}`;
+    expect(sfnMock.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({ executionArn });
+    expect(sfnMock.commandCalls(RedriveExecutionCommand)[0]?.args[0].input).toEqual({ executionArn });
   });
 
   it('answers a pending approval at once with SendTaskFailure WorkflowCancelled', async () => {

@@ -11,6 +11,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { afterEach } from 'vitest';
 import { foldEvents } from '../../lambdas/core/projection.ts';
 import { workflowEventSchema } from '../../lambdas/shared/schemas.ts';
 
@@ -99,6 +100,38 @@ function evaluate(expression: string, item: Item | undefined, values: Values, na
   throw new Error(`fake dynamo: unsupported expression ${term}`);
 }
 
+/**
+ * The assignments of `SET a = :v, #b = :w`: the only update expression the fake implements. Anything
+ * else (ADD, REMOVE, DELETE, if_not_exists, `a + :n`, list_append, nested paths) throws, so a test can
+ * never pass on an update the fake silently skipped; use DynamoDB Local (test/support/dynamodb.ts) for those.
+ */
+function parseSet(expression: string | undefined, values: Values, names: Names): [string, unknown][] {
+  const set = /^\s*SET\s+(.+)$/s.exec(expression ?? '');
+  if (!set?.[1]) throw new Error(`fake dynamo: unsupported update expression ${expression}`);
+  return set[1].split(',').map((assignment) => {
+    const plain = /^\s*(#?\w+)\s*=\s*(:\w+)\s*$/.exec(assignment);
+    if (!plain?.[1] || !plain[2]) {
+      throw new Error(`fake dynamo: unsupported update ${assignment.trim()} in ${expression}`);
+    }
+    if (values === undefined || !(plain[2] in values)) {
+      throw new Error(`fake dynamo: ${plain[2]} has no value in ${expression}`);
+    }
+    const attribute = plain[1].startsWith('#') ? names?.[plain[1]] : plain[1];
+    if (attribute === undefined) throw new Error(`fake dynamo: ${plain[1]} has no name in ${expression}`);
+    return [attribute, values[plain[2]]];
+  });
+}
+
+/** Throws on request options the fake does not implement, instead of ignoring them. */
+function unsupportedOptions(command: string, input: object, options: readonly string[]): void {
+  for (const option of options) {
+    const value = (input as Record<string, unknown>)[option];
+    if (value !== undefined && value !== 'NONE') {
+      throw new Error(`fake dynamo: ${command} ${option}=${JSON.stringify(value)} is not implemented`);
+    }
+  }
+}
+
 function conditionFailed(): ConditionalCheckFailedException {
   return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: {} });
 }
@@ -123,12 +156,32 @@ export interface FakeDynamo {
     times?: number,
   ): void;
   reset(): void;
+  /** What the fake refused so far (and forgets it): for tests of the fake itself. */
+  takeRefused(): string[];
 }
 
 const mockDocumentClient = () => mockClient(DynamoDBDocumentClient);
 
 /** Installs the fake on every DynamoDBDocumentClient (including the handlers' module-level one). */
 export function installFakeDynamo(): FakeDynamo {
+  // Code under test may swallow an error (e.g. the plan cache treats one as a miss): what the fake
+  // refused is also recorded and fails the test after it ran.
+  let refused: string[] = [];
+  afterEach(() => {
+    const seen = refused;
+    refused = [];
+    if (seen.length > 0)
+      throw new Error(`the fake DynamoDB was asked for what it does not implement:\n${seen.join('\n')}`);
+  });
+  const strict = <T>(run: () => T): T => {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('fake dynamo:')) refused.push(error.message);
+      throw error;
+    }
+  };
+  const check = (...args: Parameters<typeof evaluate>) => strict(() => evaluate(...args));
   const tables = new Map<string, Map<string, Item>>();
   const table = (name: string) => {
     let t = tables.get(name);
@@ -183,13 +236,16 @@ export function installFakeDynamo(): FakeDynamo {
     });
     mock.on(PutCommand).callsFake((input: PutCommand['input']) => {
       injected('PutCommand', input);
+      strict(() =>
+        unsupportedOptions('PutCommand', input, ['ReturnValues', 'ReturnValuesOnConditionCheckFailure']),
+      );
       const name = input.TableName ?? '';
       const item = structuredClone(input.Item ?? {});
       const key = keyString(name, item);
       const existing = table(name).get(key);
       if (
         input.ConditionExpression &&
-        !evaluate(
+        !check(
           input.ConditionExpression,
           existing,
           input.ExpressionAttributeValues,
@@ -274,26 +330,36 @@ export function installFakeDynamo(): FakeDynamo {
     };
     mock.on(UpdateCommand).callsFake((input: UpdateCommand['input']) => {
       injected('UpdateCommand', input);
+      strict(() =>
+        unsupportedOptions('UpdateCommand', input, ['ReturnValues', 'ReturnValuesOnConditionCheckFailure']),
+      );
       const name = input.TableName ?? '';
       const key = keyString(name, input.Key ?? {});
       const existing = table(name).get(key);
       const values = input.ExpressionAttributeValues;
       const names = input.ExpressionAttributeNames;
-      if (input.ConditionExpression && !evaluate(input.ConditionExpression, existing, values, names)) {
+      if (input.ConditionExpression && !check(input.ConditionExpression, existing, values, names)) {
         throw conditionFailed();
       }
       const next: Item = { ...(existing ?? input.Key) };
-      const set = /^SET\s+(.+)$/.exec(input.UpdateExpression ?? '');
-      for (const assignment of set?.[1]?.split(',') ?? []) {
-        const [left, right] = assignment.split('=').map((s) => s.trim());
-        if (!left || !right) continue;
-        next[left.startsWith('#') ? (names?.[left] ?? left) : left] = values?.[right];
-      }
+      for (const [attribute, value] of strict(() => parseSet(input.UpdateExpression, values, names)))
+        next[attribute] = value;
       table(name).set(key, next);
       return {};
     });
     mock.on(QueryCommand).callsFake((input: QueryCommand['input']) => {
       injected('QueryCommand', input);
+      strict(() => {
+        unsupportedOptions('QueryCommand', input, [
+          'IndexName',
+          'FilterExpression',
+          'ExclusiveStartKey',
+          'ProjectionExpression',
+          'Select',
+        ]);
+        if (input.ScanIndexForward === false)
+          throw new Error('fake dynamo: QueryCommand ScanIndexForward=false');
+      });
       const name = input.TableName ?? '';
       const [pk, sk] = keysOf(name);
       const values = input.ExpressionAttributeValues ?? {};
@@ -305,7 +371,7 @@ export function installFakeDynamo(): FakeDynamo {
         const prefix = String(values[begins[1]]);
         items = items.filter((i) => String(i[sk]).startsWith(prefix));
       } else if (sortCond) {
-        items = items.filter((i) => evaluate(sortCond, i, values, undefined));
+        items = items.filter((i) => check(sortCond, i, values, undefined));
       }
       items.sort((a, b) => (String(a[sk]) < String(b[sk]) ? -1 : 1));
       if (typeof items[0]?.[sk] === 'number') items.sort((a, b) => Number(a[sk]) - Number(b[sk]));
@@ -328,6 +394,11 @@ export function installFakeDynamo(): FakeDynamo {
     },
     failWhen: (command, match, error, times = 1) => {
       failures.push({ command, match, error, times });
+    },
+    takeRefused: () => {
+      const seen = refused;
+      refused = [];
+      return seen;
     },
     reset: () => {
       failures = [];

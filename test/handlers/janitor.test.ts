@@ -107,6 +107,21 @@ describe('execution janitor', () => {
     });
   });
 
+  it('rolls back an execution started through the alias (on an older version) like any other', async () => {
+    const id = 'wf_janitoralias01';
+    await runTwoWaves(id, 'Book a flight to Rome and a hotel in Rome');
+    const sm = 'arn:aws:states:us-east-1:123456789012:stateMachine:workflow';
+    const result = await janitor(
+      statusChange(id, 'ABORTED', { stateMachineVersionArn: `${sm}:3`, stateMachineAliasArn: `${sm}:live` }),
+      lambdaContext,
+    );
+    expect(result).toMatchObject({ action: 'rollback', status: 'cancelled' });
+    expect(bookingStatuses()).toEqual([
+      ['book_flight_1', 'cancelled'],
+      ['book_hotel_2', 'cancelled'],
+    ]);
+  });
+
   it('rolls back a TIMED_OUT execution as failed (ExecutionTimedOut)', async () => {
     const id = 'wf_janitortimeout1';
     await runTwoWaves(id, 'Book a flight to Rome and a hotel in Rome');

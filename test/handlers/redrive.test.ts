@@ -97,6 +97,18 @@ describe('POST /workflows/{id}/redrive', () => {
     });
   });
 
+  it('RedriveOnItsOwnVersion: given the alias ARN, redrives the execution (named after the state machine)', async () => {
+    // STATE_MACHINE_ARN is the alias executions start through; redrive keeps the version it started on.
+    const result = await redriveWorkflow(request(), { ...deps, stateMachineArn: `${STATE_MACHINE}:live` });
+    expect(result.statusCode).toBe(202);
+    expect(sfnMock.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({
+      executionArn: EXECUTION,
+    });
+    expect(sfnMock.commandCalls(RedriveExecutionCommand)[0]?.args[0].input).toEqual({
+      executionArn: EXECUTION,
+    });
+  });
+
   it("answers 404 for another user's workflow, without touching Step Functions", async () => {
     const error = await httpError(redriveWorkflow(request('bob'), deps));
     expect(error.statusCode).toBe(404);

@@ -69,9 +69,9 @@ describe('functions', () => {
 
   it.each(names)('%s gets STATE_MACHINE_ARN only when it calls Step Functions', (name) => {
     const variables = resources[functionId(stack, name)].Properties.Environment.Variables;
-    const stateMachineRef = stack.resolve(stack.workflow.stateMachine.stateMachineArn);
-    if ((spec(name).stepFunctions ?? []).length > 0)
-      expect(variables.STATE_MACHINE_ARN).toEqual(stateMachineRef);
+    // The alias executions start through; handlers strip its qualifier to name executions.
+    const aliasRef = stack.resolve(stack.workflow.aliasArn);
+    if ((spec(name).stepFunctions ?? []).length > 0) expect(variables.STATE_MACHINE_ARN).toEqual(aliasRef);
     else expect(variables.STATE_MACHINE_ARN).toBeUndefined();
   });
 

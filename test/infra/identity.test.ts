@@ -37,6 +37,42 @@ describe('identity', () => {
     );
   });
 
+  describe('with the CI client for the post-deploy smoke test (context smokeTestClient=true)', () => {
+    const { template } = synth({ smokeTestClient: 'true' });
+    const clients = template.findResources('AWS::Cognito::UserPoolClient');
+    const ciId = Object.keys(clients).find((id) =>
+      ((clients[id]?.Properties.ExplicitAuthFlows ?? []) as string[]).includes('ALLOW_USER_PASSWORD_AUTH'),
+    );
+
+    it('adds a second public client that allows USER_PASSWORD_AUTH (the pool still requires MFA)', () => {
+      expect(Object.keys(clients)).toHaveLength(2);
+      expect(ciId).toBeDefined();
+      const ci = clients[ciId as string]?.Properties;
+      expect([...ci.ExplicitAuthFlows].sort()).toEqual([
+        'ALLOW_REFRESH_TOKEN_AUTH',
+        'ALLOW_USER_PASSWORD_AUTH',
+      ]);
+      expect(ci).toMatchObject({ GenerateSecret: false, PreventUserExistenceErrors: 'ENABLED' });
+      expect(ci.AllowedOAuthFlows).toBeUndefined();
+      template.hasResourceProperties('AWS::Cognito::UserPool', { MfaConfiguration: 'ON' });
+    });
+
+    it('lets the API accept its tokens and outputs its id', () => {
+      const [authorizer] = Object.values(template.findResources('AWS::ApiGatewayV2::Authorizer'));
+      expect(authorizer?.Properties.JwtConfiguration.Audience).toEqual(
+        expect.arrayContaining([{ Ref: ciId }]),
+      );
+      expect(authorizer?.Properties.JwtConfiguration.Audience).toHaveLength(2);
+      template.hasOutput('CiClientId', { Value: { Ref: ciId } });
+    });
+
+    it('is not there by default', () => {
+      const { template: plain } = synth();
+      expect(Object.keys(plain.findResources('AWS::Cognito::UserPoolClient'))).toHaveLength(1);
+      expect(Object.keys(plain.findOutputs('CiClientId'))).toEqual([]);
+    });
+  });
+
   describe('with an external OIDC issuer in the context', () => {
     const issuer = 'https://login.example.com/realms/omnilink';
     const { template } = synth({ oidcIssuer: issuer, oidcAudience: 'omnilink-api, omnilink-cli' });

@@ -15,6 +15,9 @@ describe('least privilege', () => {
   const synthesized = synth();
   const { stack } = synthesized;
   const stateMachineArn = stack.resolve(stack.workflow.stateMachine.stateMachineArn);
+  const aliasArn = stack.resolve(stack.workflow.aliasArn);
+  // Task-token answers: this state machine and its versions/aliases (`<arn>:*`), never "*".
+  const tokenResources = [stateMachineArn, { 'Fn::Join': ['', [stateMachineArn, ':*']] }];
   const tableArn = (name: TableName): unknown => stack.resolve(stack.tables.byName[name].tableArn);
   const statesStatements = (name: FunctionName): Statement[] =>
     statementsOfFunction(synthesized, name).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
@@ -27,10 +30,10 @@ describe('least privilege', () => {
       (s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')) && !onStreamOnly(s),
     );
 
-  it('lets the producer start executions of the workflow state machine, and nothing else in Step Functions', () => {
+  it('lets the producer start executions through the workflow alias, and nothing else in Step Functions', () => {
     const statements = statesStatements('producer');
     expect(statements.flatMap(actionsOf)).toEqual(['states:StartExecution']);
-    expect(statements.flatMap(resourcesOf)).toEqual([stateMachineArn]);
+    expect(statements.flatMap(resourcesOf)).toEqual([aliasArn]);
   });
 
   it('gives the producer no access to the event log, so no DeleteItem on it', () => {
@@ -89,18 +92,12 @@ describe('least privilege', () => {
     },
   );
 
-  it('grants no action or resource wildcard other than X-Ray and the task-token responses', () => {
-    // SendTaskSuccess/SendTaskFailure support no resource-level permissions: "*" is required.
-    const taskTokenActions = ['states:SendTaskSuccess', 'states:SendTaskFailure'];
+  it('grants no action wildcard, and "*" resources to X-Ray only', () => {
     for (const name of Object.keys(functionSpecs) as FunctionName[]) {
       for (const statement of statementsOfFunction(synthesized, name)) {
         for (const action of actionsOf(statement)) expect(action).not.toContain('*');
         if (resourcesOf(statement).includes('*')) {
-          expect(
-            actionsOf(statement).every(
-              (action) => action.startsWith('xray:') || taskTokenActions.includes(action),
-            ),
-          ).toBe(true);
+          expect(actionsOf(statement).every((action) => action.startsWith('xray:'))).toBe(true);
         }
       }
     }
@@ -112,14 +109,14 @@ describe('least privilege', () => {
       'states:SendTaskFailure',
       'states:SendTaskSuccess',
     ]);
-    expect(statements.flatMap(resourcesOf)).toEqual(['*']);
+    expect(statements.flatMap(resourcesOf)).toEqual(tokenResources);
   });
 
   it('lets the cancel function fail task tokens, and describe and redrive executions of this state machine', () => {
     const statements = statesStatements('cancel');
     const tokens = statements.filter((st) => actionsOf(st).includes('states:SendTaskFailure'));
     expect(tokens.flatMap(actionsOf)).toEqual(['states:SendTaskFailure']);
-    expect(tokens.flatMap(resourcesOf)).toEqual(['*']);
+    expect(tokens.flatMap(resourcesOf)).toEqual(tokenResources);
     const executions = statements.filter((st) => !tokens.includes(st));
     expect(executions.flatMap(actionsOf).sort()).toEqual([
       'states:DescribeExecution',

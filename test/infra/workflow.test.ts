@@ -41,7 +41,10 @@ describe('workflow', () => {
   it.each(taskFunctions)('references the %s task function by its ASL placeholder', (name) => {
     const placeholder = (functionSpecs[name] as FunctionSpec).aslPlaceholder as string;
     expect(definition).toContain(`\${${placeholder}}`);
-    expect(substitutions[placeholder]).toEqual({ 'Fn::GetAtt': [functionId(stack, name), 'Arn'] });
+    // The version-qualified ARN (Ref of the function's published version): test/infra/deploys.test.ts.
+    const version = template.toJSON().Resources[(substitutions[placeholder] as { Ref: string }).Ref];
+    expect(version.Type).toBe('AWS::Lambda::Version');
+    expect(version.Properties.FunctionName).toEqual({ Ref: functionId(stack, name) });
   });
 
   it('logs every event to its log group without execution data', () => {
@@ -58,7 +61,7 @@ describe('workflow', () => {
     expect(stateMachine.Properties.TracingConfiguration).toEqual({ Enabled: true });
   });
 
-  it('may invoke exactly the task functions, by unqualified ARN, and no other function', () => {
+  it('may invoke exactly the task functions (any version of them), and no other function', () => {
     const roleId: string = stateMachine.Properties.RoleArn['Fn::GetAtt'][0];
     const statements = statementsOfRole(template, roleId);
     const lambdaStatements = statements.filter((statement) =>
@@ -69,7 +72,9 @@ describe('workflow', () => {
     expect(invoked).toHaveLength(taskFunctions.length);
     expect(invoked).toEqual(
       expect.arrayContaining(
-        taskFunctions.map((name) => ({ 'Fn::GetAtt': [functionId(stack, name), 'Arn'] })),
+        taskFunctions.map((name) => ({
+          'Fn::Join': ['', [{ 'Fn::GetAtt': [functionId(stack, name), 'Arn'] }, ':*']],
+        })),
       ),
     );
     // Nothing else the role may do touches Lambda or data.
@@ -150,7 +155,14 @@ describe('workflow', () => {
       expect(rule?.Properties.EventPattern).toEqual({
         source: ['aws.states'],
         'detail-type': ['Step Functions Execution Status Change'],
-        detail: { stateMachineArn: [{ Ref: stateMachineId }], status: ['FAILED', 'TIMED_OUT', 'ABORTED'] },
+        detail: {
+          // The state machine and any version or alias of it (executions start through the alias).
+          stateMachineArn: [
+            { Ref: stateMachineId },
+            { prefix: { 'Fn::Join': ['', [{ Ref: stateMachineId }, ':']] } },
+          ],
+          status: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+        },
       });
       const [target] = rule?.Properties.Targets ?? [];
       expect(target.Arn).toEqual({ 'Fn::GetAtt': [functionId(stack, 'janitor'), 'Arn'] });

@@ -137,27 +137,32 @@ describe('input: strict schemas', () => {
     expect(response.json).toMatchObject({ error: { code: 'invalid_request', issues: expect.any(Array) } });
   });
 
-  const nested = async (context: string) => {
+  /** Objects nested `levels` deep in the context (the context itself is the first). */
+  const objects = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
+  const submitContext = async (context: string) => {
     const body = `{"goal":"Book a flight to NYC","context":${context}}`;
     expect(Buffer.byteLength(body)).toBeLessThanOrEqual(LIMIT);
-    const response = await post(body, {}, '/omnilink-agent', true);
-    expect([202, 400]).toContain(response.status);
+    return post(body);
   };
 
-  it('accepts or refuses a context nested 40 levels deep with a contract status', async () => {
-    // Locally 202 (dynalite does not enforce DynamoDB's 32 nesting levels); in AWS the record's
-    // PutItem would fail with a ValidationException: see the depth limit proposed for the producer.
-    await nested(`${'{"a":'.repeat(40)}"x"${'}'.repeat(40)}`);
+  // The producer refuses a context nested deeper than MAX_CONTEXT_DEPTH (16 levels below the context)
+  // with the contract's 400 before any recursive walk: DynamoDB stores at most 32 levels per item, and
+  // thousands of levels fit in 16 KiB (a recursive walker would overflow the stack: a 500).
+  it('accepts a context nested 17 objects deep (16 levels below it)', async () => {
+    expect((await submitContext(objects(17))).status).toBe(202);
   });
 
-  // KNOWN GAP (the tests fail today, so `it.fails` passes; remove `.fails` once the producer limits the
-  // context's depth): thousands of nesting levels fit in 16 KiB, and the producer's recursive walkers
-  // (findUnsafeNumber in producer.ts, sortKeys in core/idempotency.ts) overflow the stack: a 500.
   it.each([
-    ['objects, 2700 levels', `${'{"a":'.repeat(2700)}1${'}'.repeat(2700)}`],
+    ['objects, 18 levels', objects(18)],
+    ['objects, 40 levels', objects(40)],
+    ['objects, 2700 levels', objects(2700)],
     ['arrays, 8000 levels', `{"a":${'['.repeat(8000)}${']'.repeat(8000)}}`],
-  ])('KNOWN GAP: a context nested %s deep answers 500 instead of 400', async (_name, context) => {
-    await nested(context);
+  ])('refuses a context nested %s deep with 400 invalid_request', async (_name, context) => {
+    const response = await submitContext(context);
+    expect(response.status, response.text).toBe(400);
+    expect(response.json).toMatchObject({
+      error: { code: 'invalid_request', issues: [{ path: ['context'] }] },
+    });
   });
 
   it('validates the approval signal strictly (on an owned workflow, so that ownership is not what answers)', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { initialSchedule, nextSchedule } from '#core/dag.ts';
+import { approvalStepIds, initialSchedule, waveSchedule } from '#core/dag.ts';
 import { parseGoal, planGoalOffline } from '#core/offline-planner.ts';
 import { validatePlan } from '#core/plan-validation.ts';
 import { createTravelTools } from '#core/tools/travel.ts';
@@ -34,7 +34,11 @@ function waves(goal: string): string[][] {
   let schedule = initialSchedule(plan);
   while (schedule.ready.length > 0) {
     out.push(schedule.ready);
-    schedule = nextSchedule(plan, schedule.ready, schedule.done);
+    // As the step handler schedules it, every approval answered yes.
+    schedule = waveSchedule(plan, schedule.ready, schedule.done, {
+      answered: approvalStepIds(plan),
+      approvalTimeoutSeconds: 60,
+    });
   }
   return out;
 }

@@ -1,13 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  ibanValid,
-  luhnValid,
-  redactSubmission,
-  redactText,
-  redactValue,
-  totalRedactions,
-} from '#core/redact.ts';
+import { ibanValid, luhnValid, redactSubmission, redactText, redactValue } from '#core/redact.ts';
 
 /** Appends the Luhn check digit to a digit string. */
 function withLuhnDigit(body: string): string {
@@ -150,7 +143,7 @@ describe('redactText', () => {
   ])('leaves ordinary travel text alone: %s', (text) => {
     const r = redactText(text);
     expect(r.text).toBe(text);
-    expect(totalRedactions(r.counts)).toBe(0);
+    expect(Object.values(r.counts).every((count) => count === 0)).toBe(true);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { allowReferences, readPath, referencedSteps, resolveReferences } from '#core/references.ts';
+import { allowReferences, readPath, resolveReferences } from '#core/references.ts';
 
 const outputs = new Map<string, unknown>([
   ['s1', { offers: [{ id: 'a', price: 1 }, { id: 'b' }] }],
@@ -29,12 +29,6 @@ describe('step input references', () => {
     expect(readPath({ a: [1, { b: 2 }] }, 'a.1.b')).toBe(2);
     expect(readPath({}, 'constructor')).toBeUndefined();
     expect(readPath({ a: 1 }, 'a.b')).toBeUndefined();
-  });
-
-  it('lists referenced steps once', () => {
-    expect(referencedSteps({ a: { $from: 's1' }, b: [{ $from: 's1', path: 'x' }, { $from: 's2' }] })).toEqual(
-      ['s1', 's2'],
-    );
   });
 
   it('allows a reference wherever a top-level field expects a value, keeping optional fields optional', () => {

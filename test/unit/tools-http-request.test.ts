@@ -2,11 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { validatePlan } from '#core/plan-validation.ts';
-import {
-  createHttpRequestTool,
-  HTTP_TOOL_DEFAULT_MAX_BYTES,
-  HTTP_TOOL_MAX_BYTES_CEILING,
-} from '#core/tools/http-request.ts';
+import { createHttpRequestTool, HTTP_TOOL_MAX_BYTES_CEILING } from '#core/tools/http-request.ts';
 import { defaultToolRegistry } from '#core/tools/registry.ts';
 import type { BookingsPort, ToolContext } from '#core/tools/types.ts';
 import type { Resolver, SafeFetchPolicy } from '#io/http/safe-fetch.ts';
@@ -46,6 +42,12 @@ beforeAll(async () => {
   );
   routes.set('/big', (_req, res) =>
     res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(5000)),
+  );
+  routes.set('/huge', (_req, res) =>
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('y'.repeat(70 * 1024)),
+  );
+  routes.set('/64k', (_req, res) =>
+    res.writeHead(200, { 'content-type': 'text/plain' }).end('z'.repeat(64 * 1024)),
   );
   routes.set('/latin1', (_req, res) =>
     res.writeHead(200, { 'content-type': 'text/plain; charset=iso-8859-1' }).end(Buffer.alloc(1000, 0xe9)),
@@ -138,8 +140,16 @@ describe('http_request tool', () => {
     expect(out).toMatchObject({ truncated: true, body: 'é'.repeat(500) });
   });
 
-  it('defaults to a 64 KiB body limit when none is configured', () => {
-    expect(HTTP_TOOL_DEFAULT_MAX_BYTES).toBe(64 * 1024);
+  it('cuts the body at 64 KiB when no limit is configured', async () => {
+    const tool = createHttpRequestTool({ policy: testPolicy() }); // no maxResponseBytes
+    const out = await tool.execute({ url: url('/huge') }, ctx);
+    expect(out).toEqual(expect.objectContaining({ status: 200, truncated: true, body: 'y'.repeat(65_536) }));
+  });
+
+  it('keeps a body of exactly 64 KiB whole when no limit is configured', async () => {
+    const tool = createHttpRequestTool({ policy: testPolicy() });
+    const out = await tool.execute({ url: url('/64k') }, ctx);
+    expect(out).toEqual(expect.objectContaining({ truncated: false, body: 'z'.repeat(65_536) }));
   });
 
   it('blocks a redirect to a private address literal', async () => {
