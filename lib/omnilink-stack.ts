@@ -10,6 +10,8 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
@@ -208,10 +210,25 @@ export class OmnilinkStack extends Stack {
           const table = this.tables.byName[tableName];
           fn.addEnvironment(tableSpecs[tableName].envVar, table.tableName);
           // What the handlers call, not CDK's grant*Data (which add Scan, BatchWriteItem and DeleteItem:
-          // a workflow task could then delete audit-trail events).
-          table.grant(fn, ...tableActions[access]);
+          // a workflow task could then delete audit-trail events); on the table only (table.grant would
+          // add every index): a function reads an index only where its spec says so.
+          fn.addToRolePolicy(
+            new PolicyStatement({ actions: [...tableActions[access]], resources: [table.tableArn] }),
+          );
+          for (const index of (
+            spec.queriesIndexes as Partial<Record<TableName, readonly string[]>> | undefined
+          )?.[tableName] ?? []) {
+            fn.addToRolePolicy(
+              new PolicyStatement({
+                actions: ['dynamodb:Query'],
+                resources: [`${table.tableArn}/index/${index}`],
+              }),
+            );
+          }
           if ((spec.deletesFrom as readonly TableName[] | undefined)?.includes(tableName)) {
-            table.grant(fn, 'dynamodb:DeleteItem');
+            fn.addToRolePolicy(
+              new PolicyStatement({ actions: ['dynamodb:DeleteItem'], resources: [table.tableArn] }),
+            );
           }
         }
         if (spec.putsEvents === true) {
@@ -283,6 +300,17 @@ export class OmnilinkStack extends Stack {
       statuses: functionSpecs.janitor.executionStatusRule,
       removalPolicy,
     });
+
+    // Scheduled functions (the rollback-deadline sweep): an EventBridge schedule each, retried twice.
+    for (const name of names) {
+      const schedule: string | undefined = (functionSpecs[name] as FunctionSpec).schedule;
+      if (schedule === undefined) continue;
+      new Rule(this, `${pascal(name)}Schedule`, {
+        description: `Runs the ${name} function: ${functionSpecs[name].description}`,
+        schedule: Schedule.expression(schedule),
+        targets: [new LambdaFunction(functions[name], { retryAttempts: 2 })],
+      });
+    }
 
     const routes: ApiRoute[] = names.flatMap((name) => {
       const route: string | undefined = (functionSpecs[name] as FunctionSpec).route;

@@ -47,6 +47,14 @@ export const tableSpecs = {
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
     ttlAttribute: 'expires_at',
+    indexes: [
+      // Sparse: only heads of workflows left failed and redrivable carry `rollback_due` (see the sweep).
+      {
+        name: 'rollback-due',
+        partitionKey: { name: 'rollback_due', type: 'S' },
+        sortKey: { name: 'rollback_due_at', type: 'N' },
+      },
+    ],
     description:
       "Workflow records (owner, idempotency fingerprint, execution input), each workflow's read model (the event log's head) and per-event markers, rate-limit buckets, plans and step outputs.",
   },
@@ -70,6 +78,8 @@ export interface FunctionSpec {
   readonly description: string;
   /** Tables the function uses and how. */
   readonly tables: Partial<Record<TableName, AccessLevel>>;
+  /** Global secondary indexes the function queries (Query is granted on those indexes only). */
+  readonly queriesIndexes?: Partial<Record<TableName, readonly string[]>>;
   /** Tables the function deletes items from: DeleteItem is granted nowhere else. */
   readonly deletesFrom?: readonly TableName[];
   /** ASL placeholder (without `${}`) replaced by this function's ARN, for state-machine tasks. */
@@ -95,6 +105,8 @@ export interface FunctionSpec {
   readonly executionStatusRule?: readonly ('RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED')[];
   /** HTTP route served, for API functions. */
   readonly route?: string;
+  /** An EventBridge schedule expression that invokes the function (locally, a timer). */
+  readonly schedule?: string;
   readonly timeoutSeconds: number;
   readonly memoryMiB: number;
 }
@@ -215,6 +227,17 @@ export const functionSpecs = {
       'Rolls back workflows whose execution was stopped, timed out or failed outside the Catch (exactly once).',
     tables: { eventLog: 'readWrite', state: 'readWrite', bookings: 'readWrite' },
     executionStatusRule: ['FAILED', 'TIMED_OUT', 'ABORTED'],
+    timeoutSeconds: 300,
+    memoryMiB: 512,
+  },
+  rollbackSweep: {
+    entry: 'lambdas/handlers/rollback-sweep.ts',
+    description:
+      'Rolls back workflows left failed and redrivable past their rollback deadline (ROLLBACK_DEADLINE_HOURS).',
+    tables: { eventLog: 'readWrite', state: 'readWrite', bookings: 'readWrite' },
+    queriesIndexes: { state: ['rollback-due'] },
+    stepFunctions: ['states:DescribeExecution'],
+    schedule: 'rate(15 minutes)',
     timeoutSeconds: 300,
     memoryMiB: 512,
   },

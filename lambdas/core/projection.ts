@@ -6,7 +6,7 @@ import {
   type WorkflowStatus,
   workflowEventTypeSchema,
 } from '#shared/schemas.ts';
-import { ROLLBACK_CLAIM_EVENT_ID, TRANSIENT_EXECUTION_ERRORS } from './saga.ts';
+import { ROLLBACK_CLAIM_EVENT_ID, rollbackOwners, TRANSIENT_EXECUTION_ERRORS } from './saga.ts';
 
 /**
  * The read model of a workflow: a left fold of its event log into one small view (`applyEvent`),
@@ -50,7 +50,7 @@ export const workflowViewSchema = z.object({
   pending_approvals: z.array(z.string()),
   cancel_requested: z.boolean().optional(),
   /** Who claimed the rollback (CompensationStarted), if anyone. */
-  rollback: z.object({ by: z.enum(['catch', 'janitor', 'cancel']), attempt: z.string() }).optional(),
+  rollback: z.object({ by: z.enum(rollbackOwners), attempt: z.string() }).optional(),
   /** Steps undone so far, in undo order. */
   compensated: z.array(z.string()),
   terminal: z.object({ type: workflowEventTypeSchema, at: z.string() }).optional(),
@@ -75,7 +75,7 @@ const planCreatedSchema = z.object({
   steps_total: z.number().int().nonnegative().optional(),
   plan: z.object({ steps: z.array(z.unknown()) }).optional(),
 });
-const claimSchema = z.object({ by: z.enum(['catch', 'janitor', 'cancel']), attempt: z.string() });
+const claimSchema = z.object({ by: z.enum(rollbackOwners), attempt: z.string() });
 const compensatedSchema = z.array(z.string());
 
 const stepIdOf = (event: Pick<WorkflowEvent, 'data'>): string | undefined =>
@@ -177,6 +177,8 @@ export interface StatusBody {
   compensated?: string[];
   /** A failed workflow that POST /workflows/{id}/redrive can resume (a transient failure, not rolled back). */
   redrivable?: boolean;
+  /** When a redrivable workflow is rolled back if nobody redrives it (ISO-8601). */
+  rollback_deadline?: string;
   progress: { steps_total: number; steps_done: number; current?: string };
   started_at: string;
   updated_at: string;
@@ -189,6 +191,8 @@ export interface StatusInput {
   readonly view: WorkflowView;
   /** The execution, when it is known (it closed, or the workflow was silent for a while). */
   readonly execution: ExecutionDescription | undefined;
+  /** The rollback deadline of a workflow left redrivable (ISO-8601), if one is set. */
+  readonly rollbackDeadline?: string;
 }
 
 const terminalStatus: Partial<Record<WorkflowEventType, WorkflowStatus>> = {
@@ -263,6 +267,7 @@ export function statusBody(input: StatusInput): StatusBody {
             : 'the workflow execution failed',
         },
         ...(redrivable ? { redrivable: true } : {}),
+        ...(redrivable && input.rollbackDeadline ? { rollback_deadline: input.rollbackDeadline } : {}),
       };
     }
     case 'TIMED_OUT':

@@ -116,7 +116,8 @@ export function cancellationReason(
 }
 
 /** Who started a rollback (CompensationStarted.data.by). */
-export type RollbackOwner = 'catch' | 'janitor' | 'cancel';
+export type RollbackOwner = 'catch' | 'janitor' | 'cancel' | 'deadline';
+export const rollbackOwners = ['catch', 'janitor', 'cancel', 'deadline'] as const;
 
 /** The exactly-once claim of a workflow's rollback: event_id `CompensationStarted`. */
 export const ROLLBACK_CLAIM_EVENT_ID = 'CompensationStarted';

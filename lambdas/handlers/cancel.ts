@@ -10,7 +10,7 @@ import middy from '@middy/core';
 import { hasEnded } from '#core/projection.ts';
 import { expiresAt } from '#core/ttl.ts';
 import { CLOSED_TOKEN_ERRORS, claimApproval, getApproval, releaseApproval } from '#io/approval-store.ts';
-import { appendEvents, readView, recordExecution } from '#io/event-log.ts';
+import { appendEvents, clearRollbackDeadline, readView, recordExecution } from '#io/event-log.ts';
 import { getOwnedWorkflowRecord } from '#io/workflow-store.ts';
 import { dynamo, sfn } from '#shared/clients.ts';
 import { readEnv, required } from '#shared/config.ts';
@@ -140,6 +140,7 @@ export async function cancelWorkflow(event: ApiEvent, deps: CancelDeps): Promise
             checked_at: now.toISOString(),
           }),
         )
+        .then(() => clearRollbackDeadline(events, workflowId))
         .catch((error: unknown) => {
           if (!(error instanceof Error && error.name === 'ExecutionNotRedrivable')) throw error;
           logger.warn('failed execution not redrivable: cancel recorded only', { workflow_id: workflowId });

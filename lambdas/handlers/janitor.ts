@@ -3,7 +3,7 @@ import middy from '@middy/core';
 import { z } from 'zod';
 import { janitorDecision } from '#core/saga.ts';
 import { defaultToolRegistry } from '#core/tools/registry.ts';
-import { appendEvent, readView, recordExecution } from '#io/event-log.ts';
+import { appendEvent, readView, recordExecution, setRollbackDeadline } from '#io/event-log.ts';
 import { readEnv } from '#shared/config.ts';
 import { bookingsDeps, eventLogDeps, stateTableDeps } from '#shared/deps.ts';
 import { logger } from '#shared/observability.ts';
@@ -46,7 +46,12 @@ const isUnsuccessful = (status: string): status is 'FAILED' | 'TIMED_OUT' | 'ABO
   (UNSUCCESSFUL as ReadonlySet<string>).has(status);
 
 /** Decides about one status-change event and runs the saga when the workflow needs it. */
-export async function cleanUpExecution(deps: CompensateDeps, event: unknown): Promise<JanitorResult> {
+export interface JanitorDeps extends CompensateDeps {
+  /** Hours a workflow left redrivable waits for a redrive before the sweep rolls it back. @default 24 */
+  readonly rollbackDeadlineHours?: number;
+}
+
+export async function cleanUpExecution(deps: JanitorDeps, event: unknown): Promise<JanitorResult> {
   const parsed = executionStatusChangeSchema.safeParse(event);
   if (!parsed.success) {
     logger.warn('not an execution status change event: ignored');
@@ -77,7 +82,20 @@ export async function cleanUpExecution(deps: CompensateDeps, event: unknown): Pr
     error_name: detail.error ?? undefined,
     decision: decision.action === 'none' ? decision.why : decision.outcome,
   });
-  if (decision.action === 'none') return { workflow_id: workflowId, action: 'none', why: decision.why };
+  if (decision.action === 'none') {
+    if (decision.why === 'redrivable') {
+      // Left for a redrive, not forever: the sweep rolls it back at its deadline (never past the
+      // 14-day redrive window), and the status shows when.
+      const closed = detail.stopDate ? new Date(detail.stopDate) : (deps.now?.() ?? new Date());
+      const deadline = new Date(closed.getTime() + (deps.rollbackDeadlineHours ?? 24) * 3_600_000);
+      await setRollbackDeadline(deps.events, workflowId, deadline);
+      logger.info('left redrivable until its rollback deadline', {
+        workflow_id: workflowId,
+        rollback_deadline: deadline.toISOString(),
+      });
+    }
+    return { workflow_id: workflowId, action: 'none', why: decision.why };
+  }
 
   // Stopped before the guardian ran: the log still starts with GoalReceived (the same event the
   // guardian appends, from the execution input — already redacted by the producer).
@@ -127,6 +145,7 @@ export const handler = middy(async (event: unknown) => {
       state: stateTableDeps(env),
       bookings: bookingsDeps(env),
       tools,
+      rollbackDeadlineHours: env.ROLLBACK_DEADLINE_HOURS,
     },
     event,
   );

@@ -3,7 +3,7 @@ import { DescribeExecutionCommand, RedriveExecutionCommand, type SFNClient } fro
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { hasEnded } from '#core/projection.ts';
-import { readView, recordExecution } from '#io/event-log.ts';
+import { clearRollbackDeadline, readView, recordExecution } from '#io/event-log.ts';
 import { getOwnedWorkflowRecord } from '#io/workflow-store.ts';
 import { dynamo, sfn } from '#shared/clients.ts';
 import { readEnv, required } from '#shared/config.ts';
@@ -71,7 +71,9 @@ export async function redriveWorkflow(event: ApiEvent, deps: RedriveDeps): Promi
     status: 'RUNNING',
     redrive_date: (redriven.redriveDate ?? deps.now?.() ?? new Date()).toISOString(),
     checked_at: (deps.now?.() ?? new Date()).toISOString(),
-  }).catch((error: unknown) => logger.warn('could not record the redrive in the read model', { error }));
+  })
+    .then(() => clearRollbackDeadline({ client: deps.dynamo, stateTable: deps.stateTable }, workflowId))
+    .catch((error: unknown) => logger.warn('could not record the redrive in the read model', { error }));
   logger.info('workflow redriven', { workflow_id: workflowId, from_status: execution.status });
   return json(202, { status: 'redriving', workflow_id: workflowId });
 }

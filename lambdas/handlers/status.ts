@@ -115,6 +115,7 @@ export async function getStatus(event: ApiEvent, deps: StatusDeps): Promise<ApiR
       createdAt: createdAt ?? now.toISOString(),
       view: view ?? emptyView,
       execution: executionOf(snapshot),
+      ...(typeof head?.rollback_deadline === 'string' ? { rollbackDeadline: head.rollback_deadline } : {}),
     }),
   );
 }

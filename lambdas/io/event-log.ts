@@ -153,6 +153,62 @@ export async function recordExecution(
   );
 }
 
+/** The sparse index of heads whose workflow waits, failed and redrivable, for its rollback deadline. */
+export const ROLLBACK_DUE_INDEX = 'rollback-due';
+const ROLLBACK_DUE = 'DUE';
+
+/**
+ * Sets (or moves) the rollback deadline of a workflow left failed and redrivable: its head joins the
+ * `rollback-due` index, which the sweep reads, and the status shows the deadline.
+ */
+export async function setRollbackDeadline(deps: HeadDeps, workflowId: string, deadline: Date): Promise<void> {
+  await deps.client.send(
+    new UpdateCommand({
+      TableName: deps.stateTable,
+      Key: headKey(workflowId),
+      UpdateExpression: 'SET rollback_due = :due, rollback_due_at = :at, rollback_deadline = :iso',
+      ExpressionAttributeValues: {
+        ':due': ROLLBACK_DUE,
+        ':at': deadline.getTime(),
+        ':iso': deadline.toISOString(),
+      },
+    }),
+  );
+}
+
+/** Takes a workflow off the rollback-due index (it was redriven, or rolled back). */
+export async function clearRollbackDeadline(deps: HeadDeps, workflowId: string): Promise<void> {
+  await deps.client.send(
+    new UpdateCommand({
+      TableName: deps.stateTable,
+      Key: headKey(workflowId),
+      UpdateExpression: 'REMOVE rollback_due, rollback_due_at, rollback_deadline',
+    }),
+  );
+}
+
+/** Workflows whose rollback deadline has passed, oldest first: one page of the sparse index. */
+export async function dueRollbacks(
+  deps: HeadDeps,
+  now: Date,
+  limit: number,
+): Promise<{ workflow_id: string; deadline: string }[]> {
+  const page = await deps.client.send(
+    new QueryCommand({
+      TableName: deps.stateTable,
+      IndexName: ROLLBACK_DUE_INDEX,
+      KeyConditionExpression: 'rollback_due = :due AND rollback_due_at <= :now',
+      ExpressionAttributeValues: { ':due': ROLLBACK_DUE, ':now': now.getTime() },
+      Limit: limit,
+    }),
+  );
+  return (page.Items ?? []).flatMap((item) =>
+    typeof item.workflow_id === 'string'
+      ? [{ workflow_id: item.workflow_id, deadline: String(item.rollback_deadline ?? '') }]
+      : [],
+  );
+}
+
 /**
  * Claims the right to ask Step Functions about a silent workflow: true for exactly one caller per
  * window (a conditional write of the time of the check), false for everyone else.

@@ -19,6 +19,11 @@ const envSchema = z.object({
    * DescribeExecution per window per workflow, however many clients poll).
    */
   STATUS_STALE_AFTER_SECONDS: z.coerce.number().int().positive().default(60),
+  /**
+   * How long a workflow left failed and redrivable (a transient failure that outlasted its retries)
+   * waits for a redrive before the sweep rolls it back: at most the 14-day redrive window.
+   */
+  ROLLBACK_DEADLINE_HOURS: z.coerce.number().positive().max(336).default(24),
   /** How long the audit trail is kept. */
   EVENT_LOG_TTL_DAYS: z.coerce.number().int().positive().default(365),
   LLM_PROVIDER: z.enum(['offline', 'bedrock', 'openai']).default('offline'),

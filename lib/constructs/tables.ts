@@ -14,7 +14,8 @@ const attributeType = (type: TableSpec['partitionKey']['type']): AttributeType =
 
 /**
  * The tables of `tableSpecs`: on-demand, point-in-time recovery, AWS-managed encryption, the spec's TTL
- * attribute and, where the spec asks for one, a DynamoDB stream (the event log's feeds the bus). Names
+ * attribute, the spec's global secondary indexes and, where the spec asks for one, a DynamoDB stream
+ * (the event log's feeds the bus). Names
  * are generated; functions learn them through the spec's environment variable.
  */
 export class Tables extends Construct {
@@ -33,6 +34,13 @@ export class Tables extends Construct {
         ...(spec.stream === 'NEW_IMAGE' ? { stream: StreamViewType.NEW_IMAGE } : {}),
         removalPolicy: props.removalPolicy,
       });
+      for (const index of spec.indexes ?? []) {
+        table.addGlobalSecondaryIndex({
+          indexName: index.name,
+          partitionKey: { name: index.partitionKey.name, type: attributeType(index.partitionKey.type) },
+          sortKey: { name: index.sortKey.name, type: attributeType(index.sortKey.type) },
+        });
+      }
       return [name, table] as const;
     });
     this.byName = Object.fromEntries(entries) as Record<TableName, Table>;

@@ -101,11 +101,21 @@ function evaluate(expression: string, item: Item | undefined, values: Values, na
 }
 
 /**
- * The assignments of `SET a = :v, #b = :w`: the only update expression the fake implements. Anything
- * else (ADD, REMOVE, DELETE, if_not_exists, `a + :n`, list_append, nested paths) throws, so a test can
- * never pass on an update the fake silently skipped; use DynamoDB Local (test/support/dynamodb.ts) for those.
+ * The assignments of `SET a = :v, #b = :w`, or the removals of `REMOVE a, b` (as `[name, undefined]`):
+ * the only update expressions the fake implements. Anything else (ADD, DELETE, SET and REMOVE
+ * together, if_not_exists, `a + :n`, list_append, nested paths) throws, so a test can never pass on an
+ * update the fake silently skipped; use DynamoDB Local (test/support/dynamodb.ts) for those.
  */
 function parseSet(expression: string | undefined, values: Values, names: Names): [string, unknown][] {
+  const remove = /^\s*REMOVE\s+([#\w]+(?:\s*,\s*[#\w]+)*)\s*$/.exec(expression ?? '');
+  if (remove?.[1]) {
+    return remove[1].split(',').map((raw) => {
+      const name = raw.trim();
+      const attribute = name.startsWith('#') ? names?.[name] : name;
+      if (attribute === undefined) throw new Error(`fake dynamo: ${name} has no name in ${expression}`);
+      return [attribute, undefined];
+    });
+  }
   const set = /^\s*SET\s+(.+)$/s.exec(expression ?? '');
   if (!set?.[1]) throw new Error(`fake dynamo: unsupported update expression ${expression}`);
   return set[1].split(',').map((assignment) => {
@@ -342,8 +352,10 @@ export function installFakeDynamo(): FakeDynamo {
         throw conditionFailed();
       }
       const next: Item = { ...(existing ?? input.Key) };
-      for (const [attribute, value] of strict(() => parseSet(input.UpdateExpression, values, names)))
-        next[attribute] = value;
+      for (const [attribute, value] of strict(() => parseSet(input.UpdateExpression, values, names))) {
+        if (value === undefined) delete next[attribute];
+        else next[attribute] = value;
+      }
       table(name).set(key, next);
       return {};
     });

@@ -19,6 +19,8 @@ describe('least privilege', () => {
   // Task-token answers: this state machine and its versions/aliases (`<arn>:*`), never "*".
   const tokenResources = [stateMachineArn, { 'Fn::Join': ['', [stateMachineArn, ':*']] }];
   const tableArn = (name: TableName): unknown => stack.resolve(stack.tables.byName[name].tableArn);
+  const indexArn = (name: TableName, index: string): unknown =>
+    stack.resolve(`${stack.tables.byName[name].tableArn}/index/${index}`);
   const statesStatements = (name: FunctionName): Statement[] =>
     statementsOfFunction(synthesized, name).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
   // Stream reads (the publisher's event-source mapping) name a table's stream, not the table:
@@ -77,7 +79,15 @@ describe('least privilege', () => {
     (name) => {
       const tables = functionSpecs[name].tables as Partial<Record<TableName, string>>;
       const statements = dynamoStatements(name);
-      const allowed = Object.keys(tables).map((t) => JSON.stringify(tableArn(t as TableName)));
+      const indexes = (
+        functionSpecs[name] as { queriesIndexes?: Partial<Record<TableName, readonly string[]>> }
+      ).queriesIndexes;
+      const allowed = [
+        ...Object.keys(tables).map((t) => JSON.stringify(tableArn(t as TableName))),
+        ...Object.entries(indexes ?? {}).flatMap(([t, names]) =>
+          (names ?? []).map((index) => JSON.stringify(indexArn(t as TableName, index))),
+        ),
+      ];
       for (const resource of statements.flatMap(resourcesOf))
         expect(allowed).toContain(JSON.stringify(resource));
       for (const [table, access] of Object.entries(tables)) {

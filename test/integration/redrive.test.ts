@@ -2,6 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { defaultToolRegistry } from '../../lambdas/core/tools/registry.ts';
+import { sweepRollbacks } from '../../lambdas/handlers/rollback-sweep.ts';
+import { createBookingsStore } from '../../lambdas/io/bookings-store.ts';
 import { functionSpecs } from '../../lib/specs.ts';
 import { type Harness, isRecord, pollStatus, startHarness } from './harness.ts';
 
@@ -181,5 +184,74 @@ describe('redrive (local runtime)', () => {
     expect(missing.status).toBe(404);
     expect(foreign.json).toEqual(status.json);
     expect(missing.json).toEqual(status.json);
+  });
+
+  // Issue #12, hole 3: a transient failure left redrivable is rolled back at its deadline.
+  const sweepDeps = () => {
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: harness.runtime.dynamoUrl }), {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    const tables = harness.runtime.tables;
+    return {
+      saga: {
+        events: { client, tableName: tables.eventLog, stateTable: tables.state },
+        state: { client, tableName: tables.state, ttlDays: 90 },
+        bookings: createBookingsStore({ client, tableName: tables.bookings, ttlDays: 90 }),
+        tools: defaultToolRegistry(),
+      },
+      sfn: sfn(),
+      stateMachineArn: harness.runtime.stateMachineArn,
+    };
+  };
+
+  it('RollbackDeadline: rolls back a workflow nobody redrove at its deadline, and shows the deadline before', async () => {
+    process.env.TEST_OUTAGE_STEPS = 'book_hotel_2';
+    const id = await submit('Book a flight to NYC and a hotel in Paris');
+    const failed = await pollStatus(harness, id, alice);
+    expect(failed).toMatchObject({ status: 'failed', redrivable: true });
+    // The janitor set the deadline: 24 hours (ROLLBACK_DEADLINE_HOURS) after the execution closed.
+    let deadline = '';
+    for (let i = 0; i < 50 && !deadline; i += 1) {
+      const status = (await harness.api('GET', `/workflows/${id}/status`, { token: alice })).json;
+      deadline =
+        isRecord(status) && typeof status.rollback_deadline === 'string' ? status.rollback_deadline : '';
+      if (!deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const hours = (Date.parse(deadline) - Date.parse(String(failed.updated_at))) / 3_600_000;
+    expect(hours).toBeGreaterThan(23.9);
+    expect(hours).toBeLessThan(24.1);
+
+    // Before the deadline the sweep leaves it alone; after, it rolls it back, once.
+    const before = await sweepRollbacks(sweepDeps(), new Date(Date.parse(deadline) - 60_000));
+    expect(before.rolledBack).not.toContain(id);
+    const after = await sweepRollbacks(sweepDeps(), new Date(Date.parse(deadline) + 60_000));
+    expect(after.rolledBack).toContain(id);
+    const again = await sweepRollbacks(sweepDeps(), new Date(Date.parse(deadline) + 120_000));
+    expect(again.rolledBack).not.toContain(id);
+
+    const ended = await pollStatus(harness, id, alice);
+    expect(ended).toMatchObject({ status: 'failed', compensated: ['book_flight_1'] });
+    expect(JSON.stringify(ended.error)).toContain('rollback deadline');
+    expect(ended.rollback_deadline).toBeUndefined();
+    expect(await bookings(id)).toEqual([
+      expect.objectContaining({ step_id: 'book_flight_1', status: 'cancelled' }),
+    ]);
+    const trail = await events(id);
+    expect(trail.find((e) => e.type === 'CompensationStarted')?.data).toMatchObject({ by: 'deadline' });
+    expect(trail.at(-1)?.type).toBe('WorkflowFailed');
+  });
+
+  it('RollbackDeadline: a workflow redriven before its deadline leaves the sweep', async () => {
+    process.env.TEST_OUTAGE_STEPS = 'book_hotel_2';
+    const id = await submit('Book a flight to NYC and a hotel in Paris');
+    await pollStatus(harness, id, alice);
+    delete process.env.TEST_OUTAGE_STEPS;
+    expect((await redrive(id)).status).toBe(202);
+    expect((await pollStatus(harness, id, alice, ['completed', 'failed', 'cancelled'])).status).toBe(
+      'completed',
+    );
+    const swept = await sweepRollbacks(sweepDeps(), new Date(Date.now() + 48 * 3_600_000));
+    expect(swept.rolledBack).not.toContain(id);
+    expect(await bookings(id)).toHaveLength(2);
   });
 });

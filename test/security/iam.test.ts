@@ -90,6 +90,13 @@ const EXPECTED: Record<FunctionName, string[]> = {
     'states:RedriveExecution @ workflow-executions',
   ],
   janitor: [...readWrite('eventLog'), ...readWrite('state'), ...readWrite('bookings'), ...DLQ],
+  rollbackSweep: [
+    ...readWrite('eventLog'),
+    ...readWrite('state'),
+    ...readWrite('bookings'),
+    'dynamodb:Query @ index:state/rollback-due',
+    'states:DescribeExecution @ workflow-executions',
+  ],
   redrive: [
     ...readWrite('state'),
     'states:DescribeExecution @ workflow-executions',
@@ -139,6 +146,12 @@ function classify(resource: unknown, name: FunctionName): string {
     return 'state-machine-versions';
   if (json.includes(':execution:') && json.endsWith(':*"]]}')) return 'workflow-executions';
   if (json.includes(':bedrock:')) return 'model';
+  // `<table ARN>/index/<name>`: a Query on one index, named literally.
+  const join = (resource as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join'];
+  const first = join?.[1]?.[0] as { 'Fn::GetAtt'?: [string, string] } | undefined;
+  const index = /^\/index\/([\w.-]+)$/.exec(String(join?.[1]?.[1] ?? ''));
+  if (first?.['Fn::GetAtt'] && index)
+    return `index:${tableIds[JSON.stringify(first['Fn::GetAtt'][0])]}/${index[1]}`;
   return `UNKNOWN ${json}`;
 }
 
