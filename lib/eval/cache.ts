@@ -26,13 +26,18 @@ import { atLeast, atMost, type EvalPart, type EvalRow, proportion, readJsonl } f
  *   paraphrases  atis_paraphrase_groups.jsonl, one scope per group, members in file order: the share of
  *                later members served a plan whose route is the group's GOLD origin and destination;
  *   near misses  atis_near_miss_pairs.jsonl, one scope per pair, each member after the other: a hit is
- *                WRONG unless the served plan carries the asking goal's gold value of every slot the
- *                pair differs in (the route for cities; a plan without the date/time/class is wrong);
+ *                WRONG unless the served plan carries the asking goal's gold cities of every city slot
+ *                the pair differs in AND means what the planner plans for the asking goal (cities by
+ *                catalog code, text without case or punctuation): the planner now writes dates, times
+ *                and classes as values ("2027-06-04", "18:00", "first"), not the goal's words;
  *   repeats      atis.jsonl and sgd_travel.jsonl goals the planner plans, asked again in other case,
  *                spacing and punctuation by the same user;
  *   non-travel   snips.jsonl goals with the plan a model would make (llm_generate on the goal), and
  *                fetch-and-summarise goals (http_request → llm_generate): exact repeats, a re-bound
  *                URL, and near misses (another verb, another URL in a goal that said two).
+ *
+ * "Today" is pinned (as in the planner section) for the planner and the cache alike, so that dates
+ * said without a year ("june first") plan and serve the same whatever day the eval runs.
  *
  * Hold-out: paraphrase groups and near-miss pairs are split by a stable hash of their id; the figures
  * are given for all, and for the half whose hash is odd (not looked at while tuning the word lists).
@@ -112,9 +117,27 @@ function fetchPlan(url: string, verb: string): Plan {
   };
 }
 
+/** "Today" for the planner and the cache (the planner section's). */
+const NOW = '2026-03-01T12:00:00Z';
+
+/** A plan's meaning: cities by catalog code, other text without case or punctuation. */
+function meaning(plan: unknown): string {
+  const walk = (value: unknown, key?: string): unknown => {
+    if (typeof value === 'string')
+      return key === 'origin' || key === 'destination' || key === 'city'
+        ? (findCity(value)?.code ?? normalizeCityName(value))
+        : normalizeCityName(value);
+    if (Array.isArray(value)) return value.map((v) => walk(v));
+    if (value && typeof value === 'object')
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
+    return value;
+  };
+  return JSON.stringify(walk(plan));
+}
+
 function offlinePlan(goal: string): Plan | undefined {
   try {
-    return planGoalOffline(goal, {});
+    return planGoalOffline(goal, {}, { now: NOW });
   } catch {
     return undefined;
   }
@@ -134,6 +157,7 @@ async function startCache() {
     embedder: createOfflineEmbedder(),
     tools: defaultToolRegistry(),
     config: { scope: 'user', ttlDays: 30, maxEntriesPerScope: 500, minSimilarity: 0.6 },
+    now: () => new Date(NOW),
   };
   return { deps, stop: () => dynamo.stop() };
 }
@@ -229,16 +253,19 @@ export const cacheEval: EvalPart = async (dir) => {
         if (!lookup.hit) continue;
         for (const t of tallies) t.hits++;
         const values = planValues(lookup.plan);
-        const carries = second.differs_in.every((slot) =>
-          (second.slots[slot] ?? []).every((v) => {
-            const city = findCity(v);
-            return (
-              values.includes(` ${normalizeCityName(v)} `) ||
-              (city !== undefined && values.includes(` ${city.code.toLowerCase()} `))
-            );
-          }),
-        );
-        if (!carries) {
+        const asPlanner = meaning(lookup.plan) === meaning(offlinePlan(second.text));
+        const carries = second.differs_in
+          .filter((slot) => slot.includes('city'))
+          .every((slot) =>
+            (second.slots[slot] ?? []).every((v) => {
+              const city = findCity(v);
+              return (
+                values.includes(` ${normalizeCityName(v)} `) ||
+                (city !== undefined && values.includes(` ${city.code.toLowerCase()} `))
+              );
+            }),
+          );
+        if (!carries || !asPlanner) {
           for (const t of tallies) t.wrong++;
           kind.wrong++;
           notes.push(`WRONG near-miss hit: pair ${pair} (${first.kind})`);

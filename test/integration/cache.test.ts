@@ -38,12 +38,14 @@ describe('plan cache through the HTTP API', () => {
   });
 
   it('serves exact repeats as they were, re-binds other values, plans afresh for other wordings and users', async () => {
-    expect(await run('Book a flight to NYC', alice)).toMatchObject({ plan: { source: 'planner' } });
-    expect(await run('book a flight to NYC!', alice)).toMatchObject({
+    expect(await run('Book a flight from London to NYC', alice)).toMatchObject({
+      plan: { source: 'planner' },
+    });
+    expect(await run('book a flight from london to NYC!', alice)).toMatchObject({
       status: 'completed',
       plan: { source: 'cache', cache: { match: 'exact' } },
     });
-    const tokyo = await run('Book a flight to Tokyo', alice);
+    const tokyo = await run('Book a flight from London to Tokyo', alice);
     expect(tokyo).toMatchObject({
       status: 'completed',
       plan: {
@@ -52,12 +54,12 @@ describe('plan cache through the HTTP API', () => {
       },
     });
     expect(JSON.stringify(isRecord(tokyo.plan) && tokyo.plan.plan)).not.toContain('NYC');
-    expect(await run('Book a flight from NYC to Paris', alice)).toMatchObject({
+    expect(await run('Book a flight to NYC', alice)).toMatchObject({
       plan: { source: 'planner' },
     });
-    expect(await run('Book a business class flight to NYC', alice)).toMatchObject({
+    expect(await run('Book a business class flight from London to NYC', alice)).toMatchObject({
       plan: { source: 'planner' },
     });
-    expect(await run('Book a flight to NYC', bob)).toMatchObject({ plan: { source: 'planner' } });
+    expect(await run('Book a flight from London to NYC', bob)).toMatchObject({ plan: { source: 'planner' } });
   });
 });

@@ -56,7 +56,7 @@ describe('plan cache entries (pure)', () => {
   });
 
   it('serves only confirmed entries, and a plan with a date the goal does not say only on its day', async () => {
-    const { entry } = await entryFor('Book a flight to Paris');
+    const { entry } = await entryFor('Book a flight from Berlin to Paris');
     expect(serveExact({ ...entry, confirmed: false }, tools, now)).toMatchObject({ ok: false });
     expect(serveExact(entry, tools, now)).toMatchObject({ ok: true, match: 'exact' });
     const tomorrow: Plan = {
@@ -79,12 +79,12 @@ describe('plan cache entries (pure)', () => {
   });
 
   it('lists the templates that fit a goal in the same context, most recent first, and serves them re-bound', async () => {
-    const older = await entryFor('Book a flight to Paris');
-    const newer = await entryFor('Please book a flight to Rome');
-    const other = await entryFor('Book a flight to Oslo', undefined, { home_city: 'Berlin' });
+    const older = await entryFor('Book a flight from Berlin to Paris');
+    const newer = await entryFor('Please book a flight from Berlin to Rome');
+    const other = await entryFor('Book a flight from Berlin to Oslo', undefined, { home_city: 'Berlin' });
     const index: CacheIndex = { entries: [older.line, newer.line, other.line], version: 3 };
-    const read = readGoal('book a flight to Madrid');
-    const fitting = candidatesFor(read, ask('book a flight to Madrid'), index, now);
+    const read = readGoal('book a flight from Berlin to Madrid');
+    const fitting = candidatesFor(read, ask('book a flight from Berlin to Madrid'), index, now);
     expect(fitting.map((l) => l.sk)).toEqual([newer.line.sk, older.line.sk]);
     const served = serveTemplate(older.entry, read, tools, now);
     expect(served).toMatchObject({
@@ -92,6 +92,6 @@ describe('plan cache entries (pure)', () => {
       match: 'template',
       rebound: [{ slot: 'to.city', from: 'PAR', to: 'MAD' }],
     });
-    if (served.ok) expect(served.plan).toEqual(planGoalOffline('book a flight to Madrid', {}));
+    if (served.ok) expect(served.plan).toEqual(planGoalOffline('book a flight from Berlin to Madrid', {}));
   });
 });

@@ -44,6 +44,8 @@ export const entrySchema = z.object({
   confirmed: z.boolean().default(false),
   /** UTC day the plan holds for (the plan has a date the goal does not say), else absent. */
   day: z.string().optional(),
+  /** The plan holds before this UTC day only (a date the goal says without its year), else absent. */
+  until: z.string().optional(),
   created_at: z.string(),
   expires_at: z.number().optional(),
 });
@@ -113,7 +115,7 @@ export async function newEntry(
   now: Date,
   embedder?: { id: string; embed(text: string): Promise<Float32Array> },
 ): Promise<{ entry: CacheEntry; line: IndexEntry }> {
-  const template = deriveTemplate(request.goal, request.plan);
+  const template = deriveTemplate(request.goal, request.plan, { now });
   const day = template.dated ? dayOf(now) : undefined;
   const entry: CacheEntry = {
     ...key,
@@ -124,6 +126,7 @@ export async function newEntry(
     workflow_id: request.workflow_id,
     confirmed: false,
     ...(day && { day }),
+    ...(template.until && { until: template.until }),
     created_at: now.toISOString(),
   };
   const vector = template.rebindable && embedder ? quantize(await embedder.embed(template.text)) : undefined;
@@ -178,6 +181,8 @@ export type Served =
 export function serveExact(entry: CacheEntry, tools: ToolRegistry, now: Date): Served {
   if (!entry.confirmed) return { ok: false, reason: 'entry not confirmed (its workflow has not completed)' };
   if (entry.day && entry.day !== dayOf(now)) return { ok: false, reason: 'entry holds for another day' };
+  // "june first" asked again on or after that day is next year's june first
+  if (entry.until && entry.until <= dayOf(now)) return { ok: false, reason: 'a date of the plan has come' };
   const valid = validatePlan(JSON.parse(entry.plan), tools);
   if (!valid.ok) return { ok: false, reason: 'cached plan is no longer valid' };
   return { ok: true, plan: valid.plan, match: 'exact', rebound: [] };
@@ -240,7 +245,7 @@ export function serveTemplate(entry: CacheEntry, read: ReadGoal, tools: ToolRegi
   const slots = entry.slots;
   const fit = matchTemplate(read, { slots, words: entry.words });
   if (!fit.ok) return fit;
-  const filled = rebindTemplate({ slots, plan: JSON.parse(entry.template) }, fit.bindings);
+  const filled = rebindTemplate({ slots, plan: JSON.parse(entry.template) }, fit, { now });
   if (!filled.ok) return filled;
   const valid = validatePlan(filled.plan, tools);
   if (!valid.ok) return { ok: false, reason: 'the re-bound plan is not valid' };

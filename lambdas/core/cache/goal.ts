@@ -7,6 +7,7 @@ import {
   placePrefixes,
   placeSuffixes,
   softWords,
+  unfoldedPlurals,
 } from './lexicon.ts';
 import { shippedWordVectors } from './vocabulary.ts';
 
@@ -35,7 +36,10 @@ export interface Span {
   readonly kind: SlotKind;
   /** The goal's own text for it. */
   readonly surface: string;
-  /** What the value means, comparable across wordings: city code, ISO month-day, number, URL. */
+  /**
+   * What the value means, comparable across wordings: city code, month-day (`06-01`, or the whole
+   * `2027-06-01` when the goal writes the year), time (`7am`, `18:30`, `5h`), number, URL.
+   */
   readonly key: string;
   /** The role word(s) before it, canonical (`from`, `to`, `in`, `on`, …) or `none`. */
   readonly role: string;
@@ -106,6 +110,7 @@ export function canonicalWord(norm: string): string {
   // plurals: "flights" = "flight", "fares" = "fare" (not "bus", "class", "business")
   if (norm.length > 4 && norm.endsWith('s') && !/(?:ss|us|is)$/.test(norm)) {
     const singular = norm.slice(0, -1);
+    if (unfoldedPlurals.has(singular)) return norm;
     return canonicalWords.get(singular) ?? singular;
   }
   return norm;
@@ -122,11 +127,22 @@ function surfaceOf(goal: GoalText, from: number, to: number): string {
   return first && last ? goal.text.slice(first.start, last.end) : '';
 }
 
-/** ISO month-day of "june first" / "june 1" / "1st of june" / "2026-06-01" at token i, with its length. */
+/**
+ * ISO month-day of "june first" / "june 1" / "1st of june" at token i, with its length; the whole ISO
+ * date when the goal writes the year ("2026-06-01", "june 1 2026", "november eleventh, 1991").
+ */
 function dateAt(goal: GoalText, i: number): { length: number; key: string } | undefined {
+  const found = monthDayAt(goal, i);
+  if (found?.key.length !== 5) return found;
+  const year = goal.tokens[i + found.length]?.norm ?? '';
+  return /^(?:19|20)\d{2}$/.test(year) ? { length: found.length + 1, key: `${year}-${found.key}` } : found;
+}
+
+function monthDayAt(goal: GoalText, i: number): { length: number; key: string } | undefined {
   const t = (k: number) => goal.tokens[i + k]?.norm;
+  // an ISO date says its year: its key is the whole date ("june first" leaves the year to the planner)
   const iso = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t(0) ?? '');
-  if (iso) return { length: 1, key: `${iso[2]}-${iso[3]}` };
+  if (iso) return { length: 1, key: `${iso[1]}-${iso[2]}-${iso[3]}` };
   const day = (word: string | undefined): number | undefined => {
     if (!word) return undefined;
     const n = /^(\d{1,2})(?:st|nd|rd|th)?$/.exec(word);
@@ -140,7 +156,10 @@ function dateAt(goal: GoalText, i: number): { length: number; key: string } | un
     let d = day(t(1));
     let length = 2;
     if (t(1) === 'twenty' || t(1) === 'thirty') {
-      const unit = day(t(2));
+      // "twenty first" and "twenty one" alike
+      const word = t(2) ?? '';
+      const spoken = NUMBER_WORDS.get(word);
+      const unit = day(word) ?? (spoken !== undefined && spoken <= 9 ? spoken : undefined);
       d = (t(1) === 'twenty' ? 20 : 30) + (unit ?? 0);
       length = unit ? 3 : 2;
     }
@@ -158,11 +177,15 @@ function dateAt(goal: GoalText, i: number): { length: number; key: string } | un
 function timeAt(goal: GoalText, i: number): { length: number; key: string } | undefined {
   const a = goal.tokens[i]?.norm ?? '';
   const b = goal.tokens[i + 1]?.norm;
-  if (/^\d{1,2}:\d{2}$/.test(a)) return { length: b === 'am' || b === 'pm' ? 2 : 1, key: a };
+  const c = goal.tokens[i + 2]?.norm;
+  // "6:30 am" is not "6:30 pm", nor "6:30" (which a planner may read either way): the key says which
+  if (/^\d{1,2}:\d{2}$/.test(a))
+    return b === 'am' || b === 'pm' ? { length: 2, key: `${a}${b}` } : { length: 1, key: a };
   const hour = /^\d{1,2}$/.test(a) ? Number(a) : NUMBER_WORDS.get(a);
   if (hour === undefined || hour > 24) return undefined;
   if (b === 'am' || b === 'pm') return { length: 2, key: `${hour}${b}` };
-  if (b === 'oclock') return { length: 2, key: `${hour}h` };
+  if (b === 'oclock')
+    return c === 'am' || c === 'pm' ? { length: 3, key: `${hour}${c}` } : { length: 2, key: `${hour}h` };
   return undefined;
 }
 

@@ -110,13 +110,14 @@ export const conceptSeeds: Readonly<Record<Concept, readonly string[]>> = {
 /**
  * Words that carry no meaning a plan depends on: politeness, pronouns, articles, modal verbs and the
  * ways of asking ("show me", "i'd like to see", "what are", "can you list"). Dropped from both sides
- * when wordings are compared. Verbs that change a plan ("book", "cancel", "compare") are NOT here.
+ * when wordings are compared. Verbs that change a plan ("book", "cancel", "compare") are NOT here, nor
+ * words a planner reads as values: "now" (a date), "one" ("one way"), "am" ("7 am"), "us" ("US Air").
  */
 export const fillerWords: ReadonlySet<string> = new Set(
   [
-    'a an the please pls kindly me my i id im ive ill we us our you your could can would will shall like',
-    'want wanna need needs love some just also too as well hi hello hey thanks thank now asap go going',
-    'goes make do does did it its one this that these those there so is are was were be been am being',
+    'a an the please pls kindly me my i id im ive ill we our you your could can would will shall like',
+    'want wanna need needs love some just also too as well hi hello hey thanks thank asap go going',
+    'goes make do does did it its this that these those there so is are was were be been being',
     'show list give tell see let know what which how who yes ok okay again all available information',
     'info interested looking look listing have has had get got may might should must any and',
     'help set up quick quickly',
@@ -186,7 +187,20 @@ export const canonicalWords: ReadonlyMap<string, string> = new Map([
  * Canonical words a later goal may leave out of a cached goal's wording without changing the plan
  * ("the flights … again"). Everything else the cached goal said must be said again.
  */
-export const softWords: ReadonlySet<string> = new Set(['again', 'also', 'now']);
+export const softWords: ReadonlySet<string> = new Set(['again', 'also']);
+
+/**
+ * Words whose plural is not their singular to a planner: "on wednesdays" is no date, "in the
+ * evenings" no time of day, "earliests" no order. Plurals fold only for other words.
+ */
+export const unfoldedPlurals: ReadonlySet<string> = new Set(
+  [
+    'monday tuesday wednesday thursday friday saturday sunday weekend week morning afternoon evening',
+    'night tonight today tomorrow noon midnight earliest latest first last cheapest next',
+  ]
+    .join(' ')
+    .split(' '),
+);
 
 /**
  * Words that end a name found after a role word ("flights to dallas nonstop": the name is "dallas"):

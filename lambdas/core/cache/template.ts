@@ -53,6 +53,11 @@ export interface GoalTemplate {
   readonly issues: readonly string[];
   /** The plan holds a date the goal does not say ("tomorrow"): it holds for the day it was made. */
   readonly dated: boolean;
+  /**
+   * The earliest date the goal says without its year ("june first"): the planner chose the year as
+   * the next such day, so the plan holds only before that day (UTC, YYYY-MM-DD).
+   */
+  readonly until?: string;
 }
 
 export interface Rebinding {
@@ -62,11 +67,36 @@ export interface Rebinding {
 }
 
 export type TemplateMatch =
-  | { readonly ok: true; readonly bindings: readonly Span[] }
+  | {
+      readonly ok: true;
+      /** The goal's value for each slot, in the slots' order. */
+      readonly bindings: readonly Span[];
+      /** The goal's other values (a date the plan does not carry may still count for it). */
+      readonly others: readonly Span[];
+    }
   | { readonly ok: false; readonly reason: string };
 
 const SLOT = '$slot';
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const MONTH_DAY = /^\d{2}-\d{2}$/;
+
+const dayOf = (now: Date) => now.toISOString().slice(0, 10);
+
+/**
+ * The next `MM-DD` from `now` (UTC) as the planner dates "june first": this year's if it is still to
+ * come, else next year's. Undefined for today (the planner's choice then depends on the hour) and for
+ * a day some years lack (02-29).
+ */
+export function nextDate(monthDay: string, now: Date): string | undefined {
+  if (!MONTH_DAY.test(monthDay) || monthDay === '02-29') return undefined;
+  const today = dayOf(now);
+  const year = now.getUTCFullYear();
+  const date = `${year}-${monthDay}`;
+  if (Number.isNaN(Date.parse(`${date}T00:00:00Z`)) || dayOf(new Date(`${date}T00:00:00Z`)) !== date)
+    return undefined;
+  if (date === today) return undefined;
+  return date > today ? date : `${year + 1}-${monthDay}`;
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -143,7 +173,8 @@ function bindValue(goal: GoalText, spans: Span[], value: string | number): Bindi
     return span && { span, form: 'number' };
   }
   if (ISO_DATE.test(value)) {
-    const span = spans.find((s) => s.kind === 'date' && s.key === value.slice(5));
+    // "2027-06-01" in the goal is that date; "june first" is the month-day, the planner chose the year
+    const span = spans.find((s) => s.kind === 'date' && (s.key === value || s.key === value.slice(5)));
     return span && { span, form: 'iso' };
   }
   const range = findTokens(goal, value);
@@ -213,9 +244,11 @@ function format(surface: string, form: SlotForm): string | undefined {
 }
 
 /**
- * Derives the template of `plan`, the plan the planner made for `goal`. Pure; any plan shape.
+ * Derives the template of `plan`, the plan the planner made for `goal` at `options.now` (the
+ * planning time: "june first" is dated from it). Pure; any plan shape.
  */
-export function deriveTemplate(goal: string, plan: unknown): GoalTemplate {
+export function deriveTemplate(goal: string, plan: unknown, options: { now?: Date } = {}): GoalTemplate {
+  const now = options.now ?? new Date();
   const g = tokenize(goal);
   const spans = findSpans(g);
   const issues: string[] = [];
@@ -226,6 +259,12 @@ export function deriveTemplate(goal: string, plan: unknown): GoalTemplate {
     if (binding) bound.set(leaf.value, binding);
   }
   const slotSpans = [...new Set([...bound.values()].map((b) => b.span))].sort((a, b) => a.from - b.from);
+  // One goal value the plan writes two ways ("LON" and "London"): one of them may be a choice of the
+  // planner that happens to equal it (a default origin LON for "a hotel in London"), not the goal's.
+  for (const span of slotSpans) {
+    const forms = new Set([...bound.values()].filter((b) => b.span === span).map((b) => b.form));
+    if (forms.size > 1) issues.push('a value the plan writes two ways');
+  }
   const indexOf = (span: Span) => slotSpans.indexOf(span);
 
   // free text: every form of every slot, longest first
@@ -301,6 +340,14 @@ export function deriveTemplate(goal: string, plan: unknown): GoalTemplate {
   const dated = leavesOf(plan).some(
     (l) => typeof l.value === 'string' && ISO_DATE.test(l.value) && !bound.has(l.value),
   );
+  // A date the goal says without its year: the plan's year must be the next such day's, or the
+  // cache cannot tell how the planner chose it (and then no other goal's date is re-bound into it).
+  let until: string | undefined;
+  for (const [value, binding] of bound) {
+    if (binding.form !== 'iso' || typeof value !== 'string' || !MONTH_DAY.test(binding.span.key)) continue;
+    if (nextDate(binding.span.key, now) !== value) issues.push('a date the plan puts in a year not its next');
+    if (until === undefined || value < until) until = value;
+  }
 
   return {
     slots: slotSpans.map((s) => ({ kind: s.kind, role: s.role, key: s.key })),
@@ -311,6 +358,7 @@ export function deriveTemplate(goal: string, plan: unknown): GoalTemplate {
     rebindable: issues.length === 0,
     issues: [...new Set(issues)],
     dated,
+    ...(until !== undefined && { until }),
   };
 }
 
@@ -381,7 +429,7 @@ export function matchTemplate(
   const cachedOrder = template.words.filter((w) => said.has(w));
   if (order.some((w, i) => w !== cachedOrder[i]))
     return { ok: false, reason: 'the words come in another order' };
-  return { ok: true, bindings };
+  return { ok: true, bindings, others: read.spans.filter((s) => !used.has(s)) };
 }
 
 /** A value comparable with plan constants: a city's code, else the normalised text. */
@@ -391,13 +439,17 @@ function valueKey(value: unknown): string {
 }
 
 /**
- * Fills a template's placeholders with a goal's bindings (from {@link matchTemplate}). Returns the
- * plan candidate (still to be validated) and what changed, or the reason it cannot.
+ * Fills a template's placeholders with a goal's values (the match from {@link matchTemplate}), as of
+ * `options.now` (dates the goal says without a year are dated from it, as the planner does). Returns
+ * the plan candidate (still to be validated) and what changed, or the reason it cannot.
  */
 export function rebindTemplate(
   template: Pick<GoalTemplate, 'slots' | 'plan'>,
-  bindings: readonly Span[],
+  match: { readonly bindings: readonly Span[]; readonly others?: readonly Span[] },
+  options: { now?: Date } = {},
 ): { ok: true; plan: unknown; rebound: Rebinding[] } | { ok: false; reason: string } {
+  const bindings = match.bindings;
+  const now = options.now ?? new Date();
   if (bindings.length !== template.slots.length) return { ok: false, reason: 'slot count differs' };
   // values equal before must be equal after, and different ones different
   for (let i = 0; i < bindings.length; i++) {
@@ -408,21 +460,11 @@ export function rebindTemplate(
         return { ok: false, reason: 'slots that were distinct coincide (or the reverse)' };
     }
   }
-  let failure: string | undefined;
-  const valueFor = (i: number, form: string): string | number | undefined => {
-    const span = bindings[i];
-    const slot = template.slots[i];
-    if (!span || !slot) return undefined;
-    if (form === 'number') return span.kind === 'number' ? Number(span.key) : undefined;
-    if (form === 'iso') {
-      // the planner chose the year: keep it, within the same month only
-      const old = /^(\d{2})-/.exec(slot.key)?.[1];
-      const year = yearOf.get(i);
-      if (span.kind !== 'date' || !year || old !== span.key.slice(0, 2)) return undefined;
-      return `${year}-${span.key}`;
-    }
-    return format(span.surface, form as SlotForm);
-  };
+  // a time is read by the planner ("at 5" may be 17:00, "6:30" either): another time is a miss
+  for (const [i, slot] of template.slots.entries()) {
+    if (slot.kind === 'time' && bindings[i]?.key !== slot.key)
+      return { ok: false, reason: 'another time than the cached one' };
+  }
   // the year of each date slot, from the plan's own value
   const yearOf = new Map<number, string>();
   const constants: unknown[] = [];
@@ -437,6 +479,61 @@ export function rebindTemplate(
   if (isRecord(template.plan) && Array.isArray(template.plan.steps)) {
     for (const step of template.plan.steps) if (isRecord(step)) scan(step.input);
   }
+  // Dates: the new date as the planner would write it today, the old one as it wrote it.
+  const dates = new Map<number, { before: string; after: string }>();
+  for (const [i, year] of yearOf) {
+    const slot = template.slots[i];
+    const span = bindings[i];
+    if (!slot || !span || span.kind !== 'date')
+      return { ok: false, reason: 'a value does not fit its placeholder' };
+    let after: string | undefined;
+    if (ISO_DATE.test(slot.key)) {
+      // the goal wrote the year: so must this one
+      after = ISO_DATE.test(span.key) ? span.key : undefined;
+    } else if (MONTH_DAY.test(span.key) && span.key.slice(0, 2) === slot.key.slice(0, 2)) {
+      // the planner chose the year (the next such day): only within the same month
+      after = nextDate(span.key, now);
+    }
+    if (!after) return { ok: false, reason: 'a date does not fit its placeholder' };
+    dates.set(i, { before: ISO_DATE.test(slot.key) ? slot.key : `${year}-${slot.key}`, after });
+  }
+  // A city the plan holds that the goal does not say (a default origin) was chosen knowing the goal's
+  // cities ("LON" unless the flight goes to London, then "NYC"): with other cities it may not hold.
+  const cityConstant = constants.some((c) => {
+    if (typeof c !== 'string') return false;
+    const city = findCity(c);
+    return city !== undefined && (c === city.code || normalizeCityName(c) === normalizeCityName(city.name));
+  });
+  if (
+    cityConstant &&
+    template.slots.some((slot, i) => compatible('city', slot.kind) && bindings[i]?.key !== slot.key)
+  )
+    return { ok: false, reason: 'another city in a plan holding a city the planner chose' };
+  if ([...dates.values()].some((d) => d.before !== d.after)) {
+    // A plan may count between dates (nights from check-in to check-out, a return dropped when it
+    // falls before the departure): with another date the plan holds only when no other date or
+    // derived number stays behind, and the dates keep their order.
+    if (constants.some((c) => typeof c === 'number' || (typeof c === 'string' && ISO_DATE.test(c))))
+      return { ok: false, reason: 'another date in a plan that counts from its dates' };
+    if ((match.others ?? []).some((s) => s.kind === 'date'))
+      return { ok: false, reason: 'another date next to a date the plan does not carry' };
+    const list = [...dates.values()];
+    for (const a of list) {
+      for (const b of list) {
+        if (Math.sign(a.before.localeCompare(b.before)) !== Math.sign(a.after.localeCompare(b.after)))
+          return { ok: false, reason: 'dates in another order' };
+      }
+    }
+  }
+  let failure: string | undefined;
+  const valueFor = (i: number, form: string): string | number | undefined => {
+    const span = bindings[i];
+    const slot = template.slots[i];
+    if (!span || !slot) return undefined;
+    if (form === 'number') return span.kind === 'number' ? Number(span.key) : undefined;
+    if (form === 'iso') return dates.get(i)?.after;
+    return format(span.surface, form as SlotForm);
+  };
   const fillText = (text: string): string =>
     text.replace(/\{\{(\d+):(\w+)\}\}/g, (_m, i: string, form: string) => {
       const value = valueFor(Number(i), form);
