@@ -49,6 +49,8 @@ const REFUSAL_NAMES: ReadonlySet<string> = new Set([
   'KmsAccessDeniedException',
   'KmsInvalidStateException',
   'KmsThrottlingException',
+  // Raised by the SDK before anything is sent.
+  'CredentialsProviderError',
 ]);
 
 /** Connection errors raised before a request could be sent. */
