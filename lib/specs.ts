@@ -118,7 +118,8 @@ export const functionSpecs = {
       'Skinny producer: validates, redacts, screens and rate-limits a goal, then starts its workflow.',
     tables: { state: 'readWrite' },
     deletesFrom: ['state'],
-    stepFunctions: ['states:StartExecution'],
+    // DescribeExecution settles an ambiguous StartExecution (a timeout after the request was sent).
+    stepFunctions: ['states:StartExecution', 'states:DescribeExecution'],
     route: 'POST /omnilink-agent',
     timeoutSeconds: 10,
     memoryMiB: 512,

@@ -1,6 +1,6 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { type SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
 import { screenSubmission } from '#core/guardian-rules.ts';
@@ -16,6 +16,7 @@ import { policyFromLimits, type RateLimitPolicy } from '#core/rate-limit.ts';
 import { redactSubmission } from '#core/redact.ts';
 import { createHead } from '#io/event-log.ts';
 import { consumeToken } from '#io/rate-limit-store.ts';
+import { startExecutionSettled } from '#io/start-execution.ts';
 import {
   createWorkflowRecord,
   deleteWorkflowRecord,
@@ -201,30 +202,37 @@ export async function submitGoal(event: ApiEvent, deps: ProducerDeps): Promise<A
     ),
   );
 
-  try {
-    await deps.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: deps.stateMachineArn,
-        name: workflowId,
-        // Canonical JSON of the stored input: a repeat is byte-identical whatever DynamoDB did to key order.
-        input: canonicalJson(record.input),
-      }),
-    );
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ExecutionAlreadyExists') {
-      // The execution is closed, or runs with another input: the record as stored now decides.
-      const stored = await unavailableAs503(() => getWorkflowRecord(store, workflowId));
-      if (stored?.user_id !== userId || stored.fingerprint !== fingerprint) {
-        logger.info('idempotency conflict on an existing execution', log);
-        throw idempotencyConflict();
-      }
-      logger.info('execution already exists; answering with it', log);
-      return accepted(workflowId);
+  // StartExecution, with a failure settled: refused (nothing runs), or possibly running (never lost).
+  const outcome = await startExecutionSettled({
+    sfn: deps.sfn,
+    stateMachineArn: deps.stateMachineArn,
+    name: workflowId,
+    // Canonical JSON of the stored input: a repeat is byte-identical whatever DynamoDB did to key order.
+    input: canonicalJson(record.input),
+  });
+  if (outcome.kind === 'exists') {
+    // The execution is closed, or runs with another input: the record as stored now decides.
+    const stored = await unavailableAs503(() => getWorkflowRecord(store, workflowId));
+    if (stored?.user_id !== userId || stored.fingerprint !== fingerprint) {
+      logger.info('idempotency conflict on an existing execution', log);
+      throw idempotencyConflict();
     }
-    logger.warn('StartExecution failed', {
+    logger.info('execution already exists; answering with it', log);
+    return accepted(workflowId);
+  }
+  if (outcome.kind === 'unknown') {
+    // It may run: never lose track of it. Record and head stay, and the client gets the id to poll
+    // (status and cancel answer for it; a run that never started shows no progress).
+    logger.warn('StartExecution outcome unknown; keeping the workflow', {
       ...log,
-      error_name: error instanceof Error ? error.name : 'unknown',
+      error_name: errorName(outcome.error),
     });
+    throw serviceUnavailable(outcome.error, {
+      details: { workflow_id: workflowId, poll_url: `/workflows/${workflowId}/status` },
+    });
+  }
+  if (outcome.kind === 'refused') {
+    logger.warn('StartExecution refused', { ...log, error_name: errorName(outcome.error) });
     if (created.created && idempotencyKey === undefined) {
       // Nothing half-written: a random id will never be retried, so its record must go. With a key
       // the record stays, so the client's retry reuses the same id and the same input.
@@ -235,7 +243,7 @@ export async function submitGoal(event: ApiEvent, deps: ProducerDeps): Promise<A
         }),
       );
     }
-    throw serviceUnavailable(error);
+    throw serviceUnavailable(outcome.error);
   }
 
   logger.info('workflow accepted', log);
@@ -247,6 +255,8 @@ function summarizeGoal(goal: string): string {
   const line = goal.replace(/\s+/g, ' ').trim();
   return line.length > 120 ? `${line.slice(0, 119)}…` : line;
 }
+
+const errorName = (error: unknown) => (error instanceof Error ? error.name : 'unknown');
 
 function accepted(workflowId: string): ApiResult {
   const pollUrl = `/workflows/${workflowId}/status`;

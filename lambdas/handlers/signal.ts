@@ -7,7 +7,12 @@ import { hasEnded } from '#core/projection.ts';
 import { redactText } from '#core/redact.ts';
 import type { ApprovalOutput } from '#core/tools/approval.ts';
 import { expiresAt } from '#core/ttl.ts';
-import { CLOSED_TOKEN_ERRORS, claimApproval, getApproval, releaseApproval } from '#io/approval-store.ts';
+import {
+  CLOSED_TOKEN_ERRORS,
+  claimApproval,
+  getApproval,
+  markApprovalDelivered,
+} from '#io/approval-store.ts';
 import { appendEvents, readView } from '#io/event-log.ts';
 import { getPlan } from '#io/plan-store.ts';
 import { putStepOutputIfAbsent } from '#io/step-store.ts';
@@ -34,6 +39,12 @@ import { approvalSignalBodySchema, type NewWorkflowEvent } from '#shared/schemas
  * and their StepSucceeded recorded, and the next schedule goes to the waiting task (SendTaskSuccess).
  * Denied: ApprovalDenied and StepFailed recorded, the task fails with `ApprovalDenied` (the saga ends
  * the workflow cancelled). 202 on success; 404 like status; 409 `not_waiting` when nothing is pending.
+ *
+ * The first decision is final: the claim keeps it even when Step Functions cannot be reached (503), so
+ * the log can only ever hold that decision's outcome (its events have fixed ids: a retry appends
+ * nothing twice), and only that decision ever reaches the token. A retry of the same decision sends it
+ * again (a token found closed then counts as delivered: the lost response of the earlier send); the
+ * other decision answers 409 not_waiting.
  */
 
 export interface SignalDeps {
@@ -88,14 +99,21 @@ export async function signalApproval(event: ApiEvent, deps: SignalDeps): Promise
     expiresAt: expiresAt(now, deps.eventLogTtlDays),
     now: deps.now,
   };
-  const approval = await unavailableAs503(() => getApproval(state, workflowId));
-  if (approval?.status !== 'pending') throw notWaiting();
+  let approval = await unavailableAs503(() => getApproval(state, workflowId));
+  if (approval === undefined) throw notWaiting();
   // A wait that timed out leaves its record pending until the saga closes it: the log knows better.
   if (hasEnded(await unavailableAs503(() => readView(events, workflowId)))) throw notWaiting();
   const decision = body.approved ? 'approved' : 'denied';
-  if (!(await unavailableAs503(() => claimApproval(state, workflowId, approval.token, decision)))) {
-    throw notWaiting();
+  let claimedNow = false;
+  if (approval.status === 'pending') {
+    const { token } = approval;
+    claimedNow = await unavailableAs503(() => claimApproval(state, workflowId, token, decision));
+    // Lost the race: whatever won is on the record now.
+    if (!claimedNow) approval = await unavailableAs503(() => getApproval(state, workflowId));
   }
+  // Not ours to send: another decision (or a cancel) came first, or this one reached Step Functions.
+  const retrying = approval?.status === decision && approval.delivered_at === undefined;
+  if (approval === undefined || !(claimedNow || retrying)) throw notWaiting();
   const comment = body.comment === undefined ? undefined : redactText(body.comment).text;
   const ids = approval.step_ids;
   const decidedAt = now.toISOString();
@@ -165,16 +183,25 @@ export async function signalApproval(event: ApiEvent, deps: SignalDeps): Promise
     }
   } catch (error) {
     if (error instanceof Error && CLOSED_TOKEN_ERRORS.has(error.name)) {
-      // The wait is over (timed out, or the execution stopped): nothing is waiting for this answer.
-      logger.warn('approval token already closed', { workflow_id: workflowId, error_name: error.name });
-      throw notWaiting();
+      if (claimedNow) {
+        // The wait is over (timed out, or the execution stopped): nothing is waiting for this answer.
+        logger.warn('approval token already closed', { workflow_id: workflowId, error_name: error.name });
+        throw notWaiting();
+      }
+      // A retry: the earlier send of this decision reached Step Functions and only its answer was lost.
+      logger.info('approval token closed on a retry; counted as delivered', {
+        workflow_id: workflowId,
+        error_name: error.name,
+      });
+    } else {
+      // Not delivered (or not known to be): the claim keeps this decision for a retry of the same request.
+      return unavailableAs503(() => Promise.reject(error));
     }
-    // Not delivered: let a retry of the same request answer the token.
-    await releaseApproval(state, workflowId, approval.token, decision).catch((releaseError: unknown) => {
-      logger.error('could not release the approval claim', { workflow_id: workflowId, error: releaseError });
-    });
-    return unavailableAs503(() => Promise.reject(error));
   }
+  await markApprovalDelivered(state, workflowId, approval.token, decision).catch((markError: unknown) => {
+    // A repeat then sends again and finds the token closed: still one outcome.
+    logger.warn('could not mark the approval delivered', { workflow_id: workflowId, error: markError });
+  });
   logger.info('approval signal delivered', { workflow_id: workflowId, approved: body.approved });
   return json(202, {
     status: body.approved ? 'resumed' : 'cancelling',

@@ -9,7 +9,8 @@ import type { StateTableDeps } from './plan-store.ts';
  * The pending approval of a workflow (STATE_TABLE, pk `WF#<id>`, sk `APPROVAL`): the task token of
  * "Wait for approval" and what it waits for. A signal or a cancel claims it with a conditional update
  * (pending → approved | denied | cancelled, same token), so exactly one answer reaches the token and a
- * second signal finds nothing pending (409 not_waiting).
+ * second signal finds nothing pending (409 not_waiting). A signal's decision is final once claimed:
+ * until Step Functions has it (`delivered_at`), only a retry of the same decision may send it again.
  */
 
 export const approvalStatuses = ['pending', 'approved', 'denied', 'cancelled'] as const;
@@ -25,6 +26,8 @@ export const storedApprovalSchema = z.object({
   status: z.enum(approvalStatuses),
   requested_at: z.string(),
   decided_at: z.string().optional(),
+  /** When Step Functions accepted the decision (or its token was found closed on a retry). */
+  delivered_at: z.string().optional(),
 });
 export type StoredApproval = z.infer<typeof storedApprovalSchema>;
 
@@ -100,6 +103,33 @@ export async function claimApproval(
   } catch (error) {
     if (isConditionalCheckFailure(error)) return false;
     throw error;
+  }
+}
+
+/**
+ * Records that Step Functions has the decision claimed with `token`: a repeat of the signal then
+ * finds nothing waiting. No-op when the record moved on (a newer wait replaced it).
+ */
+export async function markApprovalDelivered(
+  deps: StateTableDeps,
+  workflowId: string,
+  token: string,
+  decision: Exclude<ApprovalStatus, 'pending'>,
+): Promise<void> {
+  const now = deps.now?.() ?? new Date();
+  try {
+    await deps.client.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: key(workflowId),
+        UpdateExpression: 'SET delivered_at = :at',
+        ConditionExpression: '#status = :decision AND #token = :token',
+        ExpressionAttributeNames: { '#status': 'status', '#token': 'token' },
+        ExpressionAttributeValues: { ':at': now.toISOString(), ':decision': decision, ':token': token },
+      }),
+    );
+  } catch (error) {
+    if (!isConditionalCheckFailure(error)) throw error;
   }
 }
 

@@ -97,15 +97,22 @@ export async function unavailableAs503<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-/** The `503 service_unavailable` answer, with `Retry-After`. */
-export function serviceUnavailable(cause: unknown, retryAfterSeconds = 2): HttpError {
+/**
+ * The `503 service_unavailable` answer, with `Retry-After`; `details` adds fields to the error body
+ * (e.g. the id of a workflow that may have started).
+ */
+export function serviceUnavailable(
+  cause: unknown,
+  options: { readonly retryAfterSeconds?: number; readonly details?: Record<string, unknown> } = {},
+): HttpError {
   return new HttpError(
     503,
     'service_unavailable',
     'the orchestrator is temporarily unavailable, retry later',
     {
-      headers: { 'Retry-After': String(retryAfterSeconds) },
+      headers: { 'Retry-After': String(options.retryAfterSeconds ?? 2) },
       cause,
+      ...(options.details ? { details: options.details } : {}),
     },
   );
 }

@@ -251,7 +251,7 @@ describe('POST /workflows/{id}/signals/approval', () => {
     expect(bodyOf(result)).toMatchObject({ error: { code: 'not_waiting' } });
   });
 
-  it('503 when Step Functions is unavailable, and the approval stays answerable', async () => {
+  it('503 when Step Functions is unavailable, and the same decision stays answerable', async () => {
     const outage = Object.assign(new Error('service unavailable'), {
       name: 'ServiceUnavailable',
       $fault: 'server',
@@ -261,10 +261,99 @@ describe('POST /workflows/{id}/signals/approval', () => {
     const first = await sendSignal({ approved: true });
     expect(first.statusCode).toBe(503);
     expect(first.headers?.['Retry-After']).toBeDefined();
-    expect(approvalItem()?.status).toBe('pending');
+    // The decision is kept (not delivered yet): only its retry may answer the token.
+    expect(approvalItem()?.status).toBe('approved');
+    expect(approvalItem()?.delivered_at).toBeUndefined();
     const retry = await sendSignal({ approved: true });
     expect(retry.statusCode).toBe(202);
     expect(eventTrail(fake, WF).filter((t) => t === 'ApprovalGranted')).toHaveLength(1);
+  });
+
+  describe('SignalRace: the first decision is final, and the log holds the one Step Functions got', () => {
+    const outage = () =>
+      Object.assign(new Error('service unavailable'), {
+        name: 'ServiceUnavailable',
+        $fault: 'server',
+        $metadata: { httpStatusCode: 503 },
+      });
+    const outcomes = () =>
+      eventTrail(fake, WF).filter((t) =>
+        [
+          'ApprovalGranted',
+          'ApprovalDenied',
+          'StepSucceeded:approve_flight_1',
+          'StepFailed:approve_flight_1',
+        ].includes(t),
+      );
+
+    it('SignalRace: approve fails on SendTaskSuccess (503), a deny then gets 409 and records nothing, the approve retry wins', async () => {
+      // Fault: Step Functions refuses the first SendTaskSuccess (ServiceUnavailable); later calls work.
+      sfnMock.on(SendTaskSuccessCommand).rejectsOnce(outage()).resolves({});
+      sfnMock.on(SendTaskFailureCommand).resolves({});
+
+      const first = await sendSignal({ approved: true });
+      expect(first.statusCode).toBe(503);
+      expect(first.headers?.['Retry-After']).toBeDefined();
+
+      const deny = await sendSignal({ approved: false });
+      expect(deny.statusCode).toBe(409);
+      expect(bodyOf(deny)).toMatchObject({ error: { code: 'not_waiting' } });
+      expect(eventTrail(fake, WF)).not.toContain('ApprovalDenied');
+      expect(eventTrail(fake, WF)).not.toContain('StepFailed:approve_flight_1');
+
+      const retry = await sendSignal({ approved: true });
+      expect(retry.statusCode).toBe(202);
+      expect(outcomes()).toEqual(['ApprovalGranted', 'StepSucceeded:approve_flight_1']);
+      // What Step Functions got: SendTaskSuccess only (the failed one, then the retry), never a failure.
+      expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(2);
+      expect(sfnMock.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+      expect(approvalItem()).toMatchObject({ status: 'approved', delivered_at: expect.any(String) });
+
+      // Delivered: a repeat of either decision finds nothing waiting.
+      expect((await sendSignal({ approved: true })).statusCode).toBe(409);
+      expect((await sendSignal({ approved: false })).statusCode).toBe(409);
+      expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(2);
+      expect(outcomes()).toEqual(['ApprovalGranted', 'StepSucceeded:approve_flight_1']);
+    });
+
+    it('SignalRace: deny fails on SendTaskFailure (503), an approve then gets 409 and records nothing, the deny retry wins', async () => {
+      // Fault: Step Functions refuses the first SendTaskFailure (ServiceUnavailable); later calls work.
+      sfnMock.on(SendTaskFailureCommand).rejectsOnce(outage()).resolves({});
+      sfnMock.on(SendTaskSuccessCommand).resolves({});
+
+      const first = await sendSignal({ approved: false });
+      expect(first.statusCode).toBe(503);
+      expect(first.headers?.['Retry-After']).toBeDefined();
+
+      const approve = await sendSignal({ approved: true });
+      expect(approve.statusCode).toBe(409);
+      expect(bodyOf(approve)).toMatchObject({ error: { code: 'not_waiting' } });
+      expect(eventTrail(fake, WF)).not.toContain('ApprovalGranted');
+      expect(eventTrail(fake, WF)).not.toContain('StepSucceeded:approve_flight_1');
+      expect(fake.items(TABLES.state).find((i) => i.sk === 'STEP#approve_flight_1')).toBeUndefined();
+
+      const retry = await sendSignal({ approved: false });
+      expect(retry.statusCode).toBe(202);
+      expect(outcomes()).toEqual(['ApprovalDenied', 'StepFailed:approve_flight_1']);
+      expect(sfnMock.commandCalls(SendTaskFailureCommand)).toHaveLength(2);
+      expect(sfnMock.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+      expect(approvalItem()).toMatchObject({ status: 'denied', delivered_at: expect.any(String) });
+    });
+
+    it('SignalRace: a retry whose token is already closed counts as delivered (the first send landed, its answer was lost)', async () => {
+      // Fault: SendTaskSuccess reaches Step Functions but its response is lost (a timeout); the retry
+      // then finds the token closed.
+      sfnMock
+        .on(SendTaskSuccessCommand)
+        .rejectsOnce(Object.assign(new Error('socket hang up'), { name: 'TimeoutError' }))
+        .rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+      const first = await sendSignal({ approved: true });
+      expect(first.statusCode).toBe(503);
+      const retry = await sendSignal({ approved: true });
+      expect(retry.statusCode).toBe(202);
+      expect(outcomes()).toEqual(['ApprovalGranted', 'StepSucceeded:approve_flight_1']);
+      expect(sfnMock.commandCalls(SendTaskFailureCommand)).toHaveLength(0);
+    });
   });
 
   it('409 not_waiting when nothing is pending or the workflow has ended', async () => {

@@ -3,7 +3,10 @@ import {
   ProvisionedThroughputExceededException,
 } from '@aws-sdk/client-dynamodb';
 import {
+  DescribeExecutionCommand,
+  type DescribeExecutionCommandInput,
   ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
   InvalidArn,
   StartExecutionCommand,
   type StartExecutionCommandInput,
@@ -152,6 +155,12 @@ function installFakes(): void {
       executionArn: `arn:aws:states:eu-west-1:123456789012:execution:workflow:${name}`,
       startDate: clock,
     };
+  });
+  sfnMock.on(DescribeExecutionCommand).callsFake((input: DescribeExecutionCommandInput) => {
+    const name = input.executionArn?.split(':').at(-1) ?? '';
+    const execution = executions.get(name);
+    if (!execution) throw new ExecutionDoesNotExist({ message: `no execution ${name}`, $metadata: {} });
+    return { executionArn: input.executionArn, status: execution.running ? 'RUNNING' : 'SUCCEEDED' };
   });
 }
 
@@ -553,23 +562,58 @@ describe('POST /omnilink-agent: orchestrator unavailable', () => {
   });
 
   it.each([
-    ['ServiceUnavailable', awsError('ServiceUnavailable', 503)],
     [
-      'a network error',
+      'a refused connection',
       Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:8083'), { code: 'ECONNREFUSED' }),
     ],
-    ['a timeout', Object.assign(new Error('socket hang up'), { name: 'TimeoutError' })],
     ['an unexpected StartExecution error', new InvalidArn({ message: 'bad arn', $metadata: {} })],
-  ])('answers 503 for %s from StartExecution', async (_name, error) => {
+  ])('answers 503 for %s from StartExecution (nothing started: the record goes)', async (_name, error) => {
     sfnMock.on(StartExecutionCommand).rejects(error);
     const res = await submit();
     expect(res.statusCode).toBe(503);
     expect(JSON.stringify(bodyOf(res))).not.toContain('127.0.0.1');
+    expect(errorOf(res).workflow_id).toBeUndefined();
     expect(records()).toHaveLength(0);
   });
 
+  it.each([
+    ['ServiceUnavailable', awsError('ServiceUnavailable', 503)],
+    ['a timeout', Object.assign(new Error('socket hang up'), { name: 'TimeoutError' })],
+    ['a connection reset', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' })],
+  ])(
+    'answers 503 with the id for %s from StartExecution (it may have started: the record stays)',
+    async (_name, error) => {
+      sfnMock.on(StartExecutionCommand).rejects(error);
+      const res = await submit();
+      expect(res.statusCode).toBe(503);
+      expect(Number(res.headers?.['Retry-After'])).toBeGreaterThan(0);
+      expect(records()).toHaveLength(1);
+      const id = records()[0]?.workflow_id;
+      expect(errorOf(res)).toMatchObject({ code: 'service_unavailable', workflow_id: id });
+      // Settled as far as it could be: the same request once more, then DescribeExecution.
+      expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(2);
+      expect(sfnMock.commandCalls(DescribeExecutionCommand)).toHaveLength(1);
+    },
+  );
+
+  it('checks with DescribeExecution when the SDK retried before a refusal: an earlier attempt may have started it', async () => {
+    // The first (hidden) attempt timed out after Step Functions accepted it; the last one was throttled.
+    sfnMock.on(StartExecutionCommand).callsFake((input: StartExecutionCommandInput) => {
+      executions.set(input.name ?? '', { input: input.input ?? '', running: true });
+      throw Object.assign(new Error('Rate exceeded'), {
+        name: 'ThrottlingException',
+        $metadata: { attempts: 3 },
+      });
+    });
+    const res = await submit();
+    expect(res.statusCode).toBe(202);
+    expect(bodyOf(res).workflow_id).toBe(records()[0]?.workflow_id);
+  });
+
   it('keeps the record of a keyed request, so a later retry starts the same workflow with the same input', async () => {
-    sfnMock.on(StartExecutionCommand).rejectsOnce(awsError('ServiceUnavailable', 503));
+    sfnMock
+      .on(StartExecutionCommand)
+      .rejectsOnce(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     const failed = await submit({ key: 'trip-1' });
     expect(failed.statusCode).toBe(503);
     expect(records()).toHaveLength(1);

@@ -32,10 +32,18 @@ describe('least privilege', () => {
       (s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')) && !onStreamOnly(s),
     );
 
-  it('lets the producer start executions through the workflow alias, and nothing else in Step Functions', () => {
+  it('lets the producer start executions through the workflow alias and describe its executions, nothing else in Step Functions', () => {
     const statements = statesStatements('producer');
-    expect(statements.flatMap(actionsOf)).toEqual(['states:StartExecution']);
-    expect(statements.flatMap(resourcesOf)).toEqual([aliasArn]);
+    expect(statements.flatMap(actionsOf)).toEqual(['states:StartExecution', 'states:DescribeExecution']);
+    const [start, describe] = statements;
+    expect(start && resourcesOf(start)).toEqual([aliasArn]);
+    // DescribeExecution settles an ambiguous StartExecution: this workflow's executions only.
+    const executions = describe ? resourcesOf(describe) : [];
+    expect(executions).toHaveLength(1);
+    const arn = JSON.stringify(executions[0]);
+    expect(arn).toContain(':execution:');
+    expect(arn).toContain(stack.getLogicalId(stack.workflow.stateMachine.node.defaultChild as CfnElement));
+    expect(arn).toMatch(/:\*"\]\]\}$/);
   });
 
   it('gives the producer no access to the event log, so no DeleteItem on it', () => {

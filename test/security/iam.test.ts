@@ -42,6 +42,8 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...readWrite('state'),
     'dynamodb:DeleteItem @ table:state',
     'states:StartExecution @ state-machine-alias',
+    // Settles an ambiguous StartExecution (lambdas/io/start-execution.ts).
+    'states:DescribeExecution @ workflow-executions',
   ],
   // The read model is one item of the state table: a poll reads it, a silent workflow's check writes it.
   status: [...readWrite('state'), 'states:DescribeExecution @ workflow-executions'],
