@@ -10,7 +10,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Grant, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
@@ -209,10 +209,21 @@ export class OmnilinkStack extends Stack {
           fn.addEnvironment(tableSpecs[tableName].envVar, table.tableName);
           // What the handlers call, not CDK's grant*Data (which add Scan, BatchWriteItem and DeleteItem:
           // a workflow task could then delete audit-trail events).
-          table.grant(fn, ...tableActions[access]);
+          // On the table only: CDK's table.grant would add `index/*` for every function of a table
+          // with an index; Query on an index goes to the functions whose spec lists it (`queries`).
+          const onTable = (...actions: string[]) =>
+            Grant.addToPrincipal({ grantee: fn, actions, resourceArns: [table.tableArn] });
+          onTable(...tableActions[access]);
           if ((spec.deletesFrom as readonly TableName[] | undefined)?.includes(tableName)) {
-            table.grant(fn, 'dynamodb:DeleteItem');
+            onTable('dynamodb:DeleteItem');
           }
+        }
+        for (const { table, index } of spec.queries ?? []) {
+          Grant.addToPrincipal({
+            grantee: fn,
+            actions: ['dynamodb:Query'],
+            resourceArns: [`${this.tables.byName[table].tableArn}/index/${index}`],
+          });
         }
         if (spec.putsEvents === true) {
           fn.addEnvironment('EVENT_BUS_NAME', this.eventBus.bus.eventBusName);

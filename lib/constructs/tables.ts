@@ -1,5 +1,12 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { type TableName, type TableSpec, tableSpecs } from '../specs.ts';
 
@@ -14,8 +21,9 @@ const attributeType = (type: TableSpec['partitionKey']['type']): AttributeType =
 
 /**
  * The tables of `tableSpecs`: on-demand, point-in-time recovery, AWS-managed encryption, the spec's TTL
- * attribute and, where the spec asks for one, a DynamoDB stream (the event log's feeds the bus). Names
- * are generated; functions learn them through the spec's environment variable.
+ * attribute, its global secondary indexes and, where the spec asks for one, a DynamoDB stream (the
+ * event log's feeds the bus). Names are generated; functions learn them through the spec's
+ * environment variable.
  */
 export class Tables extends Construct {
   readonly byName: Readonly<Record<TableName, Table>>;
@@ -33,6 +41,14 @@ export class Tables extends Construct {
         ...(spec.stream === 'NEW_IMAGE' ? { stream: StreamViewType.NEW_IMAGE } : {}),
         removalPolicy: props.removalPolicy,
       });
+      for (const index of spec.indexes ?? []) {
+        table.addGlobalSecondaryIndex({
+          indexName: index.name,
+          partitionKey: { name: index.partitionKey.name, type: attributeType(index.partitionKey.type) },
+          sortKey: { name: index.sortKey.name, type: attributeType(index.sortKey.type) },
+          projectionType: index.projection === 'KEYS_ONLY' ? ProjectionType.KEYS_ONLY : ProjectionType.ALL,
+        });
+      }
       return [name, table] as const;
     });
     this.byName = Object.fromEntries(entries) as Record<TableName, Table>;

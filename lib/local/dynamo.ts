@@ -216,7 +216,7 @@ export async function ensureTables(
                   { AttributeName: index.partitionKey.name, KeyType: 'HASH' as const },
                   { AttributeName: index.sortKey.name, KeyType: 'RANGE' as const },
                 ],
-                Projection: { ProjectionType: 'ALL' as const },
+                Projection: { ProjectionType: index.projection ?? 'ALL' },
               })),
             }
           : {}),

@@ -1,6 +1,12 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { type FunctionName, functionSpecs, type TableName } from '../../lib/specs.ts';
+import {
+  type FunctionName,
+  type FunctionSpec,
+  functionSpecs,
+  type TableName,
+  workflowsByOwnerIndex,
+} from '../../lib/specs.ts';
 import { actionsOf, resourcesOf, type Statement, statementsOfFunction, synth } from './synth.ts';
 
 const unique = (values: unknown[]): string[] => [...new Set(values.map((value) => JSON.stringify(value)))];
@@ -19,6 +25,8 @@ describe('least privilege', () => {
   // Task-token answers: this state machine and its versions/aliases (`<arn>:*`), never "*".
   const tokenResources = [stateMachineArn, { 'Fn::Join': ['', [stateMachineArn, ':*']] }];
   const tableArn = (name: TableName): unknown => stack.resolve(stack.tables.byName[name].tableArn);
+  const indexArn = (name: TableName, index: string): unknown =>
+    stack.resolve(`${stack.tables.byName[name].tableArn}/index/${index}`);
   const statesStatements = (name: FunctionName): Statement[] =>
     statementsOfFunction(synthesized, name).filter((s) => actionsOf(s).some((a) => a.startsWith('states:')));
   // Stream reads (the publisher's event-source mapping) name a table's stream, not the table:
@@ -66,6 +74,15 @@ describe('least privilege', () => {
     expect(arn).toMatch(/:\*"\]\]\}$/);
   });
 
+  it('lets only the list function query the owner index of the state table (no index/* grants)', () => {
+    for (const name of Object.keys(functionSpecs) as FunctionName[]) {
+      const onIndexes = dynamoStatements(name)
+        .flatMap(resourcesOf)
+        .filter((r) => JSON.stringify(r).includes('/index/'));
+      expect(onIndexes, name).toEqual(name === 'list' ? [indexArn('state', workflowsByOwnerIndex.name)] : []);
+    }
+  });
+
   it('gives functions without Step Functions actions no Step Functions permissions', () => {
     for (const name of Object.keys(functionSpecs) as FunctionName[]) {
       if (!('stepFunctions' in functionSpecs[name])) expect(statesStatements(name)).toEqual([]);
@@ -77,9 +94,20 @@ describe('least privilege', () => {
     (name) => {
       const tables = functionSpecs[name].tables as Partial<Record<TableName, string>>;
       const statements = dynamoStatements(name);
-      const allowed = Object.keys(tables).map((t) => JSON.stringify(tableArn(t as TableName)));
+      const queries = (functionSpecs[name] as FunctionSpec).queries ?? [];
+      const allowed = [
+        ...Object.keys(tables).map((t) => JSON.stringify(tableArn(t as TableName))),
+        ...queries.map(({ table, index }) => JSON.stringify(indexArn(table, index))),
+      ];
       for (const resource of statements.flatMap(resourcesOf))
         expect(allowed).toContain(JSON.stringify(resource));
+      // An index is queried, nothing more.
+      for (const { table, index } of queries) {
+        const onIndex = statements.filter((s) =>
+          resourcesOf(s).some((r) => JSON.stringify(r) === JSON.stringify(indexArn(table, index))),
+        );
+        expect(onIndex.flatMap(actionsOf)).toEqual(['dynamodb:Query']);
+      }
       for (const [table, access] of Object.entries(tables)) {
         const actions = statements
           .filter((s) =>
