@@ -122,7 +122,7 @@ export const controlSchema = z.looseObject({
 export type ControlAnswer = z.infer<typeof controlSchema>;
 
 /** The contract's error body; API Gateway's own refusals (`{"message": ...}`) are mapped onto it. */
-const errorBodySchema = z.object({
+export const errorBodySchema = z.object({
   error: z.looseObject({
     code: z.string(),
     message: z.string(),
@@ -131,7 +131,7 @@ const errorBodySchema = z.object({
     retry_after_seconds: z.number().optional(),
   }),
 });
-const gatewayErrorSchema = z.object({ message: z.string() });
+export const gatewayErrorSchema = z.object({ message: z.string() });
 
 // --- Errors ------------------------------------------------------------------------------------
 

@@ -81,10 +81,7 @@ export const listWorkflowsQuerySchema = z.object({
         .max(100, 'must be an integer from 1 to 100'),
     )
     .optional()
-    .meta({
-      description: 'Page size, 1–100.',
-      override: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
-    }),
+    .meta({ description: 'Page size, 1–100 (default 20).' }),
   next: z
     .string()
     .min(1)
