@@ -91,6 +91,29 @@ export const eventPageSchema = z.looseObject({
 });
 export type EventPage = z.infer<typeof eventPageSchema>;
 
+/** One workflow of `GET /workflows`. */
+export const workflowSummarySchema = z.looseObject({
+  workflow_id: z.string(),
+  /** The goal as stored: redacted, and shortened to 120 characters. */
+  goal: z.string(),
+  status: z.enum(workflowStatusValues),
+  progress: z.looseObject({
+    steps_total: z.number().int().nonnegative(),
+    steps_done: z.number().int().nonnegative(),
+    current: z.string().optional(),
+  }),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type WorkflowSummary = z.infer<typeof workflowSummarySchema>;
+
+/** `GET /workflows`: a page of the caller's workflows, newest first; `next` when more remain. */
+export const workflowListSchema = z.looseObject({
+  workflows: z.array(workflowSummarySchema),
+  next: z.string().min(1).optional(),
+});
+export type WorkflowList = z.infer<typeof workflowListSchema>;
+
 /** 202 answers of the control routes (`cancelling`, `resumed`, `redriving`, ...). */
 export const controlSchema = z.looseObject({
   status: z.string(),
@@ -99,7 +122,7 @@ export const controlSchema = z.looseObject({
 export type ControlAnswer = z.infer<typeof controlSchema>;
 
 /** The contract's error body; API Gateway's own refusals (`{"message": ...}`) are mapped onto it. */
-const errorBodySchema = z.object({
+export const errorBodySchema = z.object({
   error: z.looseObject({
     code: z.string(),
     message: z.string(),
@@ -108,7 +131,7 @@ const errorBodySchema = z.object({
     retry_after_seconds: z.number().optional(),
   }),
 });
-const gatewayErrorSchema = z.object({ message: z.string() });
+export const gatewayErrorSchema = z.object({ message: z.string() });
 
 // --- Errors ------------------------------------------------------------------------------------
 
@@ -243,6 +266,13 @@ export interface EventsOptions extends RequestOptions {
   readonly limit?: number;
 }
 
+export interface ListOptions extends RequestOptions {
+  /** Page size, 1–100. @default the server's (20) */
+  readonly limit?: number;
+  /** The `next` cursor of the previous page. */
+  readonly next?: string;
+}
+
 export interface WaitOptions {
   readonly signal?: AbortSignal;
   /** Called with the first status and every status that differs from the previous one. */
@@ -333,6 +363,29 @@ export class OmnilinkClient {
       yield* page.events;
       if (page.next_after === undefined || page.events.length === 0) return;
       after = page.next_after;
+    }
+  }
+
+  /** `GET /workflows`: one page of the caller's workflows, newest first; `next` is set when more remain. */
+  listWorkflows(options: ListOptions = {}): Promise<WorkflowList> {
+    const query = new URLSearchParams();
+    if (options.limit !== undefined) query.set('limit', String(options.limit));
+    if (options.next !== undefined) query.set('next', options.next);
+    const suffix = query.size > 0 ? `?${query}` : '';
+    return this.#request('GET', `/workflows${suffix}`, workflowListSchema, {
+      signal: options.signal,
+      retry: true,
+    });
+  }
+
+  /** Every workflow of the caller (from `next`, if given), newest first, page by page. */
+  async *iterateWorkflows(options: ListOptions = {}): AsyncGenerator<WorkflowSummary> {
+    let next = options.next;
+    for (;;) {
+      const page = await this.listWorkflows({ ...options, ...(next !== undefined ? { next } : {}) });
+      yield* page.workflows;
+      if (page.next === undefined) return;
+      next = page.next;
     }
   }
 

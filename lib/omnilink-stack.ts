@@ -12,7 +12,7 @@ import {
 import { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
-import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { Grant, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
@@ -210,26 +210,22 @@ export class OmnilinkStack extends Stack {
           const table = this.tables.byName[tableName];
           fn.addEnvironment(tableSpecs[tableName].envVar, table.tableName);
           // What the handlers call, not CDK's grant*Data (which add Scan, BatchWriteItem and DeleteItem:
-          // a workflow task could then delete audit-trail events); on the table only (table.grant would
-          // add every index): a function reads an index only where its spec says so.
-          fn.addToRolePolicy(
-            new PolicyStatement({ actions: [...tableActions[access]], resources: [table.tableArn] }),
-          );
-          for (const index of (
-            spec.queriesIndexes as Partial<Record<TableName, readonly string[]>> | undefined
-          )?.[tableName] ?? []) {
-            fn.addToRolePolicy(
-              new PolicyStatement({
-                actions: ['dynamodb:Query'],
-                resources: [`${table.tableArn}/index/${index}`],
-              }),
-            );
-          }
+          // a workflow task could then delete audit-trail events).
+          // On the table only: CDK's table.grant would add `index/*` for every function of a table
+          // with an index; Query on an index goes to the functions whose spec lists it (`queries`).
+          const onTable = (...actions: string[]) =>
+            Grant.addToPrincipal({ grantee: fn, actions, resourceArns: [table.tableArn] });
+          onTable(...tableActions[access]);
           if ((spec.deletesFrom as readonly TableName[] | undefined)?.includes(tableName)) {
-            fn.addToRolePolicy(
-              new PolicyStatement({ actions: ['dynamodb:DeleteItem'], resources: [table.tableArn] }),
-            );
+            onTable('dynamodb:DeleteItem');
           }
+        }
+        for (const { table, index } of spec.queries ?? []) {
+          Grant.addToPrincipal({
+            grantee: fn,
+            actions: ['dynamodb:Query'],
+            resourceArns: [`${this.tables.byName[table].tableArn}/index/${index}`],
+          });
         }
         if (spec.putsEvents === true) {
           fn.addEnvironment('EVENT_BUS_NAME', this.eventBus.bus.eventBusName);

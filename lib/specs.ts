@@ -13,7 +13,7 @@ export interface TableSpec {
   readonly description: string;
   /** DynamoDB stream of the table (what a record carries), for functions with a `streamSource`. */
   readonly stream?: 'NEW_IMAGE';
-  /** Global secondary indexes (projection ALL). */
+  /** Global secondary indexes. */
   readonly indexes?: readonly TableIndexSpec[];
 }
 
@@ -21,7 +21,25 @@ export interface TableIndexSpec {
   readonly name: string;
   readonly partitionKey: { readonly name: string; readonly type: 'S' | 'N' };
   readonly sortKey: { readonly name: string; readonly type: 'S' | 'N' };
+  /**
+   * What the index holds besides its keys and the table's: `KEYS_ONLY` for an index whose items the
+   * reader fetches from the table (the index is then written only when its keys change). @default 'ALL'
+   */
+  readonly projection?: 'ALL' | 'KEYS_ONLY';
 }
+
+/**
+ * The index of workflow heads by owner, newest first (`GET /workflows`): sparse, since only heads
+ * carry `owner` (the workflow record's `user_id` stays out of it). Keys only: a head is rewritten by
+ * every event append, and a projection of its view would double those writes; the list reads the page's
+ * heads from the table instead (one BatchGetItem).
+ */
+export const workflowsByOwnerIndex = {
+  name: 'workflows-by-owner',
+  partitionKey: { name: 'owner', type: 'S' },
+  sortKey: { name: 'created_at', type: 'S' },
+  projection: 'KEYS_ONLY',
+} as const satisfies TableIndexSpec;
 
 /** The plan cache's table (CACHE_TABLE): per scope, plans and templates by goal, and their index. */
 export const cacheTableSpec = {
@@ -47,16 +65,18 @@ export const tableSpecs = {
     partitionKey: { name: 'pk', type: 'S' },
     sortKey: { name: 'sk', type: 'S' },
     ttlAttribute: 'expires_at',
+    description:
+      "Workflow records (owner, idempotency fingerprint, execution input), each workflow's read model (the event log's head) and per-event markers, rate-limit buckets, plans and step outputs.",
     indexes: [
+      workflowsByOwnerIndex,
       // Sparse: only heads of workflows left failed and redrivable carry `rollback_due` (see the sweep).
       {
         name: 'rollback-due',
         partitionKey: { name: 'rollback_due', type: 'S' },
         sortKey: { name: 'rollback_due_at', type: 'N' },
+        projection: 'KEYS_ONLY',
       },
     ],
-    description:
-      "Workflow records (owner, idempotency fingerprint, execution input), each workflow's read model (the event log's head) and per-event markers, rate-limit buckets, plans and step outputs.",
   },
   bookings: {
     envVar: 'BOOKINGS_TABLE',
@@ -78,8 +98,8 @@ export interface FunctionSpec {
   readonly description: string;
   /** Tables the function uses and how. */
   readonly tables: Partial<Record<TableName, AccessLevel>>;
-  /** Global secondary indexes the function queries (Query is granted on those indexes only). */
-  readonly queriesIndexes?: Partial<Record<TableName, readonly string[]>>;
+  /** Global secondary indexes the function queries: Query on them is granted nowhere else. */
+  readonly queries?: readonly { readonly table: TableName; readonly index: string }[];
   /** Tables the function deletes items from: DeleteItem is granted nowhere else. */
   readonly deletesFrom?: readonly TableName[];
   /** ASL placeholder (without `${}`) replaced by this function's ARN, for state-machine tasks. */
@@ -139,6 +159,16 @@ export const functionSpecs = {
     description: "Serves a workflow's audit trail from the event log.",
     tables: { state: 'read', eventLog: 'read' },
     route: 'GET /workflows/{id}/events',
+    timeoutSeconds: 10,
+    memoryMiB: 256,
+  },
+  list: {
+    entry: 'lambdas/handlers/list-workflows.ts',
+    description:
+      "Lists the caller's workflows, newest first, a page at a time: one Query of the owner index and one BatchGetItem of the heads.",
+    tables: { state: 'read' },
+    queries: [{ table: 'state', index: workflowsByOwnerIndex.name }],
+    route: 'GET /workflows',
     timeoutSeconds: 10,
     memoryMiB: 256,
   },
@@ -236,7 +266,7 @@ export const functionSpecs = {
     description:
       'Rolls back workflows left failed and redrivable past their rollback deadline (ROLLBACK_DEADLINE_HOURS).',
     tables: { eventLog: 'readWrite', state: 'readWrite', bookings: 'readWrite' },
-    queriesIndexes: { state: ['rollback-due'] },
+    queries: [{ table: 'state', index: 'rollback-due' }],
     stepFunctions: ['states:DescribeExecution'],
     schedule: 'rate(15 minutes)',
     timeoutSeconds: 300,

@@ -6,10 +6,11 @@ import {
 } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import middy from '@middy/core';
-import { type ExecutionDescription, emptyView, hasEnded, statusBody } from '#core/projection.ts';
+import { emptyView, hasEnded, statusBody } from '#core/projection.ts';
 import {
   claimExecutionCheck,
   type ExecutionSnapshot,
+  executionDescriptionOf,
   executionSnapshotOf,
   type HeadDeps,
   readHead,
@@ -114,26 +115,13 @@ export async function getStatus(event: ApiEvent, deps: StatusDeps): Promise<ApiR
       workflowId,
       createdAt: createdAt ?? now.toISOString(),
       view: view ?? emptyView,
-      execution: executionOf(snapshot),
+      execution: executionDescriptionOf(snapshot),
       ...(typeof head?.rollback_deadline === 'string' ? { rollbackDeadline: head.rollback_deadline } : {}),
     }),
   );
 }
 
 const CLOSED_STATUSES: ReadonlySet<string> = new Set(['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED']);
-
-/** The execution as the projection should see it: the last snapshot the head holds. */
-function executionOf(snapshot: ExecutionSnapshot | undefined): ExecutionDescription | undefined {
-  if (!snapshot) return undefined;
-  const date = (value: string | undefined) => (value === undefined ? undefined : new Date(value));
-  return {
-    status: snapshot.status,
-    startDate: date(snapshot.start_date),
-    stopDate: date(snapshot.stop_date),
-    redriveDate: date(snapshot.redrive_date),
-    error: snapshot.error,
-  };
-}
 
 /** DescribeExecution, stored in the head; undefined when the execution does not exist (not started yet). */
 async function describe(

@@ -11,7 +11,13 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
-import { applyEvent, emptyView, type WorkflowView, workflowViewSchema } from '#core/projection.ts';
+import {
+  applyEvent,
+  type ExecutionDescription,
+  emptyView,
+  type WorkflowView,
+  workflowViewSchema,
+} from '#core/projection.ts';
 import { type NewWorkflowEvent, type WorkflowEvent, workflowEventSchema } from '#shared/schemas.ts';
 
 /**
@@ -116,9 +122,25 @@ export function executionSnapshotOf(head: HeadItem | undefined): ExecutionSnapsh
   return executionSnapshotSchema.safeParse(head?.execution).data;
 }
 
+/** The execution as the projection should see it (`statusBody`): the last snapshot the head holds. */
+export function executionDescriptionOf(
+  snapshot: ExecutionSnapshot | undefined,
+): ExecutionDescription | undefined {
+  if (!snapshot) return undefined;
+  const date = (value: string | undefined) => (value === undefined ? undefined : new Date(value));
+  return {
+    status: snapshot.status,
+    startDate: date(snapshot.start_date),
+    stopDate: date(snapshot.stop_date),
+    redriveDate: date(snapshot.redrive_date),
+    error: snapshot.error,
+  };
+}
+
 /**
  * Creates the head of a new workflow with its owner (the producer, before the execution starts), so
- * that a status poll reads owner and view in one item. A head that exists already is left as is.
+ * that a status poll reads owner and view in one item. `owner` (the user id again) puts the head in
+ * the sparse index of GET /workflows: only heads carry it. A head that exists already is left as is.
  */
 export async function createHead(
   deps: HeadDeps,
@@ -128,7 +150,7 @@ export async function createHead(
     await deps.client.send(
       new PutCommand({
         TableName: deps.stateTable,
-        Item: { ...headKey(head.workflow_id), ...head, last_seq: 0, view: emptyView },
+        Item: { ...headKey(head.workflow_id), ...head, owner: head.user_id, last_seq: 0, view: emptyView },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
@@ -202,9 +224,10 @@ export async function dueRollbacks(
       Limit: limit,
     }),
   );
+  // The index projects keys only (a projection of the head would be rewritten with every append).
   return (page.Items ?? []).flatMap((item) =>
-    typeof item.workflow_id === 'string'
-      ? [{ workflow_id: item.workflow_id, deadline: String(item.rollback_deadline ?? '') }]
+    typeof item.pk === 'string' && item.pk.startsWith('WF#') && typeof item.rollback_due_at === 'number'
+      ? [{ workflow_id: item.pk.slice(3), deadline: new Date(item.rollback_due_at).toISOString() }]
       : [],
   );
 }

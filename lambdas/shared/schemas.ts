@@ -67,6 +67,30 @@ export const waveScheduleSchema = scheduleSchema.extend({
 });
 export type WaveSchedule = z.infer<typeof waveScheduleSchema>;
 
+/** GET /workflows query: `limit` (1–100, default 20) and the `next` cursor of the previous page. */
+export const listWorkflowsQuerySchema = z.object({
+  limit: z
+    .string()
+    .regex(/^\d{1,3}$/, 'must be an integer from 1 to 100')
+    .transform(Number)
+    .pipe(
+      z
+        .number()
+        .int()
+        .min(1, 'must be an integer from 1 to 100')
+        .max(100, 'must be an integer from 1 to 100'),
+    )
+    .optional()
+    .meta({ description: 'Page size, 1–100 (default 20).' }),
+  next: z
+    .string()
+    .min(1)
+    .max(512)
+    .optional()
+    .meta({ description: 'The `next` cursor of the previous page (opaque).' }),
+});
+export type ListWorkflowsQuery = z.infer<typeof listWorkflowsQuerySchema>;
+
 /** POST /workflows/{id}/signals/approval body. */
 export const approvalSignalBodySchema = z.strictObject({
   approved: z.boolean(),

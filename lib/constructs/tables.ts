@@ -1,5 +1,12 @@
 import type { RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, StreamViewType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { type TableName, type TableSpec, tableSpecs } from '../specs.ts';
 
@@ -14,9 +21,9 @@ const attributeType = (type: TableSpec['partitionKey']['type']): AttributeType =
 
 /**
  * The tables of `tableSpecs`: on-demand, point-in-time recovery, AWS-managed encryption, the spec's TTL
- * attribute, the spec's global secondary indexes and, where the spec asks for one, a DynamoDB stream
- * (the event log's feeds the bus). Names
- * are generated; functions learn them through the spec's environment variable.
+ * attribute, its global secondary indexes and, where the spec asks for one, a DynamoDB stream (the
+ * event log's feeds the bus). Names are generated; functions learn them through the spec's
+ * environment variable.
  */
 export class Tables extends Construct {
   readonly byName: Readonly<Record<TableName, Table>>;
@@ -39,6 +46,7 @@ export class Tables extends Construct {
           indexName: index.name,
           partitionKey: { name: index.partitionKey.name, type: attributeType(index.partitionKey.type) },
           sortKey: { name: index.sortKey.name, type: attributeType(index.sortKey.type) },
+          projectionType: index.projection === 'KEYS_ONLY' ? ProjectionType.KEYS_ONLY : ProjectionType.ALL,
         });
       }
       return [name, table] as const;

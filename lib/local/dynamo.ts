@@ -9,6 +9,7 @@ import {
   DescribeTableCommand,
   DynamoDBClient,
   ListTablesCommand,
+  UpdateTableCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { TableSpec } from '../specs.ts';
 
@@ -186,7 +187,11 @@ export async function ensureTables(
     start = page.LastEvaluatedTableName;
   } while (start);
   for (const { name, spec } of tables) {
-    if (existing.has(name)) continue;
+    if (existing.has(name)) {
+      // A data directory from before an index was added: add it, as a CloudFormation update would.
+      await addMissingIndexes(client, name, spec);
+      continue;
+    }
     const indexes = spec.indexes ?? [];
     const attributes = new Map<string, 'S' | 'N'>();
     for (const key of [
@@ -216,7 +221,7 @@ export async function ensureTables(
                   { AttributeName: index.partitionKey.name, KeyType: 'HASH' as const },
                   { AttributeName: index.sortKey.name, KeyType: 'RANGE' as const },
                 ],
-                Projection: { ProjectionType: 'ALL' as const },
+                Projection: { ProjectionType: index.projection ?? 'ALL' },
               })),
             }
           : {}),
@@ -226,6 +231,40 @@ export async function ensureTables(
     for (let i = 0; i < 300; i += 1) {
       const described = await client.send(new DescribeTableCommand({ TableName: name }));
       if (described.Table?.TableStatus === 'ACTIVE') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+async function addMissingIndexes(client: DynamoDBClient, name: string, spec: TableSpec): Promise<void> {
+  const described = await client.send(new DescribeTableCommand({ TableName: name }));
+  const present = new Set((described.Table?.GlobalSecondaryIndexes ?? []).map((i) => i.IndexName));
+  for (const index of (spec.indexes ?? []).filter((i) => !present.has(i.name))) {
+    await client.send(
+      new UpdateTableCommand({
+        TableName: name,
+        AttributeDefinitions: [index.partitionKey, index.sortKey].map((key) => ({
+          AttributeName: key.name,
+          AttributeType: key.type,
+        })),
+        GlobalSecondaryIndexUpdates: [
+          {
+            Create: {
+              IndexName: index.name,
+              KeySchema: [
+                { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+                { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+              ],
+              Projection: { ProjectionType: index.projection ?? 'ALL' },
+            },
+          },
+        ],
+      }),
+    );
+    for (let i = 0; i < 300; i += 1) {
+      const table = (await client.send(new DescribeTableCommand({ TableName: name }))).Table;
+      const status = table?.GlobalSecondaryIndexes?.find((g) => g.IndexName === index.name)?.IndexStatus;
+      if (status === 'ACTIVE') break;
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
   }

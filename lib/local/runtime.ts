@@ -432,6 +432,11 @@ async function start(
     localEndpoints: {
       'GET /health': health,
       'GET /.well-known/jwks.json': async () => ({ statusCode: 200, body: issuer.jwks() }),
+      // The checked-in OpenAPI document of the API (npm run openapi regenerates it).
+      'GET /openapi.json': async () => ({
+        statusCode: 200,
+        body: JSON.parse(await readFile(new URL('../api/openapi.json', import.meta.url), 'utf8')),
+      }),
       'GET /_local/executions/{name}': execution,
     },
     onFunctionError: (routeKey, error) => onError(routeKey, error),

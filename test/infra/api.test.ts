@@ -24,6 +24,18 @@ describe('HTTP API', () => {
     );
   });
 
+  it('serves GET /workflows (my workflows) behind the JWT authorizer, from the list function', () => {
+    const route = routes.find((r) => r.Properties.RouteKey === 'GET /workflows');
+    expect(route?.Properties).toMatchObject({
+      AuthorizationType: 'JWT',
+      AuthorizerId: { Ref: authorizerId },
+    });
+    const integrationId: string = route?.Properties.Target['Fn::Join'][1][1].Ref;
+    expect(resources[integrationId].Properties.IntegrationUri).toEqual({
+      'Fn::GetAtt': [functionId(stack, 'list'), 'Arn'],
+    });
+  });
+
   it('puts the JWT authorizer on every route', () => {
     expect(routes.length).toBeGreaterThan(0);
     for (const route of routes) {

@@ -1,6 +1,12 @@
 import type { CfnElement } from 'aws-cdk-lib';
 import { describe, expect, it } from 'vitest';
-import { type FunctionName, functionSpecs, type TableName } from '../../lib/specs.ts';
+import {
+  type FunctionName,
+  type FunctionSpec,
+  functionSpecs,
+  type TableName,
+  workflowsByOwnerIndex,
+} from '../../lib/specs.ts';
 import { actionsOf, resourcesOf, type Statement, statementsOfFunction, synth } from './synth.ts';
 
 const unique = (values: unknown[]): string[] => [...new Set(values.map((value) => JSON.stringify(value)))];
@@ -76,6 +82,19 @@ describe('least privilege', () => {
     expect(arn).toMatch(/:\*"\]\]\}$/);
   });
 
+  it('lets only the list function query the owner index, and only the sweep the rollback-due index (no index/* grants)', () => {
+    const expected: Partial<Record<FunctionName, unknown[]>> = {
+      list: [indexArn('state', workflowsByOwnerIndex.name)],
+      rollbackSweep: [indexArn('state', 'rollback-due')],
+    };
+    for (const name of Object.keys(functionSpecs) as FunctionName[]) {
+      const onIndexes = dynamoStatements(name)
+        .flatMap(resourcesOf)
+        .filter((r) => JSON.stringify(r).includes('/index/'));
+      expect(onIndexes, name).toEqual(expected[name] ?? []);
+    }
+  });
+
   it('gives functions without Step Functions actions no Step Functions permissions', () => {
     for (const name of Object.keys(functionSpecs) as FunctionName[]) {
       if (!('stepFunctions' in functionSpecs[name])) expect(statesStatements(name)).toEqual([]);
@@ -87,17 +106,20 @@ describe('least privilege', () => {
     (name) => {
       const tables = functionSpecs[name].tables as Partial<Record<TableName, string>>;
       const statements = dynamoStatements(name);
-      const indexes = (
-        functionSpecs[name] as { queriesIndexes?: Partial<Record<TableName, readonly string[]>> }
-      ).queriesIndexes;
+      const queries = (functionSpecs[name] as FunctionSpec).queries ?? [];
       const allowed = [
         ...Object.keys(tables).map((t) => JSON.stringify(tableArn(t as TableName))),
-        ...Object.entries(indexes ?? {}).flatMap(([t, names]) =>
-          (names ?? []).map((index) => JSON.stringify(indexArn(t as TableName, index))),
-        ),
+        ...queries.map(({ table, index }) => JSON.stringify(indexArn(table, index))),
       ];
       for (const resource of statements.flatMap(resourcesOf))
         expect(allowed).toContain(JSON.stringify(resource));
+      // An index is queried, nothing more.
+      for (const { table, index } of queries) {
+        const onIndex = statements.filter((s) =>
+          resourcesOf(s).some((r) => JSON.stringify(r) === JSON.stringify(indexArn(table, index))),
+        );
+        expect(onIndex.flatMap(actionsOf)).toEqual(['dynamodb:Query']);
+      }
       for (const [table, access] of Object.entries(tables)) {
         const actions = statements
           .filter((s) =>

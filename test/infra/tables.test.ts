@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type TableName, tableSpecs } from '../../lib/specs.ts';
+import { WORKFLOWS_BY_OWNER_INDEX } from '../../lambdas/io/workflow-index.ts';
+import { type TableName, tableSpecs, workflowsByOwnerIndex } from '../../lib/specs.ts';
 import { synth } from './synth.ts';
 
 const names = Object.keys(tableSpecs) as TableName[];
@@ -31,6 +32,45 @@ describe('tables', () => {
       ]),
     });
     expect(resources[tableId(name)].Properties.ProvisionedThroughput).toBeUndefined();
+  });
+
+  it('indexes the workflow heads by owner and creation time: a sparse, keys-only GSI of the state table', () => {
+    expect(WORKFLOWS_BY_OWNER_INDEX).toBe(workflowsByOwnerIndex.name);
+    const state = resources[tableId('state')].Properties;
+    expect(state.GlobalSecondaryIndexes).toEqual([
+      {
+        IndexName: 'workflows-by-owner',
+        KeySchema: [
+          { AttributeName: 'owner', KeyType: 'HASH' },
+          { AttributeName: 'created_at', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+      {
+        // The rollback deadline sweep's list (lambdas/handlers/rollback-sweep.ts): also keys only, so
+        // appends, which rewrite the head, never write this index.
+        IndexName: 'rollback-due',
+        KeySchema: [
+          { AttributeName: 'rollback_due', KeyType: 'HASH' },
+          { AttributeName: 'rollback_due_at', KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'KEYS_ONLY' },
+      },
+    ]);
+    expect(state.AttributeDefinitions).toEqual(
+      expect.arrayContaining([
+        { AttributeName: 'owner', AttributeType: 'S' },
+        { AttributeName: 'created_at', AttributeType: 'S' },
+      ]),
+    );
+    // Sparse: the workflow record carries `user_id`, never the index's `owner`.
+    expect(workflowsByOwnerIndex.partitionKey.name).not.toBe('user_id');
+  });
+
+  it('gives no other table an index', () => {
+    for (const name of names.filter((n) => n !== 'state')) {
+      expect(resources[tableId(name)].Properties.GlobalSecondaryIndexes, name).toBeUndefined();
+    }
   });
 
   it.each(names)('%s is retained when the stack is deleted, by default', (name) => {

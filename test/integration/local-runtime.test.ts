@@ -150,6 +150,38 @@ describe('local runtime: the HTTP API end to end', () => {
     await pollStatus(harness, id, alice);
   });
 
+  it("lists the caller's workflows newest first (GET /workflows), and nobody else's", async () => {
+    const older = workflowIdOf((await submit('Book a flight to NYC')).json);
+    const newer = workflowIdOf((await submit('Book a hotel in Paris')).json);
+    const bob = await harness.runtime.token('bob-lists');
+    await submit('Book a flight to Rome', bob);
+    // The index is eventually consistent: a just-accepted workflow may take a moment to appear.
+    let ids: string[] = [];
+    for (let i = 0; i < 50 && !(ids.includes(older) && ids.includes(newer)); i++) {
+      const page = await harness.api('GET', '/workflows?limit=100', { token: alice });
+      expect(page.status).toBe(200);
+      const body = page.json as { workflows: { workflow_id: string; goal: string; status: string }[] };
+      ids = body.workflows.map((w) => w.workflow_id);
+      if (!ids.includes(newer)) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(ids.indexOf(newer)).toBeGreaterThanOrEqual(0);
+    expect(ids.indexOf(newer)).toBeLessThan(ids.indexOf(older));
+    const bobs = await harness.api('GET', '/workflows', { token: bob });
+    expect(
+      (bobs.json as { workflows: { workflow_id: string }[] }).workflows.map((w) => w.workflow_id),
+    ).not.toEqual(expect.arrayContaining([older]));
+    expect((await harness.api('GET', '/workflows')).status).toBe(401);
+  });
+
+  it('serves the OpenAPI document without a token (GET /openapi.json)', async () => {
+    const response = await harness.api('GET', '/openapi.json');
+    expect(response.status).toBe(200);
+    expect(response.json).toMatchObject({
+      openapi: '3.1.0',
+      paths: { '/workflows': { get: expect.any(Object) } },
+    });
+  });
+
   it('starts one workflow for the same Idempotency-Key sent twice', async () => {
     const headers = { 'Idempotency-Key': `key-${Date.now()}` };
     const first = await submit('Book a flight to NYC', alice, headers);

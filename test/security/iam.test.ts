@@ -48,6 +48,8 @@ const EXPECTED: Record<FunctionName, string[]> = {
   // The read model is one item of the state table: a poll reads it, a silent workflow's check writes it.
   status: [...readWrite('state'), 'states:DescribeExecution @ workflow-executions'],
   events: [...read('state'), ...read('eventLog')],
+  // One Query of the owner index, one BatchGetItem of the page's heads; nothing else has the index.
+  list: [...read('state'), 'dynamodb:Query @ index:state/workflows-by-owner'],
   // Appends write the log's head and markers in the state table too.
   guardian: [...readWrite('eventLog'), ...readWrite('state'), ...MODEL],
   planner: [
@@ -139,6 +141,17 @@ function classify(resource: unknown, name: FunctionName): string {
     if (json === resolved(stack.functions[name].logGroup.logGroupArn)) return 'own-log-group';
     if (json === resolved(stack.eventBus.bus.eventBusArn)) return 'event-bus';
   }
+  const join = (resource as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join'];
+  const joinedAtt = (join?.[1]?.[0] as { 'Fn::GetAtt'?: [string, string] } | undefined)?.['Fn::GetAtt'];
+  const indexTable = joinedAtt && joinedAtt[1] === 'Arn' ? tableIds[JSON.stringify(joinedAtt[0])] : undefined;
+  const suffix = join?.[1]?.[1];
+  if (
+    indexTable &&
+    join?.[1]?.length === 2 &&
+    typeof suffix === 'string' &&
+    /^\/index\/[\w.-]+$/.test(suffix)
+  )
+    return `index:${indexTable}/${suffix.slice('/index/'.length)}`;
   if (json === resolved(stack.workflow.stateMachine.stateMachineArn)) return 'state-machine';
   if (json === resolved(stack.workflow.aliasArn)) return 'state-machine-alias';
   if (
@@ -148,12 +161,6 @@ function classify(resource: unknown, name: FunctionName): string {
     return 'state-machine-versions';
   if (json.includes(':execution:') && json.endsWith(':*"]]}')) return 'workflow-executions';
   if (json.includes(':bedrock:')) return 'model';
-  // `<table ARN>/index/<name>`: a Query on one index, named literally.
-  const join = (resource as { 'Fn::Join'?: [string, unknown[]] } | undefined)?.['Fn::Join'];
-  const first = join?.[1]?.[0] as { 'Fn::GetAtt'?: [string, string] } | undefined;
-  const index = /^\/index\/([\w.-]+)$/.exec(String(join?.[1]?.[1] ?? ''));
-  if (first?.['Fn::GetAtt'] && index)
-    return `index:${tableIds[JSON.stringify(first['Fn::GetAtt'][0])]}/${index[1]}`;
   return `UNKNOWN ${json}`;
 }
 

@@ -191,6 +191,74 @@ describe('requests', () => {
   });
 });
 
+describe('listWorkflows', () => {
+  const summary = (n: number) => ({
+    workflow_id: `wf_clientlist${String(n).padStart(8, '0')}`,
+    goal: `Book a flight to city ${n}`,
+    status: 'completed',
+    progress: { steps_total: 1, steps_done: 1 },
+    created_at: `2026-11-25T18:00:0${n}.000Z`,
+    updated_at: `2026-11-25T18:00:0${n}.500Z`,
+  });
+
+  it('reads one page with limit and the next cursor, parsed with the contract schema', async () => {
+    script = [{ status: 200, body: { workflows: [summary(3), summary(2)], next: 'abc_-1' } }];
+    const { c } = client();
+    const page = await c.listWorkflows({ limit: 2, next: 'prev_cursor' });
+    expect(page.workflows.map((w) => w.workflow_id)).toEqual([
+      summary(3).workflow_id,
+      summary(2).workflow_id,
+    ]);
+    expect(page.next).toBe('abc_-1');
+    expect(received[0]?.url).toBe('/workflows?limit=2&next=prev_cursor');
+    expect(received[0]?.headers.authorization).toMatch(/^Bearer /);
+  });
+
+  it('iterates over every page until no next cursor remains', async () => {
+    script = [
+      { status: 200, body: { workflows: [summary(5), summary(4)], next: 'c1' } },
+      { status: 200, body: { workflows: [summary(3), summary(2)], next: 'c2' } },
+      { status: 200, body: { workflows: [summary(1)] } },
+    ];
+    const { c } = client();
+    const ids: string[] = [];
+    for await (const workflow of c.iterateWorkflows({ limit: 2 })) ids.push(workflow.workflow_id);
+    expect(ids).toEqual([5, 4, 3, 2, 1].map((n) => summary(n).workflow_id));
+    expect(received.map((r) => r.url)).toEqual([
+      '/workflows?limit=2',
+      '/workflows?limit=2&next=c1',
+      '/workflows?limit=2&next=c2',
+    ]);
+  });
+
+  it('refuses a page whose items do not match the contract', async () => {
+    script = [{ status: 200, body: { workflows: [{ ...summary(1), status: 'exploded' }] } }];
+    const { c } = client();
+    const error = await c.listWorkflows().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(OmnilinkApiError);
+    expect((error as OmnilinkApiError).code).toBe('invalid_response');
+  });
+
+  it('turns a 400 for a bad cursor into an OmnilinkApiError with the issues', async () => {
+    script = [
+      {
+        status: 400,
+        body: {
+          error: {
+            code: 'invalid_request',
+            message: 'invalid query parameters',
+            issues: [{ path: ['next'], message: 'not a cursor of this listing' }],
+          },
+        },
+      },
+    ];
+    const { c } = client();
+    const error = (await c.listWorkflows({ next: 'x' }).catch((e: unknown) => e)) as OmnilinkApiError;
+    expect(error.status).toBe(400);
+    expect(error.issues).toEqual([{ path: ['next'], message: 'not a cursor of this listing' }]);
+  });
+});
+
 describe('errors', () => {
   const errorOf = async (answer: Answer, call?: (c: OmnilinkClient) => Promise<unknown>) => {
     script = [answer];
