@@ -95,6 +95,12 @@ export interface FunctionSpec {
   readonly executionStatusRule?: readonly ('RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED')[];
   /** HTTP route served, for API functions. */
   readonly route?: string;
+  /**
+   * Deployment settings the function's code reads (lib/function-environment.ts sets their variables):
+   * `model` the LLM configuration, `guardrail` the Bedrock guardrail, `httpTool` the `http_request`
+   * allow-list. test/infra/function-environment.test.ts checks it against each bundle's code.
+   */
+  readonly reads?: readonly ('model' | 'guardrail' | 'httpTool')[];
   readonly timeoutSeconds: number;
   readonly memoryMiB: number;
 }
@@ -134,6 +140,7 @@ export const functionSpecs = {
     description: 'Workflow task: records the goal and screens it with the LLM guardian.',
     tables: { eventLog: 'readWrite', state: 'readWrite' },
     aslPlaceholder: 'GuardianFunctionArn',
+    reads: ['model', 'guardrail'],
     timeoutSeconds: 60,
     memoryMiB: 512,
   },
@@ -143,6 +150,7 @@ export const functionSpecs = {
     tables: { eventLog: 'readWrite', state: 'readWrite', cache: 'readWrite' },
     deletesFrom: ['cache'],
     aslPlaceholder: 'PlannerFunctionArn',
+    reads: ['model', 'httpTool'],
     timeoutSeconds: 120,
     memoryMiB: 512,
   },
@@ -151,6 +159,7 @@ export const functionSpecs = {
     description: 'Workflow task: runs one plan step with its tool, exactly once per (workflow, step).',
     tables: { eventLog: 'readWrite', state: 'readWrite', bookings: 'readWrite' },
     aslPlaceholder: 'StepFunctionArn',
+    reads: ['model', 'httpTool'],
     timeoutSeconds: 120,
     memoryMiB: 512,
   },
