@@ -50,11 +50,11 @@ const deliberatelyAbsent = (name: FunctionName, key: string): boolean =>
   (key.startsWith('BEDROCK_GUARDRAIL_') && name !== 'guardian') ||
   ((name === 'compensate' || name === 'janitor') && MODEL_AND_TOOL.test(key));
 
-const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** Whether the bundled code accesses variable `key`. */
 function reads(code: string, key: string): boolean {
-  const k = escape(key);
+  const k = escapeRegExp(key);
   return new RegExp(`\\.${k}\\b|\\["${k}"\\]|required\\w*\\(\\s*\\w+,\\s*"${k}"\\s*\\)`).test(code);
 }
 
