@@ -52,10 +52,10 @@ const MODEL_CALLS: Partial<Record<FunctionName, number>> = { guardian: 2, planne
 
 /** The environment of function `name` (every variable the stack sets on it, and only those). */
 export function functionEnvironment(
-  name: FunctionName,
+  name: string,
   settings: FunctionEnvironmentSettings,
+  spec: FunctionSpec = functionSpecs[name as FunctionName],
 ): Record<string, EnvValue> {
-  const spec: FunctionSpec = functionSpecs[name];
   const reads = new Set(spec.reads ?? []);
   const env: Record<string, EnvValue> = {
     NODE_OPTIONS: '--enable-source-maps',
@@ -80,7 +80,9 @@ export function functionEnvironment(
   if (reads.has('model')) {
     const guarded = reads.has('guardrail') && models.bedrockGuardrail !== undefined;
     if (models.provider !== 'offline') {
-      env.LLM_TIMEOUT_MS = String(modelCallTimeoutMs(spec.timeoutSeconds, MODEL_CALLS[name] ?? 1, guarded));
+      env.LLM_TIMEOUT_MS = String(
+        modelCallTimeoutMs(spec.timeoutSeconds, MODEL_CALLS[name as FunctionName] ?? 1, guarded),
+      );
     }
     if (models.provider === 'bedrock') env.BEDROCK_MODEL_ID = models.bedrockModelId;
     if (models.provider === 'openai') {

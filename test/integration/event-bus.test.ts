@@ -57,7 +57,7 @@ const detailOf = (event: RecordedEvent): Record<string, unknown> =>
 const busEventsOf = (id: string): RecordedEvent[] =>
   harness.runtime.eventsSink.find((event) => detailOf(event).workflow_id === id);
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+async function waitFor(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
