@@ -18,7 +18,6 @@ import {
 import { close, listen } from './aws-json.ts';
 import { bundleEntry } from './bundles.ts';
 import { deleteTables, ensureTables, type LocalDynamo, startDynamo } from './dynamo.ts';
-import { type EventStreamOptions, EventStreamTailer } from './event-stream.ts';
 import { createEventBridgeServer, EventsSink } from './eventbridge.ts';
 import { createHttpApi, type LocalEndpoint } from './http-api.ts';
 import { type IssuerConfig, LocalIssuer, type SignOptions } from './jwt.ts';
@@ -33,6 +32,7 @@ import {
   type RetryIntervalOverrides,
   substitutePlaceholders,
 } from './step-functions.ts';
+import { StreamEventSourceMapping, type StreamMappingOptions } from './stream-mapping.ts';
 
 /**
  * The whole system on one machine: AWS's DynamoDB Local, a Step Functions endpoint running the ASL file with
@@ -81,8 +81,8 @@ export interface LocalRuntimeOptions {
   readonly definition?: unknown;
   /** Reports function errors (500s, failed imports). @default console.error */
   readonly onError?: (where: string, error: unknown) => void;
-  /** The DynamoDB-stream emulator that feeds stream functions (the publisher): poll and retry timing. */
-  readonly eventStream?: EventStreamOptions;
+  /** The event-source mapping that feeds stream functions (the publisher): batching, retries, timing. */
+  readonly eventStream?: StreamMappingOptions;
   /** Fault injection into function invocations (tests and harnesses only; see `FaultHook`). @default - none */
   readonly faults?: FaultHook;
   /**
@@ -103,8 +103,8 @@ export interface LocalRuntime {
   readonly dataDir: string | undefined;
   readonly issuer: LocalIssuer;
   readonly eventsSink: EventsSink;
-  /** The event log's stream emulator (it invokes the publisher), if a function has a `streamSource`. */
-  readonly eventStream: EventStreamTailer | undefined;
+  /** The event log's event-source mapping (it invokes the publisher), if a function has a `streamSource`. */
+  readonly eventStream: StreamEventSourceMapping | undefined;
   readonly stepFunctions: LocalStepFunctions;
   /** The functions by logical name (their workers, cold starts). */
   readonly functions: ReadonlyMap<string, LocalFunction>;
@@ -395,16 +395,16 @@ async function start(
   // Bundle every function now (the deployable bundles, cached): a broken one fails `npm start`.
   await Promise.all([...functions.values()].map((fn) => fn.load()));
 
-  // DynamoDB streams: a tailer per stream function, e.g. the log → the publisher.
-  let eventStream: EventStreamTailer | undefined;
+  // DynamoDB streams: an event-source mapping per stream function, e.g. the log's stream → the publisher.
+  let eventStream: StreamEventSourceMapping | undefined;
   for (const [name, spec] of Object.entries(specs)) {
     const fn = functions.get(name);
     if (!spec.streamSource || !fn) continue;
-    const tailer = new EventStreamTailer({
+    const mapping = new StreamEventSourceMapping({
       ...options.eventStream,
       client: dynamo.client,
       tableName: tables[spec.streamSource],
-      spec: tableSpecs[spec.streamSource],
+      functionArn: fn.arn,
       invoke: (event) => fn.invoke(event),
       ...(dataDir
         ? {
@@ -414,13 +414,13 @@ async function start(
         : {}),
       onError: (where, error) => onError(`${name} stream (${where})`, error),
     });
-    await tailer.start();
+    await mapping.start();
     // Stopped after the workflows (below): what they appended last is still published, if it can be.
     stack.push(async () => {
-      await tailer.drain(1000).catch(() => undefined);
-      await tailer.stop();
+      await mapping.drain(1000).catch(() => undefined);
+      await mapping.stop();
     });
-    if (spec.streamSource === 'eventLog') eventStream = tailer;
+    if (spec.streamSource === 'eventLog') eventStream = mapping;
   }
 
   await stepFunctions.load();
