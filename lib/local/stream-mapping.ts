@@ -427,7 +427,7 @@ function lowestFailure(response: unknown, batch: readonly LambdaStreamRecord[]):
         : '';
     const index = batch.findIndex((record) => record.dynamodb?.SequenceNumber === id);
     // An identifier that names no record of the batch fails the whole batch, as in AWS.
-    const at = index < 0 ? 0 : index;
+    const at = Math.max(index, 0);
     lowest = lowest === undefined ? at : Math.min(lowest, at);
   }
   return lowest;
