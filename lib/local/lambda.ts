@@ -187,6 +187,27 @@ export class FunctionError extends Error {
 
 const WORKER_ENTRY = new URL('./lambda-worker.ts', import.meta.url);
 
+/**
+ * Cold starts at once, for the whole process: on a laptop's few cores, dozens of workers importing
+ * their bundles together starve the warm ones (a burst could time out invocations that are already
+ * running). AWS inits environments on their own hosts; here they queue for a slot.
+ */
+const initSlots = {
+  free: Math.max(1, Number(process.env.LOCAL_COLD_STARTS_AT_ONCE ?? '') || 2),
+  waiting: [] as (() => void)[],
+};
+async function withInitSlot<T>(init: () => Promise<T>): Promise<T> {
+  if (initSlots.free > 0) initSlots.free--;
+  else await new Promise<void>((resolve) => initSlots.waiting.push(resolve));
+  try {
+    return await init();
+  } finally {
+    const next = initSlots.waiting.shift();
+    if (next) next();
+    else initSlots.free++;
+  }
+}
+
 /** One execution environment: a worker thread that has imported the bundle. */
 class ExecutionEnvironment {
   readonly #worker: Worker;
@@ -365,19 +386,21 @@ export class LocalFunction {
     this.#pool = worker
       ? new EnvironmentPool(async () => {
           const bundle = await this.#bundleOf(worker);
-          const env = new ExecutionEnvironment(bundle, {
-            functionName: this.functionName,
-            arn: this.arn,
-            memoryMiB: this.memoryMiB,
-            env: worker.env(),
+          return withInitSlot(async () => {
+            const env = new ExecutionEnvironment(bundle, {
+              functionName: this.functionName,
+              arn: this.arn,
+              memoryMiB: this.memoryMiB,
+              env: worker.env(),
+            });
+            try {
+              this.#initMs.push(await env.ready);
+            } catch (error) {
+              await env.kill().catch(() => undefined);
+              throw error;
+            }
+            return env;
           });
-          try {
-            this.#initMs.push(await env.ready);
-          } catch (error) {
-            await env.kill().catch(() => undefined);
-            throw error;
-          }
-          return env;
         }, worker.maxConcurrency ?? 4)
       : undefined;
   }

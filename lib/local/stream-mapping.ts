@@ -115,6 +115,8 @@ interface ShardState {
   ended: boolean;
   /** Last sequence number delivered (or given up). */
   checkpoint: string | undefined;
+  /** GetRecords found its position trimmed this many times in a row. */
+  trimmed: number;
   closed: boolean;
   /** Records read but not delivered yet, in order. */
   buffer: LambdaStreamRecord[];
@@ -224,6 +226,7 @@ export class StreamEventSourceMapping {
           parentShardId: shard.ParentShardId,
           iterator: undefined,
           ended: false,
+          trimmed: 0,
           checkpoint: this.#checkpoints.get(shard.ShardId),
           closed: false,
           buffer: [],
@@ -275,7 +278,8 @@ export class StreamEventSourceMapping {
           )
         ).ShardIterator;
       try {
-        shard.iterator = await iteratorOf(true);
+        // Trimmed twice from the checkpoint: start at the oldest record kept.
+        shard.iterator = await iteratorOf(shard.trimmed < 2);
       } catch (error) {
         // The checkpoint is older than the stream's 24 h: start at the oldest record kept.
         if (!(error instanceof TrimmedDataAccessException)) throw error;
@@ -291,13 +295,20 @@ export class StreamEventSourceMapping {
         new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: batchSize }),
       );
       shard.iterator = page.NextShardIterator;
+      shard.trimmed = 0;
       if (!shard.iterator) shard.ended = true;
       // The mapping's filter: INSERTs only (the publisher ignores the rest anyway).
       for (const record of page.Records ?? []) {
         if (record.eventName === 'INSERT') shard.buffer.push(lambdaRecord(record, this.#streamArn));
       }
     } catch (error) {
-      if (!(error instanceof ExpiredIteratorException)) throw error;
+      // An iterator past its 15 minutes, or a position DynamoDB has trimmed: get a new iterator.
+      if (error instanceof TrimmedDataAccessException) {
+        shard.trimmed++;
+        if (shard.trimmed > 3) shard.ended = true;
+      } else if (!(error instanceof ExpiredIteratorException)) {
+        throw error;
+      }
       shard.iterator = undefined;
     }
   }
