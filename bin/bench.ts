@@ -71,9 +71,9 @@ const WRITE_OPS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteIte
 const CAPACITY_OPS = new Set([...WRITE_OPS, 'GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
 
 /**
- * The functions' DynamoDB endpoint: a proxy in front of dynalite that counts requests by operation
+ * The functions' DynamoDB endpoint: a proxy in front of DynamoDB Local that counts requests by operation
  * and asks for (and sums) the consumed capacity. The runtime's own clients (table set-up, the stream
- * emulator) talk to dynalite directly and are not counted — DynamoDB Streams reads are not billed.
+ * emulator) talk to DynamoDB Local directly and are not counted — DynamoDB Streams reads are not billed.
  */
 class DynamoMeter {
   target = '';
@@ -252,7 +252,7 @@ async function main(): Promise<void> {
       latencyRow(
         'producer function, invoked directly, sequential',
         inProcess,
-        `${REQUESTS} invocations against dynalite + local SFN (goal: p99 < 25 ms)`,
+        `${REQUESTS} invocations against DynamoDB Local + local SFN (goal: p99 < 25 ms)`,
       ),
     );
     latencies.push({ label: 'in process, sequential', samples: inProcess });
@@ -522,17 +522,16 @@ const TEN_TRIPS = [
 ].join(' and ');
 
 const NOTE = [
-  'Notes. Latencies are on this 2-core machine with the whole system in one Node process (dynalite, the local',
-  'Step Functions engine, every Lambda). "engine held": the workflows the producer starts wait at their first',
-  'task until the phase ends, so the producer alone is measured, as in AWS where workflows run elsewhere;',
-  '"workflows running": the single-threaded local engine executes them in the same event loop as the API,',
-  'which is what dominates that row (not the producer). Cold start: the deployed esbuild bundles (same',
-  'options as the CDK stack), import timed inside fresh Node 24 processes, @aws-sdk/* loaded from',
-  'node_modules as the runtime provides it. Transitions, invocations, DynamoDB requests (counted at the',
-  "functions' DynamoDB endpoint; RRU/WRU as dynalite reports them) and EventBridge entries are per workflow;",
-  'costs use AWS list prices (SFN Standard $0.025/1k transitions, Lambda arm64 $0.0000133334/GB-s +',
-  '$0.20/1M requests with local durations and configured memory, DynamoDB on-demand $0.625/M WRU +',
-  '$0.125/M RRU, EventBridge $1/M events); model tokens are 0 with the offline provider.',
+  'Notes. Latencies are on this 2-core machine with the whole system local: DynamoDB Local (Java), the local',
+  'Step Functions engine and the API in one Node process, every Lambda in worker threads of that process (its',
+  'deployed bundle, its environment, its memory limit). "engine held": the workflows the producer starts wait at',
+  'their first task until the phase ends, so the producer alone is measured; "workflows running": the engine and',
+  'the functions share the machine with the API. Cold start rows: the deployed esbuild bundles imported in fresh',
+  'Node 24 processes; "cold starts, <fn>": execution environments the runtime started and their init times.',
+  "Transitions, invocations, DynamoDB requests (counted at the functions' DynamoDB endpoint; RRU/WRU as DynamoDB",
+  'Local reports them) and EventBridge entries are per workflow; costs use AWS list prices (SFN Standard',
+  '$0.025/1k transitions, Lambda arm64 $0.0000133334/GB-s + $0.20/1M requests with local durations and configured',
+  'memory, DynamoDB on-demand $0.625/M WRU + $0.125/M RRU, EventBridge $1/M events); model tokens are 0 offline.',
 ].join('\n');
 
 interface PlanStep {

@@ -441,6 +441,14 @@ export class LocalFunction {
     return this.#handler;
   }
 
+  /** Starts `count` execution environments now (cold starts ahead of the first invocations). */
+  async prewarm(count: number): Promise<void> {
+    const pool = this.#pool;
+    if (!pool) return;
+    const envs = await Promise.all(Array.from({ length: count }, () => pool.acquire()));
+    for (const env of envs) pool.release(env);
+  }
+
   /** Kills every execution environment (the runtime is stopping). */
   async stop(): Promise<void> {
     await this.#pool?.stop();

@@ -42,6 +42,9 @@ export async function startHarness(
     // Fixtures (test/integration/fixtures) read TEST_* knobs that tests change while the runtime runs:
     // the functions' workers get them at each invocation (their environment is otherwise their own).
     invocationEnv: testKnobs,
+    // Cold starts are real: start the environments of a workflow's path before the tests run, so
+    // tests that time things (rate limits, approval timeouts) do not race first invocations' inits.
+    prewarm: { producer: 2, status: 1, events: 1, guardian: 1, planner: 1, step: 2, finalize: 1 },
     ...options,
     dataDir,
     port: 0,
