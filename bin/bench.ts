@@ -71,9 +71,9 @@ const WRITE_OPS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteIte
 const CAPACITY_OPS = new Set([...WRITE_OPS, 'GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
 
 /**
- * The functions' DynamoDB endpoint: a proxy in front of dynalite that counts requests by operation
+ * The functions' DynamoDB endpoint: a proxy in front of DynamoDB Local that counts requests by operation
  * and asks for (and sums) the consumed capacity. The runtime's own clients (table set-up, the stream
- * emulator) talk to dynalite directly and are not counted — DynamoDB Streams reads are not billed.
+ * emulator) talk to DynamoDB Local directly and are not counted — DynamoDB Streams reads are not billed.
  */
 class DynamoMeter {
   target = '';
@@ -177,6 +177,9 @@ async function main(): Promise<void> {
   };
   const latencies: { label: string; samples: readonly number[] }[] = [];
 
+  // The issue's burst, throughput, memory and cold-start figures (a runtime of their own).
+  rows.push(...(await measureLoad()));
+
   // 0. Cold start: the deployed bundles, each imported in fresh Node processes.
   const bundles = await measureBundles(join(out, 'bundles'), Number(process.env.BENCH_SPAWNS ?? 5));
   rows.push(...bundleRows(bundles));
@@ -229,25 +232,27 @@ async function main(): Promise<void> {
     // Warm up: the first requests load modules and JIT-compile the handlers.
     for (let i = 0; i < 20; i++) await submit('warmup', 'Book a flight to NYC');
 
-    // 1. The producer alone. In AWS the workflow runs elsewhere; locally it shares this process, so
-    //    each request waits until the previous workflow finished to measure the producer, not the engine.
-    const { handler: producer } = await import('../lambdas/handlers/producer.ts');
+    // 1. The producer alone, invoked directly (in its own worker, as Lambda's Invoke would): each
+    //    request waits until the previous workflow finished to measure the producer, not the engine.
+    const producerFn = runtime.functions.get('producer');
+    if (!producerFn) throw new Error('no producer function');
+    const producer = (event: unknown) => producerFn.invoke(event);
     const inProcess: number[] = goals.inProcess;
     for (let i = 0; i < REQUESTS; i++) {
       const token = await tokenFor(`inproc-${i % 20}`);
       const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
       const event = apiEvent(claims, JSON.stringify({ goal: 'Book a flight to NYC' }));
       const t0 = performance.now();
-      const result = await producer(event, lambdaContext());
+      const result = await producer(event);
       inProcess.push(performance.now() - t0);
       const workflowId = JSON.parse(String((result as { body?: string }).body)).workflow_id as string;
       await runtime.waitForExecution(workflowId, 120_000);
     }
     rows.push(
       latencyRow(
-        'producer handler, in process, sequential',
+        'producer function, invoked directly, sequential',
         inProcess,
-        `${REQUESTS} invocations against dynalite + local SFN (goal: p99 < 25 ms)`,
+        `${REQUESTS} invocations against DynamoDB Local + local SFN (goal: p99 < 25 ms)`,
       ),
     );
     latencies.push({ label: 'in process, sequential', samples: inProcess });
@@ -296,14 +301,14 @@ async function main(): Promise<void> {
         const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
         const event = apiEvent(claims, JSON.stringify({ goal: 'Book a flight to NYC' }));
         const t0 = performance.now();
-        const result = await producer(event, lambdaContext());
+        const result = await producer(event);
         const elapsed = performance.now() - t0;
         return { elapsed, workflowId: JSON.parse(String((result as { body?: string }).body)).workflow_id };
       },
     );
     rows.push(
       latencyRow(
-        `producer handler, in process, ${CONCURRENCY} concurrent, engine held`,
+        `producer function, invoked directly, ${CONCURRENCY} concurrent, engine held`,
         inProcessConcurrent,
         `${inProcessConcurrent.length} invocations, workflows wait; ${queueing(inProcessConcurrent.rate)}`,
       ),
@@ -517,17 +522,16 @@ const TEN_TRIPS = [
 ].join(' and ');
 
 const NOTE = [
-  'Notes. Latencies are on this 2-core machine with the whole system in one Node process (dynalite, the local',
-  'Step Functions engine, every Lambda). "engine held": the workflows the producer starts wait at their first',
-  'task until the phase ends, so the producer alone is measured, as in AWS where workflows run elsewhere;',
-  '"workflows running": the single-threaded local engine executes them in the same event loop as the API,',
-  'which is what dominates that row (not the producer). Cold start: the deployed esbuild bundles (same',
-  'options as the CDK stack), import timed inside fresh Node 24 processes, @aws-sdk/* loaded from',
-  'node_modules as the runtime provides it. Transitions, invocations, DynamoDB requests (counted at the',
-  "functions' DynamoDB endpoint; RRU/WRU as dynalite reports them) and EventBridge entries are per workflow;",
-  'costs use AWS list prices (SFN Standard $0.025/1k transitions, Lambda arm64 $0.0000133334/GB-s +',
-  '$0.20/1M requests with local durations and configured memory, DynamoDB on-demand $0.625/M WRU +',
-  '$0.125/M RRU, EventBridge $1/M events); model tokens are 0 with the offline provider.',
+  'Notes. Latencies are on this 2-core machine with the whole system local: DynamoDB Local (Java), the local',
+  'Step Functions engine and the API in one Node process, every Lambda in worker threads of that process (its',
+  'deployed bundle, its environment, its memory limit). "engine held": the workflows the producer starts wait at',
+  'their first task until the phase ends, so the producer alone is measured; "workflows running": the engine and',
+  'the functions share the machine with the API. Cold start rows: the deployed esbuild bundles imported in fresh',
+  'Node 24 processes; "cold starts, <fn>": execution environments the runtime started and their init times.',
+  "Transitions, invocations, DynamoDB requests (counted at the functions' DynamoDB endpoint; RRU/WRU as DynamoDB",
+  'Local reports them) and EventBridge entries are per workflow; costs use AWS list prices (SFN Standard',
+  '$0.025/1k transitions, Lambda arm64 $0.0000133334/GB-s + $0.20/1M requests with local durations and configured',
+  'memory, DynamoDB on-demand $0.625/M WRU + $0.125/M RRU, EventBridge $1/M events); model tokens are 0 offline.',
 ].join('\n');
 
 interface PlanStep {
@@ -654,23 +658,6 @@ function apiEvent(claims: Record<string, unknown>, body: string) {
   };
 }
 
-function lambdaContext() {
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName: 'producer',
-    functionVersion: '$LATEST',
-    invokedFunctionArn: 'arn:aws:lambda:us-east-1:000000000000:function:producer',
-    memoryLimitInMB: '512',
-    awsRequestId: crypto.randomUUID(),
-    logGroupName: '/aws/lambda/producer',
-    logStreamName: 'bench',
-    getRemainingTimeInMillis: () => 10_000,
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-}
-
 function render(rows: readonly Row[]): string {
   const header = ['measure', 'value', 'note'];
   const lines = rows.map((r) => [r.measure, r.value, r.note ?? '']);
@@ -680,4 +667,142 @@ function render(rows: readonly Row[]): string {
   return [fmt(header), fmt(widths.map((w) => '-'.repeat(w))), ...lines.map(fmt)].join('\n');
 }
 
-await main();
+/**
+ * The issue's load figures, on a runtime with the default per-user limits (as `npm start`):
+ * - burst: BENCH_BURST_USERS users × BENCH_BURST_EACH concurrent POSTs (distinct Idempotency-Keys),
+ *   all at once; every answer's status counted (only 202, or 429 for a user over its burst, is right);
+ * - throughput: BENCH_WORKFLOWS workflows submitted by BENCH_CLIENTS closed-loop clients (each user
+ *   under its rate limit), wall time from the first submit to the last completion;
+ * - memory: this process's RSS (API, engine, every function's workers) after 200 and after all;
+ * - cold starts: execution environments each function started, and their init times.
+ */
+async function measureLoad(): Promise<Row[]> {
+  const rows: Row[] = [];
+  const runtime = await startLocalRuntime({ port: 0, inMemory: true, env: { LOG_LEVEL: 'ERROR' } });
+  try {
+    const tokens = new Map<string, string>();
+    const tokenFor = async (sub: string) => {
+      let token = tokens.get(sub);
+      if (!token) {
+        token = await runtime.token(sub);
+        tokens.set(sub, token);
+      }
+      return token;
+    };
+    const post = async (sub: string, key: string) => {
+      const token = await tokenFor(sub);
+      const t0 = performance.now();
+      try {
+        const response = await fetch(`${runtime.baseUrl}/omnilink-agent`, {
+          method: 'POST',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            'idempotency-key': key,
+          },
+          body: JSON.stringify({ goal: 'Book a flight to NYC' }),
+        });
+        const body = (await response.json().catch(() => ({}))) as { workflow_id?: string };
+        return { status: response.status, ms: performance.now() - t0, id: body.workflow_id };
+      } catch {
+        return { status: 0, ms: performance.now() - t0, id: undefined };
+      }
+    };
+    const run = crypto.randomUUID().slice(0, 8);
+    // Warm-up: one workflow per function path (the cold starts are counted below anyway).
+    const warm = await post(`warm-${run}`, `warm-${run}`);
+    if (warm.id) await runtime.waitForExecution(warm.id, 120_000);
+
+    // Burst.
+    const users = Number(process.env.BENCH_BURST_USERS ?? 30);
+    const each = Number(process.env.BENCH_BURST_EACH ?? 10);
+    const burstStart = performance.now();
+    const answers = await Promise.all(
+      Array.from({ length: users * each }, (_, i) => post(`burst-${run}-${i % users}`, `burst-${run}-${i}`)),
+    );
+    const burstMs = performance.now() - burstStart;
+    const byStatus = new Map<number, number>();
+    for (const a of answers) byStatus.set(a.status, (byStatus.get(a.status) ?? 0) + 1);
+    const accepted = answers.filter((a) => a.status === 202 && a.id).map((a) => a.id as string);
+    const burstFinal = await Promise.all(accepted.map((id) => runtime.waitForExecution(id, 600_000)));
+    const burstDone = burstFinal.filter((r) => r.status === 'SUCCEEDED').length;
+    const statuses = [...byStatus].map(([status, n]) => `${status}: ${n}`).join(', ');
+    const wrong = answers.filter((a) => a.status !== 202 && a.status !== 429).length;
+    rows.push({
+      measure: `burst: ${users * each} concurrent POSTs, ${users} users × ${each}`,
+      value: `${statuses} · producer p50 ${percentile(
+        answers.map((a) => a.ms),
+        50,
+      ).toFixed(0)} ms, p99 ${percentile(
+        answers.map((a) => a.ms),
+        99,
+      ).toFixed(0)} ms`,
+      note: `${accepted.length} accepted in ${(burstMs / 1000).toFixed(1)} s, ${burstDone}/${accepted.length} completed; answers other than 202/429: ${wrong} (${verdict(wrong === 0 && burstDone === accepted.length)})`,
+    });
+
+    // Throughput and memory.
+    const total = Number(process.env.BENCH_WORKFLOWS ?? 2000);
+    const clients = Number(process.env.BENCH_CLIENTS ?? 60);
+    // Each user submits 5 workflows: well inside 120/min and a burst of 30.
+    const userCount = Math.ceil(total / 5);
+    let next = 0;
+    let completed = 0;
+    let rssAt200 = 0;
+    const rejected = new Map<number, number>();
+    const submitMs: number[] = [];
+    const start = performance.now();
+    await Promise.all(
+      Array.from({ length: clients }, async () => {
+        for (let i = next++; i < total; i = next++) {
+          const answer = await post(`load-${run}-${i % userCount}`, `load-${run}-${i}`);
+          submitMs.push(answer.ms);
+          if (answer.status !== 202 || !answer.id) {
+            rejected.set(answer.status, (rejected.get(answer.status) ?? 0) + 1);
+            continue;
+          }
+          const record = await runtime.waitForExecution(answer.id, 600_000);
+          if (record.status === 'SUCCEEDED') completed++;
+          if (completed === 200 && rssAt200 === 0) rssAt200 = process.memoryUsage().rss;
+        }
+      }),
+    );
+    const wall = (performance.now() - start) / 1000;
+    const rssEnd = process.memoryUsage().rss;
+    const rate = completed / wall;
+    rows.push({
+      measure: `end-to-end throughput, ${total} workflows, ${clients} clients`,
+      value: `${rate.toFixed(1)} workflows/s`,
+      note: `${completed}/${total} completed in ${wall.toFixed(1)} s; POST p50 ${percentile(submitMs, 50).toFixed(0)} ms, p99 ${percentile(submitMs, 99).toFixed(0)} ms; refused: ${[...rejected].map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'} (goal ≥ 25/s: ${verdict(rate >= 25)})`,
+    });
+    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
+    rows.push({
+      measure: 'memory (RSS of the runtime process, workers included)',
+      value: `${mib(rssAt200)} after 200 workflows · ${mib(rssEnd)} after ${completed}`,
+      note: `growth ${mib(rssEnd - rssAt200)} (goal ≤ 150 MB: ${verdict(rssEnd - rssAt200 <= 150 * 1024 * 1024)}); DynamoDB Local (Java) is a separate process`,
+    });
+    for (const [name, fn] of runtime.functions) {
+      const cold = fn.coldStarts();
+      if (cold.count === 0) continue;
+      rows.push({
+        measure: `cold starts, ${name}`,
+        value: `${cold.count} execution environment(s) · init p50 ${percentile(cold.initMs, 50).toFixed(0)} ms, max ${Math.max(...cold.initMs).toFixed(0)} ms`,
+        note: `${fn.memoryMiB} MB, worker thread importing the deployed bundle`,
+      });
+    }
+  } finally {
+    await runtime.stop();
+  }
+  return rows;
+}
+
+if (process.env.BENCH_ONLY === 'load') {
+  const rows = await measureLoad();
+  const load = loadavg()
+    .map((l) => l.toFixed(1))
+    .join(' / ');
+  console.log(
+    `${render(rows)}\n\nMachine: ${cpus().length} cores, load average (1/5/15 min) at the end ${load}.`,
+  );
+} else {
+  await main();
+}

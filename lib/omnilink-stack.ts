@@ -18,7 +18,7 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js'
 import type { Construct } from 'constructs';
 import { Api, type ApiRoute } from './constructs/api.ts';
 import { WorkflowEventBus } from './constructs/event-bus.ts';
-import { EventPublishing } from './constructs/event-publishing.ts';
+import { DEFAULT_EVENT_SOURCE, EventPublishing } from './constructs/event-publishing.ts';
 import { ExecutionJanitor } from './constructs/execution-janitor.ts';
 import { FunctionWithLogGroup } from './constructs/function.ts';
 import { Identity } from './constructs/identity.ts';
@@ -26,6 +26,7 @@ import { ModelAccess, type ModelSettingsInput, resolveModelSettings } from './co
 import { Observability } from './constructs/observability.ts';
 import { pascal, Tables } from './constructs/tables.ts';
 import { Workflow, type WorkflowDeployment } from './constructs/workflow.ts';
+import { type FunctionEnvironmentSettings, functionEnvironment } from './function-environment.ts';
 import {
   type AccessLevel,
   type FunctionName,
@@ -183,6 +184,25 @@ export class OmnilinkStack extends Stack {
       ciClient: settings.smokeTestClient,
     });
 
+    const modelSettings = resolveModelSettings(
+      this,
+      { ...props, llmProvider: settings.llmProvider },
+      settings.llmProvider,
+    );
+    const contextSource: unknown = this.node.tryGetContext('eventSource');
+    const eventSource =
+      props.eventSource ?? (typeof contextSource === 'string' ? contextSource : DEFAULT_EVENT_SOURCE);
+    const environmentSettings: FunctionEnvironmentSettings = {
+      serviceName: 'omnilink-orchestrator',
+      metricsNamespace: 'Omnilink',
+      logLevel: settings.logLevel,
+      rateLimitPerMinute: settings.rateLimitPerMinute,
+      rateLimitBurst: settings.rateLimitBurst,
+      approvalTimeoutSeconds: settings.approvalTimeoutSeconds,
+      eventSource,
+      models: modelSettings,
+    };
+    const needsStateMachineArn: FunctionWithLogGroup[] = [];
     const names = Object.keys(functionSpecs) as FunctionName[];
     const functions = Object.fromEntries(
       names.map((name) => {
@@ -199,16 +219,17 @@ export class OmnilinkStack extends Stack {
           serviceName: 'omnilink-orchestrator',
           metricsNamespace: 'Omnilink',
           logLevel: settings.logLevel,
-          environment: {
-            RATE_LIMIT_PER_MINUTE: String(settings.rateLimitPerMinute),
-            RATE_LIMIT_BURST: String(settings.rateLimitBurst),
-            APPROVAL_TIMEOUT_SECONDS: String(settings.approvalTimeoutSeconds),
-            LLM_PROVIDER: settings.llmProvider,
-          },
         });
+        // The environment from the one definition the local runtime uses too (lib/function-environment.ts).
+        const environment = functionEnvironment(name, environmentSettings);
+        for (const [key, value] of Object.entries(environment)) {
+          if (typeof value === 'string') fn.addEnvironment(key, value);
+          else if (value.ref === 'table') fn.addEnvironment(key, this.tables.byName[value.table].tableName);
+          else if (value.ref === 'eventBusName') fn.addEnvironment(key, this.eventBus.bus.eventBusName);
+          else needsStateMachineArn.push(fn); // the state machine is made after its task functions
+        }
         for (const [tableName, access] of Object.entries(spec.tables) as [TableName, AccessLevel][]) {
           const table = this.tables.byName[tableName];
-          fn.addEnvironment(tableSpecs[tableName].envVar, table.tableName);
           // What the handlers call, not CDK's grant*Data (which add Scan, BatchWriteItem and DeleteItem:
           // a workflow task could then delete audit-trail events).
           // On the table only: CDK's table.grant would add `index/*` for every function of a table
@@ -227,10 +248,7 @@ export class OmnilinkStack extends Stack {
             resourceArns: [`${this.tables.byName[table].tableArn}/index/${index}`],
           });
         }
-        if (spec.putsEvents === true) {
-          fn.addEnvironment('EVENT_BUS_NAME', this.eventBus.bus.eventBusName);
-          this.eventBus.bus.grantPutEventsTo(fn);
-        }
+        if (spec.putsEvents === true) this.eventBus.bus.grantPutEventsTo(fn);
         return [name, fn];
       }),
     ) as Record<FunctionName, FunctionWithLogGroup>;
@@ -238,23 +256,18 @@ export class OmnilinkStack extends Stack {
 
     // The configured model (and http_request allow-list): environment and least-privilege grants.
     this.models = new ModelAccess(this, 'Models', {
-      settings: resolveModelSettings(
-        this,
-        { ...props, llmProvider: settings.llmProvider },
-        settings.llmProvider,
-      ),
+      settings: modelSettings,
       modelFunctions: [functions.guardian, functions.planner, functions.step],
       guardrailFunction: functions.guardian,
       toolFunction: functions.step,
     });
 
     // Every event appended to the log is published to the bus, from the log table's stream.
-    const contextSource: unknown = this.node.tryGetContext('eventSource');
     this.eventPublishing = new EventPublishing(this, 'EventPublishing', {
       publisher: functions.publisher,
       table: this.tables.byName[functionSpecs.publisher.streamSource],
       bus: this.eventBus.bus,
-      source: props.eventSource ?? (typeof contextSource === 'string' ? contextSource : undefined),
+      source: eventSource,
       removalPolicy,
     });
 
@@ -282,6 +295,9 @@ export class OmnilinkStack extends Stack {
       logRemovalPolicy: removalPolicy,
       ...(props.workflowDeployment ? { deployment: props.workflowDeployment } : {}),
     });
+    for (const fn of needsStateMachineArn) {
+      fn.addEnvironment('STATE_MACHINE_ARN', this.workflow.stateMachine.stateMachineArn);
+    }
     for (const name of names) {
       const spec: FunctionSpec = functionSpecs[name];
       if (spec.stepFunctions !== undefined && spec.stepFunctions.length > 0) {

@@ -127,6 +127,12 @@ export interface FunctionSpec {
   readonly route?: string;
   /** An EventBridge schedule expression that invokes the function (locally, a timer). */
   readonly schedule?: string;
+  /**
+   * Deployment settings the function's code reads (lib/function-environment.ts sets their variables):
+   * `model` the LLM configuration, `guardrail` the Bedrock guardrail, `httpTool` the `http_request`
+   * allow-list. test/infra/function-environment.test.ts checks it against each bundle's code.
+   */
+  readonly reads?: readonly ('model' | 'guardrail' | 'httpTool')[];
   readonly timeoutSeconds: number;
   readonly memoryMiB: number;
 }
@@ -177,6 +183,7 @@ export const functionSpecs = {
     description: 'Workflow task: records the goal and screens it with the LLM guardian.',
     tables: { eventLog: 'readWrite', state: 'readWrite' },
     aslPlaceholder: 'GuardianFunctionArn',
+    reads: ['model', 'guardrail'],
     timeoutSeconds: 60,
     memoryMiB: 512,
   },
@@ -186,6 +193,7 @@ export const functionSpecs = {
     tables: { eventLog: 'readWrite', state: 'readWrite', cache: 'readWrite' },
     deletesFrom: ['cache'],
     aslPlaceholder: 'PlannerFunctionArn',
+    reads: ['model', 'httpTool'],
     timeoutSeconds: 120,
     memoryMiB: 512,
   },
@@ -194,6 +202,7 @@ export const functionSpecs = {
     description: 'Workflow task: runs one plan step with its tool, exactly once per (workflow, step).',
     tables: { eventLog: 'readWrite', state: 'readWrite', bookings: 'readWrite' },
     aslPlaceholder: 'StepFunctionArn',
+    reads: ['model', 'httpTool'],
     timeoutSeconds: 120,
     memoryMiB: 512,
   },

@@ -139,7 +139,10 @@ export const TRANSIENT_EXECUTION_ERRORS: ReadonlySet<string> = new Set([
   'Lambda.SdkClientException',
   'Lambda.ClientExecutionTimeoutException',
   'Lambda.TooManyRequestsException',
-  // A function that ran past its timeout (the Lambda service's name for it) and a task timeout.
+  // A function killed by its sandbox: past its timeout or out of memory. Step Functions reports both
+  // as `Lambda.Unknown` for `lambda:invoke` tasks ("Handle transient Lambda service exceptions"), the
+  // Lambda API as `Sandbox.Timedout`; a task timeout is `States.Timeout`.
+  'Lambda.Unknown',
   'Sandbox.Timedout',
   'States.Timeout',
 ]);

@@ -41,9 +41,9 @@ export interface ModelAccessProps {
 const PROFILE_PREFIX = /^(us|us-gov|eu|apac|jp|au|ca|global)\.(.+)$/;
 
 /**
- * Wires the configured model into the functions: environment (BEDROCK_MODEL_ID,
- * BEDROCK_GUARDRAIL_ID/VERSION, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_API_KEY_SECRET_ARN,
- * HTTP_TOOL_ALLOWED_HOSTS) and least-privilege grants:
+ * The configured model's least-privilege grants (the variables that configure it, BEDROCK_MODEL_ID,
+ * BEDROCK_GUARDRAIL_ID/VERSION, OPENAI_*, LLM_TIMEOUT_MS, HTTP_TOOL_ALLOWED_HOSTS, come from
+ * lib/function-environment.ts, the definition the local runtime shares):
  * - bedrock: `bedrock:InvokeModel` (Converse) on the foundation model; for an inference profile on
  *   the profile and on the foundation model in every Region the profile may route to;
  * - a guardrail: `bedrock:ApplyGuardrail` on that guardrail, for the guardian only;
@@ -63,22 +63,9 @@ export class ModelAccess extends Construct {
     this.invokableArns =
       settings.provider === 'bedrock' ? bedrockModelArns(stack, settings.bedrockModelId) : [];
     this.apiKeySecret = undefined;
-    for (const fn of props.modelFunctions) {
-      if (settings.provider !== 'offline') {
-        const guarded = fn === props.guardrailFunction && settings.bedrockGuardrail !== undefined;
-        fn.addEnvironment(
-          'LLM_TIMEOUT_MS',
-          String(modelCallTimeoutMs(fn, fn === props.toolFunction ? 1 : 2, guarded)),
-        );
-      }
-      if (settings.provider === 'bedrock') {
-        fn.addEnvironment('BEDROCK_MODEL_ID', settings.bedrockModelId);
-        this.grantInvoke(fn, stack);
-      }
-      if (settings.provider === 'openai') {
-        fn.addEnvironment('OPENAI_BASE_URL', settings.openAiBaseUrl);
-        if (settings.openAiModel !== undefined) fn.addEnvironment('OPENAI_MODEL', settings.openAiModel);
-      }
+    // The variables are set from lib/function-environment.ts (shared with the local runtime); here the grants.
+    if (settings.provider === 'bedrock') {
+      for (const fn of props.modelFunctions) this.grantInvoke(fn, stack);
     }
 
     if (settings.provider === 'openai' && settings.openAiApiKeySecretArn !== undefined) {
@@ -90,7 +77,6 @@ export class ModelAccess extends Construct {
           : Secret.fromSecretPartialArn(this, 'OpenAiApiKey', given);
       this.apiKeySecret = secret;
       for (const fn of props.modelFunctions) {
-        fn.addEnvironment('OPENAI_API_KEY_SECRET_ARN', given);
         secret.grantRead(fn);
       }
     }
@@ -98,18 +84,12 @@ export class ModelAccess extends Construct {
     const guardrail = settings.bedrockGuardrail;
     if (guardrail !== undefined) {
       const fn = props.guardrailFunction;
-      fn.addEnvironment('BEDROCK_GUARDRAIL_ID', guardrail.id);
-      fn.addEnvironment('BEDROCK_GUARDRAIL_VERSION', guardrail.version);
       const guardrailArn = guardrail.id.startsWith('arn:')
         ? guardrail.id
         : stack.formatArn({ service: 'bedrock', resource: 'guardrail', resourceName: guardrail.id });
       fn.addToRolePolicy(
         new PolicyStatement({ actions: ['bedrock:ApplyGuardrail'], resources: [guardrailArn] }),
       );
-    }
-
-    if (settings.httpToolAllowedHosts.length > 0) {
-      props.toolFunction.addEnvironment('HTTP_TOOL_ALLOWED_HOSTS', settings.httpToolAllowedHosts.join(','));
     }
   }
 
@@ -129,16 +109,6 @@ export class ModelAccess extends Construct {
       });
     }
   }
-}
-
-/**
- * Per-call model timeout that keeps an invocation inside its function timeout: the guardian and the
- * planner may call twice (the repair round), the guardian also waits up to 10 s for the guardrail,
- * and 5 s stay for the event log. At most 60 s a call.
- */
-export function modelCallTimeoutMs(fn: LambdaFunction, calls: number, guardrail: boolean): number {
-  const budget = (fn.timeout?.toMilliseconds() ?? 60_000) - 5_000 - (guardrail ? 10_000 : 0);
-  return Math.max(5_000, Math.min(60_000, Math.floor(budget / calls)));
 }
 
 /** The ARNs `bedrock:InvokeModel` must allow for a model id, inference profile id or ARN. */

@@ -112,7 +112,7 @@ function spawnDynamoDbLocal(port: number, path: string | undefined): ChildProces
     '-Xms64m',
     '-Xmx512m',
     '-XX:+UseSerialGC',
-    '-XX:TieredStopAtLevel=1',
+    ...(process.env.DYNAMODB_LOCAL_C1 === 'false' ? [] : ['-XX:TieredStopAtLevel=1']),
     `-Djava.library.path=${join(home, 'DynamoDBLocal_lib')}`,
     '-jar',
     join(home, 'DynamoDBLocal.jar'),

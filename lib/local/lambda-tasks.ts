@@ -24,6 +24,23 @@ export class TaskError extends Error {
   }
 }
 
+/** How the Lambda service reports a sandbox it killed (the function returned no error type of its own). */
+const KILLED_SANDBOX_ERRORS = new Set(['Sandbox.Timedout', 'Runtime.OutOfMemory']);
+
+/**
+ * A function killed past its timeout or out of memory fails a `lambda:invoke` task with
+ * `Lambda.Unknown` ("Handle transient Lambda service exceptions" in the Step Functions guide), the
+ * Cause quoting the payload Lambda returned; `Sandbox.Timedout` is what the Lambda API itself says.
+ */
+export function sandboxKilled(error: unknown): TaskError | undefined {
+  if (!(error instanceof Error) || !KILLED_SANDBOX_ERRORS.has(error.name)) return undefined;
+  const payload = JSON.stringify({ errorType: error.name, errorMessage: error.message });
+  return new TaskError(
+    'Lambda.Unknown',
+    `The cause could not be determined because Lambda did not return an error type. Returned payload: ${payload}`,
+  );
+}
+
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
@@ -55,6 +72,8 @@ export function lambdaTaskHandlers(
     try {
       return await fn.invoke(payload);
     } catch (error) {
+      const killed = sandboxKilled(error);
+      if (killed) throw killed;
       const { name, cause } = lambdaErrorCause(error);
       throw new TaskError(name, cause);
     }

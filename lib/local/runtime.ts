@@ -4,6 +4,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
+  type FunctionEnvironmentSettings,
+  functionEnvironment,
+  resolveEnvironment,
+} from '../function-environment.ts';
+import {
   type FunctionSpec,
   functionSpecs,
   type TableName,
@@ -11,19 +16,12 @@ import {
   workflowDefinitionPath,
 } from '../specs.ts';
 import { close, listen } from './aws-json.ts';
+import { bundleEntry } from './bundles.ts';
 import { deleteTables, ensureTables, type LocalDynamo, startDynamo } from './dynamo.ts';
-import { type EventStreamOptions, EventStreamTailer } from './event-stream.ts';
 import { createEventBridgeServer, EventsSink } from './eventbridge.ts';
 import { createHttpApi, type LocalEndpoint } from './http-api.ts';
 import { type IssuerConfig, LocalIssuer, type SignOptions } from './jwt.ts';
-import {
-  type FaultHook,
-  importHandler,
-  type LambdaHandler,
-  LOCAL_ACCOUNT,
-  LOCAL_REGION,
-  LocalFunction,
-} from './lambda.ts';
+import { type FaultHook, type LambdaHandler, LOCAL_ACCOUNT, LOCAL_REGION, LocalFunction } from './lambda.ts';
 import { lambdaTaskHandlers } from './lambda-tasks.ts';
 import { createStepFunctionsServer } from './sfn-server.ts';
 import {
@@ -34,6 +32,7 @@ import {
   type RetryIntervalOverrides,
   substitutePlaceholders,
 } from './step-functions.ts';
+import { StreamEventSourceMapping, type StreamMappingOptions } from './stream-mapping.ts';
 
 /**
  * The whole system on one machine: AWS's DynamoDB Local, a Step Functions endpoint running the ASL file with
@@ -63,21 +62,37 @@ export interface LocalRuntimeOptions {
   readonly jwt?: IssuerConfig;
   /** Re-run executions that were RUNNING when the last process stopped. @default true */
   readonly resumeRunning?: boolean;
-  /** Extra environment for the functions (set before they are imported). */
+  /**
+   * Extra environment for every function (tests and the bench), on top of each function's own (the
+   * one lib/function-environment.ts defines for the stack). Also read for the settings the
+   * environments are made of (LLM_PROVIDER, HTTP_TOOL_ALLOWED_HOSTS, RATE_LIMIT_*, ...), like `npm start`'s.
+   */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * Variables copied into a function's worker at each invocation (tests steer fixtures with them
+   * while the runtime runs). @default - none
+   */
+  readonly invocationEnv?: () => Readonly<Record<string, string>>;
+  /**
+   * Execution environments to start per function before the runtime answers (their cold starts done
+   * ahead, e.g. for tests that time things). @default - none: the first invocations start them
+   */
+  readonly prewarm?: Readonly<Record<string, number>>;
+  /** Execution environments (workers) per function at most. @default env LOCAL_FUNCTION_CONCURRENCY or 4 */
+  readonly functionConcurrency?: number;
   /** The functions. @default functionSpecs */
   readonly functions?: Readonly<Record<string, FunctionSpec>>;
   /** The workflow definition. @default the ASL file `statemachines/workflow.asl.json` */
   readonly definition?: unknown;
   /** Reports function errors (500s, failed imports). @default console.error */
   readonly onError?: (where: string, error: unknown) => void;
-  /** The DynamoDB-stream emulator that feeds stream functions (the publisher): poll and retry timing. */
-  readonly eventStream?: EventStreamOptions;
+  /** The event-source mapping that feeds stream functions (the publisher): batching, retries, timing. */
+  readonly eventStream?: StreamMappingOptions;
   /** Fault injection into function invocations (tests and harnesses only; see `FaultHook`). @default - none */
   readonly faults?: FaultHook;
   /**
-   * Wraps each function's handler once it is imported (e.g. the bench counts and times invocations).
-   * @default - the handler as is
+   * Wraps each function's invocations, in the runtime's process around the dispatch to the function's
+   * worker (e.g. the bench counts and times invocations). @default - the invocation as is
    */
   readonly wrapHandler?: (functionName: string, handler: LambdaHandler) => LambdaHandler;
 }
@@ -93,9 +108,13 @@ export interface LocalRuntime {
   readonly dataDir: string | undefined;
   readonly issuer: LocalIssuer;
   readonly eventsSink: EventsSink;
-  /** The event log's stream emulator (it invokes the publisher), if a function has a `streamSource`. */
-  readonly eventStream: EventStreamTailer | undefined;
+  /** The event log's event-source mapping (it invokes the publisher), if a function has a `streamSource`. */
+  readonly eventStream: StreamEventSourceMapping | undefined;
   readonly stepFunctions: LocalStepFunctions;
+  /** The functions by logical name (their workers, cold starts). */
+  readonly functions: ReadonlyMap<string, LocalFunction>;
+  /** Each function's environment exactly as its worker gets it. */
+  readonly functionEnvironments: ReadonlyMap<string, Readonly<Record<string, string>>>;
   /** Executions resumed at start-up (they were RUNNING when the previous process stopped). */
   readonly resumed: readonly string[];
   /** A token the API accepts for user `sub`. */
@@ -186,20 +205,31 @@ async function start(
   }
   const host = options.host ?? '127.0.0.1';
 
-  // Functions: imported lazily, after the environment is set.
+  // Functions: each in its own workers with its own environment (made once the services are up).
   const specs: Readonly<Record<string, FunctionSpec>> = options.functions ?? functionSpecs;
   const functions = new Map<string, LocalFunction>();
+  const environments = new Map<string, Record<string, string>>();
+  const concurrency =
+    options.functionConcurrency ?? (Number(process.env.LOCAL_FUNCTION_CONCURRENCY ?? '') || 4);
   for (const [name, spec] of Object.entries(specs)) {
+    const wrapHandler = options.wrapHandler;
     functions.set(
       name,
       new LocalFunction({
         name,
         timeoutSeconds: spec.timeoutSeconds,
         memoryMiB: spec.memoryMiB,
-        load: async () => {
-          const handler = await importHandler(root, spec.entry);
-          return options.wrapHandler ? options.wrapHandler(name, handler) : handler;
+        worker: {
+          bundle: () => bundleEntry(root, spec.entry),
+          env: () => {
+            const env = environments.get(name);
+            if (!env) throw new Error(`function ${name} was invoked before the runtime started`);
+            return env;
+          },
+          maxConcurrency: concurrency,
+          ...(options.invocationEnv ? { invocationEnv: options.invocationEnv } : {}),
         },
+        ...(wrapHandler ? { wrap: (handler: LambdaHandler) => wrapHandler(name, handler) } : {}),
         ...(options.faults ? { faults: options.faults } : {}),
       }),
     );
@@ -289,6 +319,10 @@ async function start(
     port: stickyPorts?.dynamo ?? 0,
   });
   stack.push(() => dynamo.stop());
+  // Stopped after the engine and the API (below), before the tables: their work in flight ends here.
+  stack.push(async () => {
+    await Promise.all([...functions.values()].map((fn) => fn.stop()));
+  });
   // A DynamoDB Local shared with other runtimes (tests): tables of this runtime's own, freed at stop
   // when nothing needs to survive it.
   const tables: Record<TableName, string> = dynamo.owned
@@ -312,10 +346,8 @@ async function start(
   const sfnUrl = `http://127.0.0.1:${sfnPort}`;
   const eventsUrl = `http://127.0.0.1:${eventsPort}`;
 
-  // The functions' environment, before any handler module is imported.
-  const setDefault = (key: string, value: string) => {
-    if (process.env[key] === undefined) process.env[key] = value;
-  };
+  // The runtime's own process: SDK defaults for in-process callers (tests, the bench). The functions
+  // do not see it: each worker gets exactly its function's environment, made below.
   Object.assign(process.env, {
     AWS_REGION: LOCAL_REGION,
     AWS_DEFAULT_REGION: LOCAL_REGION,
@@ -324,38 +356,63 @@ async function start(
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
     AWS_ENDPOINT_URL_SFN: sfnUrl,
     AWS_ENDPOINT_URL_EVENTBRIDGE: eventsUrl,
-    STATE_MACHINE_ARN: stepFunctions.stateMachineArn,
-    EVENT_BUS_NAME,
-    POWERTOOLS_TRACE_ENABLED: 'false',
   });
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
-  for (const [name, spec] of Object.entries(tableSpecs)) process.env[spec.envVar] = tables[name as TableName];
-  setDefault('POWERTOOLS_SERVICE_NAME', 'omnilink-local');
-  setDefault('POWERTOOLS_METRICS_NAMESPACE', 'OmnilinkLocal');
-  setDefault('POWERTOOLS_METRICS_DISABLED', 'true');
-  setDefault('POWERTOOLS_LOG_LEVEL', process.env.LOG_LEVEL ?? 'WARN');
-  setDefault('LLM_PROVIDER', 'offline');
-  Object.assign(process.env, options.env ?? {});
+  const given: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  const settings = localEnvironmentSettings(given);
+  for (const [name, spec] of Object.entries(specs)) {
+    const own = resolveEnvironment(functionEnvironment(name, settings, spec), (reference) => {
+      if (reference.ref === 'table') return tables[reference.table];
+      if (reference.ref === 'stateMachineArn') return stepFunctions.stateMachineArn;
+      return EVENT_BUS_NAME;
+    });
+    const fn = functions.get(name);
+    environments.set(name, {
+      // What the Lambda runtime sets in every execution environment (credentials are the local ones).
+      AWS_REGION: LOCAL_REGION,
+      AWS_DEFAULT_REGION: LOCAL_REGION,
+      AWS_ACCESS_KEY_ID: 'local',
+      AWS_SECRET_ACCESS_KEY: 'local',
+      AWS_LAMBDA_FUNCTION_NAME: fn?.functionName ?? name,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMiB),
+      TZ: 'UTC',
+      // The stand-ins' endpoints, where AWS has its regional ones.
+      AWS_ENDPOINT_URL_DYNAMODB: dynamo.url,
+      AWS_ENDPOINT_URL_SFN: sfnUrl,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: eventsUrl,
+      ...own,
+      // No X-Ray daemon and no CloudWatch locally.
+      POWERTOOLS_TRACE_ENABLED: 'false',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      ...localOnly(spec, given),
+      // The caller's extras, except settings: those reach only the functions that get them (above).
+      ...Object.fromEntries(Object.entries(options.env ?? {}).filter(([key]) => !SETTING_KEYS.has(key))),
+    });
+  }
 
   await ensureTables(
     dynamo.client,
     Object.entries(tableSpecs).map(([name, spec]) => ({ name: tables[name as TableName], spec })),
   );
 
-  // Import every handler now: a broken handler fails `npm start`, not the first request.
+  // Bundle every function now (the deployable bundles, cached): a broken one fails `npm start`.
   await Promise.all([...functions.values()].map((fn) => fn.load()));
+  await Promise.all(
+    Object.entries(options.prewarm ?? {}).map(([name, count]) => functions.get(name)?.prewarm(count)),
+  );
 
-  // DynamoDB streams: a tailer per stream function, e.g. the log → the publisher.
-  let eventStream: EventStreamTailer | undefined;
+  // DynamoDB streams: an event-source mapping per stream function, e.g. the log's stream → the publisher.
+  let eventStream: StreamEventSourceMapping | undefined;
   for (const [name, spec] of Object.entries(specs)) {
     const fn = functions.get(name);
     if (!spec.streamSource || !fn) continue;
-    const tailer = new EventStreamTailer({
+    const mapping = new StreamEventSourceMapping({
       ...options.eventStream,
       client: dynamo.client,
       tableName: tables[spec.streamSource],
-      spec: tableSpecs[spec.streamSource],
+      functionArn: fn.arn,
       invoke: (event) => fn.invoke(event),
       ...(dataDir
         ? {
@@ -365,13 +422,13 @@ async function start(
         : {}),
       onError: (where, error) => onError(`${name} stream (${where})`, error),
     });
-    await tailer.start();
+    await mapping.start();
     // Stopped after the workflows (below): what they appended last is still published, if it can be.
     stack.push(async () => {
-      await tailer.drain(1000).catch(() => undefined);
-      await tailer.stop();
+      await mapping.drain(1000).catch(() => undefined);
+      await mapping.stop();
     });
-    if (spec.streamSource === 'eventLog') eventStream = tailer;
+    if (spec.streamSource === 'eventLog') eventStream = mapping;
   }
 
   await stepFunctions.load();
@@ -382,6 +439,29 @@ async function start(
     await Promise.race([Promise.allSettled([...statusDeliveries]), grace]);
   });
   const resumed = options.resumeRunning === false ? [] : stepFunctions.resumeRunning();
+
+  // Scheduled functions (EventBridge schedules in AWS, e.g. the rollback-deadline sweep): a timer at
+  // the same rate, invoked asynchronously with a Scheduled Event; errors are reported.
+  for (const [name, spec] of Object.entries(specs)) {
+    const fn = functions.get(name);
+    const every = spec.schedule === undefined ? undefined : rateMs(spec.schedule);
+    if (!fn || every === undefined) continue;
+    const timer = setInterval(() => {
+      fn.invoke({
+        version: '0',
+        id: crypto.randomUUID(),
+        'detail-type': 'Scheduled Event',
+        source: 'aws.events',
+        account: LOCAL_ACCOUNT,
+        time: new Date().toISOString(),
+        region: LOCAL_REGION,
+        resources: [],
+        detail: {},
+      }).catch((error: unknown) => onError(`${name} (schedule)`, error));
+    }, every);
+    timer.unref();
+    stack.push(async () => clearInterval(timer));
+  }
 
   // The HTTP API.
   const issuer = await LocalIssuer.load(dataDir ? join(dataDir, 'issuer') : undefined, options.jwt ?? {});
@@ -403,7 +483,7 @@ async function start(
       body: {
         status: ok ? 'ok' : 'unavailable',
         services: { dynamodb, stepfunctions, eventbridge },
-        llm_provider: process.env.LLM_PROVIDER,
+        llm_provider: settings.models.provider,
       },
     };
   };
@@ -457,6 +537,8 @@ async function start(
     eventsSink,
     eventStream,
     stepFunctions,
+    functions,
+    functionEnvironments: environments,
     resumed,
     token: (sub, signOptions) => issuer.sign(sub, signOptions),
     transitionsOf: (name) => stepFunctions.transitionsOf(name),
@@ -501,4 +583,108 @@ async function ping(url: string, target: string, version: string, body: unknown)
   } catch {
     return false;
   }
+}
+
+/** Variables that are settings of the functions' environments, not variables of every function. */
+const SETTING_KEYS: ReadonlySet<string> = new Set([
+  'POWERTOOLS_SERVICE_NAME',
+  'POWERTOOLS_METRICS_NAMESPACE',
+  'POWERTOOLS_LOG_LEVEL',
+  'LOG_LEVEL',
+  'RATE_LIMIT_PER_MINUTE',
+  'RATE_LIMIT_BURST',
+  'APPROVAL_TIMEOUT_SECONDS',
+  'EVENT_SOURCE',
+  'LLM_PROVIDER',
+  'BEDROCK_MODEL_ID',
+  'BEDROCK_GUARDRAIL_ID',
+  'BEDROCK_GUARDRAIL_VERSION',
+  'OPENAI_BASE_URL',
+  'OPENAI_MODEL',
+  'OPENAI_API_KEY_SECRET_ARN',
+  'HTTP_TOOL_ALLOWED_HOSTS',
+  'OPENAI_API_KEY',
+  'LLM_MAX_TOKENS',
+  'LLM_TIMEOUT_MS',
+  'OPENAI_MAX_TOKENS_PARAM',
+  'HTTP_TOOL_ALLOW_HTTP',
+  'HTTP_TOOL_MAX_BYTES',
+  'HTTP_TOOL_TIMEOUT_MS',
+  'HTTP_TOOL_MAX_REDIRECTS',
+]);
+
+/**
+ * The settings the functions' environments are made of, from `npm start`'s environment: the same
+ * names the README documents, the same defaults as the stack except the model provider (offline).
+ */
+export function localEnvironmentSettings(env: NodeJS.ProcessEnv): FunctionEnvironmentSettings {
+  const positive = (key: string, fallback: number) => {
+    const value = Number(env[key] ?? '');
+    return Number.isInteger(value) && value > 0 ? value : fallback;
+  };
+  const provider =
+    env.LLM_PROVIDER === 'bedrock' || env.LLM_PROVIDER === 'openai' ? env.LLM_PROVIDER : 'offline';
+  const guardrailId = env.BEDROCK_GUARDRAIL_ID;
+  const guardrailVersion = env.BEDROCK_GUARDRAIL_VERSION;
+  return {
+    serviceName: env.POWERTOOLS_SERVICE_NAME ?? 'omnilink-local',
+    metricsNamespace: env.POWERTOOLS_METRICS_NAMESPACE ?? 'OmnilinkLocal',
+    logLevel: env.POWERTOOLS_LOG_LEVEL ?? env.LOG_LEVEL ?? 'WARN',
+    rateLimitPerMinute: positive('RATE_LIMIT_PER_MINUTE', 120),
+    rateLimitBurst: positive('RATE_LIMIT_BURST', 30),
+    approvalTimeoutSeconds: positive('APPROVAL_TIMEOUT_SECONDS', 86_400),
+    eventSource: env.EVENT_SOURCE ?? 'omnilink.orchestrator',
+    models: {
+      provider,
+      bedrockModelId: env.BEDROCK_MODEL_ID ?? 'amazon.nova-lite-v1:0',
+      ...(guardrailId && guardrailVersion
+        ? { bedrockGuardrail: { id: guardrailId, version: guardrailVersion } }
+        : {}),
+      openAiBaseUrl: env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1',
+      ...(env.OPENAI_MODEL ? { openAiModel: env.OPENAI_MODEL } : {}),
+      ...(env.OPENAI_API_KEY_SECRET_ARN ? { openAiApiKeySecretArn: env.OPENAI_API_KEY_SECRET_ARN } : {}),
+      httpToolAllowedHosts: (env.HTTP_TOOL_ALLOWED_HOSTS ?? '')
+        .split(',')
+        .map((host) => host.trim())
+        .filter((host) => host !== ''),
+    },
+  };
+}
+
+/**
+ * Local-only variables with no stack setting (README "Configuration"), passed to the functions whose
+ * code reads that group only: the API key itself (AWS reads it from Secrets Manager), the model's
+ * answer budget and timeout override, and the `http_request` limits.
+ */
+function localOnly(spec: FunctionSpec, env: NodeJS.ProcessEnv): Record<string, string> {
+  const groups: Record<'model' | 'guardrail' | 'httpTool', readonly string[]> = {
+    model: ['OPENAI_API_KEY', 'LLM_MAX_TOKENS', 'LLM_TIMEOUT_MS', 'OPENAI_MAX_TOKENS_PARAM'],
+    guardrail: [],
+    httpTool: [
+      'HTTP_TOOL_ALLOW_HTTP',
+      'HTTP_TOOL_MAX_BYTES',
+      'HTTP_TOOL_TIMEOUT_MS',
+      'HTTP_TOOL_MAX_REDIRECTS',
+    ],
+  };
+  const out: Record<string, string> = {};
+  for (const group of spec.reads ?? []) {
+    for (const key of groups[group]) {
+      const value = env[key];
+      if (value !== undefined) out[key] = value;
+    }
+  }
+  return out;
+}
+
+/** The period of an EventBridge `rate(N unit)` expression in ms (undefined for cron expressions). */
+export function rateMs(expression: string): number | undefined {
+  const match = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/.exec(expression.trim());
+  if (!match) return undefined;
+  const unit = match[2]?.startsWith('minute')
+    ? 60_000
+    : match[2]?.startsWith('hour')
+      ? 3_600_000
+      : 86_400_000;
+  return Number(match[1]) * unit;
 }

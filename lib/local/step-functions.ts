@@ -34,9 +34,10 @@ import { LOCAL_ACCOUNT, LOCAL_REGION } from './lambda.ts';
  *   after a restart reaches its wait again with a new token. HeartbeatSeconds is not enforced
  *   (SendTaskHeartbeat only checks the token).
  * - RedriveExecution restarts at the top-level state that did not finish, with its input from the
- *   history; a failed inline Map is re-run whole (AWS re-runs only its failed iterations — the
- *   workflow's steps reuse stored outputs, so the outcome is the same). Status changes are reported
- *   through `onStatusChange` (AWS: `aws.states` events on the default bus).
+ *   history; a failed inline Map re-runs only its unsuccessful iterations, as AWS does (the Tasks of
+ *   iterations that succeeded replay their results, kept in memory per execution: a redrive after a
+ *   restart of the runtime re-runs the whole Map). Status changes are reported through
+ *   `onStatusChange` (AWS: `aws.states` events on the default bus).
  */
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -191,6 +192,21 @@ export function forEachState(definition: unknown, visit: (name: string, state: J
   }
 }
 
+/** Task states inside a Map's item processor (at any depth), by the top-level Map state that holds them. */
+export function mapIterationTasks(definition: unknown): Map<string, Set<string>> {
+  const byMap = new Map<string, Set<string>>();
+  if (!isObject(definition) || !isObject(definition.States)) return byMap;
+  for (const [name, state] of Object.entries(definition.States)) {
+    if (!isObject(state) || state.Type !== 'Map') continue;
+    const tasks = new Set<string>();
+    forEachState(state.ItemProcessor ?? state.Iterator, (inner, innerState) => {
+      if (innerState.Type === 'Task') tasks.add(inner);
+    });
+    byMap.set(name, tasks);
+  }
+  return byMap;
+}
+
 /** Replaces `${Name}` placeholders in every string of a definition, like CDK's definitionSubstitutions. */
 export function substitutePlaceholders<T>(definition: T, substitutions: Readonly<Record<string, string>>): T {
   const text = JSON.stringify(definition).replace(/\$\{([A-Za-z0-9_]+)\}/g, (match, key: string) => {
@@ -209,6 +225,14 @@ export class LocalStepFunctions {
   readonly #runnable: StateMachineDefinition;
   /** Machines starting at another state, for redrives (by state name). */
   readonly #redriveMachines = new Map<string, StateMachine>();
+  /** Task states inside inline Maps (their results are kept for redrives). */
+  readonly #mapTasks: ReadonlySet<string>;
+  /**
+   * Results of Tasks inside the current attempt of a top-level Map, per execution: key
+   * `<state>\u0000<input JSON>`. A redrive that restarts at that Map replays them instead of
+   * re-invoking the functions of iterations that had succeeded.
+   */
+  readonly #mapResults = new Map<string, Map<string, JsonValue>>();
   readonly #props: LocalStepFunctionsProps;
   readonly #executions = new Map<string, ExecutionRecord>();
   readonly #running = new Map<string, { abort: () => void; done: Promise<void> }>();
@@ -252,6 +276,7 @@ export class LocalStepFunctions {
       if (!props.taskHandlers[name]) throw new Error(`no local handler for Task state "${name}"`);
     });
     this.#runnable = runnable;
+    this.#mapTasks = new Set([...mapIterationTasks(runnable).values()].flatMap((tasks) => [...tasks]));
     this.#machine = new StateMachine(runnable, { validationOptions: { checkArn: false } });
   }
 
@@ -343,9 +368,9 @@ export class LocalStepFunctions {
   /**
    * RedriveExecution: restarts a FAILED, TIMED_OUT or ABORTED execution from the top-level state that
    * did not finish, with that state's input (from the history); same ARN, `redriveCount` + 1,
-   * status RUNNING, history continued with `ExecutionRedriven`. Unlike AWS, a failed inline Map is
-   * re-run as a whole (AWS re-runs only its failed iterations): the workflow's steps reuse stored
-   * outputs, so an iteration that had succeeded runs no tool again.
+   * status RUNNING, history continued with `ExecutionRedriven`. A failed inline Map re-runs only its
+   * unsuccessful iterations, as AWS does: a Task of an iteration that had succeeded answers with the
+   * output it had (kept per execution, by state and input, in memory) instead of invoking its function.
    */
   redriveExecution(request: { executionArn: string }): { redriveDate: number } {
     const record = this.#find(request.executionArn);
@@ -657,7 +682,12 @@ export class LocalStepFunctions {
           this.#inflightTasks.delete(promise);
         }
       };
+      const inMap = this.#mapTasks.has(stateName);
       handlers[stateName] = async (input) => {
+        const key = inMap ? `${stateName}\u0000${JSON.stringify(input ?? null)}` : undefined;
+        // A redrive re-runs only the Map iterations that did not succeed: the others' Tasks replay.
+        const kept = key === undefined ? undefined : this.#mapResults.get(record.name)?.get(key);
+        if (from && kept !== undefined) return kept;
         const value = this.#callbackStates.has(stateName)
           ? await this.#runCallbackTask(record.name, stateName, input, invoke)
           : await invoke(input);
@@ -665,6 +695,14 @@ export class LocalStepFunctions {
         const text = JSON.stringify(value ?? null);
         if (Buffer.byteLength(text) > MAX_PAYLOAD_BYTES) throw new DataLimitExceeded(stateName);
         const result: JsonValue = JSON.parse(text);
+        if (key !== undefined) {
+          let results = this.#mapResults.get(record.name);
+          if (!results) {
+            results = new Map();
+            this.#mapResults.set(record.name, results);
+          }
+          results.set(key, result);
+        }
         return result;
       };
     }
@@ -714,6 +752,7 @@ export class LocalStepFunctions {
     );
     const done = Promise.allSettled([consume, settle]).then(() => {
       this.#running.delete(record.name);
+      if (record.status === 'SUCCEEDED' || record.status === 'ABORTED') this.#mapResults.delete(record.name);
       if (record.status !== 'RUNNING' && record.status !== 'ABORTED') this.#statusChanged(record);
       if (!this.#shuttingDown) this.#markDirty(record, true);
       for (const waiter of this.#waiters.get(record.name) ?? []) waiter(record);
@@ -782,7 +821,11 @@ export class LocalStepFunctions {
             this.#push(record, at, 'TaskSucceeded', {
               taskSucceededEventDetails: this.#resourceOf(state.name),
             });
-          if (state.type === 'Map') this.#push(record, at, 'MapStateSucceeded');
+          if (state.type === 'Map') {
+            this.#push(record, at, 'MapStateSucceeded');
+            // That Map attempt is over: a later redrive concerns another one.
+            this.#mapResults.delete(record.name);
+          }
         }
         this.#push(record, at, `${prefix}StateExited`, {
           stateExitedEventDetails: {

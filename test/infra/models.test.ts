@@ -160,10 +160,13 @@ describe('model access: offline and the http tool', () => {
     }
   });
 
-  it('passes the http_request allow-list to the step function only, and validates it', () => {
+  it('passes the http_request allow-list to the step function and the planner (its tool hints), and validates it', () => {
     const s = synth({ httpToolAllowedHosts: 'api.example.com, *.weather.example:8443' });
     expect(variables(s, 'step').HTTP_TOOL_ALLOWED_HOSTS).toBe('api.example.com,*.weather.example:8443');
-    expect(variables(s, 'planner').HTTP_TOOL_ALLOWED_HOSTS).toBeUndefined();
+    expect(variables(s, 'planner').HTTP_TOOL_ALLOWED_HOSTS).toBe('api.example.com,*.weather.example:8443');
+    for (const name of ['producer', 'guardian', 'finalize', 'status'] as const) {
+      expect(variables(s, name).HTTP_TOOL_ALLOWED_HOSTS).toBeUndefined();
+    }
     expect(() => synth({ httpToolAllowedHosts: '*' })).toThrow(/allow-list entry/);
   });
 });

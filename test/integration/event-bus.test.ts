@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventStreamTailer, type StreamRecord } from '../../lib/local/event-stream.ts';
 import type { RecordedEvent } from '../../lib/local/eventbridge.ts';
-import { tableSpecs } from '../../lib/specs.ts';
+import { StreamEventSourceMapping } from '../../lib/local/stream-mapping.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
 import { type Harness, isRecord, pollStatus, startHarness } from './harness.ts';
 
@@ -21,7 +20,7 @@ let alice: string;
 
 beforeAll(async () => {
   harness = await startHarness({
-    eventStream: { intervalMs: 20, maxIntervalMs: 100, retryBaseMs: 20, retryMaxMs: 100 },
+    eventStream: { pollIntervalMs: 20, retryBaseMs: 20, retryMaxMs: 100 },
   });
   alice = await harness.runtime.token('alice');
 });
@@ -57,7 +56,7 @@ const detailOf = (event: RecordedEvent): Record<string, unknown> =>
 const busEventsOf = (id: string): RecordedEvent[] =>
   harness.runtime.eventsSink.find((event) => detailOf(event).workflow_id === id);
 
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 15_000): Promise<void> {
+async function waitFor(what: string, condition: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
@@ -151,7 +150,6 @@ describe('event bus: every event of the log is published', () => {
     // Only the failed record was delivered again: what had been published was not published twice.
     const seqs = published.map((event) => detailOf(event).seq);
     expect(new Set(seqs).size).toBe(seqs.length);
-    expect(stream.cursorOf(id)).toBe(events.length);
   });
 
   it('does not publish the log again after a restart, and publishes what comes next', async () => {
@@ -161,9 +159,9 @@ describe('event bus: every event of the log is published', () => {
     const stream = harness.runtime.eventStream;
     await stream?.drain();
     expect(busEventsOf(before.id)).toEqual([]);
-    expect(stream?.cursorOf(before.id)).toBe(before.events.length);
+    // The mapping resumed after its checkpoint (the last sequence number delivered, per shard).
     const state = JSON.parse(await readFile(join(harness.dataDir, 'stream-eventLog.json'), 'utf8'));
-    expect(state.cursors[before.id]).toBe(before.events.length);
+    expect(Object.keys(state.checkpoints).length).toBeGreaterThan(0);
 
     const after = await runWorkflow('Book a flight to London');
     await waitForAll(after.id, after.events.length);
@@ -171,7 +169,7 @@ describe('event bus: every event of the log is published', () => {
   });
 });
 
-describe('event stream emulator (against DynamoDB Local)', () => {
+describe('event-source mapping on the Streams API (against DynamoDB Local)', () => {
   let dynamo: TestDynamo;
   let raw: DynamoDBClient;
   let dir: string;
@@ -179,7 +177,6 @@ describe('event stream emulator (against DynamoDB Local)', () => {
 
   beforeAll(async () => {
     dynamo = await startTestDynamo();
-    // The tailer reads marshalled items, as stream records carry them.
     raw = new DynamoDBClient({
       endpoint: await dynamo.client.config.endpoint?.().then((e) => `${e.protocol}//${e.hostname}:${e.port}`),
       region: 'us-east-1',
@@ -210,99 +207,134 @@ describe('event stream emulator (against DynamoDB Local)', () => {
     );
   }
 
-  function tailer(invoke: (event: unknown) => Promise<unknown>, name: string, maxRetryAttempts = 3) {
-    return new EventStreamTailer({
+  async function mapping(
+    invoke: (event: unknown) => Promise<unknown>,
+    name: string,
+    options: { maxRetryAttempts?: number; batchSize?: number; bisectBatchOnFunctionError?: boolean } = {},
+  ): Promise<StreamEventSourceMapping> {
+    const m = new StreamEventSourceMapping({
       client: raw,
       tableName: table(),
-      spec: tableSpecs.eventLog,
+      functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:publisher',
       invoke,
       stateFile: join(dir, `${name}.json`),
       failureFile: join(dir, `${name}-failures.jsonl`),
+      pollIntervalMs: 10,
       retryBaseMs: 1,
       retryMaxMs: 5,
-      maxRetryAttempts,
+      ...options,
       onError: () => undefined,
     });
+    await m.start();
+    return m;
   }
 
-  const recordsOf = (event: unknown): StreamRecord[] =>
-    isRecord(event) && Array.isArray(event.Records) ? (event.Records as StreamRecord[]) : [];
+  type Rec = {
+    eventName: string;
+    dynamodb: { Keys: Record<string, { S?: string; N?: string }>; SequenceNumber: string };
+  };
+  const recordsOf = (event: unknown): Rec[] =>
+    isRecord(event) && Array.isArray(event.Records) ? (event.Records as Rec[]) : [];
+  const wf = (r: Rec) => r.dynamodb.Keys.workflow_id?.S;
+  const seq = (r: Rec) => r.dynamodb.Keys.seq?.N;
 
-  it('delivers new items as DynamoDB stream INSERT records with marshalled images, in order per partition', async () => {
+  it('delivers new items as DynamoDB stream INSERT records with marshalled images, in order, and resumes after its checkpoint', async () => {
     await append('wf_streamtest00001', 1);
     await append('wf_streamtest00001', 2);
     await append('wf_streamtest00002', 1);
-    const batches: StreamRecord[][] = [];
-    const t = tailer(async (event) => {
+    const batches: Rec[][] = [];
+    const m = await mapping(async (event) => {
       batches.push(recordsOf(event));
       return { batchItemFailures: [] };
     }, 'shape');
-    await t.drain();
-    const records = batches.flat();
-    expect(records).toHaveLength(3);
-    const first = records.find((r) => r.dynamodb.Keys.workflow_id?.S === 'wf_streamtest00001');
-    expect(first).toMatchObject({
+    await m.drain();
+    await m.stop();
+    const records = batches.flat().filter((r) => wf(r)?.startsWith('wf_streamtest0000'));
+    expect(records.map((r) => `${wf(r)}#${seq(r)}`)).toEqual([
+      'wf_streamtest00001#1',
+      'wf_streamtest00001#2',
+      'wf_streamtest00002#1',
+    ]);
+    expect(records[0]).toMatchObject({
       eventName: 'INSERT',
       eventSource: 'aws:dynamodb',
-      eventVersion: '1.1',
+      eventSourceARN: m.streamArn,
       dynamodb: {
         Keys: { workflow_id: { S: 'wf_streamtest00001' }, seq: { N: '1' } },
         NewImage: { seq: { N: '1' }, type: { S: 'StepStarted' }, data: { M: { step_id: { S: 's1' } } } },
         StreamViewType: 'NEW_IMAGE',
+        ApproximateCreationDateTime: expect.any(Number),
       },
     });
-    const seqsOf1 = records
-      .filter((r) => r.dynamodb.Keys.workflow_id?.S === 'wf_streamtest00001')
-      .map((r) => r.dynamodb.Keys.seq?.N);
-    expect(seqsOf1).toEqual(['1', '2']);
-    const sequenceNumbers = records.map((r) => r.dynamodb.SequenceNumber);
-    expect(new Set(sequenceNumbers).size).toBe(3);
-    expect([...sequenceNumbers].sort()).toEqual(sequenceNumbers);
-
-    // A second tailer on the same state file (a restart) delivers nothing again.
-    const again: StreamRecord[] = [];
-    await tailer(async (event) => {
+    // A second mapping on the same state file (a restart) delivers nothing again.
+    const again: Rec[] = [];
+    const restarted = await mapping(async (event) => {
       again.push(...recordsOf(event));
       return {};
-    }, 'shape').drain();
+    }, 'shape');
+    await restarted.drain();
+    await restarted.stop();
     expect(again).toEqual([]);
   });
 
-  it('re-delivers from the first failed record of a partition, and retries a batch whose invocation threw', async () => {
+  it('retries a partial failure from the lowest failed record, and a batch whose invocation threw', async () => {
     await append('wf_streamtest00003', 1);
     await append('wf_streamtest00003', 2);
     await append('wf_streamtest00003', 3);
     const delivered: string[] = [];
     let calls = 0;
-    const t = tailer(async (event) => {
-      calls += 1;
-      const records = recordsOf(event).filter((r) => r.dynamodb.Keys.workflow_id?.S === 'wf_streamtest00003');
-      if (calls === 1) throw new Error('function crashed');
-      const failed = calls === 2 ? records.filter((r) => r.dynamodb.Keys.seq?.N === '2') : [];
-      for (const r of records) if (!failed.includes(r)) delivered.push(r.dynamodb.Keys.seq?.N ?? '');
-      return { batchItemFailures: failed.map((r) => ({ itemIdentifier: r.dynamodb.SequenceNumber })) };
-    }, 'retry');
-    await t.drain();
-    // Call 2 published 1 and 3 but failed 2: 2 and 3 come again (3 is after the failure).
-    expect(delivered.filter((seq) => seq !== '')).toEqual(expect.arrayContaining(['1', '2', '3']));
-    expect(t.cursorOf('wf_streamtest00003')).toBe(3);
-    expect(calls).toBeGreaterThanOrEqual(3);
+    const m = await mapping(
+      async (event) => {
+        calls += 1;
+        const records = recordsOf(event).filter((r) => wf(r) === 'wf_streamtest00003');
+        if (calls === 1) throw new Error('function crashed');
+        const failed = calls === 2 ? records.filter((r) => seq(r) === '2') : [];
+        for (const r of records) if (!failed.includes(r)) delivered.push(seq(r) ?? '');
+        return { batchItemFailures: failed.map((r) => ({ itemIdentifier: r.dynamodb.SequenceNumber })) };
+      },
+      'retry',
+      { bisectBatchOnFunctionError: false },
+    );
+    await m.drain();
+    await m.stop();
+    expect(delivered).toEqual(expect.arrayContaining(['1', '2', '3']));
+    expect(m.failedInvocations).toBeGreaterThanOrEqual(2);
+    expect(m.failures).toEqual([]);
   });
 
-  it('gives up on a record after the retry limit, records it in the failure file and moves on', async () => {
-    await append('wf_streamtest00004', 1);
-    await append('wf_streamtest00004', 2);
-    const t = tailer(async (event) => {
-      const poison = recordsOf(event).filter(
-        (r) => r.dynamodb.Keys.workflow_id?.S === 'wf_streamtest00004' && r.dynamodb.Keys.seq?.N === '1',
-      );
-      return { batchItemFailures: poison.map((r) => ({ itemIdentifier: r.dynamodb.SequenceNumber })) };
-    }, 'poison');
-    await t.drain();
-    expect(t.cursorOf('wf_streamtest00004')).toBe(2);
-    const lines = (await readFile(join(dir, 'poison-failures.jsonl'), 'utf8')).trim().split('\n');
-    expect(lines.map((line) => JSON.parse(line)).map((l) => [l.partition, l.seq])).toEqual(
-      expect.arrayContaining([['wf_streamtest00004', 1]]),
+  it("bisects a poison record out of its batch into the on-failure destination; other workflows' events are delivered", async () => {
+    for (let i = 1; i <= 4; i++) await append('wf_streamhealthy01', i);
+    await append('wf_streampoison001', 1);
+    for (let i = 1; i <= 4; i++) await append('wf_streamhealthy02', i);
+    const delivered: string[] = [];
+    const m = await mapping(
+      async (event) => {
+        const records = recordsOf(event).filter((r) => wf(r)?.startsWith('wf_stream'));
+        // The function fails any batch that holds the poison record (it cannot publish it).
+        if (records.some((r) => wf(r) === 'wf_streampoison001')) throw new Error('poison record');
+        for (const r of records) delivered.push(`${wf(r)}#${seq(r)}`);
+        return {};
+      },
+      'poison',
+      { maxRetryAttempts: 2 },
     );
+    await m.drain(20_000);
+    await m.stop();
+    // Every healthy record was delivered, in order per workflow, the poison one never.
+    expect(delivered.filter((d) => d.startsWith('wf_streamhealthy01'))).toEqual(
+      [1, 2, 3, 4].map((i) => `wf_streamhealthy01#${i}`),
+    );
+    expect(delivered.filter((d) => d.startsWith('wf_streamhealthy02'))).toEqual(
+      [1, 2, 3, 4].map((i) => `wf_streamhealthy02#${i}`),
+    );
+    expect(delivered.some((d) => d.startsWith('wf_streampoison001'))).toBe(false);
+    // The on-failure destination got Lambda's failure record for exactly that one record.
+    expect(m.failures).toHaveLength(1);
+    expect(m.failures[0]).toMatchObject({
+      requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 3 },
+      DDBStreamBatchInfo: { batchSize: 1, streamArn: m.streamArn },
+    });
+    const lines = (await readFile(join(dir, 'poison-failures.jsonl'), 'utf8')).trim().split('\n');
+    expect(lines).toHaveLength(1);
   });
 });

@@ -37,7 +37,18 @@ export async function startHarness(
   options: Omit<LocalRuntimeOptions, 'dataDir' | 'port'> = {},
 ): Promise<Harness> {
   const dataDir = await mkdtemp(join(tmpdir(), 'omnilink-local-'));
-  const runtimeOptions: LocalRuntimeOptions = { retryIntervalMs: 10, ...options, dataDir, port: 0 };
+  const runtimeOptions: LocalRuntimeOptions = {
+    retryIntervalMs: 10,
+    // Fixtures (test/integration/fixtures) read TEST_* knobs that tests change while the runtime runs:
+    // the functions' workers get them at each invocation (their environment is otherwise their own).
+    invocationEnv: testKnobs,
+    // Cold starts are real: start the environments of a workflow's path before the tests run, so
+    // tests that time things (rate limits, approval timeouts) do not race first invocations' inits.
+    prewarm: { producer: 2, status: 1, events: 1, guardian: 1, planner: 1, step: 2, finalize: 1 },
+    ...options,
+    dataDir,
+    port: 0,
+  };
   let runtime = await startLocalRuntime(runtimeOptions);
   let stopped = false;
   const harness: Harness = {
@@ -103,4 +114,13 @@ export async function pollStatus(
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The `TEST_*` variables of this process (the fixtures' knobs). */
+export function testKnobs(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (entry): entry is [string, string] => entry[0].startsWith('TEST_') && entry[1] !== undefined,
+    ),
+  );
 }

@@ -58,14 +58,14 @@ describe('local runtime: the HTTP API end to end', () => {
     const tables = await new DynamoDBClient({}).send(new ListTablesCommand({}));
     expect(tables.TableNames).toEqual(expect.arrayContaining(Object.values(harness.runtime.tables)));
     const machine = await new SFNClient({}).send(
-      new DescribeStateMachineCommand({ stateMachineArn: process.env.STATE_MACHINE_ARN }),
+      new DescribeStateMachineCommand({ stateMachineArn: harness.runtime.stateMachineArn }),
     );
     expect(machine).toMatchObject({ name: 'omnilink-local', type: 'STANDARD', status: 'ACTIVE' });
     const put = await new EventBridgeClient({}).send(
       new PutEventsCommand({
         Entries: [
           {
-            EventBusName: process.env.EVENT_BUS_NAME,
+            EventBusName: harness.runtime.eventBusName,
             Source: 'omnilink.test',
             DetailType: 'Ping',
             Detail: JSON.stringify({ ping: true }),

@@ -105,6 +105,28 @@ async function start(name: string, items: unknown[]): Promise<string> {
 }
 
 describe('local RedriveExecution', () => {
+  it('redrives a Map after one failed iteration by re-invoking only that iteration, as AWS does', async () => {
+    failing.add('Item:3');
+    const arn = await start('redrive-one-iteration', [1, 2, 3, 4]);
+    expect(calls.filter((c) => c.startsWith('Item:')).sort()).toEqual([
+      'Item:1',
+      'Item:2',
+      'Item:3',
+      'Item:4',
+    ]);
+    failing.clear();
+    calls = [];
+    await client.send(new RedriveExecutionCommand({ executionArn: arn }));
+    const closed = await engine.waitForExecution('redrive-one-iteration');
+    expect(closed.status).toBe('SUCCEEDED');
+    // Items 1, 2 and 4 had succeeded: only item 3's function is invoked again (then "Last").
+    expect(calls).toEqual(['Item:3', 'Last']);
+    // The Map's output still holds every item's result, in order (the replayed ones included).
+    const exited = closed.events.filter((e) => e.type === 'MapStateExited').at(-1);
+    const output = JSON.parse(String((exited?.stateExitedEventDetails as { output?: string })?.output));
+    expect(output.each).toEqual([1, 2, 3, 4].map((i) => ({ done: `Item:${i}` })));
+  });
+
   it('restarts a failed Map with its input, keeps the ARN, and does not re-run the states before it', async () => {
     failing.add('Item:2');
     const arn = await start('redrive-map', [1, 2]);
@@ -115,8 +137,8 @@ describe('local RedriveExecution', () => {
     expect(redriveDate).toBeInstanceOf(Date);
     const closed = await engine.waitForExecution('redrive-map');
     expect(closed.status).toBe('SUCCEEDED');
-    // "First" is not run again; the Map is re-run as a whole (AWS would re-run only item 2).
-    expect(calls.sort()).toEqual(['Item:1', 'Item:2', 'Last']);
+    // "First" is not run again, nor the Map iteration that had succeeded (item 1).
+    expect(calls.sort()).toEqual(['Item:2', 'Last']);
     const described = await client.send(new DescribeExecutionCommand({ executionArn: arn }));
     expect(described).toMatchObject({ status: 'SUCCEEDED', redriveCount: 1, executionArn: arn });
     const history = await client.send(

@@ -145,11 +145,21 @@ describe('status projection', () => {
   });
 
   it('is failed with the execution error when the execution failed without a terminal event', () => {
-    expect(project(log(...planned), { status: 'FAILED', error: 'Lambda.Unknown' })).toMatchObject({
+    expect(project(log(...planned), { status: 'FAILED', error: 'States.Runtime' })).toMatchObject({
       status: 'failed',
-      error: { code: 'Lambda.Unknown' },
+      error: { code: 'States.Runtime' },
     });
     expect(project(log(...planned), { status: 'FAILED' }).error?.code).toBe('ExecutionFailed');
+  });
+
+  it('is failed and redrivable when a task was killed past its timeout or out of memory (Lambda.Unknown)', () => {
+    for (const error of ['Lambda.Unknown', 'Sandbox.Timedout']) {
+      expect(project(log(...planned), { status: 'FAILED', error })).toMatchObject({
+        status: 'failed',
+        error: { code: error },
+        redrivable: true,
+      });
+    }
   });
 
   it('is failed with ExecutionTimedOut when the execution timed out', () => {

@@ -170,6 +170,12 @@ describe('janitor decision', () => {
     expect(janitorDecision('FAILED', 'Lambda.ServiceException', 'x', foldEvents(started))).toMatchObject({
       action: 'none',
     });
+    // A task killed past its timeout or out of memory: Step Functions says Lambda.Unknown.
+    const killed = 'The cause could not be determined because Lambda did not return an error type.';
+    expect(janitorDecision('FAILED', 'Lambda.Unknown', killed, foldEvents(started))).toEqual({
+      action: 'none',
+      why: 'redrivable',
+    });
     expect(
       janitorDecision('FAILED', 'TransientError', 'x', foldEvents([...started, event(3, 'CancelRequested')])),
     ).toMatchObject({ action: 'rollback', outcome: 'cancelled', error: { code: 'cancelled_by_user' } });

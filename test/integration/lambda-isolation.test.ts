@@ -1,0 +1,110 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { functionSpecs } from '../../lib/specs.ts';
+import { type Harness, isRecord, pollStatus, startHarness } from './harness.ts';
+
+/**
+ * Each function runs as Lambda runs it: in its own execution environments (worker threads) with
+ * exactly its own environment, its memory as a hard limit and its timeout enforced by killing the
+ * sandbox, which Step Functions reports as `Lambda.Unknown` (the workflow stays redrivable).
+ */
+
+let harness: Harness;
+let alice: string;
+
+beforeAll(async () => {
+  harness = await startHarness({
+    functions: {
+      ...functionSpecs,
+      // The redrive route's function answers with the variables it sees.
+      redrive: { ...functionSpecs.redrive, entry: 'test/integration/fixtures/env-probe.ts' },
+      step: {
+        ...functionSpecs.step,
+        entry: 'test/integration/fixtures/runaway-step.ts',
+        timeoutSeconds: 2,
+        memoryMiB: 128,
+      },
+    },
+    env: { HTTP_TOOL_ALLOWED_HOSTS: 'api.example.com' },
+  });
+  alice = await harness.runtime.token('alice');
+});
+
+afterEach(() => {
+  for (const key of ['TEST_RUNAWAY', 'TEST_RUNAWAY_MS', 'TEST_RUNAWAY_MARKER']) delete process.env[key];
+});
+
+afterAll(async () => {
+  await harness?.cleanup();
+});
+
+async function submit(goal: string): Promise<string> {
+  const response = await harness.api('POST', '/omnilink-agent', { token: alice, body: { goal } });
+  expect(response.status).toBe(202);
+  const body = response.json;
+  if (!isRecord(body) || typeof body.workflow_id !== 'string') throw new Error(response.text);
+  return body.workflow_id;
+}
+
+describe('local Lambda isolation', () => {
+  it("gives each function only its own environment: another function's variables are unset", async () => {
+    const probe = harness.runtime.functions.get('redrive');
+    const seen = await probe?.invoke({
+      names: [
+        'STATE_TABLE',
+        'STATE_MACHINE_ARN',
+        'BOOKINGS_TABLE',
+        'EVENT_BUS_NAME',
+        'HTTP_TOOL_ALLOWED_HOSTS',
+      ],
+    });
+    expect(seen).toMatchObject({
+      STATE_TABLE: harness.runtime.tables.state,
+      STATE_MACHINE_ARN: harness.runtime.stateMachineArn,
+      // The step's table, the publisher's bus, the step's and planner's allow-list.
+      BOOKINGS_TABLE: null,
+      EVENT_BUS_NAME: null,
+      HTTP_TOOL_ALLOWED_HOSTS: null,
+    });
+    // And the process's own environment is not the functions' (no table names leak either way).
+    expect(process.env.BOOKINGS_TABLE).toBeUndefined();
+  });
+
+  it('gives the planner the same http_request hint as the step function (as the stack does)', () => {
+    const envs = harness.runtime.functionEnvironments;
+    expect(envs.get('planner')?.HTTP_TOOL_ALLOWED_HOSTS).toBe('api.example.com');
+    expect(envs.get('step')?.HTTP_TOOL_ALLOWED_HOSTS).toBe('api.example.com');
+    expect(envs.get('guardian')?.HTTP_TOOL_ALLOWED_HOSTS).toBeUndefined();
+  });
+
+  it('kills a step that sleeps past its timeout: its late side effect never happens, the workflow fails Lambda.Unknown (redrivable)', async () => {
+    const marker = join(harness.dataDir, 'runaway-marker.txt');
+    process.env.TEST_RUNAWAY = 'sleep';
+    process.env.TEST_RUNAWAY_MS = '3000';
+    process.env.TEST_RUNAWAY_MARKER = marker;
+    const step = harness.runtime.functions.get('step');
+    const coldBefore = step?.coldStarts().count ?? 0;
+    const id = await submit('Book a flight to NYC');
+    const record = await harness.runtime.waitForExecution(id, 30_000);
+    expect(record.status).toBe('FAILED');
+    expect(record.error).toBe('Lambda.Unknown');
+    expect(record.cause).toContain('Task timed out after 2.00 seconds');
+    const status = await pollStatus(harness, id, alice, ['failed']);
+    expect(status).toMatchObject({ status: 'failed', error: { code: 'Lambda.Unknown' }, redrivable: true });
+    // The ASL retries Lambda.Unknown twice: three killed sandboxes, three new (cold) ones.
+    expect((step?.coldStarts().count ?? 0) - coldBefore).toBeGreaterThanOrEqual(3);
+    // Past every killed invocation's would-be wake-up: nothing was recorded.
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    await expect(readFile(marker, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
+  }, 60_000);
+
+  it('kills a step that runs out of memory, reported as Lambda.Unknown like AWS', async () => {
+    process.env.TEST_RUNAWAY = 'oom';
+    const id = await submit('Book a flight to NYC');
+    const record = await harness.runtime.waitForExecution(id, 30_000);
+    expect(record.status).toBe('FAILED');
+    expect(record.error).toBe('Lambda.Unknown');
+    expect(record.cause).toContain('Runtime.OutOfMemory');
+  }, 60_000);
+});
