@@ -6,14 +6,14 @@
  *   BENCH_REQUESTS=500 npm run bench  # more samples
  */
 import { mkdir, writeFile } from 'node:fs/promises';
-import { createServer, request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { workflowIdForKey } from '#core/idempotency.ts';
+import { DynamoMeter, WRITE_OPERATIONS } from '../lib/bench/dynamo-meter.ts';
+import { formatScaleReport, measureScale } from '../lib/bench/scale.ts';
 import type { LambdaHandler } from '../lib/local/lambda.ts';
 import { PROJECT_ROOT, startLocalRuntime } from '../lib/local/runtime.ts';
 import { functionSpecs } from '../lib/specs.ts';
@@ -67,89 +67,9 @@ class InvocationMeter {
   }
 }
 
-const WRITE_OPS = new Set(['PutItem', 'UpdateItem', 'DeleteItem', 'BatchWriteItem', 'TransactWriteItems']);
-const CAPACITY_OPS = new Set([...WRITE_OPS, 'GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
-
-/**
- * The functions' DynamoDB endpoint: a proxy in front of DynamoDB Local that counts requests by operation
- * and asks for (and sums) the consumed capacity. The runtime's own clients (table set-up, the stream
- * emulator) talk to DynamoDB Local directly and are not counted — DynamoDB Streams reads are not billed.
- */
-class DynamoMeter {
-  target = '';
-  readonly requests = new Map<string, number>();
-  rru = 0;
-  wru = 0;
-  readonly server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const op = String(req.headers['x-amz-target'] ?? '').split('.')[1] ?? 'unknown';
-      this.requests.set(op, (this.requests.get(op) ?? 0) + 1);
-      let body = Buffer.concat(chunks);
-      if (CAPACITY_OPS.has(op)) {
-        try {
-          const json = JSON.parse(body.toString('utf8'));
-          json.ReturnConsumedCapacity ??= 'TOTAL';
-          body = Buffer.from(JSON.stringify(json));
-        } catch {
-          // forwarded as is
-        }
-      }
-      const headers = { ...req.headers, 'content-length': String(body.length) };
-      const upstream = httpRequest(
-        `${this.target}${req.url ?? '/'}`,
-        { method: req.method, headers },
-        (up) => {
-          const out: Buffer[] = [];
-          up.on('data', (chunk: Buffer) => out.push(chunk));
-          up.on('end', () => {
-            const answer = Buffer.concat(out);
-            this.#account(op, answer, up.statusCode ?? 500);
-            res.writeHead(up.statusCode ?? 500, up.headers);
-            res.end(answer);
-          });
-        },
-      );
-      upstream.on('error', () => {
-        res.writeHead(502);
-        res.end();
-      });
-      upstream.end(body);
-    });
-  });
-
-  #account(op: string, answer: Buffer, status: number): void {
-    if (!CAPACITY_OPS.has(op)) return;
-    const write = WRITE_OPS.has(op);
-    let units = 0;
-    try {
-      const json = JSON.parse(answer.toString('utf8'));
-      const consumed = json.ConsumedCapacity;
-      for (const c of Array.isArray(consumed) ? consumed : consumed ? [consumed] : [])
-        units += Number(c.CapacityUnits ?? 0);
-    } catch {
-      // no body
-    }
-    // A failed conditional write is billed like a write (1 WRU at least); dynalite reports nothing.
-    if (units === 0) units = write || status >= 400 ? 1 : 0.5;
-    if (write) this.wru += units;
-    else this.rru += units;
-  }
-
-  async listen(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  snapshot() {
-    return { requests: new Map(this.requests), rru: this.rru, wru: this.wru };
-  }
-}
-
-const diff = (after: Map<string, number>, before: Map<string, number>) =>
+const diff = (after: ReadonlyMap<string, number>, before: ReadonlyMap<string, number>) =>
   new Map([...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, v]) => v !== 0));
-const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+const sum = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 const usd = (n: number) => `$${n < 0.01 ? n.toFixed(4) : n.toFixed(2)}`;
 
 function percentile(samples: readonly number[], p: number): number {
@@ -444,7 +364,7 @@ async function main(): Promise<void> {
       const calls = diff(after.inv.counts, before.inv.counts);
       const ms = diff(after.inv.ms, before.inv.ms);
       const requests = diff(after.ddb.requests, before.ddb.requests);
-      const writes = sum(new Map([...requests].filter(([op]) => WRITE_OPS.has(op))));
+      const writes = sum(new Map([...requests].filter(([op]) => WRITE_OPERATIONS.has(op))));
       const reads = sum(requests) - writes;
       const wru = after.ddb.wru - before.ddb.wru;
       const rru = after.ddb.rru - before.ddb.rru;
@@ -486,7 +406,9 @@ async function main(): Promise<void> {
   const load = loadavg()
     .map((l) => l.toFixed(1))
     .join(' / ');
-  const table = `${render(rows)}\n\n${NOTE}\nMachine: ${cpus().length} cores, load average (1/5/15 min) at the end ${load}: every latency and import time above is inflated by whatever else ran.`;
+  // The hot paths at scale (a runtime of its own, after this one stopped): npm run bench:scale.
+  const scale = formatScaleReport(await measureScale());
+  const table = `${render(rows)}\n\n${NOTE}\n\n${scale}\n\nMachine: ${cpus().length} cores, load average (1/5/15 min) at the end ${load}: every latency and import time above is inflated by whatever else ran.`;
   console.log(table);
   await mkdir(out, { recursive: true });
   await writeFile(join(out, 'bench.md'), `${table}\n`);
@@ -806,3 +728,5 @@ if (process.env.BENCH_ONLY === 'load') {
 } else {
   await main();
 }
+// Done: nothing left to wait for (DynamoDB Local and the workers were stopped with their runtimes).
+process.exit(0);

@@ -42,13 +42,13 @@ const variablesOf = (s: Synthesized, name: FunctionName): Record<string, unknown
 /**
  * Variables a function's code can reach but must not get, and why (the only exceptions):
  * - the guardrail screens goals, so only the guardian gets it (the others share the model reader);
- * - the saga and the janitor load the tool registry to undo steps, but never call a model or send
+ * - the saga, the janitor and the rollback sweep load the tool registry to undo steps, but never call a model or send
  *   a request (only bookings have an undo), so they get no model or http_request settings.
  */
 const MODEL_AND_TOOL = /^(LLM_|BEDROCK_|OPENAI_|HTTP_TOOL_)/;
 const deliberatelyAbsent = (name: FunctionName, key: string): boolean =>
   (key.startsWith('BEDROCK_GUARDRAIL_') && name !== 'guardian') ||
-  ((name === 'compensate' || name === 'janitor') && MODEL_AND_TOOL.test(key));
+  ((name === 'compensate' || name === 'janitor' || name === 'rollbackSweep') && MODEL_AND_TOOL.test(key));
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 

@@ -36,7 +36,10 @@ describe('local tables', () => {
     );
     await ensureTables(dynamo.client, [{ name, spec: tableSpecs.state }]);
     const table = (await dynamo.client.send(new DescribeTableCommand({ TableName: name }))).Table;
-    expect(table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.Projection?.ProjectionType])).toEqual([
+    expect(
+      table?.GlobalSecondaryIndexes?.map((i) => [i.IndexName, i.Projection?.ProjectionType]).sort(),
+    ).toEqual([
+      ['rollback-due', 'KEYS_ONLY'],
       [workflowsByOwnerIndex.name, 'KEYS_ONLY'],
     ]);
     const found = await dynamo.client.send(
