@@ -72,6 +72,19 @@ const diff = (after: ReadonlyMap<string, number>, before: ReadonlyMap<string, nu
 const sum = (m: ReadonlyMap<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
 const usd = (n: number) => `$${n < 0.01 ? n.toFixed(4) : n.toFixed(2)}`;
 
+/** The runtime's tokens, minted once per user. */
+function tokenCache(runtime: { token(sub: string): Promise<string> }): (sub: string) => Promise<string> {
+  const tokens = new Map<string, Promise<string>>();
+  return (sub) => {
+    let token = tokens.get(sub);
+    if (!token) {
+      token = runtime.token(sub);
+      tokens.set(sub, token);
+    }
+    return token;
+  };
+}
+
 function percentile(samples: readonly number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
@@ -122,15 +135,7 @@ async function main(): Promise<void> {
   });
   dynamoMeter.target = runtime.dynamoUrl;
   try {
-    const tokens = new Map<string, string>();
-    const tokenFor = async (sub: string) => {
-      let token = tokens.get(sub);
-      if (!token) {
-        token = await runtime.token(sub);
-        tokens.set(sub, token);
-      }
-      return token;
-    };
+    const tokenFor = tokenCache(runtime);
     const submit = async (sub: string, goal: string, idempotencyKey?: string) => {
       const token = await tokenFor(sub);
       const started = performance.now();
@@ -602,15 +607,7 @@ async function measureLoad(): Promise<Row[]> {
   const rows: Row[] = [];
   const runtime = await startLocalRuntime({ port: 0, inMemory: true, env: { LOG_LEVEL: 'ERROR' } });
   try {
-    const tokens = new Map<string, string>();
-    const tokenFor = async (sub: string) => {
-      let token = tokens.get(sub);
-      if (!token) {
-        token = await runtime.token(sub);
-        tokens.set(sub, token);
-      }
-      return token;
-    };
+    const tokenFor = tokenCache(runtime);
     const post = async (sub: string, key: string) => {
       const token = await tokenFor(sub);
       const t0 = performance.now();

@@ -73,6 +73,44 @@ export async function putPendingApproval(
 }
 
 /**
+ * One conditional change of the approval record: applied only while it is in `from` with `token`.
+ * True when it applied; false when the record moved on (or is missing).
+ */
+async function updateIf(
+  deps: StateTableDeps,
+  workflowId: string,
+  token: string,
+  from: ApprovalStatus,
+  set: Record<string, unknown>,
+): Promise<boolean> {
+  const names = Object.keys(set);
+  try {
+    await deps.client.send(
+      new UpdateCommand({
+        TableName: deps.tableName,
+        Key: key(workflowId),
+        UpdateExpression: `SET ${names.map((_name, i) => `#s${i} = :s${i}`).join(', ')}`,
+        ConditionExpression: '#status = :from AND #token = :token',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#token': 'token',
+          ...Object.fromEntries(names.map((name, i) => [`#s${i}`, name])),
+        },
+        ExpressionAttributeValues: {
+          ':from': from,
+          ':token': token,
+          ...Object.fromEntries(names.map((name, i) => [`:s${i}`, set[name]])),
+        },
+      }),
+    );
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailure(error)) return false;
+    throw error;
+  }
+}
+
+/**
  * Moves a pending approval to `to` if it is still pending with `token`. True when this call won;
  * false when there was nothing (or something else) to claim.
  */
@@ -83,27 +121,7 @@ export async function claimApproval(
   to: Exclude<ApprovalStatus, 'pending'>,
 ): Promise<boolean> {
   const now = deps.now?.() ?? new Date();
-  try {
-    await deps.client.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: key(workflowId),
-        UpdateExpression: 'SET #status = :to, decided_at = :at',
-        ConditionExpression: '#status = :pending AND #token = :token',
-        ExpressionAttributeNames: { '#status': 'status', '#token': 'token' },
-        ExpressionAttributeValues: {
-          ':to': to,
-          ':at': now.toISOString(),
-          ':pending': 'pending',
-          ':token': token,
-        },
-      }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionalCheckFailure(error)) return false;
-    throw error;
-  }
+  return updateIf(deps, workflowId, token, 'pending', { status: to, decided_at: now.toISOString() });
 }
 
 /**
@@ -117,20 +135,7 @@ export async function markApprovalDelivered(
   decision: Exclude<ApprovalStatus, 'pending'>,
 ): Promise<void> {
   const now = deps.now?.() ?? new Date();
-  try {
-    await deps.client.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: key(workflowId),
-        UpdateExpression: 'SET delivered_at = :at',
-        ConditionExpression: '#status = :decision AND #token = :token',
-        ExpressionAttributeNames: { '#status': 'status', '#token': 'token' },
-        ExpressionAttributeValues: { ':at': now.toISOString(), ':decision': decision, ':token': token },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionalCheckFailure(error)) throw error;
-  }
+  await updateIf(deps, workflowId, token, decision, { delivered_at: now.toISOString() });
 }
 
 /** Undoes a claim whose answer could not be delivered (the token is still waiting): pending again. */
@@ -140,18 +145,5 @@ export async function releaseApproval(
   token: string,
   from: Exclude<ApprovalStatus, 'pending'>,
 ): Promise<void> {
-  try {
-    await deps.client.send(
-      new UpdateCommand({
-        TableName: deps.tableName,
-        Key: key(workflowId),
-        UpdateExpression: 'SET #status = :pending',
-        ConditionExpression: '#status = :from AND #token = :token',
-        ExpressionAttributeNames: { '#status': 'status', '#token': 'token' },
-        ExpressionAttributeValues: { ':pending': 'pending', ':from': from, ':token': token },
-      }),
-    );
-  } catch (error) {
-    if (!isConditionalCheckFailure(error)) throw error;
-  }
+  await updateIf(deps, workflowId, token, from, { status: 'pending' });
 }
