@@ -107,17 +107,10 @@ export async function submitGoal(event: ApiEvent, deps: ProducerDeps): Promise<A
       },
     });
   }
-  const unsafeNumber = findUnsafeNumber(body.data.context);
-  if (unsafeNumber !== undefined) {
+  const unstorable = findUnstorable(body.data.context);
+  if (unstorable !== undefined) {
     throw new HttpError(400, 'invalid_request', 'the body does not match the schema', {
-      details: {
-        issues: [
-          {
-            path: ['context', ...unsafeNumber],
-            message: 'numbers must lie within ±2^53 and not below 1e-130 in magnitude',
-          },
-        ],
-      },
+      details: { issues: [{ path: ['context', ...unstorable.path], message: unstorable.message }] },
     });
   }
 
@@ -292,11 +285,15 @@ function nestedDeeperThan(value: unknown, max: number): boolean {
 }
 
 /**
- * The path of a number that cannot round-trip through the workflow record, if any: beyond ±2^53 it
- * has already lost precision in JSON.parse (and the DocumentClient refuses it), below 1e-130 DynamoDB
- * refuses it. A client error, not a 500.
+ * What in the context cannot be stored in the workflow record, if anything — a client error, not a
+ * 500: a number beyond ±2^53 (it already lost precision in JSON.parse, and the DocumentClient refuses
+ * it) or below 1e-130 (DynamoDB refuses it), or an empty key (DynamoDB refuses an empty attribute
+ * name at any depth: AWS's DynamoDB Local showed it; dynalite had let it through).
  */
-function findUnsafeNumber(value: unknown, path: string[] = []): string[] | undefined {
+function findUnstorable(
+  value: unknown,
+  path: string[] = [],
+): { path: string[]; message: string } | undefined {
   if (typeof value === 'number') {
     const magnitude = Math.abs(value);
     // DynamoDB stores 38 significant digits down to 1e-130; JS loses integers beyond 2^53.
@@ -304,11 +301,15 @@ function findUnsafeNumber(value: unknown, path: string[] = []): string[] | undef
       Number.isFinite(value) &&
       magnitude <= Number.MAX_SAFE_INTEGER &&
       (magnitude === 0 || magnitude >= 1e-130);
-    return storable ? undefined : path;
+    return storable
+      ? undefined
+      : { path, message: 'numbers must lie within ±2^53 and not below 1e-130 in magnitude' };
   }
   if (value !== null && typeof value === 'object') {
     for (const [key, child] of Object.entries(value)) {
-      const found = findUnsafeNumber(child, [...path, key]);
+      if (key === '' && !Array.isArray(value))
+        return { path: [...path, key], message: 'keys must not be empty' };
+      const found = findUnstorable(child, [...path, key]);
       if (found) return found;
     }
   }

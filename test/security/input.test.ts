@@ -124,6 +124,9 @@ describe('input: strict schemas', () => {
     ['number beyond 2^53 in the context', '{"goal":"Book a flight to NYC","context":{"n":9007199254740993}}'],
     ['number overflowing to Infinity', '{"goal":"Book a flight to NYC","context":{"n":1e400}}'],
     ['number below DynamoDB precision', '{"goal":"Book a flight to NYC","context":{"n":1e-200}}'],
+    // DynamoDB refuses empty attribute names at any depth (found by the producer fuzz on DynamoDB Local).
+    ['an empty key in the context', '{"goal":"Book a flight to NYC","context":{"":"x"}}'],
+    ['an empty key deep in the context', '{"goal":"Book a flight to NYC","context":{"a":[{"":1}]}}'],
   ];
 
   it.each(cases)('%s → 400 invalid_request', async (_name, body) => {
