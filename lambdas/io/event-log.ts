@@ -472,7 +472,7 @@ async function transact(
     if (reasons.length === 0) raced = true;
     const head =
       headReason?.Code === 'ConditionalCheckFailed' && headReason.Item
-        ? headOfWire(headReason.Item)
+        ? workflowViewSchema.safeParse(headReason.Item.view).data
         : undefined;
     return { ok: false, replayed, raced, ...(head ? { head } : {}) };
   }
@@ -480,23 +480,18 @@ async function transact(
 
 /**
  * An event that was stored earlier: the seq and time of its marker, the rest as supplied (event ids
- * are deterministic: the same id is the same event). Cancellation reasons carry the marker in
- * DynamoDB's wire format (the document client does not convert errors), a GetItem in plain values.
+ * are deterministic: the same id is the same event).
  */
 function storedEvent(
   event: Pick<WorkflowEvent, 'workflow_id' | 'event_id' | 'type' | 'data'>,
   marker: Record<string, unknown>,
 ): WorkflowEvent {
-  const plain = (value: unknown, type: 'N' | 'S'): unknown =>
-    typeof value === 'object' && value !== null && type in value
-      ? (value as Record<string, unknown>)[type]
-      : value;
   return {
     workflow_id: event.workflow_id,
-    seq: Number(plain(marker.seq, 'N')),
+    seq: Number(marker.seq),
     event_id: event.event_id,
     type: event.type,
-    at: String(plain(marker.at, 'S')),
+    at: String(marker.at),
     data: event.data,
   };
 }
@@ -521,15 +516,6 @@ async function readStoredMarkers(
   return found;
 }
 
-/** The view of a head item in DynamoDB's wire format (as cancellation reasons carry it), if readable. */
-function headOfWire(item: Record<string, unknown>): WorkflowView | undefined {
-  const plain = isWire(item) ? unmarshall(item as Record<string, AttributeValue>) : item;
-  return workflowViewSchema.safeParse(plain.view).data;
-}
-
-const isWire = (item: Record<string, unknown>) =>
-  Object.values(item).every((v) => typeof v === 'object' && v !== null && Object.keys(v).length === 1);
-
 interface CancellationReason {
   readonly Code?: string;
   readonly Item?: Record<string, unknown>;
@@ -539,11 +525,24 @@ function isTransactionCanceled(error: unknown): boolean {
   return error instanceof Error && error.name === 'TransactionCanceledException';
 }
 
+/**
+ * The cancellation reasons of a failed transaction, their items (ReturnValuesOnConditionCheckFailure)
+ * in plain values: DynamoDB sends them in its wire format, which the document client does not
+ * convert in errors (a fake client may already send plain ones).
+ */
 function cancellationReasons(error: unknown): CancellationReason[] {
   if (typeof error !== 'object' || error === null || !('CancellationReasons' in error)) return [];
   const reasons = (error as { CancellationReasons?: unknown }).CancellationReasons;
-  return Array.isArray(reasons) ? (reasons as CancellationReason[]) : [];
+  if (!Array.isArray(reasons)) return [];
+  return (reasons as CancellationReason[]).map((reason) =>
+    reason.Item && isWire(reason.Item)
+      ? { ...reason, Item: unmarshall(reason.Item as Record<string, AttributeValue>) }
+      : reason,
+  );
 }
+
+const isWire = (item: Record<string, unknown>) =>
+  Object.values(item).every((v) => typeof v === 'object' && v !== null && Object.keys(v).length === 1);
 
 /** True for DynamoDB's failed-condition error, whichever copy of the SDK threw it. */
 export function isConditionalCheckFailure(error: unknown): boolean {

@@ -159,13 +159,7 @@ async function measureWorkflows(
     const before = meter.snapshot();
     // The planner keeps a plan already stored for the workflow: the bench stores one of this size
     // the way the planner does (plan and step index, through the counted endpoint).
-    await putPlanIfAbsent(planStore, workflowId, {
-      plan: planOfSize(template, size, shape),
-      source: 'planner',
-      provider: 'offline',
-      model: 'bench',
-      created_at: new Date().toISOString(),
-    });
+    await storeBenchPlan(planStore, workflowId, planOfSize(template, size, shape));
 
     const lambdaBefore = lambdaMsOf(runtime);
     const started = await client.submitGoal('Book a flight to Paris and a hotel in Paris', {
@@ -207,13 +201,7 @@ async function measureWorkflows(
   for (const size of [1, 5, 20] as const) {
     const key = `scale-poll-${size}-${Date.now()}`;
     const workflowId = workflowIdForKey(sub, key);
-    await putPlanIfAbsent(planStore, workflowId, {
-      plan: planOfSize(template, size),
-      source: 'planner',
-      provider: 'offline',
-      model: 'bench',
-      created_at: new Date().toISOString(),
-    });
+    await storeBenchPlan(planStore, workflowId, planOfSize(template, size));
     let polls = 0;
     const counting = new OmnilinkClient({
       baseUrl: runtime.baseUrl,
@@ -231,6 +219,17 @@ async function measureWorkflows(
   }
   documents.destroy();
   return results;
+}
+
+/** Stores a plan for a workflow the way the planner does (the planner then keeps it). */
+function storeBenchPlan(store: Parameters<typeof putPlanIfAbsent>[0], workflowId: string, plan: Plan) {
+  return putPlanIfAbsent(store, workflowId, {
+    plan,
+    source: 'planner',
+    provider: 'offline',
+    model: 'bench',
+    created_at: new Date().toISOString(),
+  });
 }
 
 /** Milliseconds spent in handlers so far (all functions). */

@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { deriveTemplate, exactText, matchTemplate, readGoal, rebindTemplate } from '#core/cache/template.ts';
-import { cities, findCity, normalizeCityName } from '#core/catalog.ts';
+import { cities } from '#core/catalog.ts';
 import { planGoalOffline } from '#core/offline-planner.ts';
 import { type Plan, planSchema } from '#shared/schemas.ts';
+import { planMeaning } from '../../lib/eval/cache.ts';
 
 /** "Today" for the planner and the cache alike: dates the goal says without a year count from it. */
 const NOW = new Date('2026-12-02T12:00:00Z');
@@ -34,21 +35,6 @@ const plannedOrNot = (goal: string, at = NOW) => {
   }
 };
 
-/** A plan's meaning: cities by catalog code, text without case or punctuation ("Al-Jawf" = "al jawf"). */
-function meaning(plan: unknown): unknown {
-  const walk = (value: unknown, key?: string): unknown => {
-    if (typeof value === 'string')
-      return key === 'origin' || key === 'destination' || key === 'city'
-        ? (findCity(value)?.code ?? normalizeCityName(value))
-        : normalizeCityName(value);
-    if (Array.isArray(value)) return value.map((v) => walk(v));
-    if (value && typeof value === 'object')
-      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v, k)]));
-    return value;
-  };
-  return walk(plan);
-}
-
 /**
  * The safety property: whatever the cache serves for `goal` is the plan the planner makes for it
  * (a near miss gets a miss or the right plan, never a wrong one).
@@ -56,7 +42,7 @@ function meaning(plan: unknown): unknown {
 function expectRightOrMiss(cachedGoal: string, goal: string, at = NOW) {
   const served = serve(cachedGoal, offline(cachedGoal), goal, at);
   if (served.plan !== undefined)
-    expect(meaning(served.plan), `${cachedGoal} → ${goal}`).toEqual(meaning(plannedOrNot(goal, at)));
+    expect(planMeaning(served.plan), `${cachedGoal} → ${goal}`).toEqual(planMeaning(plannedOrNot(goal, at)));
   return served;
 }
 
@@ -344,7 +330,9 @@ describe('near misses never reuse the plan', () => {
         const goal = shape(c, d);
         const served = serve(cachedGoal, plan, goal);
         if (served.plan !== undefined)
-          expect(meaning(served.plan), `${cachedGoal} → ${goal}`).toEqual(meaning(plannedOrNot(goal)));
+          expect(planMeaning(served.plan), `${cachedGoal} → ${goal}`).toEqual(
+            planMeaning(plannedOrNot(goal)),
+          );
       }),
       { numRuns: 400 },
     );
