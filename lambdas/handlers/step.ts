@@ -23,7 +23,14 @@ export interface StepDeps {
   /** Timeout of the approval wait that follows a wave with human-approval steps (seconds). */
   readonly approvalTimeoutSeconds: number;
   readonly now?: () => Date;
+  /** Overrides {@link START_SLOT_MS} (0: no slots). */
+  readonly startSlotMs?: number;
 }
+
+/** The state machine's Map runs at most this many steps of a wave at once (its MaxConcurrency). */
+export const WAVE_WIDTH = 10;
+/** The pause between the starts of a wave's first steps (ms): about one append's round trip. */
+export const START_SLOT_MS = 15;
 
 export type RunStepResult = { step_id: string } & WaveSchedule;
 
@@ -71,11 +78,19 @@ export async function runStep(deps: StepDeps, payload: unknown): Promise<RunStep
     approvalTimeoutSeconds: deps.approvalTimeoutSeconds,
   });
 
+  // The Map starts a wave's first iterations at once, and each appends StepStarted to the same log
+  // head: started together, all but one lose the race (a cancelled transaction each). Starting them
+  // one slot apart, in wave order, keeps their appends (and, as often, their outcomes) apart.
+  const slot = input.wave.indexOf(stepId);
+  if (slot > 0 && slot < WAVE_WIDTH && (deps.startSlotMs ?? START_SLOT_MS) > 0) {
+    await new Promise((resolve) => setTimeout(resolve, slot * (deps.startSlotMs ?? START_SLOT_MS)));
+  }
   await appendEvent(
     deps.events,
     id,
     { event_id: `StepStarted:${stepId}`, type: 'StepStarted', data: { step_id: stepId, tool: step.tool } },
     {
+      contenders: Math.min(input.wave.length, WAVE_WIDTH),
       // A step that has not started when a rollback begins never starts: the saga cannot see it. A
       // cancel requested before it stops it here (cooperative cancel): the saga rolls back.
       precondition: (current) => {
@@ -127,11 +142,16 @@ export async function runStep(deps: StepDeps, payload: unknown): Promise<RunStep
         stored_at: now().toISOString(),
       });
     }
-    await appendEvent(deps.events, id, {
-      event_id: `StepSucceeded:${stepId}`,
-      type: 'StepSucceeded',
-      data: { step_id: stepId, tool: step.tool, output: tool.summarize(record.output) },
-    });
+    await appendEvent(
+      deps.events,
+      id,
+      {
+        event_id: `StepSucceeded:${stepId}`,
+        type: 'StepSucceeded',
+        data: { step_id: stepId, tool: step.tool, output: tool.summarize(record.output) },
+      },
+      { contenders: Math.min(input.wave.length, WAVE_WIDTH) },
+    );
   } catch (error) {
     const retryable = asRetryable(error);
     if (retryable) throw retryable;

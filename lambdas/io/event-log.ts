@@ -315,6 +315,11 @@ export interface AppendOptions {
    * step. Replays of events already in the log are not refused: they write nothing.
    */
   readonly precondition?: (view: WorkflowView) => void;
+  /**
+   * How many appenders may be racing for this log now (e.g. the steps of a wave, which the Map
+   * starts at once). Retries after a lost race spread over a window this many times wider.
+   */
+  readonly contenders?: number;
 }
 
 /** Counters of what appends cost (the bench and tests read them). */
@@ -381,8 +386,13 @@ export async function appendEvents(
         name: 'ThrottlingException',
       });
     }
-    // Full-jitter exponential backoff (10 ms doubling, capped at 500 ms): colliders spread out.
-    await sleep(Math.random() * Math.min(500, 10 * 2 ** attempt));
+    // Full-jitter exponential backoff (10 ms doubling, capped at 500 ms), over a window as many times
+    // wider as appenders may be racing (at most 2 s): colliders spread out instead of colliding
+    // again, and 30 attempts stay well within a task's timeout. The retry
+    // starts from the head the lost race returned, without a read (measured: re-reading it after
+    // the pause cost more than it saved on 100-step plans; `npm run bench:scale`).
+    const contenders = Math.max(1, options.contenders ?? 1);
+    await sleep(Math.random() * Math.min(2000, contenders * Math.min(500, 10 * 2 ** attempt)));
   }
   return newEvents.flatMap((e) => stored.get(e.event_id) ?? []);
 }

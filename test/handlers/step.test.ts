@@ -97,6 +97,29 @@ describe('step task', () => {
     });
   });
 
+  it('starts the steps of a wave one slot apart, in wave order, however the Map invokes them (their appends do not race)', async () => {
+    const id = 'wf_slottedwave01';
+    const submitted = input(id, 'Book a flight from London to Paris and a hotel in Paris');
+    await guardian(submitted, lambdaContext);
+    const dag = (await planner(
+      { workflow_id: id, user_id: 'alice', goal: submitted.goal, context: {} },
+      lambdaContext,
+    )) as { ready: string[]; done: string[] };
+    expect(dag.ready).toEqual(['search_flight_1', 'search_hotel_2']);
+    // Invoked last first, at once: the first of the wave still starts first.
+    await Promise.all(
+      [...dag.ready]
+        .reverse()
+        .map((stepId) =>
+          step({ workflow_id: id, step_id: stepId, wave: dag.ready, done: dag.done }, lambdaContext),
+        ),
+    );
+    expect(eventTrail(fake, id).filter((e) => e.startsWith('StepStarted'))).toEqual([
+      'StepStarted:search_flight_1',
+      'StepStarted:search_hotel_2',
+    ]);
+  });
+
   it('a replayed step does not book twice and returns the same output', async () => {
     const id = 'wf_replaystep0001';
     await planner(input(id, 'Book a flight to Rome'), lambdaContext);
