@@ -615,11 +615,13 @@ export class OmnilinkClient {
         if (!item) {
           // Wait for a message, or for the gap/idle timers to say "re-subscribe".
           const waitMs = pending.size > 0 ? gapMs : idleMs;
-          const timer = new Promise<void>((resolve) => {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          await new Promise<void>((resolve) => {
             wake = resolve;
-            setTimeout(resolve, waitMs);
+            timer = setTimeout(resolve, waitMs);
           });
-          await timer;
+          // A pending timer would keep a finished process alive.
+          clearTimeout(timer);
           wake = undefined;
           const now = this.#now();
           if (inbox.length === 0 && opened && socket.readyState === socket.OPEN) {
