@@ -17,6 +17,7 @@ import {
 } from '../specs.ts';
 import { close, listen } from './aws-json.ts';
 import { bundleEntry } from './bundles.ts';
+import { consoleEndpoints } from './console.ts';
 import { deleteTables, ensureTables, type LocalDynamo, startDynamo } from './dynamo.ts';
 import { createEventBridgeServer, EventsSink } from './eventbridge.ts';
 import { createHttpApi, type LocalEndpoint } from './http-api.ts';
@@ -554,6 +555,8 @@ async function start(
         body: JSON.parse(await readFile(new URL('../api/openapi.json', import.meta.url), 'utf8')),
       }),
       'GET /_local/executions/{name}': execution,
+      // The console (/console) and its local sign-in (POST /_local/token): local only.
+      ...consoleEndpoints(root, issuer),
     },
     onFunctionError: (routeKey, error) => onError(routeKey, error),
   });
