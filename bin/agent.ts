@@ -180,46 +180,31 @@ function describeOutput(output: unknown): string {
   return text.length > 100 ? `${text.slice(0, 99)}…` : text;
 }
 
-/** Reads the workflow's events as they arrive and prints the ones that tell the story. */
+/** Events after which the status line (steps done, waiting) changes: the CLI reads the status then. */
+const STATUS_EVENTS = new Set([
+  'PlanCreated',
+  'StepSucceeded',
+  'StepFailed',
+  'StepCompensated',
+  'ApprovalRequested',
+  'ApprovalGranted',
+  'ApprovalDenied',
+  'WorkflowCompleted',
+  'WorkflowFailed',
+  'WorkflowCancelled',
+  'WorkflowRejected',
+]);
+
+/** Keeps the workflow's events as `watch` delivers them and prints the ones that tell the story. */
 class EventFollower {
-  #after = 0;
-  #chain: Promise<void> = Promise.resolve();
-  #failed = false;
   readonly events: WorkflowEventBody[] = [];
 
-  constructor(
-    private readonly client: OmnilinkClient,
-    private readonly id: string,
-    private readonly progress: Progress,
-  ) {}
+  constructor(private readonly progress: Progress) {}
 
-  /** Reads new events (serialized: calls queue behind each other). */
-  pull(signal?: AbortSignal): Promise<void> {
-    this.#chain = this.#chain.then(async () => {
-      try {
-        for await (const event of this.client.iterateEvents(this.id, {
-          after: this.#after,
-          ...(signal ? { signal } : {}),
-        })) {
-          this.#after = event.seq;
-          this.events.push(event);
-          this.#print(event);
-        }
-      } catch (error) {
-        if (signal?.aborted) return;
-        if (!this.#failed) this.progress.log(`  (could not read events: ${errorText(error)})`);
-        this.#failed = true;
-      }
-    });
-    return this.#chain;
-  }
-
-  /** The pending approval request: the last ApprovalRequested with no answer after it. */
-  pendingApproval(): WorkflowEventBody | undefined {
-    const last = this.events.findLast((e) =>
-      ['ApprovalRequested', 'ApprovalGranted', 'ApprovalDenied'].includes(e.type),
-    );
-    return last?.type === 'ApprovalRequested' ? last : undefined;
+  /** Records (and prints) one event. */
+  record(event: WorkflowEventBody): void {
+    this.events.push(event);
+    this.#print(event);
   }
 
   #print(event: WorkflowEventBody): void {
@@ -559,67 +544,63 @@ async function run(argv: string[]): Promise<number> {
       progress.log(`following ${c.bold(workflowId)}`);
     }
     const id = workflowId;
-    const follower = new EventFollower(client, id, progress);
-    const answered = new Set<number>();
+    const follower = new EventFollower(progress);
     let hinted = false;
-
-    let status: WorkflowStatusBody;
-    for (;;) {
-      status = await client.waitForCompletion(id, {
-        signal,
-        stopOnWaiting: options.approval !== 'none',
-        pollInterval: { initialMs: 150, maxMs: 2000, factor: 1.6 },
-        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-        onProgress: (s) => {
-          const show = () => {
-            progress.update(s);
-            if (s.status === 'waiting' && options.approval === 'none' && !hinted) {
-              hinted = true;
-              progress.log(
-                `${c.yellow('?')} waiting for an approval: answer it with --approve (or POST /workflows/${id}/signals/approval)`,
-              );
-            }
-          };
-          // Events first, then the status line: the story reads in order.
-          if (options.json) show();
-          else void follower.pull(signal).then(show);
-        },
-      });
-      await follower.pull(signal);
-      if (status.status !== 'waiting') break;
-
-      // Waiting for an approval, and told to answer it.
-      const request = follower.pendingApproval();
-      if (request === undefined || answered.has(request.seq)) {
-        // The answer is not readable yet (or was just given): look again shortly.
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        continue;
+    const show = (s: WorkflowStatusBody) => {
+      progress.update(s);
+      if (s.status === 'waiting' && options.approval === 'none' && !hinted) {
+        hinted = true;
+        progress.log(
+          `${c.yellow('?')} waiting for an approval: answer it with --approve (or POST /workflows/${id}/signals/approval)`,
+        );
       }
-      let answer: { approved: boolean; comment?: string } | undefined;
-      if (options.approval === 'interactive') {
-        progress.stop();
-        answer = await askApproval(progress, request, options.json);
-        progress.start();
-        if (answer === undefined) {
+    };
+    let status = await client.getStatus(id, { signal });
+    show(status);
+
+    // Every event as it is appended (push, or polling where the channel is unavailable), in order,
+    // to the terminal one. The status line is refreshed on the events that change it.
+    const timeout = options.timeoutMs === undefined ? undefined : AbortSignal.timeout(options.timeoutMs);
+    const watchSignal = timeout ? AbortSignal.any([signal, timeout]) : signal;
+    try {
+      for await (const event of client.watch(id, { signal: watchSignal })) {
+        follower.record(event);
+        if (!STATUS_EVENTS.has(event.type)) continue;
+        status = await client.getStatus(id, { signal: watchSignal });
+        show(status);
+        if (event.type !== 'ApprovalRequested' || status.status !== 'waiting') continue;
+        if (options.approval === 'none') continue;
+
+        // Waiting for an approval, and told to answer it.
+        let answer: { approved: boolean; comment?: string } | undefined;
+        if (options.approval === 'interactive') {
           progress.stop();
-          if (options.json) console.log(JSON.stringify(status, null, 2));
-          else console.log(`${renderResult(status, c)}\n  no answer given: the workflow keeps waiting`);
-          return EXIT.waiting;
+          answer = await askApproval(progress, event, options.json);
+          progress.start();
+          if (answer === undefined) {
+            progress.stop();
+            if (options.json) console.log(JSON.stringify(status, null, 2));
+            else console.log(`${renderResult(status, c)}\n  no answer given: the workflow keeps waiting`);
+            return EXIT.waiting;
+          }
+        } else {
+          answer = {
+            approved: options.approval === 'approve',
+            ...(options.comment !== undefined ? { comment: options.comment } : {}),
+          };
         }
-      } else {
-        answer = {
-          approved: options.approval === 'approve',
-          ...(options.comment !== undefined ? { comment: options.comment } : {}),
-        };
+        try {
+          await client.signal(id, answer, { signal });
+        } catch (error) {
+          if (!(error instanceof OmnilinkApiError) || error.code !== 'not_waiting') throw error;
+          progress.log(`  the approval was already answered or has expired`);
+        }
       }
-      answered.add(request.seq);
-      try {
-        await client.signal(id, answer, { signal });
-      } catch (error) {
-        if (!(error instanceof OmnilinkApiError) || error.code !== 'not_waiting') throw error;
-        progress.log(`  the approval was already answered or has expired`);
-      }
+    } catch (error) {
+      if (timeout?.aborted && !signal.aborted) throw new WaitTimeoutError(id, options.timeoutMs ?? 0, status);
+      throw error;
     }
+    status = await client.getStatus(id, { signal });
 
     progress.stop();
     if (options.json) console.log(JSON.stringify(status, null, 2));

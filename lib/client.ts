@@ -2,7 +2,8 @@ import { z } from 'zod';
 
 /**
  * A typed client of the Omnilink HTTP API (CONTRACT.md): what the seed's React polling hook did, for
- * any TypeScript caller (browser, Node.js, Lambda). Depends on zod and the global `fetch` only.
+ * any TypeScript caller (browser, Node.js, Lambda). Depends on zod, the global `fetch` and, for
+ * `watch`'s push channel, the global `WebSocket` (browsers, Node.js 22+).
  *
  * Every answer is parsed with a zod schema of the contract's body; every refusal becomes an
  * {@link OmnilinkApiError}. `waitForCompletion` polls with exponential backoff and full jitter,
@@ -246,6 +247,63 @@ export interface OmnilinkClientOptions {
   readonly now?: () => number;
   /** For tests: an abortable pause. @default setTimeout */
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * The push channel's WebSocket URL (the stack's `PushUrl` output in AWS). `null` turns push off
+   * (`watch` polls). @default - the API's `/ws` on the same host (`npm start`'s)
+   */
+  readonly pushUrl?: string | null;
+  /** @default globalThis.WebSocket */
+  readonly WebSocket?: typeof WebSocket;
+}
+
+export interface WatchOptions {
+  /** Only events with a greater `seq` (resume from the last one seen). @default 0 */
+  readonly after?: number;
+  readonly signal?: AbortSignal;
+  /** `auto`: push, falling back to polling when the channel is unavailable. @default 'auto' */
+  readonly transport?: 'auto' | 'push' | 'poll';
+  /** Pauses between polls of the fallback (reset whenever an event arrives). */
+  readonly pollInterval?: Partial<PollInterval>;
+  /** Called when the transport changes (`push`, `poll`), e.g. to show it. */
+  readonly onTransport?: (transport: 'push' | 'poll') => void;
+  /**
+   * With push: a gap in `seq` (a lost message) unfilled this long, or this long without any message,
+   * re-subscribes from the last event seen (the replay fills the gap). @default 2000 / 30000
+   */
+  readonly gapMs?: number;
+  readonly idleMs?: number;
+}
+
+/** Event types that end a workflow's log. */
+export const terminalEventTypes: readonly string[] = [
+  'WorkflowCompleted',
+  'WorkflowFailed',
+  'WorkflowCancelled',
+  'WorkflowRejected',
+];
+
+/** Messages of the push channel (README "Live events"). */
+const pushMessageSchema = z.discriminatedUnion('type', [
+  z.looseObject({
+    type: z.literal('event'),
+    workflow_id: z.string(),
+    event: eventSchema,
+    truncated: z.literal(true).optional(),
+  }),
+  z.looseObject({ type: z.literal('subscribed'), workflow_id: z.string(), replayed_through: z.number() }),
+  z.looseObject({
+    type: z.literal('error'),
+    workflow_id: z.string().optional(),
+    error: z.looseObject({ code: z.string(), message: z.string() }),
+  }),
+]);
+
+/** The push channel could not be used (refused, unreachable, closed before subscribing). */
+class PushUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PushUnavailable';
+  }
 }
 
 export interface SubmitOptions {
@@ -309,6 +367,8 @@ export class OmnilinkClient {
   readonly #random: () => number;
   readonly #now: () => number;
   readonly #sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  readonly #pushUrl: string | undefined;
+  readonly #WebSocket: typeof WebSocket | undefined;
 
   constructor(options: OmnilinkClientOptions) {
     if (options.token === undefined && options.getToken === undefined) {
@@ -320,6 +380,9 @@ export class OmnilinkClient {
     this.#random = options.random ?? Math.random;
     this.#now = options.now ?? Date.now;
     this.#sleep = options.sleep ?? defaultSleep;
+    this.#pushUrl =
+      options.pushUrl === null ? undefined : (options.pushUrl ?? `${this.baseUrl.replace(/^http/, 'ws')}/ws`);
+    this.#WebSocket = options.WebSocket ?? (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
   }
 
   /** `POST /omnilink-agent`: starts a workflow for the goal; answers its id and URLs (202). */
@@ -420,6 +483,207 @@ export class OmnilinkClient {
       signal: options.signal,
       retry: false,
     });
+  }
+
+  /**
+   * Every event of the workflow after `after`, exactly once and in `seq` order, as it is appended,
+   * ending after the terminal event. Uses the push channel (a WebSocket subscription with replay);
+   * when the channel is unavailable it polls `GET …/events?after=` with backoff, and tries push
+   * again later. After a disconnect it resumes from the last event seen, so nothing is missed or
+   * repeated. Rejects with OmnilinkApiError 404 for a workflow that is not the caller's.
+   */
+  async *watch(id: string, options: WatchOptions = {}): AsyncGenerator<WorkflowEventBody> {
+    const signal = options.signal;
+    const interval: PollInterval = { ...DEFAULT_POLL_INTERVAL, ...options.pollInterval };
+    const transport = options.transport ?? 'auto';
+    const canPush = transport !== 'poll' && this.#pushUrl !== undefined && this.#WebSocket !== undefined;
+    let last = options.after ?? 0;
+    let pushFailures = 0;
+    let pollsSincePush = 0;
+    let attempt = 0;
+    let current: 'push' | 'poll' | undefined;
+    const use = (next: 'push' | 'poll') => {
+      if (current !== next) options.onTransport?.(next);
+      current = next;
+    };
+    for (;;) {
+      signal?.throwIfAborted();
+      // Push unless it failed three times in a row; then poll, and try push again every 10th poll.
+      if (canPush && (pushFailures < 3 || pollsSincePush >= 10)) {
+        pollsSincePush = 0;
+        let received = false;
+        try {
+          use('push');
+          for await (const event of this.#pushSession(id, last, options)) {
+            if (event.seq <= last) continue;
+            last = event.seq;
+            received = true;
+            pushFailures = 0;
+            yield event;
+            if (terminalEventTypes.includes(event.type)) return;
+          }
+          // Closed after subscribing (a dropped connection): reconnect from `last`.
+          if (!received) pushFailures += 1;
+        } catch (error) {
+          if (signal?.aborted) throw signal.reason;
+          if (!(error instanceof PushUnavailable)) throw error;
+          pushFailures += 1;
+          if (transport === 'push' && pushFailures >= 3) throw error;
+        }
+        if (pushFailures > 0)
+          await this.#sleep(backoffDelay(pushFailures - 1, interval, this.#random), signal);
+        continue;
+      }
+      use('poll');
+      pollsSincePush += 1;
+      let page: EventPage;
+      try {
+        page = await this.getEvents(id, { after: last, ...(signal ? { signal } : {}) });
+      } catch (error) {
+        if (!(error instanceof OmnilinkApiError) || !error.transient) throw error;
+        await this.#sleep(
+          error.retryAfterSeconds !== undefined
+            ? error.retryAfterSeconds * 1000
+            : backoffDelay(attempt++, interval, this.#random),
+          signal,
+        );
+        continue;
+      }
+      for (const event of page.events) {
+        if (event.seq <= last) continue;
+        last = event.seq;
+        attempt = 0;
+        yield event;
+        if (terminalEventTypes.includes(event.type)) return;
+      }
+      if (page.next_after !== undefined) continue;
+      await this.#sleep(backoffDelay(attempt++, interval, this.#random), signal);
+    }
+  }
+
+  /**
+   * One WebSocket connection: subscribes after `after` and yields the events in seq order from
+   * after + 1, without duplicates; returns when the connection closes. Throws PushUnavailable when
+   * the channel cannot be used, OmnilinkApiError 404 when the workflow is not the caller's.
+   */
+  async *#pushSession(id: string, after: number, options: WatchOptions): AsyncGenerator<WorkflowEventBody> {
+    const Socket = this.#WebSocket;
+    const pushUrl = this.#pushUrl;
+    if (!Socket || pushUrl === undefined) throw new PushUnavailable('no WebSocket');
+    const token = this.#options.getToken ? await this.#options.getToken() : (this.#options.token ?? '');
+    const url = new URL(pushUrl);
+    url.searchParams.set('token', token);
+    const inbox: ({ kind: 'message'; data: unknown } | { kind: 'close'; opened: boolean })[] = [];
+    let wake: (() => void) | undefined;
+    const push = (item: (typeof inbox)[number]) => {
+      inbox.push(item);
+      wake?.();
+    };
+    let opened = false;
+    let socket: WebSocket;
+    try {
+      socket = new Socket(url.toString());
+    } catch (error) {
+      throw new PushUnavailable(`cannot open ${pushUrl}: ${String(error)}`);
+    }
+    const subscribe = (from: number) =>
+      socket.send(JSON.stringify({ action: 'subscribe', workflow_id: id, after: from }));
+    socket.onopen = () => {
+      opened = true;
+      subscribe(after);
+    };
+    socket.onmessage = (message) => push({ kind: 'message', data: message.data });
+    socket.onclose = () => push({ kind: 'close', opened });
+    socket.onerror = () => undefined;
+    const signal = options.signal;
+    const onAbort = () => {
+      socket.close();
+      wake?.();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+
+    const gapMs = options.gapMs ?? 2000;
+    const idleMs = options.idleMs ?? 30_000;
+    let next = after + 1;
+    const pending = new Map<number, WorkflowEventBody>();
+    let lastProgress = this.#now();
+    let lastMessage = this.#now();
+    try {
+      for (;;) {
+        signal?.throwIfAborted();
+        const item = inbox.shift();
+        if (!item) {
+          // Wait for a message, or for the gap/idle timers to say "re-subscribe".
+          const waitMs = pending.size > 0 ? gapMs : idleMs;
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            timer = setTimeout(resolve, waitMs);
+          });
+          // A pending timer would keep a finished process alive.
+          clearTimeout(timer);
+          wake = undefined;
+          const now = this.#now();
+          if (inbox.length === 0 && opened && socket.readyState === socket.OPEN) {
+            if ((pending.size > 0 && now - lastProgress >= gapMs) || now - lastMessage >= idleMs) {
+              // A lost message (a gap), or a long silence: the replay from `next - 1` fills it in.
+              lastProgress = now;
+              lastMessage = now;
+              subscribe(next - 1);
+            }
+          }
+          continue;
+        }
+        if (item.kind === 'close') {
+          if (!item.opened) throw new PushUnavailable('the push channel refused the connection');
+          return;
+        }
+        lastMessage = this.#now();
+        let json: unknown;
+        try {
+          json = JSON.parse(String(item.data));
+        } catch {
+          continue; // not a message of this protocol
+        }
+        const result = pushMessageSchema.safeParse(json);
+        if (!result.success) {
+          // API Gateway's own answers (no route for the action, an integration error).
+          const gateway = gatewayErrorSchema.safeParse(json);
+          if (gateway.success)
+            throw new PushUnavailable(`the push channel answered "${gateway.data.message}"`);
+          continue;
+        }
+        const parsed = result.data;
+        if (parsed.type === 'error') {
+          if (parsed.error.code === 'not_found') {
+            throw new OmnilinkApiError(404, 'not_found', parsed.error.message);
+          }
+          throw new PushUnavailable(`${parsed.error.code}: ${parsed.error.message}`);
+        }
+        if (parsed.type !== 'event' || parsed.workflow_id !== id) continue;
+        let event: WorkflowEventBody = parsed.event;
+        if (event.seq < next || pending.has(event.seq)) continue;
+        if (parsed.truncated) {
+          // Too large for a WebSocket message: read it from the log.
+          const page = await this.getEvents(id, {
+            after: event.seq - 1,
+            limit: 1,
+            ...(signal ? { signal } : {}),
+          });
+          event = page.events[0] ?? event;
+        }
+        pending.set(event.seq, event);
+        for (let ready = pending.get(next); ready; ready = pending.get(next)) {
+          pending.delete(next);
+          next += 1;
+          lastProgress = this.#now();
+          yield ready;
+        }
+      }
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      if (socket.readyState === socket.OPEN || socket.readyState === socket.CONNECTING) socket.close();
+    }
   }
 
   /**

@@ -11,7 +11,13 @@ import { type FunctionName, type FunctionSpec, functionSpecs, type TableName, ta
 export type EnvReference =
   | { readonly ref: 'table'; readonly table: TableName }
   | { readonly ref: 'stateMachineArn' }
-  | { readonly ref: 'eventBusName' };
+  | { readonly ref: 'eventBusName' }
+  /** The push channel's WebSocket stage URL for the API Gateway Management API (PostToConnection). */
+  | { readonly ref: 'websocketCallbackUrl' }
+  /** The issuer, audiences (comma-separated) and JWKS URL of the JWTs the APIs accept. */
+  | { readonly ref: 'jwtIssuer' }
+  | { readonly ref: 'jwtAudience' }
+  | { readonly ref: 'jwksUrl' };
 
 export type EnvValue = string | EnvReference;
 
@@ -47,6 +53,12 @@ export function modelCallTimeoutMs(timeoutSeconds: number, calls: number, guardr
   return Math.max(5_000, Math.min(60_000, Math.floor(budget / calls)));
 }
 
+/**
+ * How long a connection's and a subscription's items live (DynamoDB TTL): API Gateway closes a
+ * WebSocket connection after 2 hours at most, so anything older is left over from a lost $disconnect.
+ */
+export const PUSH_TTL_HOURS = 3;
+
 /** How many model calls one invocation may make (the guardian and planner have a repair round). */
 const MODEL_CALLS: Partial<Record<FunctionName, number>> = { guardian: 2, planner: 2 };
 
@@ -74,7 +86,16 @@ export function functionEnvironment(
   if (spec.stepFunctions !== undefined && spec.stepFunctions.length > 0) {
     env.STATE_MACHINE_ARN = { ref: 'stateMachineArn' };
   }
-  if (spec.streamSource === 'eventLog') env.EVENT_SOURCE = settings.eventSource;
+  if (spec.streamSource === 'eventLog' && spec.putsEvents === true) env.EVENT_SOURCE = settings.eventSource;
+  if (spec.postsToConnections === true) env.WEBSOCKET_CALLBACK_URL = { ref: 'websocketCallbackUrl' };
+  if (spec.websocketAuthorizer === true) {
+    env.JWT_ISSUER = { ref: 'jwtIssuer' };
+    env.JWT_AUDIENCE = { ref: 'jwtAudience' };
+    env.JWT_JWKS_URL = { ref: 'jwksUrl' };
+  }
+  if (spec.websocketRoutes !== undefined || spec.postsToConnections === true) {
+    env.PUSH_TTL_HOURS = String(PUSH_TTL_HOURS);
+  }
 
   const models = settings.models;
   if (reads.has('model')) {

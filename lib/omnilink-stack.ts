@@ -24,6 +24,7 @@ import { FunctionWithLogGroup } from './constructs/function.ts';
 import { Identity } from './constructs/identity.ts';
 import { ModelAccess, type ModelSettingsInput, resolveModelSettings } from './constructs/model-access.ts';
 import { Observability } from './constructs/observability.ts';
+import { PushChannel } from './constructs/push-channel.ts';
 import { pascal, Tables } from './constructs/tables.ts';
 import { Workflow, type WorkflowDeployment } from './constructs/workflow.ts';
 import { type FunctionEnvironmentSettings, functionEnvironment } from './function-environment.ts';
@@ -168,6 +169,8 @@ export class OmnilinkStack extends Stack {
   readonly models: ModelAccess;
   /** The dashboard and alarms. */
   readonly observability: Observability;
+  /** Live events: the WebSocket API, its routes and the stream consumer that posts to connections. */
+  readonly pushChannel: PushChannel;
 
   constructor(scope: Construct, id: string, props: OmnilinkStackProps = {}) {
     super(scope, id, props);
@@ -203,6 +206,15 @@ export class OmnilinkStack extends Stack {
       models: modelSettings,
     };
     const needsStateMachineArn: FunctionWithLogGroup[] = [];
+    // The push channel is made after its functions: its URL is set on them then.
+    const needsCallbackUrl: FunctionWithLogGroup[] = [];
+    // The WebSocket authorizer checks the tokens the HTTP API's JWT authorizer checks. Cognito (and
+    // most OIDC providers) publish the keys at `<issuer>/.well-known/jwks.json`.
+    const jwt = {
+      jwtIssuer: this.identity.issuer,
+      jwtAudience: this.identity.audience.join(','),
+      jwksUrl: `${this.identity.issuer}/.well-known/jwks.json`,
+    };
     const names = Object.keys(functionSpecs) as FunctionName[];
     const functions = Object.fromEntries(
       names.map((name) => {
@@ -226,7 +238,10 @@ export class OmnilinkStack extends Stack {
           if (typeof value === 'string') fn.addEnvironment(key, value);
           else if (value.ref === 'table') fn.addEnvironment(key, this.tables.byName[value.table].tableName);
           else if (value.ref === 'eventBusName') fn.addEnvironment(key, this.eventBus.bus.eventBusName);
-          else needsStateMachineArn.push(fn); // the state machine is made after its task functions
+          else if (value.ref === 'websocketCallbackUrl') needsCallbackUrl.push(fn);
+          else if (value.ref === 'stateMachineArn')
+            needsStateMachineArn.push(fn); // made after its tasks
+          else fn.addEnvironment(key, jwt[value.ref]);
         }
         for (const [tableName, access] of Object.entries(spec.tables) as [TableName, AccessLevel][]) {
           const table = this.tables.byName[tableName];
@@ -270,6 +285,33 @@ export class OmnilinkStack extends Stack {
       source: eventSource,
       removalPolicy,
     });
+
+    // Live events over WebSocket, from the same log stream, authorized by the same JWTs.
+    const pushRoutes = names.flatMap((name) =>
+      ((functionSpecs[name] as FunctionSpec).websocketRoutes ?? []).map((route) => ({
+        route,
+        handler: functions[name],
+      })),
+    );
+    const pushConsumer = names.find((name) => {
+      const spec: FunctionSpec = functionSpecs[name];
+      return spec.streamSource === 'eventLog' && spec.postsToConnections === true;
+    });
+    const pushAuthorizer = names.find((name) => (functionSpecs[name] as FunctionSpec).websocketAuthorizer);
+    if (!pushConsumer || !pushAuthorizer) throw new Error('the specs define no push channel');
+    this.pushChannel = new PushChannel(this, 'PushChannel', {
+      authorizer: functions[pushAuthorizer],
+      routes: pushRoutes,
+      posters: needsCallbackUrl,
+      consumer: functions[pushConsumer],
+      eventLog: this.tables.byName.eventLog,
+      throttleRate: settings.apiThrottleRate,
+      throttleBurst: settings.apiThrottleBurst,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+    for (const fn of needsCallbackUrl)
+      fn.addEnvironment('WEBSOCKET_CALLBACK_URL', this.pushChannel.callbackUrl);
 
     // The state machine depends on the task functions; the API functions depend on the state machine.
     const taskFunctions = Object.fromEntries(
@@ -356,6 +398,10 @@ export class OmnilinkStack extends Stack {
     });
 
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the HTTP API' });
+    new CfnOutput(this, 'PushUrl', {
+      value: this.pushChannel.url,
+      description: 'WebSocket URL of live events (connect with ?token=<JWT>; README "Live events")',
+    });
     new CfnOutput(this, 'StateMachineArn', { value: this.workflow.stateMachine.stateMachineArn });
     new CfnOutput(this, 'StateMachineAliasArn', {
       value: this.workflow.aliasArn,

@@ -6,7 +6,7 @@
 
 export interface TableSpec {
   /** Environment variable that carries the table's name to the functions. */
-  readonly envVar: 'EVENT_LOG_TABLE' | 'STATE_TABLE' | 'BOOKINGS_TABLE' | 'CACHE_TABLE';
+  readonly envVar: 'EVENT_LOG_TABLE' | 'STATE_TABLE' | 'BOOKINGS_TABLE' | 'CACHE_TABLE' | 'CONNECTIONS_TABLE';
   readonly partitionKey: { readonly name: string; readonly type: 'S' | 'N' };
   readonly sortKey: { readonly name: string; readonly type: 'S' | 'N' };
   readonly ttlAttribute: string;
@@ -86,6 +86,14 @@ export const tableSpecs = {
     description: 'Sandbox travel bookings, keyed by (workflow, step) so a replayed step books nothing twice.',
   },
   cache: cacheTableSpec,
+  connections: {
+    envVar: 'CONNECTIONS_TABLE',
+    partitionKey: { name: 'pk', type: 'S' },
+    sortKey: { name: 'sk', type: 'S' },
+    ttlAttribute: 'expires_at',
+    description:
+      'Push channel: WebSocket connections (owner) and their subscriptions, keyed both by workflow (who to push an event to: one Query) and by connection (what to forget when it closes).',
+  },
 } as const satisfies Record<string, TableSpec>;
 
 export type TableName = keyof typeof tableSpecs;
@@ -125,6 +133,15 @@ export interface FunctionSpec {
   readonly executionStatusRule?: readonly ('RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED')[];
   /** HTTP route served, for API functions. */
   readonly route?: string;
+  /**
+   * WebSocket API routes served (`$connect`, `$disconnect`, or an `action` of the route selection
+   * expression `$request.body.action`), for push-channel functions.
+   */
+  readonly websocketRoutes?: readonly string[];
+  /** The WebSocket API's `$connect` REQUEST authorizer (verifies the same JWTs as the HTTP API's). */
+  readonly websocketAuthorizer?: boolean;
+  /** Posts to WebSocket connections (`execute-api:ManageConnections` on the push channel's stage). */
+  readonly postsToConnections?: boolean;
   /** An EventBridge schedule expression that invokes the function (locally, a timer). */
   readonly schedule?: string;
   /**
@@ -288,6 +305,47 @@ export const functionSpecs = {
     stepFunctions: ['states:DescribeExecution', 'states:RedriveExecution'],
     route: 'POST /workflows/{id}/redrive',
     timeoutSeconds: 10,
+    memoryMiB: 256,
+  },
+  wsAuthorizer: {
+    entry: 'lambdas/handlers/ws-authorize.ts',
+    description:
+      "Push channel: authorizes a WebSocket connection with the HTTP API's JWT (issuer, audience, signature, expiry).",
+    tables: {},
+    websocketAuthorizer: true,
+    timeoutSeconds: 10,
+    memoryMiB: 256,
+  },
+  wsConnection: {
+    entry: 'lambdas/handlers/ws-connection.ts',
+    description:
+      'Push channel: records an authorized WebSocket connection and its owner; forgets it and its subscriptions when it closes.',
+    tables: { connections: 'readWrite' },
+    deletesFrom: ['connections'],
+    websocketRoutes: ['$connect', '$disconnect'],
+    timeoutSeconds: 10,
+    memoryMiB: 256,
+  },
+  wsSubscribe: {
+    entry: 'lambdas/handlers/ws-subscribe.ts',
+    description:
+      "Push channel: subscribes a connection to one of its owner's workflows and replays the log after the given seq.",
+    tables: { connections: 'readWrite', state: 'read', eventLog: 'read' },
+    deletesFrom: ['connections'],
+    websocketRoutes: ['subscribe', 'unsubscribe'],
+    postsToConnections: true,
+    timeoutSeconds: 30,
+    memoryMiB: 256,
+  },
+  pushEvents: {
+    entry: 'lambdas/handlers/push-events.ts',
+    description:
+      "Push channel: posts every event appended to the log to the workflow's subscribed connections (from the log table stream).",
+    tables: { connections: 'read' },
+    deletesFrom: ['connections'],
+    streamSource: 'eventLog',
+    postsToConnections: true,
+    timeoutSeconds: 60,
     memoryMiB: 256,
   },
 } as const satisfies Record<string, FunctionSpec>;

@@ -39,6 +39,16 @@ const envSchema = z.object({
     .refine((source) => !source.startsWith('aws.'), 'EVENT_SOURCE must not start with "aws."')
     .default('omnilink.orchestrator'),
   CACHE_TABLE: z.string().min(1).optional(),
+  /** The push channel's connections and subscriptions. */
+  CONNECTIONS_TABLE: z.string().min(1).optional(),
+  /** The WebSocket stage's callback URL (API Gateway Management API endpoint). */
+  WEBSOCKET_CALLBACK_URL: z.string().url().optional(),
+  /** How long connection and subscription items live (a connection lasts 2 hours at most). */
+  PUSH_TTL_HOURS: z.coerce.number().positive().default(3),
+  /** JWTs the WebSocket authorizer accepts: the HTTP API authorizer's issuer and audiences. */
+  JWT_ISSUER: z.string().min(1).optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  JWT_JWKS_URL: z.string().url().optional(),
   /** The semantic plan cache in front of the planner (`false` turns it off). */
   CACHE_ENABLED: z
     .enum(['true', 'false'])

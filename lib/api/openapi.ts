@@ -242,7 +242,25 @@ export function openApiDocument() {
       title: 'Omnilink agent orchestrator',
       version: '1.0.0',
       description:
-        'Turns a goal into a durable, auditable workflow. Every route needs `Authorization: Bearer <JWT>` (issuer and audience checked; `sub` is the user id). Every error body is `{"error": {"code", "message"}}` (400 adds `issues`, 422 `reason`, 429 `retry_after_seconds`). `npm start` serves the same routes at http://127.0.0.1:3000, plus GET /health and GET /openapi.json without a token.',
+        'Turns a goal into a durable, auditable workflow. Every route needs `Authorization: Bearer <JWT>` (issuer and audience checked; `sub` is the user id). Every error body is `{"error": {"code", "message"}}` (400 adds `issues`, 422 `reason`, 429 `retry_after_seconds`). `npm start` serves the same routes at http://127.0.0.1:3000, plus GET /health and GET /openapi.json without a token.\n\n' +
+        '**Live events (push).** A WebSocket: in AWS the stack output `PushUrl` (`wss://<api>.execute-api.<region>.amazonaws.com/live`), locally `ws://127.0.0.1:3000/ws`; same protocol on both. ' +
+        'Connect with the same JWT as `?token=<JWT>` (a missing or invalid token refuses the upgrade with 401). ' +
+        'Send `{"action": "subscribe", "workflow_id": "wf_…", "after": <seq>}`: the server replays the events with a greater `seq` from the log, then sends `{"type": "subscribed", "workflow_id", "replayed_through": <seq>}`, then every new event as it is appended, each as `{"type": "event", "workflow_id", "event": {"seq", "type", "at", "data"}}` (`"truncated": true` with empty `data` when an event exceeds the 128 KiB message limit: read it from GET /workflows/{id}/events). ' +
+        'Another user\'s workflow and a missing one both answer `{"type": "error", "workflow_id", "error": {"code": "not_found", "message": "no such workflow"}}`. `{"action": "unsubscribe", "workflow_id"}` stops a subscription. ' +
+        'Delivery is at least once and, around a subscribe, possibly out of order: keep events in `seq` order and drop seqs already seen. To resume after a disconnect, reconnect and subscribe with `after` = the last `seq` seen. A gap in `seq` that does not fill is a lost message: subscribe again from the last contiguous `seq`.',
+      'x-websocket': {
+        path: '/ws (local) · PushUrl (AWS)',
+        auth: 'query parameter token=<JWT> (same issuer and audience as the HTTP API)',
+        clientMessages: [
+          { action: 'subscribe', workflow_id: 'wf_…', after: 0 },
+          { action: 'unsubscribe', workflow_id: 'wf_…' },
+        ],
+        serverMessages: [
+          { type: 'event', workflow_id: 'wf_…', event: { seq: 1, type: 'GoalReceived', at: '…', data: {} } },
+          { type: 'subscribed', workflow_id: 'wf_…', replayed_through: 12 },
+          { type: 'error', workflow_id: 'wf_…', error: { code: 'not_found', message: 'no such workflow' } },
+        ],
+      },
     },
     servers: [{ url: 'http://127.0.0.1:3000', description: 'npm start (the local runtime)' }],
     security: [{ bearer: [] }],

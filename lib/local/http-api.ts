@@ -22,7 +22,16 @@ export interface LocalRoute {
 export type LocalEndpoint = (request: {
   readonly path: string;
   readonly params: Readonly<Record<string, string>>;
-}) => Promise<{ statusCode: number; body: unknown; headers?: Record<string, string> }>;
+  readonly query: URLSearchParams;
+  /** The request body as text (at most 16 KiB; empty for GET). */
+  readonly body: string;
+}) => Promise<{
+  statusCode: number;
+  /** JSON, or with `raw` the response body as is (a page, a script). */
+  body: unknown;
+  headers?: Record<string, string>;
+  raw?: boolean;
+}>;
 
 export interface HttpApiProps {
   readonly routes: readonly LocalRoute[];
@@ -240,9 +249,25 @@ export function createHttpApi(props: HttpApiProps): Server {
 
     const local = match(endpoints);
     if (local) {
-      req.resume();
-      const answer = await local.route.handler({ path, params: local.params });
-      sendJson(res, answer.statusCode, answer.body, answer.headers);
+      const body = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, 16 * 1024);
+      if (!body) {
+        sendJson(res, 413, errorBody('payload_too_large', 'the request body is larger than 16 KiB'));
+        return;
+      }
+      if (body.length === 0) req.resume();
+      const answer = await local.route.handler({
+        path,
+        params: local.params,
+        query: new URL(req.url ?? '/', 'http://localhost').searchParams,
+        body: body.toString('utf8'),
+      });
+      if (answer.raw) {
+        const raw = Buffer.isBuffer(answer.body) ? answer.body : Buffer.from(String(answer.body));
+        res.writeHead(answer.statusCode, { 'content-length': String(raw.length), ...answer.headers });
+        res.end(raw);
+      } else {
+        sendJson(res, answer.statusCode, answer.body, answer.headers);
+      }
       return;
     }
     const found = match(routes);

@@ -17,6 +17,7 @@ import {
 } from '../specs.ts';
 import { close, listen } from './aws-json.ts';
 import { bundleEntry } from './bundles.ts';
+import { consoleEndpoints } from './console.ts';
 import { deleteTables, ensureTables, type LocalDynamo, startDynamo } from './dynamo.ts';
 import { createEventBridgeServer, EventsSink } from './eventbridge.ts';
 import { createHttpApi, type LocalEndpoint } from './http-api.ts';
@@ -33,6 +34,7 @@ import {
   substitutePlaceholders,
 } from './step-functions.ts';
 import { StreamEventSourceMapping, type StreamMappingOptions } from './stream-mapping.ts';
+import { LocalWebSocketApi } from './websocket-api.ts';
 
 /**
  * The whole system on one machine: AWS's DynamoDB Local, a Step Functions endpoint running the ASL file with
@@ -99,6 +101,10 @@ export interface LocalRuntimeOptions {
 
 export interface LocalRuntime {
   readonly baseUrl: string;
+  /** The push channel's WebSocket URL (`ws://…/ws`): the protocol of the AWS WebSocket API. */
+  readonly pushUrl: string;
+  /** The emulated WebSocket API (connections; tests drop them to force reconnects), if the specs have one. */
+  readonly websocket: LocalWebSocketApi | undefined;
   readonly sfnUrl: string;
   readonly dynamoUrl: string;
   readonly eventsUrl: string;
@@ -147,6 +153,7 @@ const TABLE_NAMES: Record<TableName, string> = {
   state: 'omnilink-local-state',
   bookings: 'omnilink-local-bookings',
   cache: 'omnilink-local-cache',
+  connections: 'omnilink-local-connections',
 };
 const EVENT_BUS_NAME = 'omnilink-local';
 /**
@@ -359,12 +366,39 @@ async function start(
   });
   delete process.env.AWS_SESSION_TOKEN;
   delete process.env.AWS_PROFILE;
+  // The push channel's WebSocket API: its management endpoint and the issuer's keys go into the
+  // environments of the functions that post and authorize (the upgrade is served on the API's port).
+  const issuer = await LocalIssuer.load(dataDir ? join(dataDir, 'issuer') : undefined, options.jwt ?? {});
+  const websocketRoutes = new Map<string, LocalFunction>();
+  let websocketAuthorizer: LocalFunction | undefined;
+  for (const [name, spec] of Object.entries(specs)) {
+    const fn = functions.get(name);
+    if (!fn) continue;
+    for (const route of spec.websocketRoutes ?? []) websocketRoutes.set(route, fn);
+    if (spec.websocketAuthorizer) websocketAuthorizer = fn;
+  }
+  const websocket = websocketAuthorizer
+    ? new LocalWebSocketApi({
+        authorizer: websocketAuthorizer,
+        routes: websocketRoutes,
+        jwks: () => issuer.jwks(),
+        onError,
+      })
+    : undefined;
+  if (websocket) {
+    await websocket.start();
+    stack.push(() => websocket.stop());
+  }
   const given: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   const settings = localEnvironmentSettings(given);
   for (const [name, spec] of Object.entries(specs)) {
     const own = resolveEnvironment(functionEnvironment(name, settings, spec), (reference) => {
       if (reference.ref === 'table') return tables[reference.table];
       if (reference.ref === 'stateMachineArn') return stepFunctions.stateMachineArn;
+      if (reference.ref === 'websocketCallbackUrl') return websocket?.callbackUrl ?? '';
+      if (reference.ref === 'jwtIssuer') return issuer.issuer;
+      if (reference.ref === 'jwtAudience') return issuer.audience;
+      if (reference.ref === 'jwksUrl') return websocket?.jwksUrl ?? '';
       return EVENT_BUS_NAME;
     });
     const fn = functions.get(name);
@@ -405,9 +439,13 @@ async function start(
 
   // DynamoDB streams: an event-source mapping per stream function, e.g. the log's stream → the publisher.
   let eventStream: StreamEventSourceMapping | undefined;
+  const mappedSources = new Set<string>();
   for (const [name, spec] of Object.entries(specs)) {
     const fn = functions.get(name);
     if (!spec.streamSource || !fn) continue;
+    // The first consumer of a stream keeps the checkpoint files' historical names.
+    const files = mappedSources.has(spec.streamSource) ? `${spec.streamSource}-${name}` : spec.streamSource;
+    mappedSources.add(spec.streamSource);
     const mapping = new StreamEventSourceMapping({
       ...options.eventStream,
       client: dynamo.client,
@@ -416,8 +454,8 @@ async function start(
       invoke: (event) => fn.invoke(event),
       ...(dataDir
         ? {
-            stateFile: join(dataDir, `stream-${spec.streamSource}.json`),
-            failureFile: join(dataDir, `stream-${spec.streamSource}-failures.jsonl`),
+            stateFile: join(dataDir, `stream-${files}.json`),
+            failureFile: join(dataDir, `stream-${files}-failures.jsonl`),
           }
         : {}),
       onError: (where, error) => onError(`${name} stream (${where})`, error),
@@ -428,7 +466,7 @@ async function start(
       await mapping.drain(1000).catch(() => undefined);
       await mapping.stop();
     });
-    if (spec.streamSource === 'eventLog') eventStream = mapping;
+    if (spec.streamSource === 'eventLog' && spec.putsEvents) eventStream = mapping;
   }
 
   await stepFunctions.load();
@@ -464,7 +502,6 @@ async function start(
   }
 
   // The HTTP API.
-  const issuer = await LocalIssuer.load(dataDir ? join(dataDir, 'issuer') : undefined, options.jwt ?? {});
   const health: LocalEndpoint = async () => {
     const checks = await Promise.all([
       dynamo.client
@@ -518,14 +555,19 @@ async function start(
         body: JSON.parse(await readFile(new URL('../api/openapi.json', import.meta.url), 'utf8')),
       }),
       'GET /_local/executions/{name}': execution,
+      // The console (/console) and its local sign-in (POST /_local/token): local only.
+      ...consoleEndpoints(root, issuer),
     },
     onFunctionError: (routeKey, error) => onError(routeKey, error),
   });
+  websocket?.attach(api, '/ws');
   const port = await listen(api, options.port ?? Number(process.env.PORT ?? 3000), host);
   stack.push(() => close(api));
 
   return {
     baseUrl: `http://${host}:${port}`,
+    pushUrl: `ws://${host}:${port}/ws`,
+    websocket,
     sfnUrl,
     dynamoUrl: dynamo.url,
     eventsUrl,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type FunctionName, type FunctionSpec, functionSpecs } from '../../lib/specs.ts';
-import { functionId, onlyResourceId, synth } from './synth.ts';
+import { functionId, httpApiResources, onlyHttpApiResourceId, onlyResourceId, synth } from './synth.ts';
 
 const routed = (Object.keys(functionSpecs) as FunctionName[]).filter(
   (name) => (functionSpecs[name] as FunctionSpec).route !== undefined,
@@ -9,8 +9,8 @@ const routed = (Object.keys(functionSpecs) as FunctionName[]).filter(
 describe('HTTP API', () => {
   const { template, stack } = synth();
   const resources = template.toJSON().Resources;
-  const authorizerId = onlyResourceId(template, 'AWS::ApiGatewayV2::Authorizer');
-  const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+  const authorizerId = onlyHttpApiResourceId(template, stack, 'AWS::ApiGatewayV2::Authorizer');
+  const routes = Object.values(httpApiResources(template, stack, 'AWS::ApiGatewayV2::Route'));
 
   it('serves exactly the routes of functionSpecs', () => {
     expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual(
@@ -68,7 +68,7 @@ describe('HTTP API', () => {
   });
 
   it('throttles the $default stage with the default rate and burst', () => {
-    const stage = resources[onlyResourceId(template, 'AWS::ApiGatewayV2::Stage')].Properties;
+    const stage = resources[onlyHttpApiResourceId(template, stack, 'AWS::ApiGatewayV2::Stage')].Properties;
     expect(stage).toMatchObject({
       StageName: '$default',
       AutoDeploy: true,
@@ -84,7 +84,7 @@ describe('HTTP API', () => {
   });
 
   it('writes one JSON access log line per request to a log group with a retention', () => {
-    const stage = resources[onlyResourceId(template, 'AWS::ApiGatewayV2::Stage')].Properties;
+    const stage = resources[onlyHttpApiResourceId(template, stack, 'AWS::ApiGatewayV2::Stage')].Properties;
     const logGroupId: string = stage.AccessLogSettings.DestinationArn['Fn::GetAtt'][0];
     expect(resources[logGroupId]).toMatchObject({
       Type: 'AWS::Logs::LogGroup',

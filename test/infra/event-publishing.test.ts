@@ -31,7 +31,8 @@ describe('event publishing', () => {
   });
 
   it('invokes the publisher from the stream: batches of 100, INSERTs only, bisect, partial batch responses', () => {
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    // Two consumers of the log's stream: this publisher and the push channel's (push-channel.test.ts).
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: publisherId },
       EventSourceArn: { 'Fn::GetAtt': [eventLogId, 'StreamArn'] },
@@ -48,7 +49,9 @@ describe('event publishing', () => {
   });
 
   it('creates the mapping only after the publisher may read the stream', () => {
-    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0];
+    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).find(
+      (m) => JSON.stringify(m.Properties.FunctionName) === JSON.stringify({ Ref: publisherId }),
+    );
     const dependsOn: string[] = mapping?.DependsOn ?? [];
     expect(dependsOn.some((id) => id.startsWith('PublisherFunctionRoleDefaultPolicy'))).toBe(true);
   });
@@ -87,10 +90,10 @@ describe('event publishing', () => {
     expect(resources[publisherId].Properties.Environment.Variables).not.toHaveProperty('EVENT_LOG_TABLE');
   });
 
-  it('gives no other function access to the stream', () => {
+  it('gives no function but the two stream consumers access to the stream', () => {
     const streamArn = JSON.stringify({ 'Fn::GetAtt': [eventLogId, 'StreamArn'] });
     for (const name of Object.keys(functionSpecs) as (keyof typeof functionSpecs)[]) {
-      if (name === 'publisher') continue;
+      if (name === 'publisher' || name === 'pushEvents') continue;
       const resources = statementsOfFunction(synthesized, name).flatMap(resourcesOf);
       expect(resources.map((r) => JSON.stringify(r))).not.toContain(streamArn);
     }

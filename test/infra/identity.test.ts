@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { onlyResourceId, synth } from './synth.ts';
+import { httpApiResources, onlyResourceId, synth } from './synth.ts';
 
 describe('identity', () => {
   it('creates a user pool with a strong password policy and required MFA', () => {
@@ -38,7 +38,7 @@ describe('identity', () => {
   });
 
   describe('with the CI client for the post-deploy smoke test (context smokeTestClient=true)', () => {
-    const { template } = synth({ smokeTestClient: 'true' });
+    const { template, stack } = synth({ smokeTestClient: 'true' });
     const clients = template.findResources('AWS::Cognito::UserPoolClient');
     const ciId = Object.keys(clients).find((id) =>
       ((clients[id]?.Properties.ExplicitAuthFlows ?? []) as string[]).includes('ALLOW_USER_PASSWORD_AUTH'),
@@ -58,7 +58,7 @@ describe('identity', () => {
     });
 
     it('lets the API accept its tokens and outputs its id', () => {
-      const [authorizer] = Object.values(template.findResources('AWS::ApiGatewayV2::Authorizer'));
+      const [authorizer] = Object.values(httpApiResources(template, stack, 'AWS::ApiGatewayV2::Authorizer'));
       expect(authorizer?.Properties.JwtConfiguration.Audience).toEqual(
         expect.arrayContaining([{ Ref: ciId }]),
       );

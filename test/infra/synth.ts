@@ -66,3 +66,28 @@ export function onlyResourceId(template: Template, type: string): string {
   if (ids.length !== 1) throw new Error(`expected exactly one ${type}, found ${ids.length}`);
   return ids[0] as string;
 }
+
+/**
+ * Resources of a type that belong to the HTTP API (`ApiId` = its ref): the push channel's WebSocket
+ * API has authorizers, routes and a stage of the same types.
+ */
+export function httpApiResources(
+  template: Template,
+  stack: OmnilinkStack,
+  type: string,
+  // biome-ignore lint/suspicious/noExplicitAny: the template's own type (Template.findResources)
+): Record<string, { [key: string]: any }> {
+  const apiId = JSON.stringify(stack.resolve(stack.api.httpApi.apiId));
+  return Object.fromEntries(
+    Object.entries(template.findResources(type)).filter(
+      ([, resource]) => JSON.stringify(resource.Properties?.ApiId) === apiId,
+    ),
+  );
+}
+
+/** Logical id of the HTTP API's only resource of a type. */
+export function onlyHttpApiResourceId(template: Template, stack: OmnilinkStack, type: string): string {
+  const ids = Object.keys(httpApiResources(template, stack, type));
+  if (ids.length !== 1) throw new Error(`expected exactly one ${type} of the HTTP API, found ${ids.length}`);
+  return ids[0] as string;
+}

@@ -14,7 +14,7 @@ import {
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FunctionSpec, functionSpecs } from '../../lib/specs.ts';
-import { onlyResourceId, synth } from '../infra/synth.ts';
+import { httpApiResources, onlyHttpApiResourceId, onlyResourceId, synth } from '../infra/synth.ts';
 import { type Harness, startHarness } from '../integration/harness.ts';
 
 /*
@@ -273,10 +273,10 @@ describe('authentication, local API: forged and invalid tokens on every route', 
 
 describe('authentication, AWS: the JWT authorizer', () => {
   const check = (context: Record<string, unknown>) => {
-    const { template } = synth(context);
+    const { template, stack } = synth(context);
     const resources = template.toJSON().Resources;
-    const authorizerId = onlyResourceId(template, 'AWS::ApiGatewayV2::Authorizer');
-    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route'));
+    const authorizerId = onlyHttpApiResourceId(template, stack, 'AWS::ApiGatewayV2::Authorizer');
+    const routes = Object.values(httpApiResources(template, stack, 'AWS::ApiGatewayV2::Route'));
     return { template, resources, authorizer: resources[authorizerId].Properties, authorizerId, routes };
   };
 

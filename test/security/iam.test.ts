@@ -106,13 +106,42 @@ const EXPECTED: Record<FunctionName, string[]> = {
     'states:DescribeExecution @ workflow-executions',
     'states:RedriveExecution @ workflow-executions',
   ],
+  // Verifies tokens against the issuer's JWKS (HTTPS): no AWS permissions at all.
+  wsAuthorizer: [],
+  // Records a connection's owner; forgets it and its subscriptions at $disconnect.
+  wsConnection: [...readWrite('connections'), 'dynamodb:DeleteItem @ table:connections'],
+  // Ownership from the workflow record, the replay from the log, the subscription, and the posts.
+  wsSubscribe: [
+    ...readWrite('connections'),
+    'dynamodb:DeleteItem @ table:connections',
+    ...read('state'),
+    ...read('eventLog'),
+    'execute-api:ManageConnections @ push-connections',
+  ],
+  // One Query of the workflow's subscribers, a post to each, a delete of gone or finished ones.
+  pushEvents: [
+    ...read('connections'),
+    'dynamodb:DeleteItem @ table:connections',
+    'dynamodb:DescribeStream @ stream:eventLog',
+    'dynamodb:GetRecords @ stream:eventLog',
+    'dynamodb:GetShardIterator @ stream:eventLog',
+    'dynamodb:ListStreams @ stream:eventLog',
+    'execute-api:ManageConnections @ push-connections',
+  ],
 };
 
 /**
  * DeleteItem the code actually issues (lambdas/io: workflow-store deleteWorkflowRecord — the producer
  * removes the record of an execution that never started; cache-store — the planner evicts templates).
  */
-const requiredDeletes = ['producer → state', 'planner → cache'];
+const requiredDeletes = [
+  'producer → state',
+  'planner → cache',
+  // lambdas/io/push-channel.ts: subscriptions of closed connections, finished workflows, unsubscribes.
+  'pushEvents → connections',
+  'wsConnection → connections',
+  'wsSubscribe → connections',
+];
 
 const names = Object.keys(functionSpecs) as FunctionName[];
 const synthesized = synth();
@@ -161,6 +190,12 @@ function classify(resource: unknown, name: FunctionName): string {
     return 'state-machine-versions';
   if (json.includes(':execution:') && json.endsWith(':*"]]}')) return 'workflow-executions';
   if (json.includes(':bedrock:')) return 'model';
+  if (
+    json.includes(':execute-api:') &&
+    json.includes(resolved(stack.pushChannel.api.apiId)) &&
+    json.endsWith('/live/POST/@connections/*"]]}')
+  )
+    return 'push-connections';
   return `UNKNOWN ${json}`;
 }
 
