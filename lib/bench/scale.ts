@@ -62,6 +62,8 @@ export interface PollCost {
 
 export interface ConflictCost {
   readonly appenders: number;
+  /** Whether the appenders passed `contenders` (as a wave's steps do). */
+  readonly hinted: boolean;
   readonly events: number;
   readonly conflictsPerEvent: number;
   readonly requestsPerEvent: number;
@@ -339,17 +341,32 @@ async function measureConflicts(
     stateTable: runtime.tables.state,
   };
   const results: ConflictCost[] = [];
-  for (const appenders of [10, 25]) {
-    const workflowId = `wf_scaleconflicts${appenders}${Date.now()}`;
+  for (const [appenders, hinted] of [
+    [10, false],
+    [10, true],
+    [25, false],
+    [25, true],
+  ] as const) {
+    const workflowId = `wf_scaleconflicts${appenders}${hinted ? 'h' : ''}${Date.now()}`;
     const perAppender = 4;
     const before = { ...appendStats };
     const m0 = meter.snapshot();
     await Promise.all(
       Array.from({ length: appenders }, async (_, a) => {
         for (let e = 0; e < perAppender; e += 1) {
-          await appendEvents(deps, workflowId, [
-            { event_id: `StepSucceeded:s${a}_${e}`, type: 'StepSucceeded', data: { step_id: `s${a}_${e}` } },
-          ]);
+          await appendEvents(
+            deps,
+            workflowId,
+            [
+              {
+                event_id: `StepSucceeded:s${a}_${e}`,
+                type: 'StepSucceeded',
+                data: { step_id: `s${a}_${e}` },
+              },
+            ],
+            // As a wave's steps do: the number of appenders that may race widens the backoff.
+            hinted ? { contenders: appenders } : {},
+          );
         }
       }),
     );
@@ -361,12 +378,15 @@ async function measureConflicts(
     const requests = [...cost.requests.values()].reduce((a, b) => a + b, 0);
     results.push({
       appenders,
+      hinted,
       events,
       conflictsPerEvent: (appendStats.conflicts - before.conflicts) / events,
       requestsPerEvent: requests / events,
       gapFree: gapFree && stored.length === events,
     });
-    log(`  ${appenders} appenders: ${(appendStats.conflicts - before.conflicts) / events} conflicts/event`);
+    log(
+      `  ${appenders} appenders${hinted ? ' (contenders given)' : ''}: ${(appendStats.conflicts - before.conflicts) / events} conflicts/event`,
+    );
   }
   documents.destroy();
   return results;
@@ -471,12 +491,12 @@ export function formatScaleReport(report: ScaleReport): string {
   }
   lines.push(
     '',
-    '| parallel appenders | events | lost races/event | DynamoDB requests/event | gap-free, exactly once |',
-    '|---|---|---|---|---|',
+    '| parallel appenders | backoff window | events | lost races/event | DynamoDB requests/event | gap-free, exactly once |',
+    '|---|---|---|---|---|---|',
   );
   for (const c of report.conflicts) {
     lines.push(
-      `| ${c.appenders} | ${c.events} | ${c.conflictsPerEvent.toFixed(2)} | ${c.requestsPerEvent.toFixed(2)} | ${c.gapFree ? 'yes' : '**no**'} |`,
+      `| ${c.appenders} | ${c.hinted ? '× appenders (as steps pass it)' : 'plain'} | ${c.events} | ${c.conflictsPerEvent.toFixed(2)} | ${c.requestsPerEvent.toFixed(2)} | ${c.gapFree ? 'yes' : '**no**'} |`,
     );
   }
   lines.push(

@@ -123,13 +123,25 @@ function GraphSvg({
     const offset = (width - count * (BOX_W + GAP_X) + GAP_X) / 2;
     return { x: offset + column * (BOX_W + GAP_X), y: GAP_Y + layer * (BOX_H + GAP_Y) };
   };
-  const counts = new Map<number, number>();
-  for (const node of graph.nodes) counts.set(node.layer, (counts.get(node.layer) ?? 0) + 1);
+  // Each layer centred on its own nodes, in column order (a node's column may exceed its layer's count).
+  const layers = new Map<number, (typeof graph.nodes)[number][]>();
+  for (const node of graph.nodes) layers.set(node.layer, [...(layers.get(node.layer) ?? []), node]);
   const position = new Map(
-    graph.nodes.map((n) => [n.id, center(n.layer, n.column, counts.get(n.layer) ?? 1)] as const),
+    [...layers.values()].flatMap((nodes) =>
+      [...nodes]
+        .sort((a, b) => a.column - b.column)
+        .map((n, rank) => [n.id, center(n.layer, rank, nodes.length)] as const),
+    ),
   );
   return (
-    <svg data-testid={testId} width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="img">
+    <svg
+      data-testid={testId}
+      width={width}
+      height={height}
+      viewBox={`0 0 ${width} ${height}`}
+      style={{ maxWidth: '100%', height: 'auto' }}
+      role="img"
+    >
       <title>{testId}</title>
       <defs>
         <marker
