@@ -37,9 +37,9 @@ import { LOCAL_ACCOUNT, LOCAL_REGION } from './lambda.ts';
  *   (SendTaskHeartbeat only checks the token).
  * - RedriveExecution restarts at the top-level state that did not finish, with its input from the
  *   history; a failed inline Map re-runs only its unsuccessful iterations, as AWS does (the Tasks of
- *   iterations that succeeded replay their results, kept in memory per execution: a redrive after a
- *   restart of the runtime re-runs the whole Map). Status changes are reported through
- *   `onStatusChange` (AWS: `aws.states` events on the default bus).
+ *   iterations that succeeded replay their results, kept per execution in memory while it runs and
+ *   in its file once it has closed, so a redrive after a restart replays them too). Status changes
+ *   are reported through `onStatusChange` (AWS: `aws.states` events on the default bus).
  *
  * Memory stays flat however many executions run: a closed execution's history (and the Map results
  * a redrive would replay) is written to its file and dropped from memory; `events` then reads the
