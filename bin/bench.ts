@@ -6,14 +6,15 @@
  *   BENCH_REQUESTS=500 npm run bench  # more samples
  *   BENCH_ONLY=push npm run bench     # the push channel only (event → client latency, polls saved)
  */
-import { mkdir, writeFile } from 'node:fs/promises';
-import { cpus, loadavg } from 'node:os';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { workflowIdForKey } from '#core/idempotency.ts';
 import { DynamoMeter, WRITE_OPERATIONS } from '../lib/bench/dynamo-meter.ts';
+import { processTreeMemory } from '../lib/bench/process-tree.ts';
 import { formatScaleReport, measureScale } from '../lib/bench/scale.ts';
 import { OmnilinkClient } from '../lib/client.ts';
 import type { LambdaHandler } from '../lib/local/lambda.ts';
@@ -605,12 +606,23 @@ function render(rows: readonly Row[]): string {
  *   all at once; every answer's status counted (only 202, or 429 for a user over its burst, is right);
  * - throughput: BENCH_WORKFLOWS workflows submitted by BENCH_CLIENTS closed-loop clients (each user
  *   under its rate limit), wall time from the first submit to the last completion;
- * - memory: this process's RSS (API, engine, every function's workers) after 200 and after all;
+ * - memory: the RSS of the whole process tree — this process (API, engine, every function's worker
+ *   threads) and its children (DynamoDB Local's JVM, esbuild's service) — after the load phase's
+ *   200th completed workflow and after all of them;
+ * - CPU: CPU time of that tree per workflow over the load phase (what bounds throughput);
  * - cold starts: execution environments each function started, and their init times.
+ * Like `npm start`, the runtime keeps its data in a data directory (a temporary one, removed after):
+ * DynamoDB Local on disk, executions in files. BENCH_LOAD_DATA=memory runs it in memory instead.
  */
 async function measureLoad(): Promise<Row[]> {
   const rows: Row[] = [];
-  const runtime = await startLocalRuntime({ port: 0, inMemory: true, env: { LOG_LEVEL: 'ERROR' } });
+  const inMemory = process.env.BENCH_LOAD_DATA === 'memory';
+  const dataDir = inMemory ? undefined : await mkdtemp(join(tmpdir(), 'omnilink-bench-'));
+  const runtime = await startLocalRuntime({
+    port: 0,
+    ...(dataDir ? { dataDir } : { inMemory: true }),
+    env: { LOG_LEVEL: 'ERROR' },
+  });
   try {
     const tokenFor = tokenCache(runtime);
     const post = async (sub: string, key: string) => {
@@ -671,9 +683,11 @@ async function measureLoad(): Promise<Row[]> {
     const userCount = Math.ceil(total / 5);
     let next = 0;
     let completed = 0;
-    let rssAt200 = 0;
+    let at200: ReturnType<typeof processTreeMemory> | undefined;
     const rejected = new Map<number, number>();
     const submitMs: number[] = [];
+    const cpuStart = processTreeMemory();
+    const fnCpuStart = new Map([...runtime.functions].map(([name, fn]) => [name, fn.cpuStats()] as const));
     const start = performance.now();
     await Promise.all(
       Array.from({ length: clients }, async () => {
@@ -686,23 +700,56 @@ async function measureLoad(): Promise<Row[]> {
           }
           const record = await runtime.waitForExecution(answer.id, 600_000);
           if (record.status === 'SUCCEEDED') completed++;
-          if (completed === 200 && rssAt200 === 0) rssAt200 = process.memoryUsage().rss;
+          if (completed === 200 && !at200) at200 = processTreeMemory();
         }
       }),
     );
     const wall = (performance.now() - start) / 1000;
-    const rssEnd = process.memoryUsage().rss;
+    const end = processTreeMemory();
     const rate = completed / wall;
+    const cpuPerWorkflow = (end.totalCpuMs - cpuStart.totalCpuMs) / Math.max(1, total);
+    const cpuOf = (tree: typeof end, node: boolean) =>
+      tree.processes.filter((p) => (p.pid === process.pid) === node).reduce((sum, p) => sum + p.cpuMs, 0);
     rows.push({
       measure: `end-to-end throughput, ${total} workflows, ${clients} clients`,
       value: `${rate.toFixed(1)} workflows/s`,
       note: `${completed}/${total} completed in ${wall.toFixed(1)} s; POST p50 ${percentile(submitMs, 50).toFixed(0)} ms, p99 ${percentile(submitMs, 99).toFixed(0)} ms; refused: ${[...rejected].map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'} (goal ≥ 25/s: ${verdict(rate >= 25)})`,
     });
-    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
     rows.push({
-      measure: 'memory (RSS of the runtime process, workers included)',
-      value: `${mib(rssAt200)} after 200 workflows · ${mib(rssEnd)} after ${completed}`,
-      note: `growth ${mib(rssEnd - rssAt200)} (goal ≤ 150 MB: ${verdict(rssEnd - rssAt200 <= 150 * 1024 * 1024)}); DynamoDB Local (Java) is a separate process`,
+      measure: 'CPU per workflow (whole process tree)',
+      value: `${cpuPerWorkflow.toFixed(0)} ms`,
+      note: `Node process (API, engine, workers) ${((cpuOf(end, true) - cpuOf(cpuStart, true)) / total).toFixed(0)} ms + children (DynamoDB Local, esbuild) ${((cpuOf(end, false) - cpuOf(cpuStart, false)) / total).toFixed(0)} ms; 25 workflows/s on ${cpus().length} cores allows at most ${((cpus().length * 1000) / 25).toFixed(0)} ms`,
+    });
+    const fnCpu = [...runtime.functions]
+      .map(([name, fn]) => {
+        const now = fn.cpuStats();
+        const was = fnCpuStart.get(name) ?? { invocations: 0, cpuMs: 0 };
+        return { name, invocations: now.invocations - was.invocations, cpuMs: now.cpuMs - was.cpuMs };
+      })
+      .filter((f) => f.invocations > 0)
+      .sort((a, b) => b.cpuMs - a.cpuMs);
+    rows.push({
+      measure: "functions' CPU per workflow (worker threads)",
+      value: `${(fnCpu.reduce((sum, f) => sum + f.cpuMs, 0) / total).toFixed(0)} ms`,
+      note: fnCpu
+        .map(
+          (f) =>
+            `${f.name} ${(f.invocations / total).toFixed(2)} × ${(f.cpuMs / f.invocations).toFixed(1)} ms`,
+        )
+        .join(' · '),
+    });
+    const mib = (n: number) => `${(n / 1024 / 1024).toFixed(0)} MB`;
+    const parts = (tree: typeof end) =>
+      tree.processes
+        .filter((p) => p.rssBytes > 0)
+        .map((p) => `${p.pid === process.pid ? 'node' : p.command} ${mib(p.rssBytes)}`)
+        .join(' + ');
+    const before = at200?.totalBytes ?? Number.NaN;
+    const growth = end.totalBytes - before;
+    rows.push({
+      measure: `memory (RSS of the process tree${end.complete ? '' : ': this process only, no /proc'})`,
+      value: `${mib(before)} after 200 workflows · ${mib(end.totalBytes)} after ${completed}`,
+      note: `growth ${mib(growth)} (goal ≤ 150 MB: ${verdict(growth <= 150 * 1024 * 1024)}); at 200: ${at200 ? parts(at200) : '-'}; at the end: ${parts(end)}; data ${dataDir ? 'in a data directory, as npm start' : 'in memory'}`,
     });
     for (const [name, fn] of runtime.functions) {
       const cold = fn.coldStarts();
@@ -715,6 +762,7 @@ async function measureLoad(): Promise<Row[]> {
     }
   } finally {
     await runtime.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   }
   return rows;
 }

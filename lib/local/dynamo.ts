@@ -120,6 +120,8 @@ function spawnDynamoDbLocal(port: number, path: string | undefined): ChildProces
     String(port),
     // One database whatever the credentials and region of the client (tests use several).
     '-sharedDb',
+    // Offline: no usage reports to AWS.
+    '-disableTelemetry',
     ...(path ? ['-dbPath', path] : ['-inMemory']),
   ];
   const child = spawn(process.env.JAVA ?? 'java', args, { cwd: home, stdio: ['ignore', 'ignore', 'pipe'] });

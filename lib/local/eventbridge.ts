@@ -32,17 +32,24 @@ export type EntryFailureInjector = (
 export interface EventsSinkProps {
   /** JSON-lines file the entries are appended to. @default - memory only */
   readonly file?: string;
+  /**
+   * Events kept in memory (`events`), the latest; older ones are only in the file. Keeps a long
+   * `npm start` flat. @default 10_000
+   */
+  readonly keep?: number;
 }
 
-/** The recorded events and the test hooks. */
+/** The recorded events (the latest `keep` in memory) and the test hooks. */
 export class EventsSink {
   readonly events: RecordedEvent[] = [];
   readonly #file: string | undefined;
+  readonly #keep: number;
   #injector: EntryFailureInjector | undefined;
   #writes: Promise<void> = Promise.resolve();
 
   constructor(props: EventsSinkProps = {}) {
     this.#file = props.file;
+    this.#keep = Math.max(1, props.keep ?? 10_000);
   }
 
   /** Makes entries fail (per entry, like AWS) until `clearFailures()`. */
@@ -91,6 +98,7 @@ export class EventsSink {
       results.push({ EventId: event.EventId });
     });
     this.events.push(...recorded);
+    if (this.events.length > this.#keep) this.events.splice(0, this.events.length - this.#keep);
     if (this.#file && recorded.length > 0) this.#append(this.#file, recorded);
     return { FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results };
   }

@@ -74,10 +74,23 @@ port.on('message', async (message: InvokeMessage) => {
     fail: () => undefined,
     succeed: () => undefined,
   };
+  // This thread's CPU time for the invocation (the runtime reports it per function; it does not bill).
+  const cpuBefore = process.threadCpuUsage();
+  const cpuUs = () => {
+    const used = process.threadCpuUsage(cpuBefore);
+    return used.user + used.system;
+  };
   try {
     const result = await handler(JSON.parse(message.event), context);
-    port.postMessage({ type: 'result', id: message.id, ok: true, value: JSON.stringify(result ?? null) });
+    const value = JSON.stringify(result ?? null);
+    port.postMessage({ type: 'result', id: message.id, ok: true, value, cpuUs: cpuUs() });
   } catch (error) {
-    port.postMessage({ type: 'result', id: message.id, ok: false, error: serializeError(error) });
+    port.postMessage({
+      type: 'result',
+      id: message.id,
+      ok: false,
+      error: serializeError(error),
+      cpuUs: cpuUs(),
+    });
   }
 });

@@ -1,4 +1,6 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   ExecutionAbortedError,
@@ -35,9 +37,14 @@ import { LOCAL_ACCOUNT, LOCAL_REGION } from './lambda.ts';
  *   (SendTaskHeartbeat only checks the token).
  * - RedriveExecution restarts at the top-level state that did not finish, with its input from the
  *   history; a failed inline Map re-runs only its unsuccessful iterations, as AWS does (the Tasks of
- *   iterations that succeeded replay their results, kept in memory per execution: a redrive after a
- *   restart of the runtime re-runs the whole Map). Status changes are reported through
- *   `onStatusChange` (AWS: `aws.states` events on the default bus).
+ *   iterations that succeeded replay their results, kept per execution in memory while it runs and
+ *   in its file once it has closed, so a redrive after a restart replays them too). Status changes
+ *   are reported through `onStatusChange` (AWS: `aws.states` events on the default bus).
+ *
+ * Memory stays flat however many executions run: a closed execution's history (and the Map results
+ * a redrive would replay) is written to its file and dropped from memory; `events` then reads the
+ * file again when asked (GetExecutionHistory, DescribeExecution's callers, RedriveExecution). Without
+ * a data directory the files go to a private temporary directory, removed at shutdown or exit.
  */
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
@@ -106,6 +113,11 @@ export interface ExecutionRecord {
   redriveCount?: number;
   /** When it was last redriven (ms). */
   redriveDate?: number;
+  /**
+   * The Task results of the failed Map attempt a redrive replays (see `#mapResults`), written with
+   * a closed execution's file so that they need no memory. @default - none
+   */
+  mapResults?: Record<string, JsonValue>;
 }
 
 /**
@@ -133,7 +145,10 @@ export interface LocalStepFunctionsProps {
   readonly stateMachineName?: string;
   /** Local handler per Task state name (nested Map/Parallel states included). */
   readonly taskHandlers: Readonly<Record<string, LocalTaskHandler>>;
-  /** Directory for executions (JSON files). @default - in memory only */
+  /**
+   * Directory for executions (JSON files). @default - a temporary directory for closed executions'
+   * histories only (removed at shutdown or exit); nothing survives the process
+   */
   readonly dataDir?: string;
   /** Shorter retry pauses (ms), for tests. @default - the ASL's intervals, backoff and jitter */
   readonly retryIntervalOverrides?: RetryIntervalOverrides;
@@ -155,6 +170,13 @@ const CALLBACK_INPUT = '__omnilink_local_callback__';
 const MAX_PAYLOAD_BYTES = 256 * 1024;
 /** Longest timer Node accepts (about 24.8 days), used as "no task timeout". */
 const NO_TASK_TIMEOUT_SECONDS = 2_147_483;
+/** Closed executions' histories kept in memory after being read back from their files. */
+const HISTORY_CACHE_SIZE = 8;
+/** Temporary directories of engines without a data directory, removed when the process exits. */
+const temporaryDirs = new Set<string>();
+process.once('exit', () => {
+  for (const dir of temporaryDirs) rmSync(dir, { recursive: true, force: true });
+});
 
 const enteredTypes: Record<string, string> = {
   Task: 'Task',
@@ -243,6 +265,10 @@ export class LocalStepFunctions {
   readonly #callbackStates = new Set<string>();
   /** Callback tasks waiting for SendTaskSuccess/SendTaskFailure, by token. */
   readonly #tasks = new Map<string, PendingTask>();
+  /** Where closed executions' files go without a data directory (made at the first one). */
+  #spillDir: string | undefined;
+  /** Histories read back from files lately (GetExecutionHistory pages through one at a time). */
+  readonly #historyCache = new Map<string, HistoryEvent[]>();
   #flushTimer: NodeJS.Timeout | undefined;
   #flushing: Promise<void> = Promise.resolve();
   #shuttingDown = false;
@@ -289,7 +315,10 @@ export class LocalStepFunctions {
       if (!file.endsWith('.json')) continue;
       try {
         const record: ExecutionRecord = JSON.parse(await readFile(join(dir, file), 'utf8'));
-        if (record.stateMachineArn === this.stateMachineArn) this.#executions.set(record.name, record);
+        if (record.stateMachineArn !== this.stateMachineArn) continue;
+        this.#executions.set(record.name, record);
+        // A closed execution's history stays in its file until asked for.
+        if (record.status !== 'RUNNING') this.#evict(record);
       } catch {
         // A torn write of a crashed process: the previous complete file was renamed over it, so
         // this can only be a leftover temp file; ignore it.
@@ -380,6 +409,7 @@ export class LocalStepFunctions {
         `Execution is ${record.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'RUNNING'} and cannot be redriven: '${record.executionArn}'`,
       );
     }
+    this.#restore(record);
     const from = this.#unfinishedState(record);
     this.#machineFrom(from.state); // built (and cached) before anything changes
     const redriveDate = Date.now();
@@ -563,19 +593,95 @@ export class LocalStepFunctions {
   }
 
   async #writeDirty(): Promise<void> {
-    const dir = this.#executionsDir();
     const names = [...this.#dirty];
     this.#dirty.clear();
-    if (!dir || names.length === 0) return;
+    if (names.length === 0) return;
+    const dir = this.#recordsDir();
     await mkdir(dir, { recursive: true });
     for (const name of names) {
       const record = this.#executions.get(name);
       if (!record) continue;
+      const closed = record.status !== 'RUNNING' && !this.#running.has(name);
+      const results = closed ? this.#mapResults.get(name) : undefined;
       const file = join(dir, `${name}.json`);
       const temp = `${file}.${process.pid}.tmp`;
-      await writeFile(temp, JSON.stringify(record));
+      await writeFile(
+        temp,
+        JSON.stringify(results ? { ...record, mapResults: Object.fromEntries(results) } : record),
+      );
       await rename(temp, file);
+      // Closed and unchanged since it was written: its history (and Map results) live in the file now.
+      if (closed && !this.#dirty.has(name) && record.status !== 'RUNNING' && !this.#running.has(name)) {
+        this.#mapResults.delete(name);
+        this.#evict(record);
+      }
     }
+  }
+
+  /** Executions whose history is in memory (running ones, and closed ones not yet written). */
+  residentHistories(): number {
+    let resident = 0;
+    for (const record of this.#executions.values()) {
+      if (Object.getOwnPropertyDescriptor(record, 'events')?.get === undefined) resident++;
+    }
+    return resident;
+  }
+
+  /**
+   * Drops a closed execution's history from memory: `events` reads it from the execution's file
+   * when asked (a small cache keeps the last few, for paging). Assigning `events` puts it back.
+   */
+  #evict(record: ExecutionRecord): void {
+    const name = record.name;
+    const file = join(this.#recordsDir(), `${name}.json`);
+    const events = (): HistoryEvent[] => {
+      const cached = this.#historyCache.get(name);
+      if (cached) return cached;
+      const stored: ExecutionRecord = JSON.parse(readFileSync(file, 'utf8'));
+      this.#historyCache.set(name, stored.events);
+      if (this.#historyCache.size > HISTORY_CACHE_SIZE) {
+        const oldest = this.#historyCache.keys().next().value;
+        if (oldest !== undefined) this.#historyCache.delete(oldest);
+      }
+      return stored.events;
+    };
+    delete record.mapResults;
+    Object.defineProperty(record, 'events', {
+      configurable: true,
+      enumerable: true,
+      get: events,
+      set: (value: HistoryEvent[]) => {
+        Object.defineProperty(record, 'events', {
+          configurable: true,
+          enumerable: true,
+          writable: true,
+          value,
+        });
+      },
+    });
+  }
+
+  /** Puts an evicted execution's history (and its Map results, for a redrive) back into memory. */
+  #restore(record: ExecutionRecord): void {
+    if (Object.getOwnPropertyDescriptor(record, 'events')?.get === undefined) return;
+    const file = join(this.#recordsDir(), `${record.name}.json`);
+    const stored: ExecutionRecord = JSON.parse(readFileSync(file, 'utf8'));
+    this.#historyCache.delete(record.name);
+    record.events = stored.events;
+    if (stored.mapResults && !this.#mapResults.has(record.name)) {
+      this.#mapResults.set(record.name, new Map(Object.entries(stored.mapResults)));
+    }
+  }
+
+  /** The data directory's executions, or (without one) a private temporary directory. */
+  #recordsDir(): string {
+    const dir = this.#executionsDir();
+    if (dir) return dir;
+    if (!this.#spillDir) {
+      this.#spillDir = mkdtempSync(join(tmpdir(), 'omnilink-sfn-'));
+      temporaryDirs.add(this.#spillDir);
+    }
+    return this.#spillDir;
   }
 
   // --- internals ---------------------------------------------------------------------------------
@@ -608,7 +714,8 @@ export class LocalStepFunctions {
   }
 
   #markDirty(record: ExecutionRecord, now = false): void {
-    if (!this.#props.dataDir) return;
+    // Without a data directory only closed executions are written (their histories leave memory).
+    if (!this.#props.dataDir && (record.status === 'RUNNING' || this.#running.has(record.name))) return;
     this.#dirty.add(record.name);
     if (now) {
       void this.flush();

@@ -16,7 +16,8 @@ import {
  * GetShardIterator, GetRecords): the same records AWS delivers, with the semantics the CDK stack
  * configures (lib/constructs/event-publishing.ts):
  * - per shard, one batch at a time, in sequence order; a child shard only after its parent is done;
- * - batches of up to `batchSize` records, INSERTs only (the mapping's filter);
+ * - batches of up to `batchSize` records, INSERTs only (the mapping's filter), gathered for up to
+ *   `maxBatchingWindowMs` (the stack's batching window), each shard read at most every `pollIntervalMs`;
  * - partial batch responses (`batchItemFailures`): the batch is checkpointed before the lowest failed
  *   record and retried from it;
  * - bisect on error: a failed batch is split in two and each half retried (splits do not count as
@@ -31,10 +32,18 @@ import {
  */
 
 export interface StreamMappingOptions {
-  /** Pause between polls of a shard that had nothing new. @default 100 */
+  /**
+   * Pause between polls of a shard that had nothing new. AWS's mapping polls each shard four times
+   * a second; so does this one by default (fewer, fuller batches than a faster poll). @default 250
+   */
   readonly pollIntervalMs?: number;
   /** Records per invocation. @default 100 */
   readonly batchSize?: number;
+  /**
+   * How long records are gathered before an invocation, unless `batchSize` of them are there first
+   * (the stack's `maxBatchingWindow`, lib/constructs/event-publishing.ts). @default 1000
+   */
+  readonly maxBatchingWindowMs?: number;
   /** Retries of a failed batch (splits excluded) before it goes to the on-failure destination. @default 10 */
   readonly maxRetryAttempts?: number;
   /** Split failed batches in two. @default true */
@@ -120,6 +129,10 @@ interface ShardState {
   closed: boolean;
   /** Records read but not delivered yet, in order. */
   buffer: LambdaStreamRecord[];
+  /** When the buffer's oldest record was read (the batching window runs from there). */
+  bufferedSince: number;
+  /** When GetRecords was last called on the shard. */
+  lastRead: number;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -141,6 +154,8 @@ export class StreamEventSourceMapping {
   #stopping = false;
   #busy = 0;
   #idleSince = 0;
+  /** Set while `drain` waits: gathered records are delivered without waiting out the batching window. */
+  #draining = 0;
 
   constructor(props: StreamMappingProps) {
     this.#props = props;
@@ -177,9 +192,14 @@ export class StreamEventSourceMapping {
   async drain(timeoutMs = 10_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     const since = Date.now();
-    while (Date.now() < deadline) {
-      if (this.#busy === 0 && this.#idleSince >= since) return;
-      await sleep(20);
+    this.#draining++;
+    try {
+      while (Date.now() < deadline) {
+        if (this.#busy === 0 && this.#idleSince >= since) return;
+        await sleep(20);
+      }
+    } finally {
+      this.#draining--;
     }
     throw new Error('the stream mapping did not drain in time');
   }
@@ -205,7 +225,7 @@ export class StreamEventSourceMapping {
         workers.set(shard.shardId, worker);
       }
       if (workers.size === 0 && this.#busy === 0) this.#idleSince = Date.now();
-      await sleep(this.#props.pollIntervalMs ?? 100);
+      await sleep(this.#props.pollIntervalMs ?? 250);
     }
     await Promise.allSettled([...workers.values()]);
   }
@@ -230,6 +250,8 @@ export class StreamEventSourceMapping {
           checkpoint: this.#checkpoints.get(shard.ShardId),
           closed: false,
           buffer: [],
+          bufferedSince: 0,
+          lastRead: 0,
         });
       }
       exclusiveStartShardId = described.StreamDescription?.LastEvaluatedShardId;
@@ -239,6 +261,8 @@ export class StreamEventSourceMapping {
   /** Reads and delivers one shard until it is caught up (or closed). */
   async #pollShard(shard: ShardState): Promise<void> {
     const batchSize = this.#props.batchSize ?? 100;
+    const windowMs = this.#props.maxBatchingWindowMs ?? 1000;
+    const pollMs = this.#props.pollIntervalMs ?? 250;
     this.#busy++;
     try {
       while (!this.#stopping) {
@@ -247,9 +271,19 @@ export class StreamEventSourceMapping {
           if (shard.ended) shard.closed = true;
           break;
         }
+        // The batching window: more records are read (at the polling rate) until the batch is full
+        // or the window, counted from the oldest record gathered, has passed.
+        for (;;) {
+          const left = shard.bufferedSince + windowMs - Date.now();
+          if (shard.buffer.length >= batchSize || shard.ended || left <= 0) break;
+          if (this.#stopping || this.#draining > 0) break;
+          await sleep(Math.min(left, Math.max(0, shard.lastRead + pollMs - Date.now()), 50));
+          if (Date.now() >= shard.lastRead + pollMs) await this.#read(shard, batchSize);
+        }
         const batch = shard.buffer.slice(0, batchSize);
         await this.#deliver(shard, batch);
         shard.buffer.splice(0, batch.length);
+        shard.bufferedSince = Date.now();
         shard.checkpoint = batch.at(-1)?.dynamodb?.SequenceNumber ?? shard.checkpoint;
         if (shard.checkpoint) this.#checkpoints.set(shard.shardId, shard.checkpoint);
         await this.#saveState();
@@ -291,6 +325,7 @@ export class StreamEventSourceMapping {
       }
     }
     try {
+      shard.lastRead = Date.now();
       const page = await this.#streams.send(
         new GetRecordsCommand({ ShardIterator: shard.iterator, Limit: batchSize }),
       );
@@ -298,6 +333,7 @@ export class StreamEventSourceMapping {
       shard.trimmed = 0;
       if (!shard.iterator) shard.ended = true;
       // The mapping's filter: INSERTs only (the publisher ignores the rest anyway).
+      if (shard.buffer.length === 0) shard.bufferedSince = Date.now();
       for (const record of page.Records ?? []) {
         if (record.eventName === 'INSERT') shard.buffer.push(lambdaRecord(record, this.#streamArn));
       }

@@ -210,7 +210,13 @@ describe('event-source mapping on the Streams API (against DynamoDB Local)', () 
   async function mapping(
     invoke: (event: unknown) => Promise<unknown>,
     name: string,
-    options: { maxRetryAttempts?: number; batchSize?: number; bisectBatchOnFunctionError?: boolean } = {},
+    options: {
+      maxRetryAttempts?: number;
+      batchSize?: number;
+      bisectBatchOnFunctionError?: boolean;
+      maxBatchingWindowMs?: number;
+      pollIntervalMs?: number;
+    } = {},
   ): Promise<StreamEventSourceMapping> {
     const m = new StreamEventSourceMapping({
       client: raw,
@@ -237,6 +243,30 @@ describe('event-source mapping on the Streams API (against DynamoDB Local)', () 
     isRecord(event) && Array.isArray(event.Records) ? (event.Records as Rec[]) : [];
   const wf = (r: Rec) => r.dynamodb.Keys.workflow_id?.S;
   const seq = (r: Rec) => r.dynamodb.Keys.seq?.N;
+
+  it('gathers records for the batching window (the maxBatchingWindow of the stack) before it invokes', async () => {
+    const batches: Rec[][] = [];
+    const m = await mapping(
+      async (event) => {
+        batches.push(recordsOf(event));
+        return {};
+      },
+      'window',
+      { maxBatchingWindowMs: 800, pollIntervalMs: 50 },
+    );
+    await m.drain();
+    const before = batches.length;
+    for (let i = 1; i <= 5; i++) {
+      await append('wf_streamwindow001', i);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await m.stop();
+    const later = batches.slice(before).filter((b) => b.some((r) => wf(r) === 'wf_streamwindow001'));
+    // Five records appended over ~300 ms, polled every 50 ms: one invocation, in order.
+    expect(later).toHaveLength(1);
+    expect(later[0]?.map((r) => seq(r))).toEqual(['1', '2', '3', '4', '5']);
+  });
 
   it('delivers new items as DynamoDB stream INSERT records with marshalled images, in order, and resumes after its checkpoint', async () => {
     await append('wf_streamtest00001', 1);

@@ -77,4 +77,13 @@ describe('local EventBridge sink (through @aws-sdk/client-eventbridge)', () => {
       name: 'ValidationException',
     });
   });
+
+  it('keeps the latest `keep` events in memory and every one in the file', async () => {
+    const file = join(dir, 'kept.jsonl');
+    const small = new EventsSink({ file, keep: 5 });
+    for (let n = 0; n < 3; n++) small.putEvents({ Entries: [entry(n), entry(n + 100), entry(n + 200)] });
+    await small.flush();
+    expect(small.events.map((e) => (e.Detail as { n: number }).n)).toEqual([101, 201, 2, 102, 202]);
+    expect((await readFile(file, 'utf8')).trim().split('\n')).toHaveLength(9);
+  });
 });
