@@ -12,6 +12,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { close, listen } from '../../lib/local/aws-json.ts';
 import { createStepFunctionsServer } from '../../lib/local/sfn-server.ts';
 import { LocalStepFunctions, type LocalTaskHandler } from '../../lib/local/step-functions.ts';
+import { taskMapTaskDefinition } from '../support/map-definition.ts';
 
 /**
  * Closed executions' histories leave memory (the local engine's memory stays flat over thousands of
@@ -20,30 +21,7 @@ import { LocalStepFunctions, type LocalTaskHandler } from '../../lib/local/step-
  * redrive still re-invokes only the failed Map iteration.
  */
 
-const definition = {
-  StartAt: 'First',
-  States: {
-    First: {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::lambda:invoke',
-      Parameters: { 'Payload.$': '$' },
-      ResultPath: '$.first',
-      Next: 'Each',
-    },
-    Each: {
-      Type: 'Map',
-      ItemsPath: '$.items',
-      ItemProcessor: {
-        ProcessorConfig: { Mode: 'INLINE' },
-        StartAt: 'Item',
-        States: { Item: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true } },
-      },
-      ResultPath: '$.each',
-      Next: 'Last',
-    },
-    Last: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true },
-  },
-};
+const definition = taskMapTaskDefinition;
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {

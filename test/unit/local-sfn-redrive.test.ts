@@ -14,6 +14,7 @@ import {
   LocalStepFunctions,
   type LocalTaskHandler,
 } from '../../lib/local/step-functions.ts';
+import { taskMapTaskDefinition } from '../support/map-definition.ts';
 
 /**
  * RedriveExecution and execution status changes in the local Step Functions: a failed execution
@@ -21,30 +22,7 @@ import {
  * that had succeeded do not run again; every status change is reported like AWS's aws.states event.
  */
 
-const definition = {
-  StartAt: 'First',
-  States: {
-    First: {
-      Type: 'Task',
-      Resource: 'arn:aws:states:::lambda:invoke',
-      Parameters: { 'Payload.$': '$' },
-      ResultPath: '$.first',
-      Next: 'Each',
-    },
-    Each: {
-      Type: 'Map',
-      ItemsPath: '$.items',
-      ItemProcessor: {
-        ProcessorConfig: { Mode: 'INLINE' },
-        StartAt: 'Item',
-        States: { Item: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true } },
-      },
-      ResultPath: '$.each',
-      Next: 'Last',
-    },
-    Last: { Type: 'Task', Resource: 'arn:aws:states:::lambda:invoke', End: true },
-  },
-};
+const definition = taskMapTaskDefinition;
 
 let calls: string[];
 let failing: Set<string>;
