@@ -33,6 +33,7 @@ import {
   type FunctionName,
   type FunctionSpec,
   functionSpecs,
+  streamMappingOf,
   type TableName,
   tableSpecs,
   workflowDefinitionPath,
@@ -284,6 +285,14 @@ export class OmnilinkStack extends Stack {
       bus: this.eventBus.bus,
       source: eventSource,
       removalPolicy,
+      ...(() => {
+        const m = streamMappingOf('publisher');
+        return {
+          batchSize: m.batchSize,
+          maxBatchingWindow: Duration.seconds(m.maxBatchingWindowSeconds),
+          retryAttempts: m.retryAttempts,
+        };
+      })(),
     });
 
     // Live events over WebSocket, from the same log stream, authorized by the same JWTs.
@@ -305,6 +314,7 @@ export class OmnilinkStack extends Stack {
       posters: needsCallbackUrl,
       consumer: functions[pushConsumer],
       eventLog: this.tables.byName.eventLog,
+      mapping: streamMappingOf(pushConsumer),
       throttleRate: settings.apiThrottleRate,
       throttleBurst: settings.apiThrottleBurst,
       logRetention,

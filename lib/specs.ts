@@ -98,6 +98,15 @@ export const tableSpecs = {
 
 export type TableName = keyof typeof tableSpecs;
 
+/** How a stream's event-source mapping batches and retries for one function. */
+export interface StreamMappingSpec {
+  readonly batchSize: number;
+  /** How long records are gathered before an invocation (0: invoke as soon as records arrive). */
+  readonly maxBatchingWindowSeconds: number;
+  /** Retries of a failing batch (bisected) before it goes to the on-failure destination. */
+  readonly retryAttempts: number;
+}
+
 export type AccessLevel = 'read' | 'write' | 'readWrite';
 
 export interface FunctionSpec {
@@ -126,6 +135,11 @@ export interface FunctionSpec {
   readonly putsEvents?: boolean;
   /** Table whose stream invokes the function (in AWS an event-source mapping, locally a tailer). */
   readonly streamSource?: TableName;
+  /**
+   * The event-source mapping's batching and retries (with `streamSource`): the stack's mapping and the
+   * local one are both built from this.
+   */
+  readonly streamMapping?: StreamMappingSpec;
   /**
    * Statuses of the workflow's "Step Functions Execution Status Change" events (source `aws.states`)
    * that invoke the function: in AWS an EventBridge rule with a DLQ, locally routed by the runtime.
@@ -246,6 +260,8 @@ export const functionSpecs = {
       'Publishes every event appended to the event log to the event bus (from the log table stream).',
     tables: {},
     streamSource: 'eventLog',
+    // Throughput over latency: consumers of the bus are not waiting on each event.
+    streamMapping: { batchSize: 100, maxBatchingWindowSeconds: 1, retryAttempts: 10 },
     putsEvents: true,
     timeoutSeconds: 60,
     memoryMiB: 256,
@@ -344,6 +360,9 @@ export const functionSpecs = {
     tables: { connections: 'read' },
     deletesFrom: ['connections'],
     streamSource: 'eventLog',
+    // Latency over batching: a client waits for each event. Push is best effort: a client that sees
+    // a gap in seq re-subscribes from its last seq (the replay), so few retries.
+    streamMapping: { batchSize: 100, maxBatchingWindowSeconds: 0, retryAttempts: 3 },
     postsToConnections: true,
     timeoutSeconds: 60,
     memoryMiB: 256,
@@ -354,3 +373,12 @@ export type FunctionName = keyof typeof functionSpecs;
 
 /** The ASL file: the only copy of the workflow definition. */
 export const workflowDefinitionPath = 'statemachines/workflow.asl.json';
+
+/** The stream mapping of a function with a `streamSource` (its spec's `streamMapping`). */
+export function streamMappingOf(name: FunctionName): StreamMappingSpec {
+  const spec: FunctionSpec = functionSpecs[name];
+  if (!spec.streamSource || !spec.streamMapping) {
+    throw new Error(`function ${name} has no stream mapping in lib/specs.ts`);
+  }
+  return spec.streamMapping;
+}

@@ -15,6 +15,7 @@ import {
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { Construct } from 'constructs';
+import type { StreamMappingSpec } from '../specs.ts';
 
 /**
  * The push channel (README "Live events"): an API Gateway WebSocket API whose clients subscribe to
@@ -49,6 +50,8 @@ export interface PushChannelProps {
   readonly consumer: LambdaFunction;
   /** The event log table; it must have a stream with new images. */
   readonly eventLog: ITable;
+  /** The consumer's mapping: batching and retries (its spec's `streamMapping`). */
+  readonly mapping: StreamMappingSpec;
   /** Steady-state messages per second of the stage, all clients together. */
   readonly throttleRate: number;
   /** Burst capacity of the stage. */
@@ -165,14 +168,12 @@ export class PushChannel extends Construct {
       eventSourceArn: streamArn,
       // Live events only: a subscriber gets older ones from the replay of its subscribe.
       startingPosition: StartingPosition.LATEST,
-      batchSize: 100,
-      // Latency over batching: a client waits for each event.
-      maxBatchingWindow: Duration.seconds(0),
+      batchSize: props.mapping.batchSize,
+      maxBatchingWindow: Duration.seconds(props.mapping.maxBatchingWindowSeconds),
       parallelizationFactor: 1,
       bisectBatchOnError: true,
       reportBatchItemFailures: true,
-      // Push is best effort: a client that sees a gap in seq re-subscribes from its last seq (replay).
-      retryAttempts: 3,
+      retryAttempts: props.mapping.retryAttempts,
       maxRecordAge: Duration.minutes(10),
       filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT') })],
     });

@@ -9,8 +9,10 @@ import {
   resolveEnvironment,
 } from '../function-environment.ts';
 import {
+  type FunctionName,
   type FunctionSpec,
   functionSpecs,
+  streamMappingOf,
   type TableName,
   tableSpecs,
   workflowDefinitionPath,
@@ -446,7 +448,12 @@ async function start(
     // The first consumer of a stream keeps the checkpoint files' historical names.
     const files = mappedSources.has(spec.streamSource) ? `${spec.streamSource}-${name}` : spec.streamSource;
     mappedSources.add(spec.streamSource);
+    const mapped = streamMappingOf(name as FunctionName);
     const mapping = new StreamEventSourceMapping({
+      // The stack's mapping for this function (lib/specs.ts); tests may override it.
+      batchSize: mapped.batchSize,
+      maxBatchingWindowMs: mapped.maxBatchingWindowSeconds * 1000,
+      maxRetryAttempts: mapped.retryAttempts,
       ...options.eventStream,
       client: dynamo.client,
       tableName: tables[spec.streamSource],
