@@ -16,6 +16,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { normalizeCityName } from '../lambdas/core/city-name.ts';
 
 interface Airport {
   readonly id: string;
@@ -125,16 +126,6 @@ const GENERIC = new Set(
   ),
 );
 
-/** Accents off, lower case, punctuation to spaces: the same as lambdas/core/catalog.ts. */
-function normalize(raw: string): string {
-  return raw
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, ' ')
-    .trim();
-}
-
 /** "St Louis" also as "Saint Louis", "Fort Myers" as "Ft Myers" and back. */
 function variants(name: string): string[] {
   const out = [name];
@@ -173,7 +164,7 @@ for (const airport of kept) {
     .map((p) => p.trim())
     .filter(Boolean);
   const primary = metro?.name ?? parts[0] ?? airport.iata_code;
-  const key = metro ? `metro:${metro.code}` : `${normalize(primary)}|${airport.iso_region}`;
+  const key = metro ? `metro:${metro.code}` : `${normalizeCityName(primary)}|${airport.iso_region}`;
   let draft = drafts.get(key);
   if (!draft) {
     draft = {
@@ -202,7 +193,7 @@ for (const airport of kept) {
     if (best) draft.code = best.iata_code;
   }
   const add = (display: string, level: number) => {
-    const n = normalize(display);
+    const n = normalizeCityName(display);
     if (!n || n.length < 2 || (level > 0 && GENERIC.has(n))) return;
     const seen = draft.names.get(n);
     if (!seen || seen.level > level) draft.names.set(n, { display, level });
@@ -226,7 +217,7 @@ for (const airport of kept) {
   }
 }
 for (const draft of drafts.values()) {
-  draft.names.set(normalize(draft.code), { display: draft.code, level: 1 });
+  draft.names.set(normalizeCityName(draft.code), { display: draft.code, level: 1 });
 }
 
 // Rank: higher score first, then the older record (a stable, if arbitrary, tie-break).
@@ -243,10 +234,10 @@ const esc = (s: string) => s.replace(/[|;\n`\\$]/g, ' ').trim();
 const lines: string[] = [];
 for (const city of cities) {
   const codes = city.airports.map((a) => a.iata_code).filter((c) => c !== city.code);
-  const own = normalize(city.name);
+  const own = normalizeCityName(city.name);
   const aliases = [...city.names.entries()]
     .filter(([n, { level }]) => n !== own && bestLevel.get(n) === level)
-    .filter(([n]) => !codes.some((c) => normalize(c) === n) && n !== normalize(city.code))
+    .filter(([n]) => !codes.some((c) => normalizeCityName(c) === n) && n !== normalizeCityName(city.code))
     .map(([, { display }]) => esc(display));
   // The subdivision only where people qualify a city by it; elsewhere the country is enough.
   const country = city.region.split('-')[0] ?? city.region;

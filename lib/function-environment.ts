@@ -1,3 +1,4 @@
+import type { ModelSettings } from './constructs/model-access.ts';
 import { type FunctionName, type FunctionSpec, functionSpecs, type TableName, tableSpecs } from './specs.ts';
 
 /**
@@ -32,15 +33,7 @@ export interface FunctionEnvironmentSettings {
   readonly approvalTimeoutSeconds: number;
   /** `Source` of the lifecycle events (the publisher's EVENT_SOURCE). */
   readonly eventSource: string;
-  readonly models: {
-    readonly provider: 'offline' | 'bedrock' | 'openai';
-    readonly bedrockModelId: string;
-    readonly bedrockGuardrail?: { readonly id: string; readonly version: string };
-    readonly openAiBaseUrl: string;
-    readonly openAiModel?: string;
-    readonly openAiApiKeySecretArn?: string;
-    readonly httpToolAllowedHosts: readonly string[];
-  };
+  readonly models: ModelSettings;
 }
 
 /**

@@ -285,14 +285,7 @@ export class OmnilinkStack extends Stack {
       bus: this.eventBus.bus,
       source: eventSource,
       removalPolicy,
-      ...(() => {
-        const m = streamMappingOf('publisher');
-        return {
-          batchSize: m.batchSize,
-          maxBatchingWindow: Duration.seconds(m.maxBatchingWindowSeconds),
-          retryAttempts: m.retryAttempts,
-        };
-      })(),
+      mapping: streamMappingOf('publisher'),
     });
 
     // Live events over WebSocket, from the same log stream, authorized by the same JWTs.

@@ -1,4 +1,7 @@
 import { CITIES, COUNTRIES, REGIONS } from './catalog-data.ts';
+import { normalizeCityName } from './city-name.ts';
+
+export { normalizeCityName };
 
 /**
  * The sandbox travel catalog: the world's cities with scheduled air service, generated from
@@ -20,16 +23,6 @@ export interface City {
   readonly airports: readonly string[];
   /** Other names that mean this city (airport names, local and English names). */
   readonly aliases: readonly string[];
-}
-
-/** Lower-cases, strips accents and punctuation, collapses whitespace: "  São Paulo!! " → "sao paulo". */
-export function normalizeCityName(raw: string): string {
-  return raw
-    .normalize('NFKD')
-    .replace(/[\u0300-\u036f]/g, '')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, ' ')
-    .trim();
 }
 
 function parseCities(): City[] {

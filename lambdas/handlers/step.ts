@@ -81,16 +81,19 @@ export async function runStep(deps: StepDeps, payload: unknown): Promise<RunStep
   // The Map starts a wave's first iterations at once, and each appends StepStarted to the same log
   // head: started together, all but one lose the race (a cancelled transaction each). Starting them
   // one slot apart, in wave order, keeps their appends (and, as often, their outcomes) apart.
+  // As many appenders as the wave runs at once may race for the head: retries back off that much wider.
+  const contenders = Math.min(input.wave.length, WAVE_WIDTH);
   const slot = input.wave.indexOf(stepId);
-  if (slot > 0 && slot < WAVE_WIDTH && (deps.startSlotMs ?? START_SLOT_MS) > 0) {
-    await new Promise((resolve) => setTimeout(resolve, slot * (deps.startSlotMs ?? START_SLOT_MS)));
+  const slotMs = deps.startSlotMs ?? START_SLOT_MS;
+  if (slot > 0 && slot < WAVE_WIDTH && slotMs > 0) {
+    await new Promise((resolve) => setTimeout(resolve, slot * slotMs));
   }
   await appendEvent(
     deps.events,
     id,
     { event_id: `StepStarted:${stepId}`, type: 'StepStarted', data: { step_id: stepId, tool: step.tool } },
     {
-      contenders: Math.min(input.wave.length, WAVE_WIDTH),
+      contenders,
       // A step that has not started when a rollback begins never starts: the saga cannot see it. A
       // cancel requested before it stops it here (cooperative cancel): the saga rolls back.
       precondition: (current) => {
@@ -150,7 +153,7 @@ export async function runStep(deps: StepDeps, payload: unknown): Promise<RunStep
         type: 'StepSucceeded',
         data: { step_id: stepId, tool: step.tool, output: tool.summarize(record.output) },
       },
-      { contenders: Math.min(input.wave.length, WAVE_WIDTH) },
+      { contenders },
     );
   } catch (error) {
     const retryable = asRetryable(error);

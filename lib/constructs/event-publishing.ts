@@ -13,6 +13,7 @@ import {
 import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { StreamMappingSpec } from '../specs.ts';
 
 /** `Source` of the lifecycle events unless told otherwise (lambdas/core/bus-events.ts has the same). */
 export const DEFAULT_EVENT_SOURCE = 'omnilink.orchestrator';
@@ -34,20 +35,11 @@ export interface EventPublishingProps {
    */
   readonly source?: string;
   /**
-   * Stream records per invocation.
-   * @default 100
+   * The publisher's mapping: records per invocation, how long Lambda gathers them (latency vs. fewer,
+   * fuller PutEvents calls) and retries of a failing batch before the dead-letter queue (its spec's
+   * `streamMapping` in lib/specs.ts, which the local runtime also reads).
    */
-  readonly batchSize?: number;
-  /**
-   * How long Lambda gathers records before invoking (latency vs. fewer, fuller PutEvents calls).
-   * @default Duration.seconds(1)
-   */
-  readonly maxBatchingWindow?: Duration;
-  /**
-   * Retries of a failing batch before it goes to the dead-letter queue.
-   * @default 10
-   */
-  readonly retryAttempts?: number;
+  readonly mapping: StreamMappingSpec;
   /**
    * Records older than this go to the dead-letter queue instead of being retried.
    * @default Duration.hours(24) (the stream's own retention)
@@ -107,13 +99,13 @@ export class EventPublishing extends Construct {
       eventSourceArn: streamArn,
       // Nothing in the 24-hour stream is skipped when the mapping is created or re-created.
       startingPosition: StartingPosition.TRIM_HORIZON,
-      batchSize: props.batchSize ?? 100,
-      maxBatchingWindow: props.maxBatchingWindow ?? Duration.seconds(1),
+      batchSize: props.mapping.batchSize,
+      maxBatchingWindow: Duration.seconds(props.mapping.maxBatchingWindowSeconds),
       // One batch per shard at a time keeps each workflow's records in order (a workflow is one key).
       parallelizationFactor: 1,
       bisectBatchOnError: true,
       reportBatchItemFailures: true,
-      retryAttempts: props.retryAttempts ?? 10,
+      retryAttempts: props.mapping.retryAttempts,
       maxRecordAge: props.maxRecordAge ?? Duration.hours(24),
       onFailure: new SqsDlq(this.deadLetterQueue),
       // Appends only: TTL expiry (REMOVE) is not a lifecycle event, and log events are never modified.
