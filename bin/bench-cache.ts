@@ -17,11 +17,6 @@ import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { createOfflineEmbedder, similarity } from '../lambdas/core/cache/embedder.ts';
-import { findCity } from '../lambdas/core/catalog.ts';
-import { estimateTokens } from '../lambdas/core/llm/provider.ts';
-import { planGoalOffline } from '../lambdas/core/offline-planner.ts';
-import { defaultToolRegistry } from '../lambdas/core/tools/registry.ts';
 import {
   type CacheLookup,
   cacheEntryKey,
@@ -29,8 +24,13 @@ import {
   lookupPlan,
   type PlanCacheDeps,
   storePlan,
-} from '../lambdas/io/cache-store.ts';
-import type { Plan } from '../lambdas/shared/schemas.ts';
+} from '../lambdas/adapters/cache-store.ts';
+import { createOfflineEmbedder, similarity } from '../lambdas/domain/cache/embedder.ts';
+import { findCity } from '../lambdas/domain/catalog.ts';
+import { estimateTokens } from '../lambdas/domain/llm/provider.ts';
+import { planGoalOffline } from '../lambdas/domain/offline-planner.ts';
+import type { Plan } from '../lambdas/domain/schemas.ts';
+import { defaultToolRegistry } from '../lambdas/domain/tools/registry.ts';
 import { ensureTables, startDynamo } from '../lib/local/dynamo.ts';
 import { cacheTableSpec } from '../lib/specs.ts';
 import workloadJson from '../test/bench/cache-workload.json' with { type: 'json' };

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { workflowIdForKey } from '#core/idempotency.ts';
+import { workflowIdForKey } from '#domain/idempotency.ts';
 import { DynamoMeter, WRITE_OPERATIONS } from '../lib/bench/dynamo-meter.ts';
 import { processTreeMemory } from '../lib/bench/process-tree.ts';
 import { formatScaleReport, measureScale } from '../lib/bench/scale.ts';

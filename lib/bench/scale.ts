@@ -1,9 +1,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { workflowIdForKey } from '../../lambdas/core/idempotency.ts';
-import { appendEvents, appendStats, type EventLogDeps, readEvents } from '../../lambdas/io/event-log.ts';
-import { putPlanIfAbsent } from '../../lambdas/io/plan-store.ts';
-import type { Plan, PlanStep } from '../../lambdas/shared/schemas.ts';
+import {
+  appendEvents,
+  appendStats,
+  type EventLogDeps,
+  readEvents,
+} from '../../lambdas/adapters/event-log.ts';
+import { putPlanIfAbsent } from '../../lambdas/adapters/plan-store.ts';
+import { workflowIdForKey } from '../../lambdas/domain/idempotency.ts';
+import type { Plan, PlanStep } from '../../lambdas/domain/schemas.ts';
 import { OmnilinkClient } from '../client.ts';
 import { type LocalRuntime, startLocalRuntime } from '../local/runtime.ts';
 import { DynamoMeter, type MeterSnapshot, meterDiff, readsAndWrites } from './dynamo-meter.ts';

@@ -15,7 +15,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StreamMappingSpec } from '../specs.ts';
 
-/** `Source` of the lifecycle events unless told otherwise (lambdas/core/bus-events.ts has the same). */
+/** `Source` of the lifecycle events unless told otherwise (lambdas/domain/bus-events.ts has the same). */
 export const DEFAULT_EVENT_SOURCE = 'omnilink.orchestrator';
 
 /** Detail-types the example subscription receives. */
@@ -23,7 +23,7 @@ export const OUTCOME_DETAIL_TYPES = ['WorkflowCompleted', 'WorkflowFailed'] as c
 
 /** Props of {@link EventPublishing}. */
 export interface EventPublishingProps {
-  /** The publisher function (lambdas/handlers/publish-events.ts); it already may PutEvents to `bus`. */
+  /** The publisher function (lambdas/handlers/streams/publish-events.ts); it already may PutEvents to `bus`. */
   readonly publisher: LambdaFunction;
   /** The event log table; it must have a stream with new images. */
   readonly table: ITable;

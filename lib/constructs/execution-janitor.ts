@@ -12,7 +12,7 @@ import { Construct } from 'constructs';
 export interface ExecutionJanitorProps {
   /** The workflow whose executions are watched. */
   readonly stateMachine: IStateMachine;
-  /** The janitor function (lambdas/handlers/janitor.ts). */
+  /** The janitor function (lambdas/handlers/jobs/janitor.ts). */
   readonly janitor: IFunction;
   /**
    * Execution statuses that invoke the janitor.

@@ -55,7 +55,7 @@ export const lambdaBundle: LambdaBundle = {
   banner: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
   // zod with English messages only: see bundle/zod.js (the other locales were ~257 KiB per bundle).
   alias: { zod: `${constructsDir}bundle/zod.js` },
-  sideFiles: { 'vocabulary.json': 'lambdas/core/cache/vocabulary.json' },
+  sideFiles: { 'vocabulary.json': 'lambdas/domain/cache/vocabulary.json' },
 };
 
 /** The bundle as NodejsFunction bundling options (`--alias`, and a hook that copies the side files). */

@@ -4,12 +4,12 @@ import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { Construct } from 'constructs';
-import { parseAllowEntry } from '../../lambdas/io/http/allow-list.ts';
+import { parseAllowEntry } from '../../lambdas/adapters/http/allow-list.ts';
 
-/** LLM providers the functions understand (lambdas/io/llm `readLlmConfig`). */
+/** LLM providers the functions understand (lambdas/adapters/llm `readLlmConfig`). */
 export type ModelProvider = 'offline' | 'bedrock' | 'openai';
 
-/** The Bedrock model used when none is configured (lambdas/io/llm/bedrock.ts DEFAULT_BEDROCK_MODEL_ID). */
+/** The Bedrock model used when none is configured (lambdas/adapters/llm/bedrock.ts DEFAULT_BEDROCK_MODEL_ID). */
 export const DEFAULT_BEDROCK_MODEL_ID = 'amazon.nova-lite-v1:0';
 
 /** Model and tool settings, resolved from props or context (see {@link resolveModelSettings}). */

@@ -20,7 +20,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { modelProviders, planSources, rejectionReasons } from '../../lambdas/core/metrics.ts';
+import { modelProviders, planSources, rejectionReasons } from '../../lambdas/domain/metrics.ts';
 
 /** Props of {@link Observability}. */
 export interface ObservabilityProps {
@@ -83,7 +83,7 @@ export interface ObservabilityProps {
  * API 5xx, Lambda throttles, compensation failures), optionally notifying an encrypted SNS topic.
  *
  * The business metrics come from Powertools (EMF) in the producer and the event publisher
- * (lambdas/core/metrics.ts). The publisher runs at least once per record, so a retried batch may
+ * (lambdas/domain/metrics.ts). The publisher runs at least once per record, so a retried batch may
  * count a few events twice: the graphs are operational signals, the event log the exact record.
  */
 export class Observability extends Construct {

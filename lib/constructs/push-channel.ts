@@ -40,13 +40,13 @@ export interface PushRoute {
 
 /** Props of {@link PushChannel}. */
 export interface PushChannelProps {
-  /** The `$connect` REQUEST authorizer (lambdas/handlers/ws-authorize.ts). */
+  /** The `$connect` REQUEST authorizer (lambdas/handlers/ws/ws-authorize.ts). */
   readonly authorizer: LambdaFunction;
   /** Routes served by functions: `$connect`, `$disconnect` and message actions. */
   readonly routes: readonly PushRoute[];
   /** Functions that post to connections (ManageConnections on this stage, POST only). */
   readonly posters: readonly LambdaFunction[];
-  /** The stream consumer that posts live events (lambdas/handlers/push-events.ts). */
+  /** The stream consumer that posts live events (lambdas/handlers/streams/push-events.ts). */
   readonly consumer: LambdaFunction;
   /** The event log table; it must have a stream with new images. */
   readonly eventLog: ITable;

@@ -1,9 +1,5 @@
 import { createHash } from 'node:crypto';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createOfflineEmbedder } from '../../lambdas/core/cache/embedder.ts';
-import { findCity, normalizeCityName } from '../../lambdas/core/catalog.ts';
-import { planGoalOffline } from '../../lambdas/core/offline-planner.ts';
-import { defaultToolRegistry } from '../../lambdas/core/tools/registry.ts';
 import {
   type CacheLookup,
   cacheEntryKey,
@@ -11,15 +7,19 @@ import {
   lookupPlan,
   type PlanCacheDeps,
   storePlan,
-} from '../../lambdas/io/cache-store.ts';
-import type { Plan } from '../../lambdas/shared/schemas.ts';
+} from '../../lambdas/adapters/cache-store.ts';
+import { createOfflineEmbedder } from '../../lambdas/domain/cache/embedder.ts';
+import { findCity, normalizeCityName } from '../../lambdas/domain/catalog.ts';
+import { planGoalOffline } from '../../lambdas/domain/offline-planner.ts';
+import type { Plan } from '../../lambdas/domain/schemas.ts';
+import { defaultToolRegistry } from '../../lambdas/domain/tools/registry.ts';
 import { ensureTables, startDynamo } from '../local/dynamo.ts';
 import { cacheTableSpec } from '../specs.ts';
 import { atLeast, atMost, type EvalPart, type EvalRow, proportion, readJsonl } from './report.ts';
 
 /*
- * The plan cache on real wording (`npm run eval`), through the real store code (lambdas/io/cache-store.ts
- * and lambdas/core/cache/) against DynamoDB Local. Every goal goes as the planner task sends
+ * The plan cache on real wording (`npm run eval`), through the real store code (lambdas/adapters/cache-store.ts
+ * and lambdas/domain/cache/) against DynamoDB Local. Every goal goes as the planner task sends
  * it: a lookup, and on a miss the offline planner plans it, the plan is stored, and the workflow is
  * taken to have completed (its entry is confirmed, as the finalize task does).
  *

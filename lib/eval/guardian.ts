@@ -1,11 +1,11 @@
-import { screenSubmission } from '../../lambdas/core/guardian-rules.ts';
-import { screenGoalOffline } from '../../lambdas/core/offline-guardian.ts';
-import { redactSubmission } from '../../lambdas/core/redact.ts';
+import { screenSubmission } from '../../lambdas/domain/guardian-rules.ts';
+import { screenGoalOffline } from '../../lambdas/domain/offline-guardian.ts';
+import { redactSubmission } from '../../lambdas/domain/redact.ts';
 import { atLeast, atMost, type EvalPart, type EvalRow, proportion, readJsonl } from './report.ts';
 
 /*
- * The guardian on real wording: the edge check (lambdas/core/guardian-rules.ts, run by the producer on
- * the redacted goal) alone, and together with the offline workflow guardian (lambdas/core/offline-guardian.ts,
+ * The guardian on real wording: the edge check (lambdas/domain/guardian-rules.ts, run by the producer on
+ * the redacted goal) alone, and together with the offline workflow guardian (lambdas/domain/offline-guardian.ts,
  * the guardian task's stand-in for a model). Detection per attack label, false positives per benign
  * file, the same on a hold-out split nobody tuned on, and the edge check's p99 latency per goal.
  */

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import * as chrono from 'chrono-node';
-import { findCity } from '../../lambdas/core/catalog.ts';
-import { planGoalOffline } from '../../lambdas/core/offline-planner.ts';
-import { validatePlan } from '../../lambdas/core/plan-validation.ts';
-import { resolveReferences } from '../../lambdas/core/references.ts';
-import { createApprovalTool } from '../../lambdas/core/tools/approval.ts';
-import { createTravelTools } from '../../lambdas/core/tools/travel.ts';
-import { type Booking, type BookingsPort, createToolRegistry } from '../../lambdas/core/tools/types.ts';
-import type { Plan } from '../../lambdas/shared/schemas.ts';
+import { findCity } from '../../lambdas/domain/catalog.ts';
+import { planGoalOffline } from '../../lambdas/domain/offline-planner.ts';
+import { validatePlan } from '../../lambdas/domain/plan-validation.ts';
+import { resolveReferences } from '../../lambdas/domain/references.ts';
+import type { Plan } from '../../lambdas/domain/schemas.ts';
+import { createApprovalTool } from '../../lambdas/domain/tools/approval.ts';
+import { createTravelTools } from '../../lambdas/domain/tools/travel.ts';
+import { type Booking, type BookingsPort, createToolRegistry } from '../../lambdas/domain/tools/types.ts';
 import { atLeast, atMost, type EvalPart, type EvalRow, proportion, readJsonl } from './report.ts';
 
 /*

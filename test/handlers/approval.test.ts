@@ -15,16 +15,17 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 });
 
-import { dynamo, sfn } from '#shared/clients.ts';
-import type { ApiEvent, ApiResult } from '#shared/http.ts';
-import { handler as cancel, cancelWorkflow } from '../../lambdas/handlers/cancel.ts';
-import { handler as compensate } from '../../lambdas/handlers/compensate.ts';
-import { handler as finalize } from '../../lambdas/handlers/finalize.ts';
-import { handler as guardian } from '../../lambdas/handlers/guardian.ts';
-import { handler as planner } from '../../lambdas/handlers/planner.ts';
-import { handler as requestApproval } from '../../lambdas/handlers/request-approval.ts';
-import { handler as signal } from '../../lambdas/handlers/signal.ts';
-import { handler as step } from '../../lambdas/handlers/step.ts';
+import { dynamo } from '#adapters/aws/dynamodb.ts';
+import { sfn } from '#adapters/aws/sfn.ts';
+import type { ApiEvent, ApiResult } from '#middleware/http.ts';
+import { handler as cancel, cancelWorkflow } from '../../lambdas/handlers/api/cancel.ts';
+import { handler as signal } from '../../lambdas/handlers/api/signal.ts';
+import { handler as compensate } from '../../lambdas/handlers/states/compensate.ts';
+import { handler as finalize } from '../../lambdas/handlers/states/finalize.ts';
+import { handler as guardian } from '../../lambdas/handlers/states/guardian.ts';
+import { handler as planner } from '../../lambdas/handlers/states/planner.ts';
+import { handler as requestApproval } from '../../lambdas/handlers/states/request-approval.ts';
+import { handler as step } from '../../lambdas/handlers/states/step.ts';
 import { eventTrail, installFakeDynamo, lambdaContext, storedEvents, TABLES } from './harness.ts';
 
 const fake = installFakeDynamo();

@@ -1,14 +1,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { defaultToolRegistry } from '../../lambdas/core/tools/registry.ts';
-import { handler as compensate, compensateWorkflow } from '../../lambdas/handlers/compensate.ts';
-import { handler as finalize } from '../../lambdas/handlers/finalize.ts';
-import { handler as guardian } from '../../lambdas/handlers/guardian.ts';
-import { handler as planner } from '../../lambdas/handlers/planner.ts';
-import { handler as step } from '../../lambdas/handlers/step.ts';
-import { createBookingsStore } from '../../lambdas/io/bookings-store.ts';
-import { appendEvent } from '../../lambdas/io/event-log.ts';
+import { createBookingsStore } from '../../lambdas/adapters/bookings-store.ts';
+import { appendEvent } from '../../lambdas/adapters/event-log.ts';
+import { defaultToolRegistry } from '../../lambdas/domain/tools/registry.ts';
+import { handler as compensate, compensateWorkflow } from '../../lambdas/handlers/states/compensate.ts';
+import { handler as finalize } from '../../lambdas/handlers/states/finalize.ts';
+import { handler as guardian } from '../../lambdas/handlers/states/guardian.ts';
+import { handler as planner } from '../../lambdas/handlers/states/planner.ts';
+import { handler as step } from '../../lambdas/handlers/states/step.ts';
 import {
   eventTrail,
   installFakeDynamo,

@@ -11,10 +11,10 @@ vi.hoisted(() => {
   });
 });
 
-import { dynamo } from '#shared/clients.ts';
-import type { ApiEvent, ApiResult } from '#shared/http.ts';
-import type { WorkflowEvent } from '#shared/schemas.ts';
-import { handler } from '../../lambdas/handlers/events.ts';
+import { dynamo } from '#adapters/aws/dynamodb.ts';
+import type { WorkflowEvent } from '#domain/schemas.ts';
+import type { ApiEvent, ApiResult } from '#middleware/http.ts';
+import { handler } from '../../lambdas/handlers/api/events.ts';
 
 const WF = 'wf_AbCdEfGhIjKlMnOpQrStUvWxYz';
 const CREATED = '2026-05-01T10:00:00.000Z';

@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { dynamo } from '#shared/clients.ts';
+import { dynamo } from '#adapters/aws/dynamodb.ts';
 import { installFakeDynamo, TABLES } from './harness.ts';
 
 /*

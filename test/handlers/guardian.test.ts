@@ -9,9 +9,13 @@ import type { DocumentType } from '@smithy/types';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { createAgentModelFromConfig, createGuardrailCheck, readLlmConfig } from '#io/llm/index.ts';
-import { dynamo } from '#shared/clients.ts';
-import { type GuardianDeps, handler as guardian, screenGoal } from '../../lambdas/handlers/guardian.ts';
+import { dynamo } from '#adapters/aws/dynamodb.ts';
+import { createAgentModelFromConfig, createGuardrailCheck, readLlmConfig } from '#adapters/llm/index.ts';
+import {
+  type GuardianDeps,
+  handler as guardian,
+  screenGoal,
+} from '../../lambdas/handlers/states/guardian.ts';
 import { eventTrail, type Item, installFakeDynamo, lambdaContext, storedEvents, TABLES } from './harness.ts';
 
 vi.hoisted(() => {

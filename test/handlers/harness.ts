@@ -12,8 +12,8 @@ import {
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach } from 'vitest';
-import { foldEvents } from '../../lambdas/core/projection.ts';
-import { workflowEventSchema } from '../../lambdas/shared/schemas.ts';
+import { foldEvents } from '../../lambdas/domain/projection.ts';
+import { workflowEventSchema } from '../../lambdas/domain/schemas.ts';
 
 /*
  * An in-memory DynamoDB behind aws-sdk-client-mock, for handler tests: it understands exactly the

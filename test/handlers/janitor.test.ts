@@ -1,13 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { defaultToolRegistry } from '../../lambdas/core/tools/registry.ts';
-import { compensateWorkflow } from '../../lambdas/handlers/compensate.ts';
-import { cleanUpExecution, handler as janitor } from '../../lambdas/handlers/janitor.ts';
-import { handler as planner } from '../../lambdas/handlers/planner.ts';
-import { handler as step } from '../../lambdas/handlers/step.ts';
-import { createBookingsStore } from '../../lambdas/io/bookings-store.ts';
-import { appendEvent } from '../../lambdas/io/event-log.ts';
+import { createBookingsStore } from '../../lambdas/adapters/bookings-store.ts';
+import { appendEvent } from '../../lambdas/adapters/event-log.ts';
+import { defaultToolRegistry } from '../../lambdas/domain/tools/registry.ts';
+import { cleanUpExecution, handler as janitor } from '../../lambdas/handlers/jobs/janitor.ts';
+import { compensateWorkflow } from '../../lambdas/handlers/states/compensate.ts';
+import { handler as planner } from '../../lambdas/handlers/states/planner.ts';
+import { handler as step } from '../../lambdas/handlers/states/step.ts';
 import { eventTrail, installFakeDynamo, lambdaContext, storedEvents, TABLES } from './harness.ts';
 
 vi.hoisted(() => {

@@ -7,12 +7,12 @@ vi.hoisted(() => {
   Object.assign(process.env, { STATE_TABLE: 'state', POWERTOOLS_LOG_LEVEL: 'SILENT' });
 });
 
-import { dynamo } from '#shared/clients.ts';
-import type { ApiEvent, ApiResult } from '#shared/http.ts';
-import type { WorkflowEvent, WorkflowEventType } from '#shared/schemas.ts';
-import { encodeListCursor } from '../../lambdas/core/list-cursor.ts';
-import { emptyView, foldEvents } from '../../lambdas/core/projection.ts';
-import { handler } from '../../lambdas/handlers/list-workflows.ts';
+import { dynamo } from '#adapters/aws/dynamodb.ts';
+import type { WorkflowEvent, WorkflowEventType } from '#domain/schemas.ts';
+import type { ApiEvent, ApiResult } from '#middleware/http.ts';
+import { encodeListCursor } from '../../lambdas/domain/list-cursor.ts';
+import { emptyView, foldEvents } from '../../lambdas/domain/projection.ts';
+import { handler } from '../../lambdas/handlers/api/list-workflows.ts';
 
 const ddb = mockClient(dynamo);
 const context = {

@@ -10,10 +10,10 @@ import type { DocumentType } from '@smithy/types';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { defaultToolRegistry } from '#core/tools/registry.ts';
-import { createAgentModelFromConfig, readLlmConfig } from '#io/llm/index.ts';
-import { dynamo } from '#shared/clients.ts';
-import { handler as planner, planWorkflow } from '../../lambdas/handlers/planner.ts';
+import { dynamo } from '#adapters/aws/dynamodb.ts';
+import { createAgentModelFromConfig, readLlmConfig } from '#adapters/llm/index.ts';
+import { defaultToolRegistry } from '#domain/tools/registry.ts';
+import { handler as planner, planWorkflow } from '../../lambdas/handlers/states/planner.ts';
 import { type Item, installFakeDynamo, lambdaContext, storedEvents, TABLES } from './harness.ts';
 
 vi.hoisted(() => {

@@ -31,14 +31,21 @@ const env = vi.hoisted(() => {
   return values;
 });
 
-import { policyFromLimits } from '#core/rate-limit.ts';
-import { consumeToken } from '#io/rate-limit-store.ts';
-import { createWorkflowRecord, type WorkflowRecord } from '#io/workflow-store.ts';
-import { dynamo, sfn } from '#shared/clients.ts';
-import type { ApiEvent, ApiResult } from '#shared/http.ts';
-import { logger, metrics } from '#shared/observability.ts';
-import { workflowInputSchema } from '#shared/schemas.ts';
-import { handler, MAX_BODY_BYTES, type ProducerDeps, submitGoal } from '../../lambdas/handlers/producer.ts';
+import { dynamo } from '#adapters/aws/dynamodb.ts';
+import { sfn } from '#adapters/aws/sfn.ts';
+import { consumeToken } from '#adapters/rate-limit-store.ts';
+import { createWorkflowRecord, type WorkflowRecord } from '#adapters/workflow-store.ts';
+import { policyFromLimits } from '#domain/rate-limit.ts';
+import { workflowInputSchema } from '#domain/schemas.ts';
+import type { ApiEvent, ApiResult } from '#middleware/http.ts';
+import { logger } from '#middleware/logger.ts';
+import { metrics } from '#middleware/metrics.ts';
+import {
+  handler,
+  MAX_BODY_BYTES,
+  type ProducerDeps,
+  submitGoal,
+} from '../../lambdas/handlers/api/producer.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
 
 // ---------------------------------------------------------------------------------------------------
@@ -103,7 +110,7 @@ function installFakes(): void {
         return {};
       },
     );
-  // The rate-limit bucket's two GCRA updates (lambdas/io/rate-limit-store.ts), evaluated like DynamoDB.
+  // The rate-limit bucket's two GCRA updates (lambdas/adapters/rate-limit-store.ts), evaluated like DynamoDB.
   ddb
     .on(UpdateCommand)
     .callsFake(

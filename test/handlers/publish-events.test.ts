@@ -1,10 +1,10 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { MetricDatum, MetricsSink } from '../../lambdas/core/metrics.ts';
-import { handler, type PublishDeps, publishRecords } from '../../lambdas/handlers/publish-events.ts';
-import { metrics } from '../../lambdas/shared/observability.ts';
-import type { WorkflowEvent } from '../../lambdas/shared/schemas.ts';
+import { metrics } from '#middleware/metrics.ts';
+import type { MetricDatum, MetricsSink } from '../../lambdas/domain/metrics.ts';
+import type { WorkflowEvent } from '../../lambdas/domain/schemas.ts';
+import { handler, type PublishDeps, publishRecords } from '../../lambdas/handlers/streams/publish-events.ts';
 import { lambdaContext } from './harness.ts';
 
 vi.hoisted(() => {

@@ -9,16 +9,16 @@ import {
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { foldEvents } from '../../lambdas/core/projection.ts';
+import { foldEvents } from '../../lambdas/domain/projection.ts';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
 });
 
-import { HttpError } from '#shared/errors.ts';
-import type { ApiEvent } from '#shared/http.ts';
-import type { WorkflowEvent, WorkflowEventType } from '#shared/schemas.ts';
-import { redriveWorkflow } from '../../lambdas/handlers/redrive.ts';
+import { HttpError } from '#domain/errors.ts';
+import type { WorkflowEvent, WorkflowEventType } from '#domain/schemas.ts';
+import type { ApiEvent } from '#middleware/http.ts';
+import { redriveWorkflow } from '../../lambdas/handlers/api/redrive.ts';
 
 const WF = 'wf_RedriveHandlerTest0001';
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:workflow';

@@ -15,11 +15,12 @@ const env = vi.hoisted(() => {
   return values;
 });
 
-import { dynamo, sfn } from '#shared/clients.ts';
-import type { ApiEvent, ApiResult } from '#shared/http.ts';
-import type { WorkflowEvent, WorkflowEventType } from '#shared/schemas.ts';
-import { emptyView, foldEvents } from '../../lambdas/core/projection.ts';
-import { executionArnOf, handler } from '../../lambdas/handlers/status.ts';
+import { dynamo } from '#adapters/aws/dynamodb.ts';
+import { sfn } from '#adapters/aws/sfn.ts';
+import type { WorkflowEvent, WorkflowEventType } from '#domain/schemas.ts';
+import type { ApiEvent, ApiResult } from '#middleware/http.ts';
+import { emptyView, foldEvents } from '../../lambdas/domain/projection.ts';
+import { executionArnOf, handler } from '../../lambdas/handlers/api/status.ts';
 
 const WF = 'wf_AbCdEfGhIjKlMnOpQrStUvWxYz';
 const CREATED = '2026-05-01T10:00:00.000Z';

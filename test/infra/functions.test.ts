@@ -139,7 +139,7 @@ describe('bundling', () => {
 
   it('renders one set of options for CDK and for esbuild (the bench bundles what is deployed)', () => {
     const cdk = cdkBundling(lambdaBundle);
-    const esbuild = esbuildOptions(lambdaBundle, 'lambdas/handlers/producer.ts', '/tmp/out');
+    const esbuild = esbuildOptions(lambdaBundle, 'lambdas/handlers/api/producer.ts', '/tmp/out');
     expect(cdk).toMatchObject({
       format: esbuild.format,
       target: esbuild.target,
@@ -157,14 +157,14 @@ describe('bundling', () => {
   it('copies a side file next to the bundle only when the bundle imports it', () => {
     const hook = cdkBundling(lambdaBundle).commandHooks?.afterBundling('/in', '/out') ?? [];
     expect(hook).toEqual([
-      `if grep -q '"./vocabulary.json"' "/out/index.mjs"; then cp "/in/lambdas/core/cache/vocabulary.json" "/out/vocabulary.json"; fi`,
+      `if grep -q '"./vocabulary.json"' "/out/index.mjs"; then cp "/in/lambdas/domain/cache/vocabulary.json" "/out/vocabulary.json"; fi`,
     ]);
     expect(sideFilesOf(lambdaBundle, 'import a from"./vocabulary.json"with{type:"json"};')).toEqual([
-      ['vocabulary.json', expect.stringMatching(/lambdas\/core\/cache\/vocabulary\.json$/)],
+      ['vocabulary.json', expect.stringMatching(/lambdas\/domain\/cache\/vocabulary\.json$/)],
     ]);
     expect(sideFilesOf(lambdaBundle, 'export const handler = () => 1;')).toEqual([]);
     expect(
-      existsSync(fileURLToPath(new URL('../../lambdas/core/cache/vocabulary.json', import.meta.url))),
+      existsSync(fileURLToPath(new URL('../../lambdas/domain/cache/vocabulary.json', import.meta.url))),
     ).toBe(true);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WORKFLOWS_BY_OWNER_INDEX } from '../../lambdas/io/workflow-index.ts';
+import { WORKFLOWS_BY_OWNER_INDEX } from '../../lambdas/adapters/workflow-index.ts';
 import { type TableName, tableSpecs, workflowsByOwnerIndex } from '../../lib/specs.ts';
 import { synth } from './synth.ts';
 
@@ -47,7 +47,7 @@ describe('tables', () => {
         Projection: { ProjectionType: 'KEYS_ONLY' },
       },
       {
-        // The rollback deadline sweep's list (lambdas/handlers/rollback-sweep.ts): also keys only, so
+        // The rollback deadline sweep's list (lambdas/handlers/jobs/rollback-sweep.ts): also keys only, so
         // appends, which rewrite the head, never write this index.
         IndexName: 'rollback-due',
         KeySchema: [

@@ -2,9 +2,9 @@ import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { appendEvent, appendEvents, createHead, type EventLogDeps, readEvents } from '#io/event-log.ts';
-import type { ApiEvent } from '#shared/http.ts';
-import { getStatus } from '../../lambdas/handlers/status.ts';
+import { appendEvent, appendEvents, createHead, type EventLogDeps, readEvents } from '#adapters/event-log.ts';
+import type { ApiEvent } from '#middleware/http.ts';
+import { getStatus } from '../../lambdas/handlers/api/status.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
 
 /*

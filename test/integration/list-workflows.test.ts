@@ -1,9 +1,9 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { appendEvents, createHead } from '#io/event-log.ts';
-import { HttpError } from '#shared/errors.ts';
-import { type ApiEvent, errorResponse } from '#shared/http.ts';
-import { listWorkflows } from '../../lambdas/handlers/list-workflows.ts';
+import { appendEvents, createHead } from '#adapters/event-log.ts';
+import { HttpError } from '#domain/errors.ts';
+import { type ApiEvent, errorResponse } from '#middleware/http.ts';
+import { listWorkflows } from '../../lambdas/handlers/api/list-workflows.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
 
 /*

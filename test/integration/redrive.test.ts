@@ -2,9 +2,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { defaultToolRegistry } from '../../lambdas/core/tools/registry.ts';
-import { sweepRollbacks } from '../../lambdas/handlers/rollback-sweep.ts';
-import { createBookingsStore } from '../../lambdas/io/bookings-store.ts';
+import { createBookingsStore } from '../../lambdas/adapters/bookings-store.ts';
+import { defaultToolRegistry } from '../../lambdas/domain/tools/registry.ts';
+import { sweepRollbacks } from '../../lambdas/handlers/jobs/rollback-sweep.ts';
 import { functionSpecs } from '../../lib/specs.ts';
 import { type Harness, isRecord, pollStatus, startHarness } from './harness.ts';
 

@@ -15,14 +15,14 @@ vi.hoisted(() => {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
 });
 
-import { policyFromLimits } from '#core/rate-limit.ts';
-import { getWorkflowRecord } from '#io/workflow-store.ts';
-import { HttpError } from '#shared/errors.ts';
-import type { ApiEvent, ApiResult } from '#shared/http.ts';
-import { errorResponse } from '#shared/http.ts';
-import { cancelWorkflow } from '../../lambdas/handlers/cancel.ts';
-import { submitGoal } from '../../lambdas/handlers/producer.ts';
-import { getStatus } from '../../lambdas/handlers/status.ts';
+import { getWorkflowRecord } from '#adapters/workflow-store.ts';
+import { HttpError } from '#domain/errors.ts';
+import { policyFromLimits } from '#domain/rate-limit.ts';
+import type { ApiEvent, ApiResult } from '#middleware/http.ts';
+import { errorResponse } from '#middleware/http.ts';
+import { cancelWorkflow } from '../../lambdas/handlers/api/cancel.ts';
+import { submitGoal } from '../../lambdas/handlers/api/producer.ts';
+import { getStatus } from '../../lambdas/handlers/api/status.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
 
 /*

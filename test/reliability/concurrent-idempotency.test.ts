@@ -1,6 +1,6 @@
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowIdForKey } from '#core/idempotency.ts';
+import { workflowIdForKey } from '#domain/idempotency.ts';
 import { type ApiResponse, type Harness, isRecord, startHarness } from '../integration/harness.ts';
 import {
   auditWorkflow,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowIdForKey } from '#core/idempotency.ts';
+import { workflowIdForKey } from '#domain/idempotency.ts';
 import type { FaultAction, FunctionInvocation } from '../../lib/local/lambda.ts';
 import { type Harness, isRecord, startHarness } from '../integration/harness.ts';
 import {

@@ -27,7 +27,7 @@ const SEED = Number(process.env.RELIABILITY_SEED ?? Date.now() % 2 ** 31);
 const CONTRACT_CODES = new Set([202, 400, 401, 409, 413, 415, 422, 429, 503]);
 /**
  * A context with an own key named "constructor" once made the DocumentClient's marshaller throw
- * (→ 500); lambdas/shared/clients.ts now sets convertClassInstanceToMap, so every 500 fails the
+ * (→ 500); lambdas/adapters/aws/dynamodb.ts now sets convertClassInstanceToMap, so every 500 fails the
  * property. RELIABILITY_KNOWN_FAILURES=0 counts such 500s instead of failing (for bisecting).
  */
 const STRICT = process.env.RELIABILITY_KNOWN_FAILURES !== '0';
@@ -81,7 +81,7 @@ beforeAll(async () => {
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
   // Imported now: the module-level clients read the endpoints set above.
-  const clients: { sfn: SFNClient } = await import('#shared/clients.ts');
+  const clients: { sfn: SFNClient } = await import('#adapters/aws/sfn.ts');
   mockClient(clients.sfn)
     .on(StartExecutionCommand)
     .callsFake((input: StartExecutionCommandInput) => {
@@ -100,7 +100,7 @@ beforeAll(async () => {
         startDate: new Date(),
       };
     });
-  const producer: { handler: Handler } = await import('../../lambdas/handlers/producer.ts');
+  const producer: { handler: Handler } = await import('../../lambdas/handlers/api/producer.ts');
   handler = producer.handler;
 }, 60_000);
 

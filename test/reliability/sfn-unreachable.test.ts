@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { workflowIdForKey } from '#core/idempotency.ts';
+import { workflowIdForKey } from '#domain/idempotency.ts';
 import { type Harness, startHarness } from '../integration/harness.ts';
 import { auditWorkflow, finalStatus, recordFigure, scanAll, tablesClient, workflowIdOf } from './support.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { screenSubmission } from '#core/guardian-rules.ts';
-import { redactSubmission } from '#core/redact.ts';
+import { screenSubmission } from '#domain/guardian-rules.ts';
+import { redactSubmission } from '#domain/redact.ts';
 import {
   benign,
   holdoutBenign,

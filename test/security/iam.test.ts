@@ -42,7 +42,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
     ...readWrite('state'),
     'dynamodb:DeleteItem @ table:state',
     'states:StartExecution @ state-machine-alias',
-    // Settles an ambiguous StartExecution (lambdas/io/start-execution.ts).
+    // Settles an ambiguous StartExecution (lambdas/adapters/start-execution.ts).
     'states:DescribeExecution @ workflow-executions',
   ],
   // The read model is one item of the state table: a poll reads it, a silent workflow's check writes it.
@@ -137,7 +137,7 @@ const EXPECTED: Record<FunctionName, string[]> = {
 const requiredDeletes = [
   'producer → state',
   'planner → cache',
-  // lambdas/io/push-channel.ts: subscriptions of closed connections, finished workflows, unsubscribes.
+  // lambdas/adapters/push-channel.ts: subscriptions of closed connections, finished workflows, unsubscribes.
   'pushEvents → connections',
   'wsConnection → connections',
   'wsSubscribe → connections',

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { policyFromLimits } from '#core/rate-limit.ts';
-import { consumeToken } from '#io/rate-limit-store.ts';
+import { consumeToken } from '#adapters/rate-limit-store.ts';
+import { policyFromLimits } from '#domain/rate-limit.ts';
 import { type Harness, startHarness } from '../integration/harness.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
 

@@ -1,9 +1,9 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultToolRegistry } from '#core/tools/registry.ts';
-import type { BookingsPort, ToolContext } from '#core/tools/types.ts';
-import type { Resolver, SafeFetchPolicy } from '#io/http/safe-fetch.ts';
+import type { Resolver, SafeFetchPolicy } from '#adapters/http/safe-fetch.ts';
+import { defaultToolRegistry } from '#domain/tools/registry.ts';
+import type { BookingsPort, ToolContext } from '#domain/tools/types.ts';
 
 /*
  * SSRF at the tool level: the `http_request` tool taken from the default registry (as the step

@@ -12,8 +12,8 @@ import {
   toBusEntry,
   toDetail,
   unmarshallImage,
-} from '../../lambdas/core/bus-events.ts';
-import type { WorkflowEvent } from '../../lambdas/shared/schemas.ts';
+} from '../../lambdas/domain/bus-events.ts';
+import type { WorkflowEvent } from '../../lambdas/domain/schemas.ts';
 import { DEFAULT_EVENT_SOURCE as CDK_DEFAULT_EVENT_SOURCE } from '../../lib/constructs/event-publishing.ts';
 
 const options = { eventBusName: 'omnilink-bus', source: DEFAULT_EVENT_SOURCE };

@@ -1,11 +1,11 @@
 import { BedrockRuntimeClient, InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createOfflineEmbedder, dequantize, quantize, similarity } from '#core/cache/embedder.ts';
-import { goalText } from '#core/cache/template.ts';
-import { createEmbedder } from '#io/embedders/index.ts';
-import { createTitanEmbedder } from '#io/embedders/titan.ts';
-import { TransientError } from '#shared/errors.ts';
+import { createEmbedder } from '#adapters/embedders/index.ts';
+import { createTitanEmbedder } from '#adapters/embedders/titan.ts';
+import { createOfflineEmbedder, dequantize, quantize, similarity } from '#domain/cache/embedder.ts';
+import { goalText } from '#domain/cache/template.ts';
+import { TransientError } from '#domain/errors.ts';
 
 const bedrock = mockClient(BedrockRuntimeClient);
 const body = (value: unknown) => new TextEncoder().encode(JSON.stringify(value)) as never;

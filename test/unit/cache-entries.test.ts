@@ -8,11 +8,11 @@ import {
   newEntry,
   serveExact,
   serveTemplate,
-} from '#core/cache/entries.ts';
-import { readGoal } from '#core/cache/template.ts';
-import { planGoalOffline } from '#core/offline-planner.ts';
-import { defaultToolRegistry } from '#core/tools/registry.ts';
-import type { Plan } from '#shared/schemas.ts';
+} from '#domain/cache/entries.ts';
+import { readGoal } from '#domain/cache/template.ts';
+import { planGoalOffline } from '#domain/offline-planner.ts';
+import type { Plan } from '#domain/schemas.ts';
+import { defaultToolRegistry } from '#domain/tools/registry.ts';
 
 const tools = defaultToolRegistry();
 const now = new Date('2026-06-01T10:00:00Z');

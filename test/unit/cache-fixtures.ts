@@ -1,7 +1,7 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { createOfflineEmbedder } from '#core/cache/embedder.ts';
-import { defaultToolRegistry } from '#core/tools/registry.ts';
-import type { PlanCacheConfig, PlanCacheDeps } from '#io/cache-store.ts';
+import type { PlanCacheConfig, PlanCacheDeps } from '#adapters/cache-store.ts';
+import { createOfflineEmbedder } from '#domain/cache/embedder.ts';
+import { defaultToolRegistry } from '#domain/tools/registry.ts';
 import { deleteTables, ensureTables, startDynamo } from '../../lib/local/dynamo.ts';
 import { cacheTableSpec } from '../../lib/specs.ts';
 

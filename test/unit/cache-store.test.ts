@@ -1,6 +1,5 @@
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { planGoalOffline } from '#core/offline-planner.ts';
 import {
   type CacheRequest,
   cacheEntryKey,
@@ -8,8 +7,9 @@ import {
   lookupPlan,
   type PlanCacheDeps,
   storePlan,
-} from '#io/cache-store.ts';
-import type { Plan } from '#shared/schemas.ts';
+} from '#adapters/cache-store.ts';
+import { planGoalOffline } from '#domain/offline-planner.ts';
+import type { Plan } from '#domain/schemas.ts';
 import { cacheDeps, startCacheDynamo } from './cache-fixtures.ts';
 
 let store: Awaited<ReturnType<typeof startCacheDynamo>>;
@@ -198,8 +198,8 @@ describe('plan cache store (against DynamoDB Local)', () => {
 
 describe('planCacheFromEnv', () => {
   it('reads CACHE_* and is off without a table or with CACHE_ENABLED=false', async () => {
-    const { readEnv } = await import('#shared/config.ts');
-    const { planCacheFromEnv } = await import('#io/cache-store.ts');
+    const { readEnv } = await import('#middleware/config.ts');
+    const { planCacheFromEnv } = await import('#adapters/cache-store.ts');
     const base = cacheDeps(store);
     const parts = { client: base.client, tools: base.tools };
     expect(planCacheFromEnv(readEnv({}), parts)).toBeUndefined();

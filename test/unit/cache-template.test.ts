@@ -1,9 +1,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { deriveTemplate, exactText, matchTemplate, readGoal, rebindTemplate } from '#core/cache/template.ts';
-import { cities } from '#core/catalog.ts';
-import { planGoalOffline } from '#core/offline-planner.ts';
-import { type Plan, planSchema } from '#shared/schemas.ts';
+import {
+  deriveTemplate,
+  exactText,
+  matchTemplate,
+  readGoal,
+  rebindTemplate,
+} from '#domain/cache/template.ts';
+import { cities } from '#domain/catalog.ts';
+import { planGoalOffline } from '#domain/offline-planner.ts';
+import { type Plan, planSchema } from '#domain/schemas.ts';
 import { planMeaning } from '../../lib/eval/cache.ts';
 
 /** "Today" for the planner and the cache alike: dates the goal says without a year count from it. */

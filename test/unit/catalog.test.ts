@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cities, findCity, matchCityPrefix, normalizeCityName } from '#core/catalog.ts';
+import { cities, findCity, matchCityPrefix, normalizeCityName } from '#domain/catalog.ts';
 
 describe('city catalog', () => {
   it('ships at least 30 real cities with unique three-letter IATA codes', () => {

@@ -6,8 +6,8 @@ import {
   initialSchedule,
   transitiveDependencies,
   waveSchedule,
-} from '../../lambdas/core/dag.ts';
-import type { Plan, WaveSchedule } from '../../lambdas/shared/schemas.ts';
+} from '../../lambdas/domain/dag.ts';
+import type { Plan, WaveSchedule } from '../../lambdas/domain/schemas.ts';
 
 const TIMEOUT = 86_400;
 

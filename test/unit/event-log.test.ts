@@ -1,7 +1,13 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { WorkflowView } from '#core/projection.ts';
-import { appendEvent, appendEvents, type EventLogDeps, readEventPage, readEvents } from '#io/event-log.ts';
+import {
+  appendEvent,
+  appendEvents,
+  type EventLogDeps,
+  readEventPage,
+  readEvents,
+} from '#adapters/event-log.ts';
+import type { WorkflowView } from '#domain/projection.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
 
 let dynamo: TestDynamo;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { JAILBREAK_CUE_THRESHOLD, jailbreakCueCount, screen } from '#core/guardian-rules.ts';
-import { screenGoalOffline } from '#core/offline-guardian.ts';
+import { JAILBREAK_CUE_THRESHOLD, jailbreakCueCount, screen } from '#domain/guardian-rules.ts';
+import { screenGoalOffline } from '#domain/offline-guardian.ts';
 
 /*
  * Attack families in our own words (not rows of any corpus), each with the reason code the producer

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { guardianRules, screen, screenSubmission, stringsOf } from '#core/guardian-rules.ts';
+import { guardianRules, screen, screenSubmission, stringsOf } from '#domain/guardian-rules.ts';
 
 describe('the fast guardian', () => {
   it.each([

@@ -7,8 +7,8 @@ import {
   randomWorkflowId,
   requestFingerprint,
   workflowIdForKey,
-} from '#core/idempotency.ts';
-import { workflowIdSchema } from '#shared/schemas.ts';
+} from '#domain/idempotency.ts';
+import { workflowIdSchema } from '#domain/schemas.ts';
 
 describe('workflow ids', () => {
   it('derives wf_ + 26 base64url chars of sha256(user \\n key)', () => {

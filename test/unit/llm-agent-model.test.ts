@@ -4,13 +4,13 @@ import type { AddressInfo } from 'node:net';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { guardrailCategory, modelCalledEvents } from '#core/llm/model-calls.ts';
-import { generateTextOffline } from '#core/llm/offline.ts';
-import { planWithRepair } from '#core/llm/planning.ts';
-import type { ModelCallReport } from '#core/llm/provider.ts';
-import { repairPrompt } from '#core/llm/structured.ts';
-import { defaultToolRegistry } from '#core/tools/registry.ts';
-import { createAgentModelFromConfig, readLlmConfig, secretApiKeyResolver } from '#io/llm/index.ts';
+import { createAgentModelFromConfig, readLlmConfig, secretApiKeyResolver } from '#adapters/llm/index.ts';
+import { guardrailCategory, modelCalledEvents } from '#domain/llm/model-calls.ts';
+import { generateTextOffline } from '#domain/llm/offline.ts';
+import { planWithRepair } from '#domain/llm/planning.ts';
+import type { ModelCallReport } from '#domain/llm/provider.ts';
+import { repairPrompt } from '#domain/llm/structured.ts';
+import { defaultToolRegistry } from '#domain/tools/registry.ts';
 
 describe('ModelCalled events', () => {
   const call = (purpose: string, attempt: number): ModelCallReport => ({

@@ -14,12 +14,12 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { applyGuardrail, BedrockProvider } from '#io/llm/bedrock.ts';
-import { ModelCallFailed, ModelOutputInvalid } from '#io/llm/errors.ts';
-import { withRepair } from '#io/llm/repair.ts';
-import { type JsonObject, toModelJsonSchema } from '#io/llm/structured.ts';
-import type { StructuredRequest } from '#io/llm/types.ts';
-import { TransientError } from '#shared/errors.ts';
+import { applyGuardrail, BedrockProvider } from '#adapters/llm/bedrock.ts';
+import { ModelCallFailed, ModelOutputInvalid } from '#adapters/llm/errors.ts';
+import { withRepair } from '#adapters/llm/repair.ts';
+import { type JsonObject, toModelJsonSchema } from '#adapters/llm/structured.ts';
+import type { StructuredRequest } from '#adapters/llm/types.ts';
+import { TransientError } from '#domain/errors.ts';
 
 const MODEL_ID = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
 

@@ -9,7 +9,7 @@ import {
   OfflineProvider,
   OpenAiProvider,
   readLlmConfig,
-} from '#io/llm/index.ts';
+} from '#adapters/llm/index.ts';
 
 const client = new BedrockRuntimeClient({ region: 'us-east-1' });
 

@@ -3,11 +3,11 @@ import { createServer, type IncomingHttpHeaders, type Server, type ServerRespons
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { ModelCallFailed, ModelOutputInvalid } from '#io/llm/errors.ts';
-import { OpenAiProvider } from '#io/llm/openai.ts';
-import { withRepair } from '#io/llm/repair.ts';
-import type { StructuredRequest } from '#io/llm/types.ts';
-import { TransientError } from '#shared/errors.ts';
+import { ModelCallFailed, ModelOutputInvalid } from '#adapters/llm/errors.ts';
+import { OpenAiProvider } from '#adapters/llm/openai.ts';
+import { withRepair } from '#adapters/llm/repair.ts';
+import type { StructuredRequest } from '#adapters/llm/types.ts';
+import { TransientError } from '#domain/errors.ts';
 
 /*
  * A fake OpenAI-compatible server on 127.0.0.1 (port 0): records every request and answers with

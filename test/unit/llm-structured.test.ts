@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ModelOutputInvalid } from '#io/llm/errors.ts';
-import { formatIssues, repairRequest } from '#io/llm/repair.ts';
-import { isStrictCompatible, parseJsonAnswer, toJson, toModelJsonSchema } from '#io/llm/structured.ts';
-import type { ModelUsage } from '#io/llm/types.ts';
+import { ModelOutputInvalid } from '#adapters/llm/errors.ts';
+import { formatIssues, repairRequest } from '#adapters/llm/repair.ts';
+import { isStrictCompatible, parseJsonAnswer, toJson, toModelJsonSchema } from '#adapters/llm/structured.ts';
+import type { ModelUsage } from '#adapters/llm/types.ts';
 
 const usage: ModelUsage = { provider: 'offline', model: 'test', tokens_in: 1, tokens_out: 1, latency_ms: 0 };
 const fieldName = fc.stringMatching(/^[a-z][a-z0-9_]{0,11}$/);

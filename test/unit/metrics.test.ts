@@ -1,7 +1,12 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { emitMetrics, eventMetrics, producerMetrics, rejectionReasonOf } from '../../lambdas/core/metrics.ts';
-import type { WorkflowEvent } from '../../lambdas/shared/schemas.ts';
+import {
+  emitMetrics,
+  eventMetrics,
+  producerMetrics,
+  rejectionReasonOf,
+} from '../../lambdas/domain/metrics.ts';
+import type { WorkflowEvent } from '../../lambdas/domain/schemas.ts';
 
 const event = (
   seq: number,

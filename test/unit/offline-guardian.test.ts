@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
-import { createOfflineModel } from '#core/llm/offline.ts';
-import { createStructuredModel, type StructuredLlm } from '#core/llm/structured.ts';
-import { screenGoalOffline } from '#core/offline-guardian.ts';
-import { defaultToolRegistry } from '#core/tools/registry.ts';
+import { createOfflineModel } from '#domain/llm/offline.ts';
+import { createStructuredModel, type StructuredLlm } from '#domain/llm/structured.ts';
+import { screenGoalOffline } from '#domain/offline-guardian.ts';
+import { defaultToolRegistry } from '#domain/tools/registry.ts';
 
 describe('offline guardian', () => {
   it.each([

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { approvalStepIds, initialSchedule, waveSchedule } from '#core/dag.ts';
-import { parseGoal, planGoalOffline } from '#core/offline-planner.ts';
-import { validatePlan } from '#core/plan-validation.ts';
-import { createTravelTools } from '#core/tools/travel.ts';
-import { createToolRegistry, defineTool } from '#core/tools/types.ts';
+import { approvalStepIds, initialSchedule, waveSchedule } from '#domain/dag.ts';
+import { parseGoal, planGoalOffline } from '#domain/offline-planner.ts';
+import { validatePlan } from '#domain/plan-validation.ts';
+import { createTravelTools } from '#domain/tools/travel.ts';
+import { createToolRegistry, defineTool } from '#domain/tools/types.ts';
 
 const travel = createToolRegistry(createTravelTools());
 /** A stand-in for the approval tool of a later issue, to check approval plans validate once it exists. */

@@ -93,9 +93,9 @@ describe('OpenAPI document', () => {
   });
 
   it('lists every error code the handlers throw (and the gateway-level ones)', () => {
-    const handlerSources = ['lambdas/handlers', 'lambdas/shared']
-      .flatMap((dir) => readdirSync(join(root, dir)).map((f) => join(root, dir, f)))
+    const handlerSources = readdirSync(join(root, 'lambdas'), { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts'))
+      .map((f) => join(root, 'lambdas', f))
       .map((f) => readFileSync(f, 'utf8'))
       .join('\n');
     const thrown = new Set(

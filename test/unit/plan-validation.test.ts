@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { initialSchedule, readySteps, topologicalOrder, waveSchedule } from '#core/dag.ts';
-import { planInvalidError, validatePlan } from '#core/plan-validation.ts';
-import { createTravelTools } from '#core/tools/travel.ts';
-import { createToolRegistry } from '#core/tools/types.ts';
-import type { Plan } from '#shared/schemas.ts';
+import { initialSchedule, readySteps, topologicalOrder, waveSchedule } from '#domain/dag.ts';
+import { planInvalidError, validatePlan } from '#domain/plan-validation.ts';
+import type { Plan } from '#domain/schemas.ts';
+import { createTravelTools } from '#domain/tools/travel.ts';
+import { createToolRegistry } from '#domain/tools/types.ts';
 
 const tools = createToolRegistry(createTravelTools());
 const search = (id: string, deps: string[] = [], city = 'Rome') => ({

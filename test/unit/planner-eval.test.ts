@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planGoalOffline } from '#core/offline-planner.ts';
+import { planGoalOffline } from '#domain/offline-planner.ts';
 import { plannerEval, runPlan } from '../../lib/eval/planner.ts';
 import { evalParts } from '../../lib/eval/sections.ts';
 

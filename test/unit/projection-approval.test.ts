@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { projectStatus } from '#core/projection.ts';
-import type { WorkflowEvent, WorkflowEventType } from '#shared/schemas.ts';
+import { projectStatus } from '#domain/projection.ts';
+import type { WorkflowEvent, WorkflowEventType } from '#domain/schemas.ts';
 
 const WF = 'wf_projectionApproval01';
 const RUNNING = { status: 'RUNNING', startDate: new Date('2026-11-25T17:00:00.000Z') };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { type ExecutionDescription, projectStatus } from '#core/projection.ts';
-import type { WorkflowEvent, WorkflowEventType } from '#shared/schemas.ts';
+import { type ExecutionDescription, projectStatus } from '#domain/projection.ts';
+import type { WorkflowEvent, WorkflowEventType } from '#domain/schemas.ts';
 
 const WF = 'wf_abcdefghijklmnopqrstuvwxyz';
 const CREATED = '2026-05-01T10:00:00.000Z';

@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { policyFromLimits, type RateLimitPolicy } from '#core/rate-limit.ts';
-import { consumeToken } from '#io/rate-limit-store.ts';
+import { consumeToken } from '#adapters/rate-limit-store.ts';
+import { policyFromLimits, type RateLimitPolicy } from '#domain/rate-limit.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
 
 /*
- * The producer's per-user limit is the GCRA in lambdas/io/rate-limit-store.ts (one conditional
+ * The producer's per-user limit is the GCRA in lambdas/adapters/rate-limit-store.ts (one conditional
  * UpdateItem per decision): tested here against DynamoDB Local, which evaluates its condition and its
  * `tat_ms + :interval` arithmetic, with an injected clock (never sleeping).
  */

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ibanValid, luhnValid, redactSubmission, redactText, redactValue } from '#core/redact.ts';
+import { ibanValid, luhnValid, redactSubmission, redactText, redactValue } from '#domain/redact.ts';
 
 /** Appends the Luhn check digit to a digit string. */
 function withLuhnDigit(body: string): string {

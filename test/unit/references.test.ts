@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { allowReferences, readPath, resolveReferences } from '#core/references.ts';
+import { allowReferences, readPath, resolveReferences } from '#domain/references.ts';
 
 const outputs = new Map<string, unknown>([
   ['s1', { offers: [{ id: 'a', price: 1 }, { id: 'b' }] }],

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { planGoalOffline } from '#core/offline-planner.ts';
-import { buildResult } from '#core/result.ts';
-import { createTravelTools } from '#core/tools/travel.ts';
+import { planGoalOffline } from '#domain/offline-planner.ts';
+import { buildResult } from '#domain/result.ts';
+import { createTravelTools } from '#domain/tools/travel.ts';
 
 const booking = (kind: 'flight' | 'hotel', code: string, details: Record<string, unknown>) => ({
   booking: {

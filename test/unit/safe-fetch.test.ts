@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseAllowEntry } from '#io/http/allow-list.ts';
+import { parseAllowEntry } from '#adapters/http/allow-list.ts';
 import {
   BLOCKED_IPV4_RANGES,
   classifyAddress,
@@ -19,7 +19,7 @@ import {
   type Resolver,
   type SafeFetchPolicy,
   safeFetch,
-} from '#io/http/safe-fetch.ts';
+} from '#adapters/http/safe-fetch.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Tripwire: this suite must never send traffic anywhere but 127.0.0.1 / ::1. Every socket connect is

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DOMAIN_ERRORS, TRANSIENT_EXECUTION_ERRORS } from '../../lambdas/core/saga.ts';
-import { RETRIED_ERROR_NAMES } from '../../lambdas/core/task-errors.ts';
+import { DOMAIN_ERRORS, TRANSIENT_EXECUTION_ERRORS } from '../../lambdas/domain/saga.ts';
+import { RETRIED_ERROR_NAMES } from '../../lambdas/domain/task-errors.ts';
 
 /**
  * Every error a workflow task can throw is either retried (and, once the retries are spent, left

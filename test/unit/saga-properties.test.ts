@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { foldEvents } from '../../lambdas/core/projection.ts';
-import { janitorDecision, stepsToCompensate } from '../../lambdas/core/saga.ts';
-import type { WorkflowEvent } from '../../lambdas/shared/schemas.ts';
+import { foldEvents } from '../../lambdas/domain/projection.ts';
+import { janitorDecision, stepsToCompensate } from '../../lambdas/domain/saga.ts';
+import type { WorkflowEvent } from '../../lambdas/domain/schemas.ts';
 
 /**
  * Compensation order as properties over arbitrary logs: completed steps are undone in reverse order

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compensatedSteps, describeStateError, hasTerminalEvent, stepsToCompensate } from '#core/saga.ts';
-import type { WorkflowEvent } from '#shared/schemas.ts';
+import { compensatedSteps, describeStateError, hasTerminalEvent, stepsToCompensate } from '#domain/saga.ts';
+import type { WorkflowEvent } from '#domain/schemas.ts';
 
 let seq = 0;
 const ev = (type: WorkflowEvent['type'], step_id?: string, tool = 'book_flight'): WorkflowEvent => ({

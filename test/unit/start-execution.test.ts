@@ -1,6 +1,6 @@
 import { InvalidArn, InvalidExecutionInput } from '@aws-sdk/client-sfn';
 import { describe, expect, it } from 'vitest';
-import { isDefiniteRefusal } from '#io/start-execution.ts';
+import { isDefiniteRefusal } from '#adapters/start-execution.ts';
 
 const named = (name: string, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error(name), { name, ...extra });

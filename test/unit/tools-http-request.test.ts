@@ -1,11 +1,11 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { validatePlan } from '#core/plan-validation.ts';
-import { createHttpRequestTool, HTTP_TOOL_MAX_BYTES_CEILING } from '#core/tools/http-request.ts';
-import { defaultToolRegistry } from '#core/tools/registry.ts';
-import type { BookingsPort, ToolContext } from '#core/tools/types.ts';
-import type { Resolver, SafeFetchPolicy } from '#io/http/safe-fetch.ts';
+import type { Resolver, SafeFetchPolicy } from '#adapters/http/safe-fetch.ts';
+import { validatePlan } from '#domain/plan-validation.ts';
+import { createHttpRequestTool, HTTP_TOOL_MAX_BYTES_CEILING } from '#domain/tools/http-request.ts';
+import { defaultToolRegistry } from '#domain/tools/registry.ts';
+import type { BookingsPort, ToolContext } from '#domain/tools/types.ts';
 
 /*
  * The http_request tool against a loopback server only: allow-listed names resolve (through the

@@ -2,12 +2,12 @@ import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-r
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { validatePlan } from '#core/plan-validation.ts';
-import { resolveReferences } from '#core/references.ts';
-import { createLlmGenerateTool, MAX_TEXT_CHARS, type TextModel } from '#core/tools/llm-generate.ts';
-import { configuredTextModel, defaultToolRegistry } from '#core/tools/registry.ts';
-import type { BookingsPort, ToolContext, ToolModelCall } from '#core/tools/types.ts';
-import { createProvider, readLlmConfig } from '#io/llm/index.ts';
+import { createProvider, readLlmConfig } from '#adapters/llm/index.ts';
+import { validatePlan } from '#domain/plan-validation.ts';
+import { resolveReferences } from '#domain/references.ts';
+import { createLlmGenerateTool, MAX_TEXT_CHARS, type TextModel } from '#domain/tools/llm-generate.ts';
+import { configuredTextModel, defaultToolRegistry } from '#domain/tools/registry.ts';
+import type { BookingsPort, ToolContext, ToolModelCall } from '#domain/tools/types.ts';
 
 const bookings: BookingsPort = {
   putIfAbsent: async (b) => b,

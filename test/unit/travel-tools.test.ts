@@ -2,9 +2,9 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { defaultToolRegistry } from '#core/tools/registry.ts';
-import type { Tool, ToolContext } from '#core/tools/types.ts';
-import { createBookingsStore } from '#io/bookings-store.ts';
+import { createBookingsStore } from '#adapters/bookings-store.ts';
+import { defaultToolRegistry } from '#domain/tools/registry.ts';
+import type { Tool, ToolContext } from '#domain/tools/types.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));

@@ -1,0 +1,383 @@
+import { z } from 'zod';
+import { UnknownDestination } from '#domain/errors.ts';
+import { type City, findCity } from '../catalog.ts';
+import { code, digest, pick } from '../hash.ts';
+import { type Booking, defineTool, type Tool, type ToolContext } from './types.ts';
+
+/*
+ * The sandbox travel tools: deterministic searches over the city catalog and bookings persisted in
+ * BOOKINGS_TABLE, keyed by (workflow, step) so that a replay books nothing twice and compensation
+ * really cancels. A city the catalog does not know fails with UnknownDestination (not retryable).
+ */
+
+const isoDate = z.iso.date();
+const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'time must be HH:MM (24-hour)');
+const money = z.object({ amount: z.number(), currency: z.string() });
+const cabinSchema = z.enum(['economy', 'premium_economy', 'business', 'first']);
+const timeOfDaySchema = z.enum(['morning', 'afternoon', 'evening', 'night']);
+const sortSchema = z.enum(['cheapest', 'most_expensive', 'earliest', 'latest']);
+
+export const flightOfferSchema = z.object({
+  offer_id: z.string().min(1),
+  kind: z.literal('flight'),
+  origin: z.string().min(1),
+  origin_name: z.string(),
+  destination: z.string().min(1),
+  destination_name: z.string(),
+  date: isoDate.optional(),
+  /** Local departure and arrival time, HH:MM. */
+  departs_at: clock.optional(),
+  arrives_at: clock.optional(),
+  carrier: z.string(),
+  flight_number: z.string(),
+  cabin: cabinSchema.optional(),
+  passengers: z.number().int().min(1).max(9).optional(),
+  stops: z.number().int().min(0).optional(),
+  trip: z.enum(['one_way', 'round_trip']).optional(),
+  /** Total for all passengers. */
+  price: money,
+});
+export type FlightOffer = z.infer<typeof flightOfferSchema>;
+
+export const hotelOfferSchema = z.object({
+  offer_id: z.string().min(1),
+  kind: z.literal('hotel'),
+  city: z.string().min(1),
+  city_name: z.string(),
+  hotel_name: z.string(),
+  check_in: isoDate.optional(),
+  nights: z.number().int().positive(),
+  rooms: z.number().int().min(1).max(9).optional(),
+  guests: z.number().int().min(1).max(20).optional(),
+  stars: z.number().int().min(1).max(5).optional(),
+  pets_allowed: z.boolean().optional(),
+  /** Total for all rooms and nights. */
+  price: money,
+});
+export type HotelOffer = z.infer<typeof hotelOfferSchema>;
+
+export const searchFlightsInputSchema = z.object({
+  /** City name, alias or IATA code; the configured default origin when absent. */
+  origin: z.string().min(1).optional(),
+  destination: z.string().min(1),
+  /** Departure date (YYYY-MM-DD). */
+  date: isoDate.optional(),
+  /** Departure time (HH:MM) and how it constrains the flight. */
+  time: clock.optional(),
+  time_relation: z.enum(['at', 'after', 'before', 'around', 'between']).optional(),
+  /** End of a "between" window (HH:MM). */
+  time_end: clock.optional(),
+  time_of_day: timeOfDaySchema.optional(),
+  /** A leg of a round trip (the plan has one search per leg) or a one-way flight. */
+  trip: z.enum(['one_way', 'round_trip']).optional(),
+  cabin: cabinSchema.optional(),
+  airline: z.string().min(1).max(60).optional(),
+  passengers: z.number().int().min(1).max(9).optional(),
+  nonstop: z.boolean().optional(),
+  /** Order of the offers (offers.0 is the one a booking takes). @default 'cheapest' */
+  sort: sortSchema.optional(),
+});
+export const searchFlightsOutputSchema = z.object({
+  origin: z.string(),
+  destination: z.string(),
+  offers: z.array(flightOfferSchema).min(1),
+});
+
+export const searchHotelsInputSchema = z.object({
+  city: z.string().min(1),
+  check_in: isoDate.optional(),
+  nights: z.number().int().min(1).max(30).optional(),
+  rooms: z.number().int().min(1).max(9).optional(),
+  guests: z.number().int().min(1).max(20).optional(),
+  /** Minimum star rating. */
+  stars: z.number().int().min(1).max(5).optional(),
+  pets: z.boolean().optional(),
+  sort: z.enum(['cheapest', 'most_expensive']).optional(),
+});
+export const searchHotelsOutputSchema = z.object({
+  city: z.string(),
+  offers: z.array(hotelOfferSchema).min(1),
+});
+
+export const bookFlightInputSchema = z.object({ offer: flightOfferSchema });
+export const bookHotelInputSchema = z.object({ offer: hotelOfferSchema });
+const publicBookingSchema = z.object({
+  confirmation_code: z.string(),
+  kind: z.enum(['flight', 'hotel']),
+  city: z.string(),
+  city_name: z.string(),
+  status: z.enum(['booked', 'cancelled']),
+  offer_id: z.string(),
+  price: money,
+  details: z.record(z.string(), z.unknown()),
+});
+export const bookingOutputSchema = z.object({ booking: publicBookingSchema });
+export type BookingOutput = z.infer<typeof bookingOutputSchema>;
+
+function cityOrThrow(raw: string, role: string): City {
+  const city = findCity(raw);
+  if (!city) throw new UnknownDestination(`${role} "${raw}" is not in the sandbox travel catalog`);
+  return city;
+}
+
+const CARRIERS = ['Omni Air', 'Sandbox Airways', 'Demo Jet'] as const;
+const HOTEL_NAMES = ['Grand %s Hotel', '%s Central Inn', 'Hotel Omni %s'] as const;
+const CABIN_FACTOR = { economy: 1, premium_economy: 1.6, business: 3, first: 5 } as const;
+const PERIODS = { morning: [6, 11], afternoon: [12, 17], evening: [18, 21], night: [21, 23] } as const;
+
+type FlightSearch = z.infer<typeof searchFlightsInputSchema>;
+type HotelSearch = z.infer<typeof searchHotelsInputSchema>;
+
+const minutes = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
+const clockOf = (m: number) =>
+  `${String(Math.floor(m / 60) % 24).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+
+/** The departure window [from, to] in minutes that the search's time and time of day allow. */
+function window(input: FlightSearch): [number, number] {
+  let lo = 6 * 60;
+  let hi = 22 * 60;
+  if (input.time_of_day) {
+    const [a, b] = PERIODS[input.time_of_day];
+    lo = a * 60;
+    hi = b * 60 + 30;
+  }
+  if (input.time) {
+    const t = minutes(input.time);
+    const relation = input.time_relation ?? 'at';
+    const last = 23 * 60 + 30;
+    if (relation === 'between' && input.time_end) {
+      lo = t;
+      hi = Math.max(t, minutes(input.time_end));
+    } else if (relation === 'after') {
+      lo = Math.max(lo, t);
+      if (lo > hi) hi = Math.min(last, lo + 120);
+    } else if (relation === 'before') {
+      hi = Math.min(hi, t);
+      if (hi < lo) lo = Math.max(0, hi - 120);
+    } else {
+      lo = Math.max(0, t - 45);
+      hi = Math.min(last, t + 45);
+    }
+  }
+  return lo <= hi ? [lo, hi] : [hi, lo];
+}
+
+/** Three deterministic offers that honour every constraint of the search, in its order. */
+function flightOffers(input: FlightSearch, origin: City, destination: City): FlightOffer[] {
+  const [lo, hi] = window(input);
+  const passengers = input.passengers ?? 1;
+  const factor = CABIN_FACTOR[input.cabin ?? 'economy'];
+  const offers = CARRIERS.map((carrier, i): FlightOffer => {
+    const h = digest('flight', origin.code, destination.code, input.date ?? '', String(i));
+    const departs = lo + Math.floor(((hi - lo) * (pick(h, 7, 0, 1000) / 1000)) / 5) * 5;
+    const duration = pick(h, 9, 55, 11 * 60);
+    const stops = input.nonstop ? 0 : pick(h, 11, 0, 1);
+    return {
+      offer_id: `FL-${code(h, 8)}`,
+      kind: 'flight',
+      origin: origin.code,
+      origin_name: origin.name,
+      destination: destination.code,
+      destination_name: destination.name,
+      ...(input.date && { date: input.date }),
+      departs_at: clockOf(departs),
+      arrives_at: clockOf(departs + duration),
+      carrier: input.airline ?? carrier,
+      flight_number: `OM${pick(h, 3, 100, 9999)}`,
+      ...(input.cabin && { cabin: input.cabin }),
+      ...(input.passengers && { passengers }),
+      stops,
+      ...(input.trip && { trip: input.trip }),
+      price: { amount: Math.round(pick(h, 5, 60, 1400) * factor) * passengers, currency: 'EUR' },
+    };
+  });
+  const sort = input.sort ?? 'cheapest';
+  return offers.sort((a, b) =>
+    sort === 'most_expensive'
+      ? b.price.amount - a.price.amount
+      : sort === 'earliest'
+        ? (a.departs_at ?? '').localeCompare(b.departs_at ?? '')
+        : sort === 'latest'
+          ? (b.departs_at ?? '').localeCompare(a.departs_at ?? '')
+          : a.price.amount - b.price.amount,
+  );
+}
+
+function hotelOffers(input: HotelSearch, city: City): HotelOffer[] {
+  const nights = input.nights ?? 1;
+  const rooms = input.rooms ?? 1;
+  const offers = HOTEL_NAMES.map((pattern, i): HotelOffer => {
+    const h = digest('hotel', city.code, input.check_in ?? '', String(i));
+    const stars = Math.max(input.stars ?? 1, pick(h, 6, 2, 5));
+    return {
+      offer_id: `HT-${code(h, 8)}`,
+      kind: 'hotel',
+      city: city.code,
+      city_name: city.name,
+      hotel_name: pattern.replace('%s', city.name),
+      ...(input.check_in && { check_in: input.check_in }),
+      nights,
+      ...(input.rooms && { rooms }),
+      ...(input.guests && { guests: input.guests }),
+      stars,
+      ...(input.pets && { pets_allowed: true }),
+      price: { amount: pick(h, 4, 70, 450) * nights * rooms, currency: 'EUR' },
+    };
+  });
+  return offers.sort((a, b) =>
+    input.sort === 'most_expensive' ? b.price.amount - a.price.amount : a.price.amount - b.price.amount,
+  );
+}
+
+function confirmationCode(ctx: ToolContext): string {
+  return `OMN-${code(digest('booking', ctx.workflow_id, ctx.step_id), 6)}`;
+}
+
+function toOutput(booking: Booking): BookingOutput {
+  const { confirmation_code, kind, city, city_name, status, offer_id, price, details } = booking;
+  return { booking: { confirmation_code, kind, city, city_name, status, offer_id, price, details } };
+}
+
+async function cancelBooking(ctx: ToolContext): Promise<void> {
+  await ctx.bookings.cancel(ctx.workflow_id, ctx.step_id, ctx.now().toISOString());
+}
+
+export interface TravelToolOptions {
+  /** Origins used when a flight search names none, in order of preference (the first that differs). */
+  readonly defaultOrigins?: readonly string[];
+}
+
+/** Picks the first origin that is not the destination. */
+export function chooseOrigin(destination: string, candidates: readonly string[]): string | undefined {
+  const dest = findCity(destination)?.code ?? destination.toLowerCase();
+  return candidates.find((c) => (findCity(c)?.code ?? c.toLowerCase()) !== dest);
+}
+
+/** The four sandbox travel tools. */
+export function createTravelTools(options: TravelToolOptions = {}): Tool[] {
+  const defaultOrigins = [...(options.defaultOrigins ?? []), 'LON', 'NYC'];
+
+  const searchFlights = defineTool({
+    name: 'search_flights',
+    description:
+      'Searches sandbox flights from origin to destination (city names or IATA codes) on a date, with optional time, cabin, airline, passengers, nonstop; offers in the requested order (cheapest first by default). A search books nothing: its offers answer a question.',
+    sideEffect: false,
+    input: searchFlightsInputSchema,
+    output: searchFlightsOutputSchema,
+    execute: async (input) => {
+      const destination = cityOrThrow(input.destination, 'destination');
+      const origin = cityOrThrow(
+        input.origin ?? chooseOrigin(input.destination, defaultOrigins) ?? 'LON',
+        'origin',
+      );
+      if (origin.code === destination.code) {
+        throw new UnknownDestination(`no flights from ${origin.name} to itself`);
+      }
+      const offers = flightOffers(input, origin, destination);
+      return { origin: origin.code, destination: destination.code, offers };
+    },
+    summarize: (out) => ({
+      route: `${out.origin}-${out.destination}`,
+      offers: out.offers.length,
+      first: out.offers[0]?.price,
+    }),
+  });
+
+  const bookFlight = defineTool({
+    name: 'book_flight',
+    description: 'Books a flight offer returned by search_flights (sandbox; cancellable).',
+    sideEffect: true,
+    input: bookFlightInputSchema,
+    output: bookingOutputSchema,
+    execute: async ({ offer }, ctx) => {
+      const destination = cityOrThrow(offer.destination, 'destination');
+      cityOrThrow(offer.origin, 'origin');
+      const stored = await ctx.bookings.putIfAbsent({
+        workflow_id: ctx.workflow_id,
+        step_id: ctx.step_id,
+        kind: 'flight',
+        city: destination.code,
+        city_name: destination.name,
+        confirmation_code: confirmationCode(ctx),
+        status: 'booked',
+        offer_id: offer.offer_id,
+        details: {
+          origin: offer.origin,
+          origin_name: offer.origin_name,
+          carrier: offer.carrier,
+          flight_number: offer.flight_number,
+          ...(offer.date && { date: offer.date }),
+          ...(offer.departs_at && { departs_at: offer.departs_at }),
+          ...(offer.cabin && { cabin: offer.cabin }),
+          ...(offer.passengers && { passengers: offer.passengers }),
+          ...(offer.stops !== undefined && { stops: offer.stops }),
+          ...(offer.trip && { trip: offer.trip }),
+        },
+        price: offer.price,
+        booked_at: ctx.now().toISOString(),
+      });
+      return toOutput(stored);
+    },
+    compensate: (_input, _output, ctx) => cancelBooking(ctx),
+    summarize: (out) => ({
+      confirmation_code: out.booking.confirmation_code,
+      kind: out.booking.kind,
+      city: out.booking.city,
+    }),
+  });
+
+  const searchHotels = defineTool({
+    name: 'search_hotels',
+    description:
+      'Searches sandbox hotels in a city (name or IATA code) from a check-in date for some nights, rooms and guests; cheapest first unless sort says otherwise. A search books nothing.',
+    sideEffect: false,
+    input: searchHotelsInputSchema,
+    output: searchHotelsOutputSchema,
+    execute: async (input) => {
+      const city = cityOrThrow(input.city, 'city');
+      const offers = hotelOffers(input, city);
+      return { city: city.code, offers };
+    },
+    summarize: (out) => ({ city: out.city, offers: out.offers.length, first: out.offers[0]?.price }),
+  });
+
+  const bookHotel = defineTool({
+    name: 'book_hotel',
+    description: 'Books a hotel offer returned by search_hotels (sandbox; cancellable).',
+    sideEffect: true,
+    input: bookHotelInputSchema,
+    output: bookingOutputSchema,
+    execute: async ({ offer }, ctx) => {
+      const city = cityOrThrow(offer.city, 'city');
+      const stored = await ctx.bookings.putIfAbsent({
+        workflow_id: ctx.workflow_id,
+        step_id: ctx.step_id,
+        kind: 'hotel',
+        city: city.code,
+        city_name: city.name,
+        confirmation_code: confirmationCode(ctx),
+        status: 'booked',
+        offer_id: offer.offer_id,
+        details: {
+          hotel_name: offer.hotel_name,
+          nights: offer.nights,
+          ...(offer.check_in && { check_in: offer.check_in }),
+          ...(offer.rooms && { rooms: offer.rooms }),
+          ...(offer.guests && { guests: offer.guests }),
+          ...(offer.stars && { stars: offer.stars }),
+        },
+        price: offer.price,
+        booked_at: ctx.now().toISOString(),
+      });
+      return toOutput(stored);
+    },
+    compensate: (_input, _output, ctx) => cancelBooking(ctx),
+    summarize: (out) => ({
+      confirmation_code: out.booking.confirmation_code,
+      kind: out.booking.kind,
+      city: out.booking.city,
+    }),
+  });
+
+  return [searchFlights, bookFlight, searchHotels, bookHotel];
+}
