@@ -25,7 +25,6 @@ import { type Rebinding, readGoal } from '#domain/cache/template.ts';
 import type { Plan } from '#domain/schemas.ts';
 import type { ToolRegistry } from '#domain/tools/types.ts';
 import { expiresAt, isExpired } from '#domain/ttl.ts';
-import type { Env } from '#middleware/config.ts';
 import { isConditionalCheckFailure } from './event-log.ts';
 
 /*
@@ -88,29 +87,6 @@ export type CacheStore =
   | { readonly stored: false; readonly reason: string };
 
 const INDEX_MAX_BYTES = 350_000;
-
-/**
- * The cache's settings from the environment (CACHE_*), or undefined when it is off
- * (CACHE_ENABLED=false) or has no table (CACHE_TABLE unset).
- */
-export function planCacheFromEnv(
-  env: Env,
-  deps: Pick<PlanCacheDeps, 'client' | 'embedder' | 'tools'>,
-): PlanCacheDeps | undefined {
-  if (!env.CACHE_ENABLED || !env.CACHE_TABLE) return undefined;
-  return {
-    client: deps.client,
-    tableName: env.CACHE_TABLE,
-    ...(deps.embedder && { embedder: deps.embedder }),
-    tools: deps.tools,
-    config: {
-      scope: env.CACHE_SCOPE,
-      ttlDays: env.CACHE_TTL_DAYS,
-      maxEntriesPerScope: env.CACHE_MAX_ENTRIES_PER_SCOPE,
-      minSimilarity: env.CACHE_MIN_SIMILARITY,
-    },
-  };
-}
 
 /** Where a goal's entry lives: what the planner records with the plan, and finalize confirms. */
 export function cacheEntryKey(table: PlanCacheTable, request: CacheRequest): { pk: string; sk: string } {

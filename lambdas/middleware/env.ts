@@ -8,6 +8,26 @@ import { z } from 'zod';
  */
 const name = z.string().min(1);
 const positiveInt = z.coerce.number().int().positive();
+/** Unset and empty are the same thing (CloudFormation cannot unset a variable, only blank it). */
+const blankIsUnset = <S extends z.ZodType>(schema: S) =>
+  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+/** `true`/`1`/`yes` or `false`/`0`/`no` (any case, spaces ignored); unset is false. */
+const flag = z
+  .string()
+  .optional()
+  .transform((v) => (v ?? '').trim().toLowerCase())
+  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', '']))
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+/** A comma-separated list; unset or empty is the empty list. */
+const list = z
+  .string()
+  .default('')
+  .transform((v) =>
+    v
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== ''),
+  );
 
 export const envFields = {
   EVENT_LOG_TABLE: name,
@@ -71,9 +91,71 @@ export const envFields = {
     .number()
     .pipe(z.union([z.literal(256), z.literal(512), z.literal(1024)]))
     .default(256),
+  // The model (lambdas/adapters/llm `llmConfig`): which provider, its model and limits.
+  LLM_PROVIDER: z.enum(['offline', 'bedrock', 'openai']).default('offline'),
+  /** Per-call timeout; keep it below the function timeout. */
+  LLM_TIMEOUT_MS: positiveInt.default(60_000),
+  /** Default answer budget when a request sets none. */
+  LLM_MAX_TOKENS: positiveInt.default(1024),
+  BEDROCK_MODEL_ID: blankIsUnset(z.string()),
+  /** The content guardrail the guardian applies (both or neither). */
+  BEDROCK_GUARDRAIL_ID: blankIsUnset(z.string()),
+  BEDROCK_GUARDRAIL_VERSION: blankIsUnset(z.string()),
+  OPENAI_BASE_URL: blankIsUnset(z.url()),
+  OPENAI_MODEL: blankIsUnset(z.string()),
+  OPENAI_API_KEY: blankIsUnset(z.string()),
+  /** In AWS: ARN (or name) of the Secrets Manager secret holding the key, read when OPENAI_API_KEY is unset. */
+  OPENAI_API_KEY_SECRET_ARN: blankIsUnset(z.string()),
+  OPENAI_MAX_TOKENS_PARAM: blankIsUnset(z.enum(['max_tokens', 'max_completion_tokens'])),
+  // The `http_request` tool's fetch policy (lambdas/adapters/http/safe-fetch.ts `httpToolPolicy`).
+  /** Hosts `http_request` may call (comma-separated); unset or empty = every request is refused. */
+  HTTP_TOOL_ALLOWED_HOSTS: list,
+  HTTP_TOOL_ALLOW_HTTP: flag,
+  HTTP_TOOL_MAX_BYTES: positiveInt.optional(),
+  HTTP_TOOL_TIMEOUT_MS: positiveInt.optional(),
+  HTTP_TOOL_MAX_REDIRECTS: z.coerce.number().int().min(0).optional(),
 } as const;
 
+/** The model settings, for functions that call a model (`envSchema(...LLM_ENV, ...)`). */
+export const LLM_ENV = [
+  'LLM_PROVIDER',
+  'LLM_TIMEOUT_MS',
+  'LLM_MAX_TOKENS',
+  'BEDROCK_MODEL_ID',
+  'BEDROCK_GUARDRAIL_ID',
+  'BEDROCK_GUARDRAIL_VERSION',
+  'OPENAI_BASE_URL',
+  'OPENAI_MODEL',
+  'OPENAI_API_KEY',
+  'OPENAI_API_KEY_SECRET_ARN',
+  'OPENAI_MAX_TOKENS_PARAM',
+] as const;
+
+/** The plan cache's settings, for the planner (CACHE_TABLE apart: without it there is no cache). */
+export const PLAN_CACHE_ENV = [
+  'CACHE_ENABLED',
+  'CACHE_SCOPE',
+  'CACHE_TTL_DAYS',
+  'CACHE_MAX_ENTRIES_PER_SCOPE',
+  'CACHE_MIN_SIMILARITY',
+  'CACHE_EMBEDDER',
+  'CACHE_EMBEDDING_MODEL_ID',
+  'CACHE_EMBEDDING_DIMENSIONS',
+] as const;
+
+/** The `http_request` tool's settings, for functions that run or describe it. */
+export const HTTP_TOOL_ENV = [
+  'HTTP_TOOL_ALLOWED_HOSTS',
+  'HTTP_TOOL_ALLOW_HTTP',
+  'HTTP_TOOL_MAX_BYTES',
+  'HTTP_TOOL_TIMEOUT_MS',
+  'HTTP_TOOL_MAX_REDIRECTS',
+] as const;
+
 export type EnvKey = keyof typeof envFields;
+
+/** The parsed values of the variables `K` (what `parseEnv(envSchema(...K))` returns). */
+export type EnvOf<K extends EnvKey> = z.output<z.ZodObject<Pick<typeof envFields, K>>>;
 
 /** The schema of a function's environment: exactly the named variables. */
 export function envSchema<const K extends EnvKey>(

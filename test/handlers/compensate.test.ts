@@ -4,11 +4,12 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createBookingsStore } from '../../lambdas/adapters/bookings-store.ts';
 import { appendEvent } from '../../lambdas/adapters/event-log.ts';
 import { defaultToolRegistry } from '../../lambdas/domain/tools/registry.ts';
-import { handler as compensate, compensateWorkflow } from '../../lambdas/handlers/states/compensate.ts';
+import { handler as compensate } from '../../lambdas/handlers/states/compensate.ts';
 import { handler as finalize } from '../../lambdas/handlers/states/finalize.ts';
 import { handler as guardian } from '../../lambdas/handlers/states/guardian.ts';
 import { handler as planner } from '../../lambdas/handlers/states/planner.ts';
 import { handler as step } from '../../lambdas/handlers/states/step.ts';
+import { compensateWorkflow } from '../../lambdas/usecases/roll-back.ts';
 import {
   eventTrail,
   installFakeDynamo,

@@ -1,10 +1,11 @@
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { dynamo } from '#adapters/aws/dynamodb.ts';
 import { handler as compensate } from '../../lambdas/handlers/states/compensate.ts';
-import { handler as finalize, finalizeWorkflow } from '../../lambdas/handlers/states/finalize.ts';
+import { handler as finalize } from '../../lambdas/handlers/states/finalize.ts';
 import { handler as guardian } from '../../lambdas/handlers/states/guardian.ts';
 import { handler as planner } from '../../lambdas/handlers/states/planner.ts';
 import { handler as step } from '../../lambdas/handlers/states/step.ts';
+import { finalizeWorkflow } from '../../lambdas/usecases/finalize.ts';
 import { eventTrail, installFakeDynamo, lambdaContext, simulateWorkflow, storedEvents } from './harness.ts';
 
 vi.hoisted(() => {

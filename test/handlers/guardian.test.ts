@@ -10,12 +10,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { dynamo } from '#adapters/aws/dynamodb.ts';
-import { createAgentModelFromConfig, createGuardrailCheck, readLlmConfig } from '#adapters/llm/index.ts';
-import {
-  type GuardianDeps,
-  handler as guardian,
-  screenGoal,
-} from '../../lambdas/handlers/states/guardian.ts';
+import { createAgentModelFromConfig, createGuardrailCheck } from '#adapters/llm/index.ts';
+import { llmConfigOf } from '#middleware/models.ts';
+import { handler as guardian } from '../../lambdas/handlers/states/guardian.ts';
+import { type GuardianDeps, screenGoal } from '../../lambdas/usecases/screen-goal.ts';
 import { eventTrail, type Item, installFakeDynamo, lambdaContext, storedEvents, TABLES } from './harness.ts';
 
 vi.hoisted(() => {
@@ -119,7 +117,7 @@ describe('guardian task with Bedrock (mocked)', () => {
   const MODEL_ID = 'amazon.nova-lite-v1:0';
   const bedrock = mockClient(BedrockRuntimeClient);
   const client = new BedrockRuntimeClient({ region: 'us-east-1' });
-  const config = readLlmConfig({
+  const config = llmConfigOf({
     LLM_PROVIDER: 'bedrock',
     BEDROCK_MODEL_ID: MODEL_ID,
     BEDROCK_GUARDRAIL_ID: 'gr-travel',

@@ -4,10 +4,11 @@ import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createBookingsStore } from '../../lambdas/adapters/bookings-store.ts';
 import { appendEvent } from '../../lambdas/adapters/event-log.ts';
 import { defaultToolRegistry } from '../../lambdas/domain/tools/registry.ts';
-import { cleanUpExecution, handler as janitor } from '../../lambdas/handlers/jobs/janitor.ts';
-import { compensateWorkflow } from '../../lambdas/handlers/states/compensate.ts';
+import { handler as janitor } from '../../lambdas/handlers/jobs/janitor.ts';
 import { handler as planner } from '../../lambdas/handlers/states/planner.ts';
 import { handler as step } from '../../lambdas/handlers/states/step.ts';
+import { cleanUpExecution } from '../../lambdas/usecases/close-execution.ts';
+import { compensateWorkflow } from '../../lambdas/usecases/roll-back.ts';
 import { eventTrail, installFakeDynamo, lambdaContext, storedEvents, TABLES } from './harness.ts';
 
 vi.hoisted(() => {

@@ -11,9 +11,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { dynamo } from '#adapters/aws/dynamodb.ts';
-import { createAgentModelFromConfig, readLlmConfig } from '#adapters/llm/index.ts';
+import { createAgentModelFromConfig } from '#adapters/llm/index.ts';
 import { defaultToolRegistry } from '#domain/tools/registry.ts';
-import { handler as planner, planWorkflow } from '../../lambdas/handlers/states/planner.ts';
+import { llmConfigOf } from '#middleware/models.ts';
+import { handler as planner } from '../../lambdas/handlers/states/planner.ts';
+import { planWorkflow } from '../../lambdas/usecases/plan-steps.ts';
 import { type Item, installFakeDynamo, lambdaContext, storedEvents, TABLES } from './harness.ts';
 
 vi.hoisted(() => {
@@ -107,7 +109,7 @@ describe('planner task with a model (Bedrock Converse, mocked)', () => {
   const bedrock = mockClient(BedrockRuntimeClient);
   const client = new BedrockRuntimeClient({ region: 'us-east-1' });
   const model = createAgentModelFromConfig(
-    { ...readLlmConfig({ LLM_PROVIDER: 'bedrock', BEDROCK_MODEL_ID: MODEL_ID }) },
+    { ...llmConfigOf({ LLM_PROVIDER: 'bedrock', BEDROCK_MODEL_ID: MODEL_ID }) },
     { bedrockClient: client },
   );
   const tools = defaultToolRegistry();

@@ -3,8 +3,9 @@ import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient } from 
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBookingsStore } from '../../lambdas/adapters/bookings-store.ts';
+import { describeWorkflowExecution } from '../../lambdas/adapters/describe-execution.ts';
 import { defaultToolRegistry } from '../../lambdas/domain/tools/registry.ts';
-import { sweepRollbacks } from '../../lambdas/handlers/jobs/rollback-sweep.ts';
+import { sweepRollbacks } from '../../lambdas/usecases/sweep-rollbacks.ts';
 import { functionSpecs } from '../../lib/specs.ts';
 import { type Harness, isRecord, pollStatus, startHarness } from './harness.ts';
 
@@ -199,8 +200,7 @@ describe('redrive (local runtime)', () => {
         bookings: createBookingsStore({ client, tableName: tables.bookings, ttlDays: 90 }),
         tools: defaultToolRegistry(),
       },
-      sfn: sfn(),
-      stateMachineArn: harness.runtime.stateMachineArn,
+      describeExecution: describeWorkflowExecution(sfn(), harness.runtime.stateMachineArn),
     };
   };
 

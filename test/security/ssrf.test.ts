@@ -2,6 +2,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Resolver, SafeFetchPolicy } from '#adapters/http/safe-fetch.ts';
+import { httpToolFetch } from '#adapters/http/tool-fetch.ts';
 import { defaultToolRegistry } from '#domain/tools/registry.ts';
 import type { BookingsPort, ToolContext } from '#domain/tools/types.ts';
 
@@ -73,7 +74,9 @@ const production = (): SafeFetchPolicy => ({
 });
 
 const toolWith = (policy: SafeFetchPolicy) => {
-  const tool = defaultToolRegistry({ http: { policy } }).get('http_request');
+  const tool = defaultToolRegistry({ fetch: httpToolFetch(policy), allowedHosts: policy.allowedHosts }).get(
+    'http_request',
+  );
   if (!tool) throw new Error('http_request is not in the default registry');
   return tool;
 };

@@ -196,15 +196,17 @@ describe('plan cache store (against DynamoDB Local)', () => {
   });
 });
 
-describe('planCacheFromEnv', () => {
+describe('planCacheDeps', () => {
   it('reads CACHE_* and is off without a table or with CACHE_ENABLED=false', async () => {
-    const { readEnv } = await import('#middleware/config.ts');
-    const { planCacheFromEnv } = await import('#adapters/cache-store.ts');
+    const { envFields, envSchema, PLAN_CACHE_ENV, parseEnv } = await import('#middleware/env.ts');
+    const { planCacheDeps } = await import('#middleware/deps.ts');
+    const schema = envSchema(...PLAN_CACHE_ENV).extend({ CACHE_TABLE: envFields.CACHE_TABLE.optional() });
+    const readEnv = (vars: Record<string, string>) => parseEnv(schema, vars);
     const base = cacheDeps(store);
-    const parts = { client: base.client, tools: base.tools };
-    expect(planCacheFromEnv(readEnv({}), parts)).toBeUndefined();
-    expect(planCacheFromEnv(readEnv({ CACHE_TABLE: 't', CACHE_ENABLED: 'false' }), parts)).toBeUndefined();
-    const deps = planCacheFromEnv(
+    const parts = { tools: base.tools };
+    expect(planCacheDeps(readEnv({}), parts)).toBeUndefined();
+    expect(planCacheDeps(readEnv({ CACHE_TABLE: 't', CACHE_ENABLED: 'false' }), parts)).toBeUndefined();
+    const deps = planCacheDeps(
       readEnv({
         CACHE_TABLE: 't',
         CACHE_SCOPE: 'global',

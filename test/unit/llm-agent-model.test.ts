@@ -4,13 +4,14 @@ import type { AddressInfo } from 'node:net';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createAgentModelFromConfig, readLlmConfig, secretApiKeyResolver } from '#adapters/llm/index.ts';
+import { createAgentModelFromConfig, secretApiKeyResolver } from '#adapters/llm/index.ts';
 import { guardrailCategory, modelCalledEvents } from '#domain/llm/model-calls.ts';
 import { generateTextOffline } from '#domain/llm/offline.ts';
 import { planWithRepair } from '#domain/llm/planning.ts';
 import type { ModelCallReport } from '#domain/llm/provider.ts';
 import { repairPrompt } from '#domain/llm/structured.ts';
 import { defaultToolRegistry } from '#domain/tools/registry.ts';
+import { llmConfigOf } from '#middleware/models.ts';
 
 describe('ModelCalled events', () => {
   const call = (purpose: string, attempt: number): ModelCallReport => ({
@@ -132,7 +133,7 @@ describe('OpenAI-compatible model (loopback fake server) behind the guardian/pla
 
   const model = () =>
     createAgentModelFromConfig(
-      readLlmConfig({ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: baseUrl, OPENAI_MODEL: 'local-llama' }),
+      llmConfigOf({ LLM_PROVIDER: 'openai', OPENAI_BASE_URL: baseUrl, OPENAI_MODEL: 'local-llama' }),
     );
 
   it('screens a goal with a JSON-schema answer and reports the call', async () => {
@@ -206,7 +207,7 @@ describe('API key from Secrets Manager', () => {
 
   it('is used by the openai provider when OPENAI_API_KEY_SECRET_ARN is set', async () => {
     sm.on(GetSecretValueCommand).resolves({ SecretString: 'sk-from-secret' });
-    const config = readLlmConfig({
+    const config = llmConfigOf({
       LLM_PROVIDER: 'openai',
       OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
       OPENAI_MODEL: 'm',

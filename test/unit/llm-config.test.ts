@@ -8,14 +8,14 @@ import {
   type LlmProvider,
   OfflineProvider,
   OpenAiProvider,
-  readLlmConfig,
 } from '#adapters/llm/index.ts';
+import { llmConfigOf } from '#middleware/models.ts';
 
 const client = new BedrockRuntimeClient({ region: 'us-east-1' });
 
 describe('LLM configuration from the environment', () => {
   it('defaults to the offline provider and the documented Bedrock model', () => {
-    const config = readLlmConfig({});
+    const config = llmConfigOf({});
 
     expect(config).toMatchObject({
       provider: 'offline',
@@ -28,7 +28,7 @@ describe('LLM configuration from the environment', () => {
   });
 
   it('builds a Bedrock provider with the configured model', () => {
-    const config = readLlmConfig({
+    const config = llmConfigOf({
       LLM_PROVIDER: 'bedrock',
       BEDROCK_MODEL_ID: 'eu.amazon.nova-lite-v1:0',
       BEDROCK_GUARDRAIL_ID: 'gr-1',
@@ -45,7 +45,7 @@ describe('LLM configuration from the environment', () => {
   });
 
   it('builds an OpenAI-compatible provider from OPENAI_*', () => {
-    const config = readLlmConfig({
+    const config = llmConfigOf({
       LLM_PROVIDER: 'openai',
       OPENAI_BASE_URL: 'http://127.0.0.1:8080/v1',
       OPENAI_MODEL: 'llama-3.1-8b-instruct',
@@ -67,8 +67,8 @@ describe('LLM configuration from the environment', () => {
       generateText: () => Promise.reject(new Error('unused')),
     };
 
-    expect(createProvider(readLlmConfig({}), { offline: () => offline })).toBe(offline);
-    expect(createProvider(readLlmConfig({}))).toBeInstanceOf(OfflineProvider);
+    expect(createProvider(llmConfigOf({}), { offline: () => offline })).toBe(offline);
+    expect(createProvider(llmConfigOf({}))).toBeInstanceOf(OfflineProvider);
   });
 
   it.each([
@@ -77,6 +77,6 @@ describe('LLM configuration from the environment', () => {
     [{ LLM_PROVIDER: 'gemini' }, /LLM_PROVIDER/],
     [{ OPENAI_BASE_URL: 'not a url' }, /OPENAI_BASE_URL/],
   ])('names the bad variable in %o', (env, message) => {
-    expect(() => readLlmConfig(env)).toThrow(message);
+    expect(() => llmConfigOf(env)).toThrow(message);
   });
 });

@@ -14,12 +14,13 @@ import {
   BLOCKED_IPV4_RANGES,
   classifyAddress,
   httpRequestInputSchema,
-  policyFromEnv,
+  httpToolPolicy,
   type ResolvedAddress,
   type Resolver,
   type SafeFetchPolicy,
   safeFetch,
 } from '#adapters/http/safe-fetch.ts';
+import { envSchema, HTTP_TOOL_ENV, parseEnv } from '#middleware/env.ts';
 
 // ---------------------------------------------------------------------------------------------------
 // Tripwire: this suite must never send traffic anywhere but 127.0.0.1 / ::1. Every socket connect is
@@ -795,7 +796,10 @@ describe('allow-list entries', () => {
   });
 });
 
-describe('policyFromEnv', () => {
+describe('httpToolPolicy (from the HTTP_TOOL_* variables, parsed as the handlers parse them)', () => {
+  const policyFromEnv = (vars: NodeJS.ProcessEnv) =>
+    httpToolPolicy(parseEnv(envSchema(...HTTP_TOOL_ENV), vars));
+
   it('reads the allow-list and limits, never the test switches', () => {
     const policy = policyFromEnv({
       HTTP_TOOL_ALLOWED_HOSTS: ' api.example.com, *.example.org:8443 ,,',
@@ -826,13 +830,18 @@ describe('policyFromEnv', () => {
   it.each([
     { HTTP_TOOL_ALLOWED_HOSTS: '*' },
     { HTTP_TOOL_ALLOWED_HOSTS: '*.com' },
-    { HTTP_TOOL_ALLOW_HTTP: 'maybe' },
-    { HTTP_TOOL_MAX_BYTES: '-1' },
     { HTTP_TOOL_MAX_BYTES: String(64 * 1024 * 1024) },
-    { HTTP_TOOL_TIMEOUT_MS: 'soon' },
     { HTTP_TOOL_MAX_REDIRECTS: '50' },
   ])('throws InvalidHttpPolicy on %j', (env) => {
     expect(() => policyFromEnv(env)).toThrow(expect.objectContaining({ name: 'InvalidHttpPolicy' }));
+  });
+
+  it.each([
+    { HTTP_TOOL_ALLOW_HTTP: 'maybe' },
+    { HTTP_TOOL_MAX_BYTES: '-1' },
+    { HTTP_TOOL_TIMEOUT_MS: 'soon' },
+  ])('refuses the malformed variable by name at parse time: %j', (env) => {
+    expect(() => policyFromEnv(env)).toThrow(new RegExp(`invalid environment: .*${Object.keys(env)[0]}`));
   });
 });
 

@@ -1,11 +1,14 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Resolver, SafeFetchPolicy } from '#adapters/http/safe-fetch.ts';
+import { httpToolFetch } from '#adapters/http/tool-fetch.ts';
 import { validatePlan } from '#domain/plan-validation.ts';
 import { createHttpRequestTool, HTTP_TOOL_MAX_BYTES_CEILING } from '#domain/tools/http-request.ts';
 import { defaultToolRegistry } from '#domain/tools/registry.ts';
-import type { BookingsPort, ToolContext } from '#domain/tools/types.ts';
+import type { BookingsPort, Tool, ToolContext } from '#domain/tools/types.ts';
+import { envSchema, HTTP_TOOL_ENV, LLM_ENV, parseEnv } from '#middleware/env.ts';
+import { toolRegistry } from '#middleware/tools.ts';
 
 /*
  * The http_request tool against a loopback server only: allow-listed names resolve (through the
@@ -71,7 +74,6 @@ beforeAll(async () => {
   });
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-afterEach(() => vi.unstubAllEnvs());
 
 const resolve: Resolver = async (host) => {
   if (host === 'metadata.test') return [{ address: '169.254.169.254', family: 4 }];
@@ -85,11 +87,20 @@ const testPolicy = (extra: Partial<SafeFetchPolicy> = {}): SafeFetchPolicy => ({
   resolve,
   ...extra,
 });
+const toolWith = (policy: SafeFetchPolicy | (() => SafeFetchPolicy)) =>
+  createHttpRequestTool({ fetch: httpToolFetch(policy), allowedHosts: [] });
+/** The tool as a function's wiring builds it from its environment (lambdas/middleware/tools.ts). */
+const toolFromEnv = (vars: Record<string, string>): Tool => {
+  const env = parseEnv(envSchema('DEFAULT_ORIGIN_CITY', ...LLM_ENV, ...HTTP_TOOL_ENV), vars);
+  const tool = toolRegistry(env).get('http_request');
+  if (!tool) throw new Error('http_request is not registered');
+  return tool;
+};
 const url = (path: string) => `http://api.test:${port}${path}`;
 
 describe('http_request tool', () => {
   it('returns status, final URL, content type and body; the summary leaves the body out', async () => {
-    const tool = createHttpRequestTool({ policy: testPolicy });
+    const tool = toolWith(testPolicy);
     const out = await tool.execute({ url: url('/hello') }, ctx);
     expect(out).toEqual({
       status: 200,
@@ -111,7 +122,7 @@ describe('http_request tool', () => {
   });
 
   it('returns an HTTP error status as a result, not as an error', async () => {
-    const tool = createHttpRequestTool({ policy: testPolicy() });
+    const tool = toolWith(testPolicy());
     await expect(tool.execute({ url: url('/missing') }, ctx)).resolves.toMatchObject({
       status: 404,
       body: 'not here',
@@ -119,7 +130,7 @@ describe('http_request tool', () => {
   });
 
   it('sends a POST body', async () => {
-    const tool = createHttpRequestTool({ policy: testPolicy() });
+    const tool = toolWith(testPolicy());
     await expect(
       tool.execute({ url: url('/echo'), method: 'POST', body: 'ping' }, ctx),
     ).resolves.toMatchObject({
@@ -129,65 +140,64 @@ describe('http_request tool', () => {
   });
 
   it('cuts a long body at the byte limit and marks it truncated', async () => {
-    const tool = createHttpRequestTool({ policy: testPolicy({ maxResponseBytes: 1024 }) });
+    const tool = toolWith(testPolicy({ maxResponseBytes: 1024 }));
     const out = await tool.execute({ url: url('/big') }, ctx);
     expect(out).toMatchObject({ truncated: true, body: 'x'.repeat(1024) });
   });
 
   it('keeps the stored body within the limit in UTF-8 even when the charset decodes to more bytes', async () => {
-    const tool = createHttpRequestTool({ policy: testPolicy({ maxResponseBytes: 1000 }) });
+    const tool = toolWith(testPolicy({ maxResponseBytes: 1000 }));
     const out = await tool.execute({ url: url('/latin1') }, ctx);
     expect(out).toMatchObject({ truncated: true, body: 'é'.repeat(500) });
   });
 
   it('cuts the body at 64 KiB when no limit is configured', async () => {
-    const tool = createHttpRequestTool({ policy: testPolicy() }); // no maxResponseBytes
+    const tool = toolWith(testPolicy()); // no maxResponseBytes
     const out = await tool.execute({ url: url('/huge') }, ctx);
     expect(out).toEqual(expect.objectContaining({ status: 200, truncated: true, body: 'y'.repeat(65_536) }));
   });
 
   it('keeps a body of exactly 64 KiB whole when no limit is configured', async () => {
-    const tool = createHttpRequestTool({ policy: testPolicy() });
+    const tool = toolWith(testPolicy());
     const out = await tool.execute({ url: url('/64k') }, ctx);
     expect(out).toEqual(expect.objectContaining({ truncated: false, body: 'z'.repeat(65_536) }));
   });
 
   it('blocks a redirect to a private address literal', async () => {
-    const tool = createHttpRequestTool({ policy: testPolicy() });
+    const tool = toolWith(testPolicy());
     await expect(tool.execute({ url: url('/to-private') }, ctx)).rejects.toMatchObject({
       name: 'AddressBlocked',
     });
   });
 
   it('blocks a redirect to a host off the allow-list', async () => {
-    const tool = createHttpRequestTool({ policy: testPolicy() });
+    const tool = toolWith(testPolicy());
     await expect(tool.execute({ url: url('/to-other') }, ctx)).rejects.toMatchObject({
       name: 'HostNotAllowed',
     });
   });
 
   it('blocks a redirect to a name that resolves to the metadata endpoint, even with private addresses allowed', async () => {
-    const tool = createHttpRequestTool({ policy: testPolicy() });
+    const tool = toolWith(testPolicy());
     await expect(tool.execute({ url: url('/to-metadata') }, ctx)).rejects.toMatchObject({
       name: 'AddressBlocked',
     });
   });
 
   it('fails with TransientError on 503 (the ASL retries it)', async () => {
-    const tool = createHttpRequestTool({ policy: testPolicy() });
+    const tool = toolWith(testPolicy());
     await expect(tool.execute({ url: url('/busy') }, ctx)).rejects.toMatchObject({ name: 'TransientError' });
   });
 
   it('rejects an invalid input as InvalidStepInput', async () => {
-    const tool = createHttpRequestTool({ policy: testPolicy() });
+    const tool = toolWith(testPolicy());
     await expect(tool.execute({ url: url('/hello'), method: 'DELETE' }, ctx)).rejects.toMatchObject({
       name: 'InvalidStepInput',
     });
   });
 
   it('reads its policy from the environment at the first request, failing closed without an allow-list', async () => {
-    vi.stubEnv('HTTP_TOOL_ALLOWED_HOSTS', '');
-    const tool = createHttpRequestTool();
+    const tool = toolFromEnv({ HTTP_TOOL_ALLOWED_HOSTS: '' });
     expect(tool.description).toContain('No hosts are allowed');
     await expect(tool.execute({ url: 'https://api.example.com/x' }, ctx)).rejects.toMatchObject({
       name: 'HostNotAllowed',
@@ -195,16 +205,16 @@ describe('http_request tool', () => {
   });
 
   it('names the allowed hosts in its description for planners', () => {
-    vi.stubEnv('HTTP_TOOL_ALLOWED_HOSTS', 'api.example.com, *.weather.example');
-    expect(createHttpRequestTool().description).toContain(
-      'Allowed hosts: api.example.com, *.weather.example.',
-    );
+    expect(
+      toolFromEnv({ HTTP_TOOL_ALLOWED_HOSTS: 'api.example.com, *.weather.example' }).description,
+    ).toContain('Allowed hosts: api.example.com, *.weather.example.');
   });
 
   it('refuses an HTTP_TOOL_MAX_BYTES above the ceiling at the first request', async () => {
-    vi.stubEnv('HTTP_TOOL_ALLOWED_HOSTS', 'api.example.com');
-    vi.stubEnv('HTTP_TOOL_MAX_BYTES', String(HTTP_TOOL_MAX_BYTES_CEILING + 1));
-    const tool = createHttpRequestTool();
+    const tool = toolFromEnv({
+      HTTP_TOOL_ALLOWED_HOSTS: 'api.example.com',
+      HTTP_TOOL_MAX_BYTES: String(HTTP_TOOL_MAX_BYTES_CEILING + 1),
+    });
     await expect(tool.execute({ url: 'https://api.example.com/x' }, ctx)).rejects.toMatchObject({
       name: 'InvalidHttpPolicy',
     });

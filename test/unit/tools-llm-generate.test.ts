@@ -2,12 +2,14 @@ import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-r
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
-import { createProvider, readLlmConfig } from '#adapters/llm/index.ts';
+import { createProvider } from '#adapters/llm/index.ts';
 import { validatePlan } from '#domain/plan-validation.ts';
 import { resolveReferences } from '#domain/references.ts';
 import { createLlmGenerateTool, MAX_TEXT_CHARS, type TextModel } from '#domain/tools/llm-generate.ts';
-import { configuredTextModel, defaultToolRegistry } from '#domain/tools/registry.ts';
+import { defaultToolRegistry } from '#domain/tools/registry.ts';
 import type { BookingsPort, ToolContext, ToolModelCall } from '#domain/tools/types.ts';
+import { llmConfigOf } from '#middleware/models.ts';
+import { configuredTextModel } from '#middleware/tools.ts';
 
 const bookings: BookingsPort = {
   putIfAbsent: async (b) => b,
@@ -213,7 +215,7 @@ describe('llm_generate with a model', () => {
       metrics: { latencyMs: 1 },
     });
     const client = new BedrockRuntimeClient({ region: 'us-east-1' });
-    const config = readLlmConfig({ LLM_PROVIDER: 'bedrock', BEDROCK_MODEL_ID: 'amazon.nova-micro-v1:0' });
+    const config = llmConfigOf({ LLM_PROVIDER: 'bedrock', BEDROCK_MODEL_ID: 'amazon.nova-micro-v1:0' });
     const tool = createLlmGenerateTool({
       textModel: () => createProvider(config, { bedrockClient: client }),
     });
@@ -227,11 +229,12 @@ describe('llm_generate with a model', () => {
   });
 
   it('configuredTextModel follows LLM_PROVIDER', async () => {
-    vi.stubEnv('LLM_PROVIDER', 'offline');
-    expect((await configuredTextModel()).name).toBe('offline');
-    vi.stubEnv('LLM_PROVIDER', 'openai');
-    vi.stubEnv('OPENAI_BASE_URL', 'http://127.0.0.1:9/v1');
-    vi.stubEnv('OPENAI_MODEL', 'local-model');
-    expect(await configuredTextModel()).toMatchObject({ name: 'openai', model: 'local-model' });
+    expect((await configuredTextModel(llmConfigOf({ LLM_PROVIDER: 'offline' }))).name).toBe('offline');
+    const openai = llmConfigOf({
+      LLM_PROVIDER: 'openai',
+      OPENAI_BASE_URL: 'http://127.0.0.1:9/v1',
+      OPENAI_MODEL: 'local-model',
+    });
+    expect(await configuredTextModel(openai)).toMatchObject({ name: 'openai', model: 'local-model' });
   });
 });

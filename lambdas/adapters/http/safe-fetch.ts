@@ -4,8 +4,8 @@ import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
 import { rootCertificates } from 'node:tls';
 import { TextDecoder } from 'node:util';
-import { z } from 'zod';
 import { InvalidStepInput, NamedError, TransientError } from '#domain/errors.ts';
+import { HTTP_TOOL_LIMITS, type HttpRequestInput, httpRequestInputSchema } from '#domain/tools/http-input.ts';
 import { classifyAddress } from './address-policy.ts';
 import { type HostRule, hostAllowed, normalizeHostname, parseAllowEntry } from './allow-list.ts';
 import {
@@ -53,70 +53,12 @@ import {
  * A policy object is validated once and cached by identity: treat it as immutable.
  */
 
-const MiB = 1024 * 1024;
-export const HTTP_TOOL_LIMITS = {
-  maxUrlLength: 2048,
-  maxRequestBodyChars: 64 * 1024,
-  maxHeaders: 32,
-  maxHeaderValueLength: 8192,
-  defaultMaxResponseBytes: MiB,
-  maxResponseBytesCeiling: 16 * MiB,
-  defaultTimeoutMs: 10_000,
-  timeoutMsCeiling: 300_000,
-  defaultMaxRedirects: 3,
-  maxRedirectsCeiling: 10,
-  maxResponseHeaderBytes: 16 * 1024,
-} as const;
-
-/** Request headers the caller may not set: the client owns framing, routing and encoding. */
-const FORBIDDEN_REQUEST_HEADERS = new Set([
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'upgrade',
-  'te',
-  'trailer',
-  'expect',
-  'proxy-authorization',
-  'proxy-connection',
-  'accept-encoding',
-]);
-
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-// Visible ASCII, space, tab and non-ASCII Latin-1 are fine; CR, LF, NUL and other controls are not.
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
-/** Input of the `http_request` tool (the model fills this in). */
-export const httpRequestInputSchema = z
-  .object({
-    url: z.url().max(HTTP_TOOL_LIMITS.maxUrlLength).describe('Absolute https URL of an allow-listed host'),
-    method: z.enum(['GET', 'HEAD', 'POST']).default('GET'),
-    headers: z
-      .record(
-        z.string().regex(HEADER_NAME, 'not a valid header name').max(64),
-        z
-          .string()
-          .regex(HEADER_VALUE, 'header values cannot contain control characters')
-          .max(HTTP_TOOL_LIMITS.maxHeaderValueLength),
-      )
-      .refine((h) => Object.keys(h).length <= HTTP_TOOL_LIMITS.maxHeaders, {
-        message: `at most ${HTTP_TOOL_LIMITS.maxHeaders} headers`,
-      })
-      .refine((h) => Object.keys(h).every((name) => !FORBIDDEN_REQUEST_HEADERS.has(name.toLowerCase())), {
-        message: `these headers are set by the client: ${[...FORBIDDEN_REQUEST_HEADERS].join(', ')}`,
-      })
-      .optional(),
-    body: z.string().max(HTTP_TOOL_LIMITS.maxRequestBodyChars).optional(),
-  })
-  .refine((input) => input.body === undefined || input.method === 'POST', {
-    message: 'a body is only allowed with POST',
-    path: ['body'],
-  });
-
-export type HttpRequestInput = z.input<typeof httpRequestInputSchema>;
-export type HttpRequest = z.output<typeof httpRequestInputSchema>;
+export {
+  HTTP_TOOL_LIMITS,
+  type HttpRequest,
+  type HttpRequestInput,
+  httpRequestInputSchema,
+} from '#domain/tools/http-input.ts';
 
 export interface ResolvedAddress {
   readonly address: string;
@@ -124,7 +66,7 @@ export interface ResolvedAddress {
 }
 export type Resolver = (host: string) => Promise<readonly ResolvedAddress[]>;
 
-/** Where and how the tool may fetch. Build it with {@link policyFromEnv} in production. */
+/** Where and how the tool may fetch. Build it with {@link httpToolPolicy} in production. */
 export interface SafeFetchPolicy {
   /** Exact hosts or `*.example.com`, optionally with `:port` (see allow-list.ts). Empty = nothing allowed. */
   readonly allowedHosts: readonly string[];
@@ -232,43 +174,27 @@ export function compilePolicy(policy: SafeFetchPolicy): CompiledPolicy {
   return result;
 }
 
-const flag = z
-  .string()
-  .optional()
-  .transform((v) => (v ?? '').trim().toLowerCase())
-  .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no', '']))
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
-const httpToolEnvSchema = z.object({
-  /** Comma-separated allow-list; unset or empty = every request is refused (fail closed). */
-  HTTP_TOOL_ALLOWED_HOSTS: z.string().default(''),
-  HTTP_TOOL_ALLOW_HTTP: flag,
-  HTTP_TOOL_MAX_BYTES: z.coerce.number().int().positive().optional(),
-  HTTP_TOOL_TIMEOUT_MS: z.coerce.number().int().positive().optional(),
-  HTTP_TOOL_MAX_REDIRECTS: z.coerce.number().int().min(0).optional(),
-});
+/** The deployment's http_request settings, as lambdas/middleware/env.ts names and parses them. */
+export interface HttpToolSettings {
+  /** Empty = every request is refused (fail closed). */
+  readonly HTTP_TOOL_ALLOWED_HOSTS: readonly string[];
+  readonly HTTP_TOOL_ALLOW_HTTP: boolean;
+  readonly HTTP_TOOL_MAX_BYTES?: number | undefined;
+  readonly HTTP_TOOL_TIMEOUT_MS?: number | undefined;
+  readonly HTTP_TOOL_MAX_REDIRECTS?: number | undefined;
+}
 
 /**
- * The production policy from the environment: HTTP_TOOL_ALLOWED_HOSTS (comma list),
- * HTTP_TOOL_ALLOW_HTTP (true/false), HTTP_TOOL_MAX_BYTES, HTTP_TOOL_TIMEOUT_MS, HTTP_TOOL_MAX_REDIRECTS.
- * Never enables private addresses or a custom resolver. Throws on a malformed value, so a bad
- * deployment fails at cold start rather than at the first request.
+ * The production policy from the deployment's settings: never enables private addresses or a custom
+ * resolver. Throws InvalidHttpPolicy on a bad allow-list entry or a limit out of range.
  */
-export function policyFromEnv(env: NodeJS.ProcessEnv = process.env): SafeFetchPolicy {
-  const parsed = httpToolEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new InvalidHttpPolicy(`${issue?.path.join('.') ?? 'HTTP_TOOL_*'}: ${issue?.message ?? 'invalid'}`);
-  }
-  const e = parsed.data;
+export function httpToolPolicy(settings: HttpToolSettings): SafeFetchPolicy {
   const policy: SafeFetchPolicy = {
-    allowedHosts: e.HTTP_TOOL_ALLOWED_HOSTS.split(',')
-      .map((h) => h.trim())
-      .filter((h) => h !== ''),
-    allowHttp: e.HTTP_TOOL_ALLOW_HTTP,
-    maxResponseBytes: e.HTTP_TOOL_MAX_BYTES,
-    timeoutMs: e.HTTP_TOOL_TIMEOUT_MS,
-    maxRedirects: e.HTTP_TOOL_MAX_REDIRECTS,
+    allowedHosts: [...settings.HTTP_TOOL_ALLOWED_HOSTS],
+    allowHttp: settings.HTTP_TOOL_ALLOW_HTTP,
+    maxResponseBytes: settings.HTTP_TOOL_MAX_BYTES,
+    timeoutMs: settings.HTTP_TOOL_TIMEOUT_MS,
+    maxRedirects: settings.HTTP_TOOL_MAX_REDIRECTS,
   };
   compilePolicy(policy);
   return policy;

@@ -1,6 +1,5 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
 import { createOfflineModel, type OfflineModelOptions } from '#domain/llm/offline.ts';
 import type { AgentModel } from '#domain/llm/provider.ts';
 import { createStructuredModel } from '#domain/llm/structured.ts';
@@ -29,40 +28,28 @@ export { type AttemptReport, type RepairedResult, type RepairOptions, withRepair
 export { secretApiKeyResolver } from './secret.ts';
 export type * from './types.ts';
 
-/** Unset and empty variables are the same thing (CloudFormation cannot unset, only blank). */
-const optional = <S extends z.ZodType>(schema: S) =>
-  z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+/**
+ * The model settings as the functions' environment names them (lambdas/middleware/env.ts `LLM_ENV`,
+ * parsed once by the handler).
+ */
+export interface LlmSettings {
+  readonly LLM_PROVIDER: 'offline' | 'bedrock' | 'openai';
+  /** Per-call timeout; keep it below the function timeout. */
+  readonly LLM_TIMEOUT_MS: number;
+  /** Default answer budget when a request sets none. */
+  readonly LLM_MAX_TOKENS: number;
+  readonly BEDROCK_MODEL_ID?: string | undefined;
+  readonly BEDROCK_GUARDRAIL_ID?: string | undefined;
+  readonly BEDROCK_GUARDRAIL_VERSION?: string | undefined;
+  readonly OPENAI_BASE_URL?: string | undefined;
+  readonly OPENAI_MODEL?: string | undefined;
+  readonly OPENAI_API_KEY?: string | undefined;
+  /** In AWS: ARN (or name) of the Secrets Manager secret holding the key, read when OPENAI_API_KEY is unset. */
+  readonly OPENAI_API_KEY_SECRET_ARN?: string | undefined;
+  readonly OPENAI_MAX_TOKENS_PARAM?: 'max_tokens' | 'max_completion_tokens' | undefined;
+}
 
-const llmEnvSchema = z
-  .object({
-    LLM_PROVIDER: z.enum(['offline', 'bedrock', 'openai']).default('offline'),
-    /** Per-call timeout; keep it below the function timeout. */
-    LLM_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
-    /** Default answer budget when a request sets none. */
-    LLM_MAX_TOKENS: z.coerce.number().int().positive().default(1024),
-    BEDROCK_MODEL_ID: optional(z.string()),
-    BEDROCK_GUARDRAIL_ID: optional(z.string()),
-    BEDROCK_GUARDRAIL_VERSION: optional(z.string()),
-    OPENAI_BASE_URL: optional(z.url()),
-    OPENAI_MODEL: optional(z.string()),
-    OPENAI_API_KEY: optional(z.string()),
-    /** In AWS: ARN (or name) of the Secrets Manager secret holding the key, read when OPENAI_API_KEY is unset. */
-    OPENAI_API_KEY_SECRET_ARN: optional(z.string()),
-    OPENAI_MAX_TOKENS_PARAM: optional(z.enum(['max_tokens', 'max_completion_tokens'])),
-  })
-  .refine(
-    (env) => (env.BEDROCK_GUARDRAIL_ID === undefined) === (env.BEDROCK_GUARDRAIL_VERSION === undefined),
-    {
-      message: 'set both BEDROCK_GUARDRAIL_ID and BEDROCK_GUARDRAIL_VERSION, or neither',
-      path: ['BEDROCK_GUARDRAIL_VERSION'],
-    },
-  )
-  .refine((env) => env.LLM_PROVIDER !== 'openai' || env.OPENAI_MODEL !== undefined, {
-    message: 'OPENAI_MODEL is required when LLM_PROVIDER=openai',
-    path: ['OPENAI_MODEL'],
-  });
-
-/** Model configuration, from the environment (`readLlmConfig`) or built by hand (tests, local runtime). */
+/** Model configuration, from the settings (`llmConfig`) or built by hand (tests, local runtime). */
 export interface LlmConfig {
   provider: 'offline' | 'bedrock' | 'openai';
   timeoutMs: number;
@@ -83,13 +70,18 @@ export interface LlmConfig {
 }
 
 /**
- * Reads LLM_PROVIDER, LLM_TIMEOUT_MS, LLM_MAX_TOKENS, BEDROCK_MODEL_ID, BEDROCK_GUARDRAIL_ID,
- * BEDROCK_GUARDRAIL_VERSION, OPENAI_BASE_URL, OPENAI_MODEL, OPENAI_API_KEY, OPENAI_API_KEY_SECRET_ARN,
- * OPENAI_MAX_TOKENS_PARAM.
- * Throws a readable error naming the bad variable.
+ * The model configuration from its settings. Throws a readable error naming the variable when they
+ * do not fit together (a guardrail needs its id and version, the openai provider its model).
  */
-export function readLlmConfig(source: NodeJS.ProcessEnv = process.env): LlmConfig {
-  const env = llmEnvSchema.parse(source);
+export function llmConfig(env: LlmSettings): LlmConfig {
+  if ((env.BEDROCK_GUARDRAIL_ID === undefined) !== (env.BEDROCK_GUARDRAIL_VERSION === undefined)) {
+    throw new Error(
+      'invalid environment: BEDROCK_GUARDRAIL_VERSION: set both BEDROCK_GUARDRAIL_ID and BEDROCK_GUARDRAIL_VERSION, or neither',
+    );
+  }
+  if (env.LLM_PROVIDER === 'openai' && env.OPENAI_MODEL === undefined) {
+    throw new Error('invalid environment: OPENAI_MODEL: OPENAI_MODEL is required when LLM_PROVIDER=openai');
+  }
   return {
     provider: env.LLM_PROVIDER,
     timeoutMs: env.LLM_TIMEOUT_MS,

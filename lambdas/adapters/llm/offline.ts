@@ -1,5 +1,4 @@
-import { generateTextOffline, OFFLINE_MODEL_ID } from '#domain/llm/offline.ts';
-import { estimateTokens } from '#domain/llm/provider.ts';
+import { OFFLINE_MODEL_ID, offlineTextAnswer } from '#domain/llm/offline.ts';
 import { ModelCallFailed } from './errors.ts';
 import type { LlmProvider, StructuredRequest, StructuredResult, TextRequest, TextResult } from './types.ts';
 
@@ -22,17 +21,6 @@ export class OfflineProvider implements LlmProvider {
 
   /** A labelled summary of `req.prompt` and `req.inputs` (bookings are listed with their codes). */
   async generateText(req: TextRequest): Promise<TextResult> {
-    const started = performance.now();
-    const text = generateTextOffline(req.prompt, req.inputs);
-    return {
-      text,
-      usage: {
-        provider: 'offline',
-        model: this.model,
-        tokens_in: estimateTokens(`${req.system ?? ''}${req.prompt}`),
-        tokens_out: estimateTokens(text),
-        latency_ms: Math.round(performance.now() - started),
-      },
-    };
+    return offlineTextAnswer(req);
   }
 }

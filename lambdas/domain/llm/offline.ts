@@ -120,3 +120,25 @@ export function generateTextOffline(prompt: string, inputs: unknown): string {
   const text = parts.join(' ');
   return text.length > MAX_OFFLINE_TEXT ? `${text.slice(0, MAX_OFFLINE_TEXT)}…` : text;
 }
+
+/**
+ * `generateTextOffline` as a text model's answer, with estimated tokens: what the offline provider
+ * answers, and the text model of `llm_generate` when none is wired.
+ */
+export function offlineTextAnswer(request: { system?: string; prompt: string; inputs?: unknown }): {
+  text: string;
+  usage: { provider: 'offline'; model: string; tokens_in: number; tokens_out: number; latency_ms: number };
+} {
+  const started = performance.now();
+  const text = generateTextOffline(request.prompt, request.inputs);
+  return {
+    text,
+    usage: {
+      provider: 'offline',
+      model: OFFLINE_MODEL_ID,
+      tokens_in: estimateTokens(`${request.system ?? ''}${request.prompt}`),
+      tokens_out: estimateTokens(text),
+      latency_ms: Math.round(performance.now() - started),
+    },
+  };
+}

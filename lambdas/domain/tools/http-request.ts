@@ -1,12 +1,5 @@
 import { z } from 'zod';
-import {
-  httpRequestInputSchema,
-  InvalidHttpPolicy,
-  policyFromEnv,
-  type SafeFetchPolicy,
-  type SafeFetchResult,
-  safeFetch,
-} from '#adapters/http/safe-fetch.ts';
+import { type HttpRequestInput, httpRequestInputSchema } from './http-input.ts';
 import { defineTool, type Tool } from './types.ts';
 
 /**
@@ -33,78 +26,31 @@ export const httpRequestOutputSchema = z.object({
 });
 export type HttpRequestOutput = z.infer<typeof httpRequestOutputSchema>;
 
-export interface HttpRequestToolOptions {
-  /**
-   * The fetch policy (allow-list, limits), or a factory called at the first request.
-   * @default - `policyFromEnv()` (HTTP_TOOL_ALLOWED_HOSTS, HTTP_TOOL_ALLOW_HTTP, HTTP_TOOL_MAX_BYTES,
-   * HTTP_TOOL_TIMEOUT_MS, HTTP_TOOL_MAX_REDIRECTS), read at the first request
-   */
-  readonly policy?: SafeFetchPolicy | (() => SafeFetchPolicy);
-  /** Hosts named in the tool's description for planners. @default - HTTP_TOOL_ALLOWED_HOSTS */
-  readonly allowedHostsHint?: readonly string[];
-}
+/**
+ * The port `http_request` sends its request through: one HTTP exchange under the deployment's
+ * policy (lambdas/adapters/http/tool-fetch.ts), its answer cut to the tool's byte limit.
+ */
+export type HttpFetch = (request: HttpRequestInput) => Promise<HttpRequestOutput>;
 
-/** The policy with the tool's byte limit applied; throws InvalidHttpPolicy above the ceiling. */
-export function toolPolicy(policy: SafeFetchPolicy): SafeFetchPolicy {
-  const maxResponseBytes = policy.maxResponseBytes ?? HTTP_TOOL_DEFAULT_MAX_BYTES;
-  if (maxResponseBytes > HTTP_TOOL_MAX_BYTES_CEILING) {
-    throw new InvalidHttpPolicy(
-      `HTTP_TOOL_MAX_BYTES must be at most ${HTTP_TOOL_MAX_BYTES_CEILING} for the http_request tool (its output is stored in DynamoDB)`,
-    );
-  }
-  return { ...policy, maxResponseBytes };
+export interface HttpRequestToolPorts {
+  readonly fetch: HttpFetch;
+  /** Hosts named in the tool's description for planners: the allow-list the fetch enforces. */
+  readonly allowedHosts: readonly string[];
 }
-
-/** Cuts a decoded body to `maxBytes` of UTF-8 (a non-UTF-8 charset can decode to more bytes than it read). */
-function capUtf8(text: string, maxBytes: number): { text: string; cut: boolean } {
-  const bytes = Buffer.from(text, 'utf8');
-  if (bytes.length <= maxBytes) return { text, cut: false };
-  // `stream: true` drops a trailing partial character instead of emitting U+FFFD.
-  return { text: new TextDecoder().decode(bytes.subarray(0, maxBytes), { stream: true }), cut: true };
-}
-
-export function toOutput(result: SafeFetchResult, maxBytes: number): HttpRequestOutput {
-  const body = capUtf8(result.body, maxBytes);
-  return {
-    status: result.status,
-    url: result.url,
-    content_type: result.contentType,
-    truncated: result.truncated || body.cut,
-    body_omitted: result.bodyOmitted,
-    body: body.text,
-    redirects: result.redirects,
-  };
-}
-
-const hostsFromEnv = (): string[] =>
-  (process.env.HTTP_TOOL_ALLOWED_HOSTS ?? '')
-    .split(',')
-    .map((host) => host.trim())
-    .filter((host) => host !== '');
 
 /**
- * `http_request`: one HTTP exchange through `safeFetch` (allow-listed hosts only, https by default,
- * loopback/private/link-local/metadata addresses blocked after DNS and on every redirect, size and
- * time limits). Any HTTP status is a result, not an error; blocked or malformed requests fail with
- * the named errors of lambdas/adapters/http/errors.ts (not retried), network trouble and 408/429/502/503/504
- * with TransientError (retried).
+ * `http_request`: one HTTP exchange through the fetch port (allow-listed hosts only, https by
+ * default, loopback/private/link-local/metadata addresses blocked after DNS and on every redirect,
+ * size and time limits). Any HTTP status is a result, not an error; blocked or malformed requests
+ * fail with the named errors of lambdas/adapters/http/errors.ts (not retried), network trouble and
+ * 408/429/502/503/504 with TransientError (retried).
  *
  * `sideEffect: true` because a POST may change something remote. It has no `compensate` (there is
  * no generic undo for an HTTP request) and it is at-least-once: a retry after a transient failure or
  * a crash before the output was stored sends the request again. GET/HEAD are harmless to repeat.
  */
-export function createHttpRequestTool(options: HttpRequestToolOptions = {}): Tool {
-  let policy: SafeFetchPolicy | undefined;
-  const resolvePolicy = (): SafeFetchPolicy => {
-    if (policy === undefined) {
-      const given = options.policy;
-      policy = toolPolicy(
-        given === undefined ? policyFromEnv() : typeof given === 'function' ? given() : given,
-      );
-    }
-    return policy;
-  };
-  const hosts = options.allowedHostsHint ?? hostsFromEnv();
+export function createHttpRequestTool(ports: HttpRequestToolPorts): Tool {
+  const hosts = ports.allowedHosts;
   const hostText =
     hosts.length > 0
       ? `Allowed hosts: ${hosts.slice(0, 20).join(', ')}.`
@@ -118,11 +64,7 @@ export function createHttpRequestTool(options: HttpRequestToolOptions = {}): Too
     sideEffect: true,
     input: httpRequestInputSchema,
     output: httpRequestOutputSchema,
-    execute: async (input) => {
-      const active = resolvePolicy();
-      const result = await safeFetch(input, active);
-      return toOutput(result, active.maxResponseBytes ?? HTTP_TOOL_DEFAULT_MAX_BYTES);
-    },
+    execute: (input) => ports.fetch(input),
     summarize: ({ status, url, content_type, truncated }) => ({ status, url, content_type, truncated }),
   });
 }

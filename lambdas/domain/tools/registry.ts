@@ -1,44 +1,46 @@
-import { createProvider, OfflineProvider, readLlmConfig } from '#adapters/llm/index.ts';
+import { OFFLINE_MODEL_ID, offlineTextAnswer } from '../llm/offline.ts';
 import { createApprovalTool } from './approval.ts';
-import { createHttpRequestTool, type HttpRequestToolOptions } from './http-request.ts';
+import { createHttpRequestTool, type HttpFetch } from './http-request.ts';
 import { createLlmGenerateTool, type TextModel } from './llm-generate.ts';
 import { createTravelTools, type TravelToolOptions } from './travel.ts';
 import { createToolRegistry, type ToolRegistry } from './types.ts';
 
 export type { Tool, ToolContext, ToolModelCall, ToolRegistry } from './types.ts';
 
-/** Options of the default tool set. Everything env-derived is built lazily, at the first use. */
-export interface DefaultToolOptions extends TravelToolOptions {
-  /** `http_request`: policy and allow-list hint. @default - from HTTP_TOOL_* at the first request */
-  readonly http?: HttpRequestToolOptions;
-  /** `llm_generate`: the text model. @default - the provider LLM_PROVIDER selects (see `configuredTextModel`) */
+/**
+ * The ports the tools run on, passed in by the handler's wiring (lambdas/middleware/tools.ts builds
+ * them from its parsed environment and its adapters). The bookings table comes with each call
+ * (`ToolContext.bookings`). A function that only undoes steps (the saga, the janitor, the sweep)
+ * wires none: only bookings have an undo.
+ */
+export interface ToolPorts extends TravelToolOptions {
+  /** `http_request`'s fetch. @default - none: every request fails */
+  readonly fetch?: HttpFetch;
+  /** The hosts `http_request` may call, named in its description for planners. @default [] */
+  readonly allowedHosts?: readonly string[];
+  /** `llm_generate`'s text model, built at its first call. @default - the offline text model */
   readonly textModel?: () => TextModel | Promise<TextModel>;
 }
 
-/**
- * The text model LLM_PROVIDER (and BEDROCK_MODEL_ID / OPENAI_*) selects, with the function's
- * module-level SDK clients. The clients module is loaded only here, so importing the registry
- * creates no AWS client.
- */
-export async function configuredTextModel(): Promise<TextModel> {
-  const config = readLlmConfig();
-  if (config.provider === 'offline') return new OfflineProvider();
-  const [{ bedrock }, { secretsManager }] = await Promise.all([
-    import('#adapters/aws/bedrock.ts'),
-    import('#adapters/aws/secrets-manager.ts'),
-  ]);
-  return createProvider(config, { bedrockClient: bedrock, secretsClient: secretsManager });
-}
+/** The deterministic text model (no model is called): texts start with "[offline model]". */
+export const offlineTextModel: TextModel = {
+  name: 'offline',
+  model: OFFLINE_MODEL_ID,
+  generateText: async (request) => offlineTextAnswer(request),
+};
+
+const unwiredFetch: HttpFetch = () =>
+  Promise.reject(new Error('http_request has no fetch in this function (no fetch port was wired)'));
 
 /**
  * The tools plans may use: the sandbox travel set, `human_approval`, `http_request` and
  * `llm_generate` (each a `defineTool` in its own file).
  */
-export function defaultToolRegistry(options: DefaultToolOptions = {}): ToolRegistry {
+export function defaultToolRegistry(ports: ToolPorts = {}): ToolRegistry {
   return createToolRegistry([
-    ...createTravelTools(options),
+    ...createTravelTools(ports),
     createApprovalTool(),
-    createHttpRequestTool(options.http ?? {}),
-    createLlmGenerateTool({ textModel: options.textModel ?? configuredTextModel }),
+    createHttpRequestTool({ fetch: ports.fetch ?? unwiredFetch, allowedHosts: ports.allowedHosts ?? [] }),
+    createLlmGenerateTool({ textModel: ports.textModel ?? (() => offlineTextModel) }),
   ]);
 }

@@ -1,81 +1,31 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
-import { z } from 'zod';
 import { dynamo } from '#adapters/aws/dynamodb.ts';
-import { confirmPlan } from '#adapters/cache-confirm.ts';
-import { appendEvent, type EventLogDeps, readView } from '#adapters/event-log.ts';
-import { getPlan, type StateTableDeps } from '#adapters/plan-store.ts';
-import { readStepOutputs } from '#adapters/step-store.ts';
-import { WorkflowCancelled, WorkflowStateMissing } from '#domain/errors.ts';
-import { buildResult } from '#domain/result.ts';
-import { workflowIdSchema } from '#domain/schemas.ts';
-import { parseTaskInput } from '#domain/task-errors.ts';
-import { readEnv } from '#middleware/config.ts';
+import { correlated } from '#middleware/correlation.ts';
 import { eventLogDeps, stateTableDeps } from '#middleware/deps.ts';
-import { logger } from '#middleware/logger.ts';
+import { envFields, envSchema, parseEnv } from '#middleware/env.ts';
+import { taskCorrelation } from '#middleware/task.ts';
+import { finalizeWorkflow } from '#usecases/finalize.ts';
 
-export const finalizeInputSchema = z.object({ workflow_id: workflowIdSchema });
+/** "Summarize results": lambdas/usecases/finalize.ts, confirming the plan's cache entry. */
 
-export interface FinalizeDeps {
-  readonly events: EventLogDeps;
-  readonly state: StateTableDeps;
-  /** The plan cache, whose entry for this plan a completion confirms; absent = off. */
-  readonly cache?: Parameters<typeof confirmPlan>[0];
-}
-
-/**
- * "Summarize results": aggregates the steps' outputs into the result and records WorkflowCompleted —
- * unless the user cancelled meanwhile (CancelRequested in the log): then WorkflowCancelled sends the
- * workflow to the saga, which undoes the steps.
- */
-export async function finalizeWorkflow(
-  deps: FinalizeDeps,
-  payload: unknown,
-): Promise<{ workflow_id: string; status: 'completed' }> {
-  const { workflow_id: id } = parseTaskInput(finalizeInputSchema, payload, 'finalize');
-  if ((await readView(deps.events, id)).cancel_requested) {
-    throw new WorkflowCancelled(`workflow ${id} was cancelled before it completed`);
-  }
-  const stored = await getPlan(deps.state, id);
-  if (!stored) throw new WorkflowStateMissing(`workflow ${id} has no plan`);
-  const outputs = new Map(
-    [...(await readStepOutputs(deps.state, id))].map(([stepId, r]) => [stepId, r.output]),
-  );
-  const result = buildResult(stored.plan, outputs, { provider: stored.provider, source: stored.source });
-  await appendEvent(
-    deps.events,
-    id,
-    { event_id: 'WorkflowCompleted', type: 'WorkflowCompleted', data: { result } },
-    {
-      // A cancel that lands while the result is being built wins: the saga then rolls back.
-      precondition: (view) => {
-        if (view.cancel_requested) {
-          throw new WorkflowCancelled(`workflow ${id} was cancelled before it completed`);
-        }
-      },
-    },
-  );
-  logger.info('workflow completed', { workflow_id: id, bookings: result.bookings.length });
-  if (deps.cache && stored.cache_entry) {
-    // the plan ran to completion: its cache entry may now serve (a failure only costs a later hit)
-    await confirmPlan(deps.cache, stored.cache_entry, id).catch((error: unknown) =>
-      logger.warn('plan cache confirm failed', { workflow_id: id, error }),
-    );
-  }
-  return { workflow_id: id, status: 'completed' };
-}
-
-const env = readEnv();
+const env = parseEnv(
+  envSchema(
+    'EVENT_LOG_TABLE',
+    'STATE_TABLE',
+    'EVENT_LOG_TTL_DAYS',
+    'WORKFLOW_RECORD_TTL_DAYS',
+    'CACHE_ENABLED',
+  ).extend({ CACHE_TABLE: envFields.CACHE_TABLE.optional() }), // no table: no cache
+);
 const cache =
   env.CACHE_ENABLED && env.CACHE_TABLE ? { client: dynamo, tableName: env.CACHE_TABLE } : undefined;
 
-export const handler = middy(async (event: unknown) =>
-  finalizeWorkflow(
-    {
-      events: eventLogDeps(env),
-      state: stateTableDeps(env),
-      ...(cache && { cache }),
-    },
-    event,
-  ),
-).use(injectLambdaContext(logger));
+export const handler = middy<unknown>()
+  .use(correlated(taskCorrelation))
+  // (the state tasks' domain-error middleware goes here: one error name, the code in the cause)
+  .handler((event) =>
+    finalizeWorkflow(
+      { events: eventLogDeps(env), state: stateTableDeps(env), ...(cache && { cache }) },
+      event,
+    ),
+  );
