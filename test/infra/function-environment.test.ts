@@ -12,7 +12,10 @@ import { functionId, type Synthesized, synth } from './synth.ts';
  * runtime, where every function shared one environment, told it the hosts.
  *
  * "Reads" is taken from the bundle `cdk deploy` ships (esbuild, tree-shaken, unminified here): a
- * variable is read when the code accesses it (`env.X`, `process.env.X`, `required(env, "X")`). Only
+ * variable is read when the code accesses it (`env.X`, `process.env.X`, `required(env, "X")`) or
+ * names it in the schema it parses its environment with (`envSchema("X", ...)`, or a list of such
+ * keys it spreads into one, like `LLM_ENV = ["X", ...]`: tree-shaking keeps a list only where a
+ * handler uses it). Only
  * the variables the stack configures somewhere are checked (the Lambda runtime's own and the code's
  * optional knobs with defaults are not deployment settings).
  */
@@ -55,7 +58,15 @@ const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&
 /** Whether the bundled code accesses variable `key`. */
 function reads(code: string, key: string): boolean {
   const k = escapeRegExp(key);
-  return new RegExp(`\\.${k}\\b|\\["${k}"\\]|required\\w*\\(\\s*\\w+,\\s*"${k}"\\s*\\)`).test(code);
+  return new RegExp(
+    [
+      `\\.${k}\\b`,
+      `\\["${k}"\\]`,
+      `required\\w*\\(\\s*\\w+,\\s*"${k}"\\s*\\)`,
+      `envSchema\\([^)]*"${k}"`,
+      `\\b[A-Z_]+_ENV = \\[[^\\]]*"${k}"`,
+    ].join('|'),
+  ).test(code);
 }
 
 // Every optional setting on: a model with a guardrail, an allow-list; and the OpenAI provider.
