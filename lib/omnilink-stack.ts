@@ -39,7 +39,7 @@ import {
   workflowDefinitionPath,
 } from './specs.ts';
 
-/** LLM providers the functions understand (lambdas/middleware/config.ts). */
+/** LLM providers the functions understand (lambdas/middleware/env.ts). */
 export type LlmProvider = 'offline' | 'bedrock' | 'openai';
 
 /**

@@ -6,7 +6,7 @@ import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js'
 import { Construct } from 'constructs';
 import { parseAllowEntry } from '../../lambdas/adapters/http/allow-list.ts';
 
-/** LLM providers the functions understand (lambdas/adapters/llm `readLlmConfig`). */
+/** LLM providers the functions understand (lambdas/adapters/llm `llmConfig`). */
 export type ModelProvider = 'offline' | 'bedrock' | 'openai';
 
 /** The Bedrock model used when none is configured (lambdas/adapters/llm/bedrock.ts DEFAULT_BEDROCK_MODEL_ID). */
