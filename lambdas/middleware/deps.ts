@@ -3,10 +3,8 @@ import { createBookingsStore } from '#adapters/bookings-store.ts';
 import type { PlanCacheDeps } from '#adapters/cache-store.ts';
 import type { EventLogDeps } from '#adapters/event-log.ts';
 import type { StateTableDeps } from '#adapters/plan-store.ts';
-import { defaultToolRegistry, type ToolRegistry } from '#domain/tools/registry.ts';
 import type { BookingsPort } from '#domain/tools/types.ts';
 import { expiresAt } from '#domain/ttl.ts';
-import type { CompensateDeps } from '#usecases/roll-back.ts';
 import type { EnvOf } from './env.ts';
 
 /*
@@ -47,18 +45,22 @@ export type PlanCacheEnv = EnvOf<
   'CACHE_ENABLED' | 'CACHE_SCOPE' | 'CACHE_TTL_DAYS' | 'CACHE_MAX_ENTRIES_PER_SCOPE' | 'CACHE_MIN_SIMILARITY'
 > & { readonly CACHE_TABLE?: string | undefined };
 
-/**
- * The plan cache's settings (CACHE_*), or undefined when it is off (CACHE_ENABLED=false) or has no
- * table (CACHE_TABLE unset).
- */
+/** The plan cache's table, or undefined when the cache is off (CACHE_ENABLED=false) or has no table. */
+export function cacheTableDeps(
+  env: EnvOf<'CACHE_ENABLED'> & { readonly CACHE_TABLE?: string | undefined },
+): { readonly client: typeof dynamo; readonly tableName: string } | undefined {
+  return env.CACHE_ENABLED && env.CACHE_TABLE ? { client: dynamo, tableName: env.CACHE_TABLE } : undefined;
+}
+
+/** The plan cache's settings (CACHE_*), or undefined when it is off or has no table. */
 export function planCacheDeps(
   env: PlanCacheEnv,
   parts: Pick<PlanCacheDeps, 'embedder' | 'tools'>,
 ): PlanCacheDeps | undefined {
-  if (!env.CACHE_ENABLED || !env.CACHE_TABLE) return undefined;
+  const table = cacheTableDeps(env);
+  if (!table) return undefined;
   return {
-    client: dynamo,
-    tableName: env.CACHE_TABLE,
+    ...table,
     ...(parts.embedder && { embedder: parts.embedder }),
     tools: parts.tools,
     config: {
@@ -67,26 +69,5 @@ export function planCacheDeps(
       maxEntriesPerScope: env.CACHE_MAX_ENTRIES_PER_SCOPE,
       minSimilarity: env.CACHE_MIN_SIMILARITY,
     },
-  };
-}
-
-let undoTools: ToolRegistry | undefined;
-
-/**
- * What a rollback runs on (the saga state, the janitor, the rollback sweep): the tables, and tools
- * wired to no model and no fetch, since only bookings have an undo.
- */
-export function rollBackDeps(
-  env: EnvOf<
-    'EVENT_LOG_TABLE' | 'STATE_TABLE' | 'BOOKINGS_TABLE' | 'EVENT_LOG_TTL_DAYS' | 'WORKFLOW_RECORD_TTL_DAYS'
-  >,
-  now: Date = new Date(),
-): CompensateDeps {
-  undoTools ??= defaultToolRegistry();
-  return {
-    events: eventLogDeps(env, now),
-    state: stateTableDeps(env),
-    bookings: bookingsDeps(env),
-    tools: undoTools,
   };
 }

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { correlated } from '#middleware/correlation.ts';
-import { rollBackDeps } from '#middleware/deps.ts';
 import { envSchema, parseEnv } from '#middleware/env.ts';
+import { rollBackDeps } from '#middleware/roll-back.ts';
 import { cleanUpExecution } from '#usecases/close-execution.ts';
 
 /**

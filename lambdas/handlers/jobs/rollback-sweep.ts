@@ -2,8 +2,8 @@ import middy from '@middy/core';
 import { sfn } from '#adapters/aws/sfn.ts';
 import { describeWorkflowExecution } from '#adapters/describe-execution.ts';
 import { correlated } from '#middleware/correlation.ts';
-import { rollBackDeps } from '#middleware/deps.ts';
 import { envSchema, parseEnv } from '#middleware/env.ts';
+import { rollBackDeps } from '#middleware/roll-back.ts';
 import { sweepRollbacks } from '#usecases/sweep-rollbacks.ts';
 
 /**

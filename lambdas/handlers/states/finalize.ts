@@ -1,7 +1,6 @@
 import middy from '@middy/core';
-import { dynamo } from '#adapters/aws/dynamodb.ts';
 import { correlated } from '#middleware/correlation.ts';
-import { eventLogDeps, stateTableDeps } from '#middleware/deps.ts';
+import { cacheTableDeps, eventLogDeps, stateTableDeps } from '#middleware/deps.ts';
 import { envFields, envSchema, parseEnv } from '#middleware/env.ts';
 import { taskCorrelation } from '#middleware/task.ts';
 import { finalizeWorkflow } from '#usecases/finalize.ts';
@@ -17,8 +16,7 @@ const env = parseEnv(
     'CACHE_ENABLED',
   ).extend({ CACHE_TABLE: envFields.CACHE_TABLE.optional() }), // no table: no cache
 );
-const cache =
-  env.CACHE_ENABLED && env.CACHE_TABLE ? { client: dynamo, tableName: env.CACHE_TABLE } : undefined;
+const cache = cacheTableDeps(env);
 
 export const handler = middy<unknown>()
   .use(correlated(taskCorrelation))
