@@ -13,6 +13,7 @@ import { parseTaskInput } from '#domain/task-errors.ts';
 import { readEnv } from '#middleware/config.ts';
 import { eventLogDeps, stateTableDeps } from '#middleware/deps.ts';
 import { logger } from '#middleware/logger.ts';
+import { stateTaskErrors } from '#middleware/state-errors.ts';
 
 export const finalizeInputSchema = z.object({ workflow_id: workflowIdSchema });
 
@@ -78,4 +79,6 @@ export const handler = middy(async (event: unknown) =>
     },
     event,
   ),
-).use(injectLambdaContext(logger));
+)
+  .use(injectLambdaContext(logger))
+  .use(stateTaskErrors());

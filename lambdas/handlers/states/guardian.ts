@@ -18,6 +18,7 @@ import { parseTaskInput } from '#domain/task-errors.ts';
 import { readEnv } from '#middleware/config.ts';
 import { eventLogDeps } from '#middleware/deps.ts';
 import { logger } from '#middleware/logger.ts';
+import { stateTaskErrors } from '#middleware/state-errors.ts';
 
 export interface GuardianDeps {
   readonly events: EventLogDeps;
@@ -164,4 +165,6 @@ export const handler = middy(async (event: unknown) =>
     },
     event,
   ),
-).use(injectLambdaContext(logger));
+)
+  .use(injectLambdaContext(logger))
+  .use(stateTaskErrors());

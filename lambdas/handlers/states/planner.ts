@@ -26,6 +26,7 @@ import { defaultToolRegistry, type ToolRegistry } from '#domain/tools/registry.t
 import { readEnv } from '#middleware/config.ts';
 import { eventLogDeps, stateTableDeps } from '#middleware/deps.ts';
 import { logger } from '#middleware/logger.ts';
+import { stateTaskErrors } from '#middleware/state-errors.ts';
 
 export const plannerInputSchema = workflowInputSchema.pick({
   workflow_id: true,
@@ -199,4 +200,6 @@ export const handler = middy(async (event: unknown) => {
     },
     event,
   );
-}).use(injectLambdaContext(logger));
+})
+  .use(injectLambdaContext(logger))
+  .use(stateTaskErrors());

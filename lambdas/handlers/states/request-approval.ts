@@ -13,6 +13,7 @@ import { approvalInputSchema } from '#domain/tools/approval.ts';
 import { readEnv } from '#middleware/config.ts';
 import { eventLogDeps, stateTableDeps } from '#middleware/deps.ts';
 import { logger } from '#middleware/logger.ts';
+import { stateTaskErrors } from '#middleware/state-errors.ts';
 
 /** Payload of "Wait for approval" (a `lambda:invoke.waitForTaskToken` task). */
 export const requestApprovalInputSchema = z.object({
@@ -103,4 +104,6 @@ export const handler = middy(async (event: unknown) => {
     },
     event,
   );
-}).use(injectLambdaContext(logger));
+})
+  .use(injectLambdaContext(logger))
+  .use(stateTaskErrors());

@@ -14,6 +14,7 @@ import type { BookingsPort } from '#domain/tools/types.ts';
 import { readEnv } from '#middleware/config.ts';
 import { bookingsDeps, eventLogDeps, stateTableDeps } from '#middleware/deps.ts';
 import { logger } from '#middleware/logger.ts';
+import { stateTaskErrors } from '#middleware/state-errors.ts';
 
 export interface StepDeps {
   readonly events: EventLogDeps;
@@ -188,4 +189,6 @@ export const handler = middy(async (event: unknown) => {
     },
     event,
   );
-}).use(injectLambdaContext(logger));
+})
+  .use(injectLambdaContext(logger))
+  .use(stateTaskErrors());
