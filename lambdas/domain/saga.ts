@@ -1,5 +1,11 @@
 import { z } from 'zod';
 import { type StateError, terminalEventTypes, type WorkflowEvent } from '#domain/schemas.ts';
+import {
+  parseWorkflowErrorMessage,
+  STATE_RETRIED_ERRORS,
+  TRANSIENT_ERROR_NAMES,
+  WORKFLOW_ERROR,
+} from '#domain/task-errors.ts';
 import type { WorkflowView } from './projection.ts';
 
 /*
@@ -20,7 +26,8 @@ const MAX_MESSAGE = 500;
 /**
  * The original error of a failed execution as `{code, message}`. Step Functions' Catch gives `{Error,
  * Cause}`; for a Lambda task the Cause is usually the JSON `{"errorType","errorMessage",...}`, but it
- * may be plain text or absent.
+ * may be plain text (a SendTaskFailure's) or absent. A `WorkflowError` carries its specific code in
+ * the message (`UnknownDestination: ...`): that code is the one reported.
  */
 export function describeStateError(error: StateError | undefined): { code: string; message: string } {
   if (!error) return { code: 'WorkflowError', message: 'the workflow failed without an error description' };
@@ -40,6 +47,7 @@ export function describeStateError(error: StateError | undefined): { code: strin
       // A plain-text cause: keep it as the message.
     }
   }
+  if (code === WORKFLOW_ERROR) ({ code, message } = parseWorkflowErrorMessage(message) ?? { code, message });
   return {
     code,
     message: message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 3)}...` : message,
@@ -125,52 +133,15 @@ export const ROLLBACK_CLAIM_EVENT_ID = 'CompensationStarted';
 /**
  * Errors that mean "the service or a dependency was unavailable" rather than "this workflow cannot
  * succeed": the ASL retries them and, once the retries are spent, does not catch them, so the
- * execution fails at that state and can be redriven from it (keep in step with the ASL's Retry blocks).
+ * execution fails at that state and can be redriven from it. Also the names tasks of older versions
+ * failed under before they were all folded into TransientError (an execution runs the versions it
+ * started with), and `States.Timeout` (a task timeout).
  */
 export const TRANSIENT_EXECUTION_ERRORS: ReadonlySet<string> = new Set([
-  'TransientError',
-  'ThrottlingException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'InternalServerError',
-  'ServiceUnavailable',
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.ClientExecutionTimeoutException',
-  'Lambda.TooManyRequestsException',
-  // A function killed by its sandbox: past its timeout or out of memory. Step Functions reports both
-  // as `Lambda.Unknown` for `lambda:invoke` tasks ("Handle transient Lambda service exceptions"), the
-  // Lambda API as `Sandbox.Timedout`; a task timeout is `States.Timeout`.
-  'Lambda.Unknown',
-  'Sandbox.Timedout',
+  ...STATE_RETRIED_ERRORS,
+  ...TRANSIENT_ERROR_NAMES,
   'States.Timeout',
 ]);
-
-/**
- * Errors that end a workflow by design: caught by every task's Catch and rolled back by the saga
- * (keep in step with the ASL's Catch lists; test/unit/saga-error-coverage.test.ts checks both).
- */
-export const DOMAIN_ERRORS: readonly string[] = [
-  'UnknownDestination',
-  'InvalidStepInput',
-  'InvalidTaskInput',
-  'PlanInvalid',
-  'WorkflowStateMissing',
-  'WorkflowCancelled',
-  'ApprovalDenied',
-  'ApprovalNotExecutable',
-  'ModelOutputInvalid',
-  'ModelCallFailed',
-  'HostNotAllowed',
-  'AddressBlocked',
-  'InsecureScheme',
-  'InvalidUrl',
-  'HostNotFound',
-  'TooManyRedirects',
-  'FetchFailed',
-  'InvalidHttpPolicy',
-];
 
 /** Execution statuses of a closed execution that did not succeed. */
 export type UnsuccessfulStatus = 'FAILED' | 'TIMED_OUT' | 'ABORTED';

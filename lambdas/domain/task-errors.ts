@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { NamedError, TransientError } from '#domain/errors.ts';
+import { HttpError, NamedError, TransientError } from '#domain/errors.ts';
 
 /** A task was invoked with a payload that does not fit its schema: a bug or a tampered input. */
 export class InvalidTaskInput extends NamedError {
@@ -19,9 +19,64 @@ export function parseTaskInput<S extends z.ZodType>(schema: S, payload: unknown,
   return parsed.data;
 }
 
-/** Error names the ASL retries (keep in step with the Retry blocks of statemachines/workflow.asl.json). */
-export const RETRIED_ERROR_NAMES: ReadonlySet<string> = new Set([
+/*
+ * The error vocabulary of the state machine: a state task fails under one of two names only.
+ * - `WorkflowError`: the workflow cannot succeed (a domain error). Every task's Catch takes it to the
+ *   saga. The specific code travels in the message, `<Code>: <message>` (Lambda's runtime puts it in
+ *   the Cause as `errorMessage`), and `describeStateError` reads it back.
+ * - `TransientError`: a dependency was briefly unavailable. Every task's one Retry policy retries it
+ *   (with the Lambda service's own errors, `STATE_RETRIED_ERRORS`); once the retries are spent it is
+ *   not caught, so the execution fails and stays redrivable.
+ * Anything else is a bug: neither retried nor caught.
+ */
+
+/** The one name a domain error reaches Step Functions under (the ASL's Catch). */
+export const WORKFLOW_ERROR = 'WorkflowError';
+
+/** A domain error as Step Functions sees it: `code` is the original error's name. */
+export class WorkflowError extends NamedError {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: ErrorOptions) {
+    super(WORKFLOW_ERROR, `${code}: ${message}`, options);
+    this.code = code;
+  }
+}
+
+/** Error names the ASL's one Retry policy retries, on every task but the rollback (which retries all). */
+export const STATE_RETRIED_ERRORS: readonly string[] = [
   'TransientError',
+  // AWS's recommended block for Lambda tasks (the service, not the function, failed).
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+  'Lambda.TooManyRequestsException',
+  // A function killed by its sandbox: past its timeout or out of memory. Step Functions reports both
+  // as `Lambda.Unknown` for `lambda:invoke` tasks, the Lambda API as `Sandbox.Timedout`.
+  'Lambda.Unknown',
+  'Sandbox.Timedout',
+];
+
+/** `Code: message`, the way a WorkflowError's message (or a SendTaskFailure's cause) carries its code. */
+const CODED_MESSAGE = /^([A-Za-z][A-Za-z0-9_.]*): ([\s\S]*)$/;
+
+/** The code and message of a WorkflowError's message; undefined when it carries no code. */
+export function parseWorkflowErrorMessage(text: string): { code: string; message: string } | undefined {
+  const match = CODED_MESSAGE.exec(text);
+  return match?.[1] && match[2] !== undefined ? { code: match[1], message: match[2] } : undefined;
+}
+
+/** The `error` and `cause` of a SendTaskFailure that fails a callback task with a domain error. */
+export function taskFailure(code: string, message: string): { error: string; cause: string } {
+  return { error: WORKFLOW_ERROR, cause: `${code}: ${message}` };
+}
+
+/**
+ * SDK service errors that mean "briefly unavailable" by their name alone (the tasks of older versions
+ * failed under these names; now they become TransientError).
+ */
+export const TRANSIENT_ERROR_NAMES: ReadonlySet<string> = new Set([
   'ThrottlingException',
   'ProvisionedThroughputExceededException',
   'RequestLimitExceeded',
@@ -33,13 +88,14 @@ const NETWORK_ERROR_NAMES = new Set(['TimeoutError', 'NetworkingError', 'AbortEr
 const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
 
 /**
- * A retryable error as the ASL sees it: names it retries pass through, other transient failures (SDK
- * errors marked retryable or server-side, network errors) become TransientError; anything else is
- * `undefined` (a domain error or a bug: not retried).
+ * A retryable error as the ASL sees it: a TransientError (as is, or wrapping a transient failure: an
+ * SDK error that is throttling, marked retryable or server-side, a network error, its name first in
+ * the message); anything else is `undefined` (a domain error or a bug: not retried).
  */
-export function asRetryable(error: unknown): Error | undefined {
+export function asRetryable(error: unknown): TransientError | undefined {
+  if (error instanceof TransientError) return error;
   if (!(error instanceof Error)) return undefined;
-  if (RETRIED_ERROR_NAMES.has(error.name)) return error;
+  if (error.name === 'TransientError') return new TransientError(error.message, { cause: error });
   const sdk = z
     .object({
       $retryable: z.unknown().optional(),
@@ -48,12 +104,28 @@ export function asRetryable(error: unknown): Error | undefined {
     })
     .safeParse(error);
   const transient =
+    TRANSIENT_ERROR_NAMES.has(error.name) ||
     NETWORK_ERROR_NAMES.has(error.name) ||
     (sdk.success &&
       (sdk.data.$retryable !== undefined ||
         sdk.data.$fault === 'server' ||
         (sdk.data.code !== undefined && NETWORK_ERROR_CODES.has(sdk.data.code))));
   return transient ? new TransientError(`${error.name}: ${error.message}`, { cause: error }) : undefined;
+}
+
+/**
+ * What a state task's error becomes for Step Functions: a domain error (a NamedError other than
+ * TransientError and HttpError) → WorkflowError with its code; a transient failure → TransientError;
+ * anything else (a bug) unchanged. The original stack stays, so the Cause's trace shows the real site.
+ */
+export function toStateError(error: unknown): unknown {
+  if (error instanceof WorkflowError || error instanceof TransientError) return error;
+  if (error instanceof NamedError && !(error instanceof HttpError)) {
+    const mapped = new WorkflowError(error.name, error.message, { cause: error });
+    if (error.stack) mapped.stack = error.stack;
+    return mapped;
+  }
+  return asRetryable(error) ?? error;
 }
 
 /** `{code, message}` of an error, for events (the name is the code). */

@@ -149,9 +149,10 @@ describe('step task with human approval', () => {
         { workflow_id: WF, step_id: 'book_flight_1', wave: ['book_flight_1'], done: ['search_flight_1'] },
         lambdaContext,
       ),
-    ).rejects.toMatchObject({ name: 'WorkflowCancelled' });
+    ).rejects.toMatchObject({ name: 'WorkflowError', code: 'WorkflowCancelled' });
     await expect(finalize({ workflow_id: WF }, lambdaContext)).rejects.toMatchObject({
-      name: 'WorkflowCancelled',
+      name: 'WorkflowError',
+      code: 'WorkflowCancelled',
     });
     expect(eventTrail(fake, WF)).not.toContain('StepStarted:book_flight_1');
   });
@@ -184,13 +185,17 @@ describe('request-approval task', () => {
   it('fails with WorkflowCancelled when the workflow was cancelled before the token was stored', async () => {
     await runUntilApproval();
     await sendCancel();
-    await expect(requestTheApproval()).rejects.toMatchObject({ name: 'WorkflowCancelled' });
+    await expect(requestTheApproval()).rejects.toMatchObject({
+      name: 'WorkflowError',
+      code: 'WorkflowCancelled',
+    });
     expect(eventTrail(fake, WF)).not.toContain('ApprovalRequested');
   });
 
   it('rejects a malformed payload as InvalidTaskInput', async () => {
     await expect(requestApproval({ workflow_id: WF, step_ids: [] }, lambdaContext)).rejects.toMatchObject({
-      name: 'InvalidTaskInput',
+      name: 'WorkflowError',
+      code: 'InvalidTaskInput',
     });
   });
 });
@@ -237,7 +242,9 @@ describe('POST /workflows/{id}/signals/approval', () => {
     expect(bodyOf(result)).toMatchObject({ status: 'cancelling', approved: false });
     expect(sfnMock.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toMatchObject({
       taskToken: TOKEN,
-      error: 'ApprovalDenied',
+      // The one name the ASL catches; the code is read back from the cause (describeStateError).
+      error: 'WorkflowError',
+      cause: 'ApprovalDenied: The user denied the approval.',
     });
     expect(eventTrail(fake, WF).slice(-2)).toEqual(['ApprovalDenied', 'StepFailed:approve_flight_1']);
     expect(approvalItem()?.status).toBe('denied');
@@ -439,7 +446,9 @@ describe('POST /workflows/{id}/cancel', () => {
     expect((await sendCancel()).statusCode).toBe(202);
     expect(sfnMock.commandCalls(SendTaskFailureCommand)[0]?.args[0].input).toMatchObject({
       taskToken: TOKEN,
-      error: 'WorkflowCancelled',
+      // The one name the ASL catches; the code is read back from the cause (describeStateError).
+      error: 'WorkflowError',
+      cause: 'WorkflowCancelled: The user cancelled the workflow.',
     });
     expect(approvalItem()?.status).toBe('cancelled');
     expect((await sendSignal({ approved: true })).statusCode).toBe(409);

@@ -107,7 +107,8 @@ describe('finalize task', () => {
 
   it('fails with WorkflowStateMissing without a plan', async () => {
     await expect(finalize({ workflow_id: 'wf_finalizenone01' }, lambdaContext)).rejects.toMatchObject({
-      name: 'WorkflowStateMissing',
+      name: 'WorkflowError',
+      code: 'WorkflowStateMissing',
     });
   });
 });

@@ -108,7 +108,8 @@ describe('guardian task', () => {
 
   it('rejects a malformed execution input as InvalidTaskInput', async () => {
     await expect(guardian({ workflow_id: 'wf_guardbad00001' }, lambdaContext)).rejects.toMatchObject({
-      name: 'InvalidTaskInput',
+      name: 'WorkflowError',
+      code: 'InvalidTaskInput',
     });
   });
 });

@@ -90,7 +90,8 @@ describe('planner task', () => {
   it('fails with PlanInvalid and a helpful message for a goal it cannot understand', async () => {
     const id = 'wf_plannergibber1';
     await expect(planner(input(id, 'blorp zzzt quux'), lambdaContext)).rejects.toMatchObject({
-      name: 'PlanInvalid',
+      name: 'WorkflowError',
+      code: 'PlanInvalid',
       message: expect.stringContaining('Book a flight to Paris'),
     });
     expect(planItems()).toEqual([]);

@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { metrics } from '#middleware/metrics.ts';
 import type { MetricDatum, MetricsSink } from '../../lambdas/domain/metrics.ts';
 import type { WorkflowEvent } from '../../lambdas/domain/schemas.ts';
-import { handler, type PublishDeps, publishRecords } from '../../lambdas/handlers/streams/publish-events.ts';
+import { handler } from '../../lambdas/handlers/streams/publish-events.ts';
+import { type PublishDeps, publishRecords } from '../../lambdas/usecases/publish-events.ts';
 import { lambdaContext } from './harness.ts';
 
 vi.hoisted(() => {

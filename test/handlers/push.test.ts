@@ -10,9 +10,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_PUSH_MESSAGE_BYTES } from '../../lambdas/domain/push-protocol.ts';
-import { pushRecords } from '../../lambdas/handlers/streams/push-events.ts';
-import { authorize, verifyToken } from '../../lambdas/handlers/ws/ws-authorize.ts';
-import { onMessage } from '../../lambdas/handlers/ws/ws-subscribe.ts';
+import { authorize, verifyToken } from '../../lambdas/usecases/authorize-connection.ts';
+import { pushRecords } from '../../lambdas/usecases/push-events.ts';
+import { onMessage } from '../../lambdas/usecases/subscribe.ts';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';

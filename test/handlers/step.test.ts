@@ -166,7 +166,8 @@ describe('step task', () => {
       done: ['search_hotel_1'],
     };
     await expect(step(event, lambdaContext)).rejects.toMatchObject({
-      name: 'ProvisionedThroughputExceededException',
+      name: 'TransientError',
+      message: 'ProvisionedThroughputExceededException: throughput exceeded',
     });
     expect(eventTrail(fake, id)).not.toContain('StepFailed:book_hotel_1');
     await step(event, lambdaContext);
@@ -181,7 +182,7 @@ describe('step task', () => {
     await planner(input(id, 'Book a hotel in Atlantis'), lambdaContext);
     await expect(
       step({ workflow_id: id, step_id: 'search_hotel_1', wave: ['search_hotel_1'], done: [] }, lambdaContext),
-    ).rejects.toMatchObject({ name: 'UnknownDestination' });
+    ).rejects.toMatchObject({ name: 'WorkflowError', code: 'UnknownDestination' });
     const failed = storedEvents(fake, id).find((e) => e.type === 'StepFailed');
     expect(failed?.data).toEqual({
       step_id: 'search_hotel_1',
@@ -212,12 +213,13 @@ describe('step task', () => {
   it('fails with WorkflowStateMissing when the workflow has no plan', async () => {
     await expect(
       step({ workflow_id: 'wf_noplanatall01', step_id: 's1', wave: ['s1'], done: [] }, lambdaContext),
-    ).rejects.toMatchObject({ name: 'WorkflowStateMissing' });
+    ).rejects.toMatchObject({ name: 'WorkflowError', code: 'WorkflowStateMissing' });
   });
 
   it('rejects a malformed task input as InvalidTaskInput', async () => {
     await expect(step({ workflow_id: 'nope', step_id: 's1' }, lambdaContext)).rejects.toMatchObject({
-      name: 'InvalidTaskInput',
+      name: 'WorkflowError',
+      code: 'InvalidTaskInput',
     });
   });
 });

@@ -103,10 +103,11 @@ describe('workflow', () => {
         },
         TimeoutSecondsPath: '$.dag.approval_timeout_seconds',
         ResultPath: '$.dag',
-        // Domain errors and the approval timeout end in the saga; transient ones stay uncaught (redrive).
+        // Domain errors (a denial and a cancel are WorkflowErrors coded ApprovalDenied and
+        // WorkflowCancelled) and the approval timeout end in the saga; transient ones stay uncaught (redrive).
         Catch: [
           {
-            ErrorEquals: expect.arrayContaining(['States.Timeout', 'ApprovalDenied', 'WorkflowCancelled']),
+            ErrorEquals: ['WorkflowError', 'States.Timeout'],
             Next: 'Roll back completed steps',
           },
         ],
@@ -124,7 +125,7 @@ describe('workflow', () => {
       for (const [name, state] of Object.entries(allStates)) {
         if (name === 'Roll back completed steps') continue; // the saga itself retries everything
         for (const retrier of state.Retry ?? []) {
-          for (const error of ['WorkflowCancelled', 'ApprovalDenied', 'States.Timeout', 'States.ALL']) {
+          for (const error of ['WorkflowError', 'States.Timeout', 'States.ALL']) {
             expect(retrier.ErrorEquals, `${name} retries ${error}`).not.toContain(error);
           }
         }
@@ -207,7 +208,7 @@ describe('workflow', () => {
         'Summarize results',
       ]) {
         const caught = (states[name]?.Catch ?? []).flatMap((c) => c.ErrorEquals);
-        expect(caught).toContain('UnknownDestination');
+        expect(caught).toContain('WorkflowError');
         expect(caught).not.toContain('States.ALL');
         expect(caught).not.toContain('TransientError');
       }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { functionSpecs } from '../../lib/specs.ts';
+import { functionSpecs, workflowDefinitionPath } from '../../lib/specs.ts';
 import { type Harness, isRecord, pollStatus, startHarness } from './harness.ts';
 
 /**
@@ -86,31 +86,37 @@ describe('local Lambda isolation', () => {
     const step = harness.runtime.functions.get('step');
     const coldBefore = step?.coldStarts().count ?? 0;
     const id = await submit('Book a flight to NYC');
-    const record = await harness.runtime.waitForExecution(id, 30_000);
+    const record = await harness.runtime.waitForExecution(id, 60_000);
     expect(record.status).toBe('FAILED');
     expect(record.error).toBe('Lambda.Unknown');
     expect(record.cause).toContain('Task timed out after 2.00 seconds');
     const status = await pollStatus(harness, id, alice, ['failed']);
     expect(status).toMatchObject({ status: 'failed', error: { code: 'Lambda.Unknown' }, redrivable: true });
-    // The ASL retries Lambda.Unknown twice: three invocations, each killed (its environment replaced).
+    // The ASL's one Retry policy retries Lambda.Unknown MaxAttempts times: each invocation killed
+    // (its environment replaced).
+    const asl = JSON.parse(
+      await readFile(new URL(`../../${workflowDefinitionPath}`, import.meta.url), 'utf8'),
+    );
+    const [retrier] = asl.States['Run ready steps'].ItemProcessor.States['Run step'].Retry;
+    expect(retrier.ErrorEquals).toContain('Lambda.Unknown');
     const killed = record.events.filter(
       (e) =>
         e.type === 'TaskFailed' &&
         (e.taskFailedEventDetails as { error?: string })?.error === 'Lambda.Unknown',
     );
-    expect(killed).toHaveLength(3);
+    expect(killed).toHaveLength(retrier.MaxAttempts + 1);
     expect(step?.coldStarts().count ?? 0).toBeGreaterThan(coldBefore);
     // Past every killed invocation's would-be wake-up: nothing was recorded.
     await new Promise((resolve) => setTimeout(resolve, 3500));
     await expect(readFile(marker, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
-  }, 60_000);
+  }, 90_000);
 
   it('kills a step that runs out of memory, reported as Lambda.Unknown like AWS', async () => {
     process.env.TEST_RUNAWAY = 'oom';
     const id = await submit('Book a flight to NYC');
-    const record = await harness.runtime.waitForExecution(id, 30_000);
+    const record = await harness.runtime.waitForExecution(id, 60_000);
     expect(record.status).toBe('FAILED');
     expect(record.error).toBe('Lambda.Unknown');
     expect(record.cause).toContain('Runtime.OutOfMemory');
-  }, 60_000);
+  }, 90_000);
 });

@@ -51,6 +51,33 @@ describe('saga bookkeeping', () => {
     ).toEqual({ code: 'UnknownDestination', message: 'city "Atlantis" is unknown' });
   });
 
+  it('reads the specific code a WorkflowError carries in its message (Lambda cause or plain text)', () => {
+    expect(
+      describeStateError({
+        Error: 'WorkflowError',
+        Cause: JSON.stringify({
+          errorType: 'WorkflowError',
+          errorMessage: 'UnknownDestination: city "Atlantis" is unknown',
+          trace: [],
+        }),
+      }),
+    ).toEqual({ code: 'UnknownDestination', message: 'city "Atlantis" is unknown' });
+    expect(
+      describeStateError({ Error: 'WorkflowError', Cause: 'ApprovalDenied: The user denied the approval.' }),
+    ).toEqual({ code: 'ApprovalDenied', message: 'The user denied the approval.' });
+    expect(
+      describeStateError({
+        Error: 'States.TaskFailed',
+        Cause: JSON.stringify({ errorType: 'WorkflowError', errorMessage: 'PlanInvalid: a: b' }),
+      }),
+    ).toEqual({ code: 'PlanInvalid', message: 'a: b' });
+    // A WorkflowError without a code stays readable.
+    expect(describeStateError({ Error: 'WorkflowError', Cause: 'something broke' })).toEqual({
+      code: 'WorkflowError',
+      message: 'something broke',
+    });
+  });
+
   it('takes the errorType when the Error is generic', () => {
     expect(
       describeStateError({

@@ -21,6 +21,7 @@ import { HttpError } from '#domain/errors.ts';
 import { executionArnOf } from '#domain/execution-arn.ts';
 import { hasEnded } from '#domain/projection.ts';
 import type { NewWorkflowEvent } from '#domain/schemas.ts';
+import { taskFailure } from '#domain/task-errors.ts';
 import { expiresAt } from '#domain/ttl.ts';
 import { readEnv, required } from '#middleware/config.ts';
 import {
@@ -113,8 +114,7 @@ export async function cancelWorkflow(event: ApiEvent, deps: CancelDeps): Promise
       await deps.sfn.send(
         new SendTaskFailureCommand({
           taskToken: approval.token,
-          error: 'WorkflowCancelled',
-          cause: 'The user cancelled the workflow.',
+          ...taskFailure('WorkflowCancelled', 'The user cancelled the workflow.'),
         }),
       );
     } catch (error) {

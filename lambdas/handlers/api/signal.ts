@@ -19,6 +19,7 @@ import { HttpError, WorkflowStateMissing } from '#domain/errors.ts';
 import { hasEnded } from '#domain/projection.ts';
 import { redactText } from '#domain/redact.ts';
 import { approvalSignalBodySchema, type NewWorkflowEvent } from '#domain/schemas.ts';
+import { taskFailure } from '#domain/task-errors.ts';
 import type { ApprovalOutput } from '#domain/tools/approval.ts';
 import { expiresAt } from '#domain/ttl.ts';
 import { readEnv, required } from '#middleware/config.ts';
@@ -177,8 +178,7 @@ export async function signalApproval(event: ApiEvent, deps: SignalDeps): Promise
       await deps.sfn.send(
         new SendTaskFailureCommand({
           taskToken: approval.token,
-          error: 'ApprovalDenied',
-          cause: 'The user denied the approval.',
+          ...taskFailure('ApprovalDenied', 'The user denied the approval.'),
         }),
       );
     }

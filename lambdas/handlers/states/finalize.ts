@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { correlated } from '#middleware/correlation.ts';
 import { cacheTableDeps, eventLogDeps, stateTableDeps } from '#middleware/deps.ts';
 import { envFields, envSchema, parseEnv } from '#middleware/env.ts';
+import { stateTaskErrors } from '#middleware/state-errors.ts';
 import { taskCorrelation } from '#middleware/task.ts';
 import { finalizeWorkflow } from '#usecases/finalize.ts';
 
@@ -20,7 +21,7 @@ const cache = cacheTableDeps(env);
 
 export const handler = middy<unknown>()
   .use(correlated(taskCorrelation))
-  // (the state tasks' domain-error middleware goes here: one error name, the code in the cause)
+  .use(stateTaskErrors())
   .handler((event) =>
     finalizeWorkflow(
       { events: eventLogDeps(env), state: stateTableDeps(env), ...(cache && { cache }) },

@@ -3,6 +3,7 @@ import { correlated } from '#middleware/correlation.ts';
 import { eventLogDeps } from '#middleware/deps.ts';
 import { envSchema, LLM_ENV, parseEnv } from '#middleware/env.ts';
 import { agentModel, guardrail } from '#middleware/models.ts';
+import { stateTaskErrors } from '#middleware/state-errors.ts';
 import { taskCorrelation } from '#middleware/task.ts';
 import { screenGoal } from '#usecases/screen-goal.ts';
 
@@ -14,7 +15,7 @@ const screen = guardrail(env);
 
 export const handler = middy<unknown>()
   .use(correlated(taskCorrelation))
-  // (the state tasks' domain-error middleware goes here: one error name, the code in the cause)
+  .use(stateTaskErrors())
   .handler((event) =>
     screenGoal(
       { events: eventLogDeps(env), model, ...(screen === undefined ? {} : { guardrail: screen }) },

@@ -5,6 +5,7 @@ import { correlated } from '#middleware/correlation.ts';
 import { eventLogDeps, planCacheDeps, stateTableDeps } from '#middleware/deps.ts';
 import { envFields, envSchema, HTTP_TOOL_ENV, LLM_ENV, PLAN_CACHE_ENV, parseEnv } from '#middleware/env.ts';
 import { agentModel } from '#middleware/models.ts';
+import { stateTaskErrors } from '#middleware/state-errors.ts';
 import { taskCorrelation } from '#middleware/task.ts';
 import { toolRegistry } from '#middleware/tools.ts';
 import { planWorkflow } from '#usecases/plan-steps.ts';
@@ -36,7 +37,7 @@ const cache = planCacheDeps(env, { embedder, tools });
 
 export const handler = middy<unknown>()
   .use(correlated(taskCorrelation))
-  // (the state tasks' domain-error middleware goes here: one error name, the code in the cause)
+  .use(stateTaskErrors())
   .handler((event) => {
     const now = new Date();
     return planWorkflow(

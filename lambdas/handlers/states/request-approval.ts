@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { correlated } from '#middleware/correlation.ts';
 import { eventLogDeps, stateTableDeps } from '#middleware/deps.ts';
 import { envSchema, parseEnv } from '#middleware/env.ts';
+import { stateTaskErrors } from '#middleware/state-errors.ts';
 import { taskCorrelation } from '#middleware/task.ts';
 import { requestApproval } from '#usecases/request-approval.ts';
 
@@ -13,7 +14,7 @@ const env = parseEnv(
 
 export const handler = middy<unknown>()
   .use(correlated(taskCorrelation))
-  // (the state tasks' domain-error middleware goes here: one error name, the code in the cause)
+  .use(stateTaskErrors())
   .handler((event) => {
     const now = new Date();
     return requestApproval({ events: eventLogDeps(env, now), state: stateTableDeps(env) }, event);

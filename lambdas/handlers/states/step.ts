@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import { correlated } from '#middleware/correlation.ts';
 import { bookingsDeps, eventLogDeps, stateTableDeps } from '#middleware/deps.ts';
 import { envSchema, HTTP_TOOL_ENV, LLM_ENV, parseEnv } from '#middleware/env.ts';
+import { stateTaskErrors } from '#middleware/state-errors.ts';
 import { taskCorrelation } from '#middleware/task.ts';
 import { toolRegistry } from '#middleware/tools.ts';
 import { runStep } from '#usecases/run-step.ts';
@@ -25,7 +26,7 @@ const tools = toolRegistry(env);
 
 export const handler = middy<unknown>()
   .use(correlated(taskCorrelation))
-  // (the state tasks' domain-error middleware goes here: one error name, the code in the cause)
+  .use(stateTaskErrors())
   .handler((event) => {
     const now = new Date();
     return runStep(

@@ -1,120 +1,22 @@
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import { eventBridge } from '#adapters/aws/eventbridge.ts';
-import { type EventBusDeps, putEntries } from '#adapters/event-bus.ts';
-import {
-  type BusEntry,
-  type DecodedRecord,
-  decodeRecord,
-  streamEventSchema,
-  toBusEntry,
-} from '#domain/bus-events.ts';
-import { emitMetrics, eventMetrics, type MetricsSink } from '#domain/metrics.ts';
-import type { WorkflowEvent } from '#domain/schemas.ts';
-import { readEnv, required } from '#middleware/config.ts';
-import { logger } from '#middleware/logger.ts';
+import { correlated } from '#middleware/correlation.ts';
+import { envSchema, parseEnv } from '#middleware/env.ts';
 import { metrics } from '#middleware/metrics.ts';
+import { publishRecords } from '#usecases/publish-events.ts';
 
-/**
- * Publishes every event appended to the log to the event bus, at least once. Invoked by the event
- * log's DynamoDB stream (in AWS, an event-source mapping with ReportBatchItemFailures; locally, the
- * stream emulator in lib/local/event-stream.ts, with the same record shape).
- *
- * Entries PutEvents rejects are retried here (only those); records whose entries still fail are
- * returned as `batchItemFailures`, so Lambda retries from the first of them (and, past its retry
- * limit, sends the batch's description to the on-failure queue). Records already published may be
- * published again then: consumers de-duplicate on `detail.workflow_id` + `detail.seq`.
- */
+/** The event log's stream → the event bus (lambdas/usecases/publish-events.ts). */
 
-export interface PublishDeps {
-  readonly bus: EventBusDeps;
-  readonly eventBusName: string;
-  readonly source: string;
-  /**
-   * Where the business metrics of the published events go (outcomes, step failures,
-   * compensations, plans by source, model tokens: lambdas/domain/metrics.ts).
-   * @default - no metrics
-   */
-  readonly metrics?: MetricsSink;
-}
+const env = parseEnv(envSchema('EVENT_BUS_NAME', 'EVENT_SOURCE'));
 
-export interface BatchResponse {
-  batchItemFailures: { itemIdentifier: string }[];
-}
-
-interface RecordEntry extends BusEntry {
-  readonly sequenceNumber: string;
-  readonly event: WorkflowEvent;
-}
-
-/** Maps the stream batch to entries, publishes them and reports the records that could not be. */
-export async function publishRecords(deps: PublishDeps, payload: unknown): Promise<BatchResponse> {
-  const { Records } = streamEventSchema.parse(payload);
-  const decoded: DecodedRecord[] = Records.map(decodeRecord);
-  const entries: RecordEntry[] = [];
-  for (const record of decoded) {
-    if (record.kind === 'event') {
-      entries.push({
-        ...toBusEntry(record.event, deps),
-        sequenceNumber: record.sequenceNumber,
-        event: record.event,
-      });
-    } else if (record.kind === 'invalid') {
-      // Retrying cannot make it valid, and the log's writers never produce one: say so loudly, move on.
-      logger.error('stream record is not a log event; not published', {
-        sequence_number: record.sequenceNumber,
-        reason: record.reason,
-      });
-    }
-  }
-  if (entries.length === 0) {
-    if (deps.metrics) emitMetrics(deps.metrics, eventMetrics([]));
-    return { batchItemFailures: [] };
-  }
-
-  const result = await putEntries(deps.bus, entries);
-  if (deps.metrics) {
-    // Only what reached the bus: a failed record comes back and is counted then. A batch retried
-    // after a partial failure re-publishes (and re-counts) the records after the first failed one.
-    const failed = new Set(result.failed.map((failure) => failure.entry));
-    emitMetrics(
-      deps.metrics,
-      eventMetrics(entries.filter((entry) => !failed.has(entry)).map((entry) => entry.event)),
-    );
-  }
-  for (const failure of result.failed) {
-    logger.warn('event not published; the stream will deliver it again', {
-      sequence_number: failure.entry.sequenceNumber,
-      detail_type: failure.entry.DetailType,
-      error_code: failure.errorCode,
-      error_message: failure.errorMessage,
-      attempts: failure.attempts,
-    });
-  }
-  logger.info('published log events', {
-    records: Records.length,
-    published: result.published,
-    failed: result.failed.length,
-    attempts: result.attempts,
-  });
-  return {
-    batchItemFailures: result.failed.map((failure) => ({ itemIdentifier: failure.entry.sequenceNumber })),
-  };
-}
-
-const env = readEnv();
-
-export const handler = middy(async (event: unknown) =>
-  publishRecords(
-    {
-      bus: { client: eventBridge },
-      eventBusName: required(env, 'EVENT_BUS_NAME'),
-      source: env.EVENT_SOURCE,
-      metrics,
-    },
-    event,
-  ),
-)
-  .use(injectLambdaContext(logger))
-  .use(logMetrics(metrics));
+export const handler = middy<unknown>()
+  // A batch spans workflows: no correlation ids of its own, Powertools' context only.
+  .use(correlated(() => ({})))
+  .use(logMetrics(metrics))
+  .handler((event) =>
+    publishRecords(
+      { bus: { client: eventBridge }, eventBusName: env.EVENT_BUS_NAME, source: env.EVENT_SOURCE, metrics },
+      event,
+    ),
+  );

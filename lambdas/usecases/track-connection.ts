@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { type ConnectionsDeps, deleteConnection, putConnection } from '#adapters/push-channel.ts';
+import { logger } from '#middleware/logger.ts';
+
+/**
+ * The push channel's `$connect` and `$disconnect` routes. `$connect` runs after the authorizer
+ * allowed the connection and records its owner (the token's `sub`), so later messages on it act for
+ * that user; `$disconnect` forgets the connection and its subscriptions (one Query of its partition).
+ */
+
+const connectionEventSchema = z.object({
+  requestContext: z.object({
+    routeKey: z.enum(['$connect', '$disconnect']),
+    connectionId: z.string().min(1),
+    authorizer: z.object({ principalId: z.string().optional(), user_id: z.string().optional() }).nullish(),
+  }),
+});
+
+/** The caller of a `$connect` (the authorizer's `user_id`), for correlation; undefined when absent. */
+export function connectingUser(event: unknown): string | undefined {
+  const parsed = connectionEventSchema.safeParse(event);
+  const authorizer = parsed.success ? parsed.data.requestContext.authorizer : undefined;
+  return authorizer?.user_id ?? authorizer?.principalId;
+}
+
+export interface ConnectionDeps {
+  readonly connections: ConnectionsDeps;
+}
+
+/** `$connect` records the connection's owner (401 without one); `$disconnect` forgets it. */
+export async function onConnection(deps: ConnectionDeps, event: unknown): Promise<{ statusCode: number }> {
+  const { requestContext } = connectionEventSchema.parse(event);
+  const { connectionId } = requestContext;
+  if (requestContext.routeKey === '$connect') {
+    const userId = connectingUser(event);
+    // The authorizer runs first; without its identity the connection is refused.
+    if (!userId) return { statusCode: 401 };
+    await putConnection(deps.connections, connectionId, userId);
+    return { statusCode: 200 };
+  }
+  const subscriptions = await deleteConnection(deps.connections, connectionId);
+  logger.info('connection closed', { subscriptions });
+  return { statusCode: 200 };
+}
