@@ -1,12 +1,5 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponseObject } from 'zod-openapi';
-import { idempotencyKeyPattern } from '../../lambdas/domain/idempotency.ts';
-import {
-  approvalSignalBodySchema,
-  listWorkflowsQuerySchema,
-  submitBodySchema,
-  workflowIdSchema,
-} from '../../lambdas/domain/schemas.ts';
 import {
   acceptedSchema,
   controlSchema,
@@ -15,13 +8,20 @@ import {
   gatewayErrorSchema,
   statusSchema,
   workflowListSchema,
-} from '../client.ts';
+} from '../../lambdas/domain/api/bodies.ts';
+import { idempotencyKeyPattern } from '../../lambdas/domain/idempotency.ts';
+import {
+  approvalSignalBodySchema,
+  listWorkflowsQuerySchema,
+  submitBodySchema,
+  workflowIdSchema,
+} from '../../lambdas/domain/schemas.ts';
 import { functionSpecs } from '../specs.ts';
 
 /**
  * The HTTP API as an OpenAPI 3.1 document, generated from the zod schemas that define it: request
  * bodies and parameters from lambdas/domain/schemas.ts (what the handlers validate with), answers
- * from lib/client.ts (what the client parses with). `npm run openapi` writes it to lib/api/openapi.json;
+ * from lambdas/domain/api/bodies.ts (what the handlers build and the client parses with). `npm run openapi` writes it to lib/api/openapi.json;
  * test/unit/openapi.test.ts fails when the file is stale, and validates it with an independent
  * OpenAPI validator. `npm start` serves it at GET /openapi.json.
  */
