@@ -1,4 +1,22 @@
 import { z } from 'zod';
+import {
+  type Accepted,
+  acceptedSchema,
+  type ControlAnswer,
+  controlSchema,
+  type EventPage,
+  errorBodySchema,
+  eventPageSchema,
+  eventSchema,
+  gatewayErrorSchema,
+  statusSchema,
+  terminalStatuses,
+  type WorkflowEventBody,
+  type WorkflowList,
+  type WorkflowStatusBody,
+  type WorkflowSummary,
+  workflowListSchema,
+} from '../lambdas/domain/api/bodies.ts';
 
 /**
  * A typed client of the Omnilink HTTP API (CONTRACT.md): what the seed's React polling hook did, for
@@ -10,35 +28,29 @@ import { z } from 'zod';
  * honours `Retry-After` on 429/503 and stops promptly on an AbortSignal.
  */
 
-// --- Response schemas (the contract's bodies; unknown fields are kept for forward compatibility) ---
+// --- Response schemas: the contract's bodies, defined once in lambdas/domain/api/bodies.ts ---------
 
-export const workflowStatusValues = [
-  'running',
-  'waiting',
-  'completed',
-  'failed',
-  'cancelled',
-  'rejected',
-] as const;
-export type WorkflowStatusValue = (typeof workflowStatusValues)[number];
-
-/** Statuses a workflow never leaves (a redrive aside, which the caller asks for explicitly). */
-export const terminalStatuses: readonly WorkflowStatusValue[] = [
-  'completed',
-  'failed',
-  'cancelled',
-  'rejected',
-];
-
-export const acceptedSchema = z.looseObject({
-  status: z.literal('accepted'),
-  workflow_id: z.string().min(1),
-  poll_url: z.string(),
-  events_url: z.string(),
-});
-export type Accepted = z.infer<typeof acceptedSchema>;
-
-const errorDetailSchema = z.looseObject({ code: z.string(), message: z.string() });
+export {
+  type Accepted,
+  acceptedSchema,
+  type ControlAnswer,
+  controlSchema,
+  type EventPage,
+  errorBodySchema,
+  eventPageSchema,
+  eventSchema,
+  gatewayErrorSchema,
+  statusSchema,
+  terminalStatuses,
+  type WorkflowEventBody,
+  type WorkflowList,
+  type WorkflowStatusBody,
+  type WorkflowStatusValue,
+  type WorkflowSummary,
+  workflowListSchema,
+  workflowStatusSchema,
+  workflowSummarySchema,
+} from '../lambdas/domain/api/bodies.ts';
 
 export const bookingSchema = z.looseObject({
   step_id: z.string(),
@@ -61,78 +73,6 @@ export const travelResultSchema = z.looseObject({
   bookings: z.array(bookingSchema),
 });
 export type TravelResult = z.infer<typeof travelResultSchema>;
-
-export const statusSchema = z.looseObject({
-  workflow_id: z.string(),
-  status: z.enum(workflowStatusValues),
-  result: z.unknown().optional(),
-  error: errorDetailSchema.optional(),
-  compensated: z.array(z.string()).optional(),
-  progress: z.looseObject({
-    steps_total: z.number().int().nonnegative(),
-    steps_done: z.number().int().nonnegative(),
-    current: z.string().optional(),
-  }),
-  started_at: z.string(),
-  updated_at: z.string(),
-});
-export type WorkflowStatusBody = z.infer<typeof statusSchema>;
-
-export const eventSchema = z.looseObject({
-  seq: z.number().int().positive(),
-  type: z.string(),
-  at: z.string(),
-  data: z.record(z.string(), z.unknown()),
-});
-export type WorkflowEventBody = z.infer<typeof eventSchema>;
-
-export const eventPageSchema = z.looseObject({
-  events: z.array(eventSchema),
-  next_after: z.number().int().nonnegative().optional(),
-});
-export type EventPage = z.infer<typeof eventPageSchema>;
-
-/** One workflow of `GET /workflows`. */
-export const workflowSummarySchema = z.looseObject({
-  workflow_id: z.string(),
-  /** The goal as stored: redacted, and shortened to 120 characters. */
-  goal: z.string(),
-  status: z.enum(workflowStatusValues),
-  progress: z.looseObject({
-    steps_total: z.number().int().nonnegative(),
-    steps_done: z.number().int().nonnegative(),
-    current: z.string().optional(),
-  }),
-  created_at: z.string(),
-  updated_at: z.string(),
-});
-export type WorkflowSummary = z.infer<typeof workflowSummarySchema>;
-
-/** `GET /workflows`: a page of the caller's workflows, newest first; `next` when more remain. */
-export const workflowListSchema = z.looseObject({
-  workflows: z.array(workflowSummarySchema),
-  next: z.string().min(1).optional(),
-});
-export type WorkflowList = z.infer<typeof workflowListSchema>;
-
-/** 202 answers of the control routes (`cancelling`, `resumed`, `redriving`, ...). */
-export const controlSchema = z.looseObject({
-  status: z.string(),
-  workflow_id: z.string().optional(),
-});
-export type ControlAnswer = z.infer<typeof controlSchema>;
-
-/** The contract's error body; API Gateway's own refusals (`{"message": ...}`) are mapped onto it. */
-export const errorBodySchema = z.object({
-  error: z.looseObject({
-    code: z.string(),
-    message: z.string(),
-    issues: z.array(z.unknown()).optional(),
-    reason: z.string().optional(),
-    retry_after_seconds: z.number().optional(),
-  }),
-});
-export const gatewayErrorSchema = z.object({ message: z.string() });
 
 // --- Errors ------------------------------------------------------------------------------------
 

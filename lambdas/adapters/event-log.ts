@@ -11,13 +11,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { z } from 'zod';
-import {
-  applyEvent,
-  type ExecutionDescription,
-  emptyView,
-  type WorkflowView,
-  workflowViewSchema,
-} from '#domain/projection.ts';
+import type { ExecutionDescription } from '#domain/api/status-body.ts';
+import { applyEvent, emptyView, type WorkflowView, workflowViewSchema } from '#domain/projection.ts';
 import { type NewWorkflowEvent, type WorkflowEvent, workflowEventSchema } from '#domain/schemas.ts';
 
 /**

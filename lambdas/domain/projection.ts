@@ -1,41 +1,18 @@
 import { z } from 'zod';
-import {
-  terminalEventTypes,
-  type WorkflowEvent,
-  type WorkflowEventType,
-  type WorkflowStatus,
-  workflowEventTypeSchema,
-} from '#domain/schemas.ts';
-import { ROLLBACK_CLAIM_EVENT_ID, rollbackOwners, TRANSIENT_EXECUTION_ERRORS } from './saga.ts';
+import { terminalEventTypes, type WorkflowEvent, workflowEventTypeSchema } from '#domain/schemas.ts';
+import { statusErrorSchema } from './api/bodies.ts';
+import { ROLLBACK_CLAIM_EVENT_ID, rollbackOwners } from './saga.ts';
 
 /**
  * The read model of a workflow: a left fold of its event log into one small view (`applyEvent`),
  * kept in the log's head item and written in the same transaction as each event, so that a status
- * poll is one item read whatever the log's length. `statusBody` renders the contract's status body
- * from the view and, for a workflow whose execution closed without a terminal event (a transient
- * failure, a stop, a timeout), from what is known of its execution.
+ * poll is one item read whatever the log's length. `statusBody` (domain/api/status-body.ts) renders
+ * the contract's status body from it.
  *
  * The view stays small on purpose (every append rewrites it): per-step state is only what is in
  * flight (`running`, at most the Map's concurrency) and what waits for an answer; counts, not sets,
  * for what is done. Pure: the event log adapter does the I/O.
  */
-
-export interface StatusError {
-  readonly code: string;
-  readonly message: string;
-}
-
-const statusErrorSchema = z.object({ code: z.string(), message: z.string() });
-
-/** What the projection needs from DescribeExecution (undefined: no execution yet). */
-export interface ExecutionDescription {
-  /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE. */
-  readonly status?: string;
-  readonly startDate?: Date;
-  readonly stopDate?: Date;
-  readonly redriveDate?: Date;
-  readonly error?: string;
-}
 
 export const workflowViewSchema = z.object({
   /** seq of the last event folded in (0: none yet). */
@@ -167,131 +144,3 @@ export function foldEvents(events: readonly WorkflowEvent[], from: WorkflowView 
 
 /** True once the view holds a terminal event. */
 export const hasEnded = (view: WorkflowView): boolean => view.terminal !== undefined;
-
-/** The body of GET /workflows/{id}/status (contract). */
-export interface StatusBody {
-  workflow_id: string;
-  status: WorkflowStatus;
-  result?: unknown;
-  error?: StatusError;
-  compensated?: string[];
-  /** A failed workflow that POST /workflows/{id}/redrive can resume (a transient failure, not rolled back). */
-  redrivable?: boolean;
-  /** When a redrivable workflow is rolled back if nobody redrives it (ISO-8601). */
-  rollback_deadline?: string;
-  progress: { steps_total: number; steps_done: number; current?: string };
-  started_at: string;
-  updated_at: string;
-}
-
-export interface StatusInput {
-  readonly workflowId: string;
-  /** The workflow record's `created_at`: the start time until the log or the execution says more. */
-  readonly createdAt: string;
-  readonly view: WorkflowView;
-  /** The execution, when it is known (it closed, or the workflow was silent for a while). */
-  readonly execution: ExecutionDescription | undefined;
-  /** The rollback deadline of a workflow left redrivable (ISO-8601), if one is set. */
-  readonly rollbackDeadline?: string;
-}
-
-const terminalStatus: Partial<Record<WorkflowEventType, WorkflowStatus>> = {
-  WorkflowCompleted: 'completed',
-  WorkflowFailed: 'failed',
-  WorkflowCancelled: 'cancelled',
-  WorkflowRejected: 'rejected',
-};
-
-/** The status body of a workflow from its view (and its execution, when known). */
-export function statusBody(input: StatusInput): StatusBody {
-  const { view, execution } = input;
-  const startedAt = execution?.startDate?.toISOString() ?? input.createdAt;
-  const times = [
-    startedAt,
-    view.updated_at,
-    execution?.stopDate?.toISOString(),
-    execution?.redriveDate?.toISOString(),
-  ];
-  // ISO-8601 UTC strings sort chronologically.
-  const updatedAt =
-    times
-      .filter((t): t is string => t !== undefined)
-      .sort()
-      .at(-1) ?? startedAt;
-  const current = view.running.at(-1)?.step_id;
-  const body: StatusBody = {
-    workflow_id: input.workflowId,
-    status: 'running',
-    progress: {
-      steps_total: view.steps_total,
-      steps_done: view.steps_done,
-      ...(current !== undefined ? { current } : {}),
-    },
-    started_at: startedAt,
-    updated_at: updatedAt,
-  };
-  const compensated = view.compensated.length > 0 ? { compensated: [...view.compensated] } : {};
-
-  // A redriven execution runs again after its WorkflowFailed: the live execution wins over that event.
-  const redrivenSince =
-    view.terminal !== undefined &&
-    execution?.status === 'RUNNING' &&
-    execution.redriveDate !== undefined &&
-    execution.redriveDate.toISOString() > view.terminal.at;
-  if (view.terminal && !redrivenSince) {
-    const status = terminalStatus[view.terminal.type] ?? 'failed';
-    return {
-      ...body,
-      status,
-      ...(status === 'completed' ? { result: view.result ?? null } : {}),
-      ...(view.error && (status === 'failed' || status === 'rejected') ? { error: view.error } : {}),
-      ...(status === 'failed' || status === 'cancelled' ? compensated : {}),
-    };
-  }
-  // A rollback that has begun but not finished: bookings may still be live, so the workflow is not
-  // over yet whatever the execution says (a client that stops polling at "failed" would miss it).
-  if (!redrivenSince && view.rollback !== undefined) return body;
-
-  switch (execution?.status) {
-    case 'FAILED': {
-      const code = execution.error || 'ExecutionFailed';
-      // A transient failure that outlasted its retries is not rolled back: the workflow can be redriven.
-      const redrivable = TRANSIENT_EXECUTION_ERRORS.has(code) && view.rollback === undefined;
-      return {
-        ...body,
-        status: 'failed',
-        error: {
-          code,
-          message: redrivable
-            ? 'the workflow failed on a transient error; it can be redriven (POST /workflows/{id}/redrive) or cancelled'
-            : 'the workflow execution failed',
-        },
-        ...(redrivable ? { redrivable: true } : {}),
-        ...(redrivable && input.rollbackDeadline ? { rollback_deadline: input.rollbackDeadline } : {}),
-      };
-    }
-    case 'TIMED_OUT':
-      return {
-        ...body,
-        status: 'failed',
-        error: { code: execution.error || 'ExecutionTimedOut', message: 'the workflow execution timed out' },
-      };
-    case 'ABORTED':
-      return { ...body, status: 'cancelled', ...compensated };
-    default:
-      // RUNNING, PENDING_REDRIVE, not started yet, or SUCCEEDED before its last event is readable.
-      return { ...body, status: view.pending_approvals.length > 0 ? 'waiting' : 'running' };
-  }
-}
-
-export interface ProjectionInput {
-  readonly workflowId: string;
-  readonly createdAt: string;
-  readonly events: readonly WorkflowEvent[];
-  readonly execution: ExecutionDescription | undefined;
-}
-
-/** The status body of a whole log: `statusBody` of its fold. */
-export function projectStatus(input: ProjectionInput): StatusBody {
-  return statusBody({ ...input, view: foldEvents(input.events) });
-}

@@ -1,12 +1,5 @@
 import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponseObject } from 'zod-openapi';
-import { idempotencyKeyPattern } from '../../lambdas/domain/idempotency.ts';
-import {
-  approvalSignalBodySchema,
-  listWorkflowsQuerySchema,
-  submitBodySchema,
-  workflowIdSchema,
-} from '../../lambdas/domain/schemas.ts';
 import {
   acceptedSchema,
   controlSchema,
@@ -15,13 +8,21 @@ import {
   gatewayErrorSchema,
   statusSchema,
   workflowListSchema,
-} from '../client.ts';
+} from '../../lambdas/domain/api/bodies.ts';
+import { DEFAULT_EVENTS_PAGE, eventsQuerySchema, MAX_EVENTS_PAGE } from '../../lambdas/domain/api/queries.ts';
+import { idempotencyKeyPattern } from '../../lambdas/domain/idempotency.ts';
+import {
+  approvalSignalBodySchema,
+  listWorkflowsQuerySchema,
+  submitBodySchema,
+  workflowIdSchema,
+} from '../../lambdas/domain/schemas.ts';
 import { functionSpecs } from '../specs.ts';
 
 /**
  * The HTTP API as an OpenAPI 3.1 document, generated from the zod schemas that define it: request
  * bodies and parameters from lambdas/domain/schemas.ts (what the handlers validate with), answers
- * from lib/client.ts (what the client parses with). `npm run openapi` writes it to lib/api/openapi.json;
+ * from lambdas/domain/api/bodies.ts (what the handlers build and the client parses with). `npm run openapi` writes it to lib/api/openapi.json;
  * test/unit/openapi.test.ts fails when the file is stale, and validates it with an independent
  * OpenAPI validator. `npm start` serves it at GET /openapi.json.
  */
@@ -92,13 +93,23 @@ const workflowPath = z.object({
   }),
 });
 
-/** GET /workflows/{id}/events query (lambdas/handlers/api/events.ts parses the same rules). */
-const eventsQuery = z.object({
-  after: z.int().nonnegative().optional().meta({
-    description: 'Only events with a greater `seq` (the `next_after` of the previous page).',
-    default: 0,
+/** A query parameter that is a string on the wire and, to the reader, an integer (the use case parses it as one). */
+const integerParam = (schema: z.ZodType, bounds: Record<string, number>) =>
+  schema.meta({
+    override: ({ jsonSchema }) => {
+      delete jsonSchema.pattern;
+      Object.assign(jsonSchema, { type: 'integer', ...bounds });
+    },
+  });
+
+/** GET /workflows/{id}/events query. */
+const eventsQuery = eventsQuerySchema.extend({
+  after: integerParam(eventsQuerySchema.shape.after, { minimum: 0, default: 0 }),
+  limit: integerParam(eventsQuerySchema.shape.limit, {
+    minimum: 1,
+    maximum: MAX_EVENTS_PAGE,
+    default: DEFAULT_EVENTS_PAGE,
   }),
-  limit: z.int().min(1).max(1000).optional().meta({ description: 'Page size, 1–1000.', default: 500 }),
 });
 
 const idempotencyHeader = z.object({
@@ -190,13 +201,7 @@ const listWorkflows: ZodOpenApiOperationObject = {
     "Only the caller's. Pass `next` from the previous page to read on; it is absent on the last page. A page may hold fewer than `limit` workflows (expired ones are left out). A workflow accepted a moment ago may take a moment to appear. Costs O(page): an index, never a scan.",
   requestParams: {
     query: listWorkflowsQuerySchema.extend({
-      // On the wire a query string; to the reader an integer (the handler parses it as one).
-      limit: listWorkflowsQuerySchema.shape.limit.meta({
-        override: ({ jsonSchema }) => {
-          delete jsonSchema.pattern;
-          Object.assign(jsonSchema, { type: 'integer', minimum: 1, maximum: 100, default: 20 });
-        },
-      }),
+      limit: integerParam(listWorkflowsQuerySchema.shape.limit, { minimum: 1, maximum: 100, default: 20 }),
     }),
   },
   responses: {

@@ -18,7 +18,8 @@ vi.hoisted(() => {
 import { dynamo } from '#adapters/aws/dynamodb.ts';
 import { sfn } from '#adapters/aws/sfn.ts';
 import type { ApiEvent, ApiResult } from '#middleware/http.ts';
-import { handler as cancel, cancelWorkflow } from '../../lambdas/handlers/api/cancel.ts';
+import { cancelWorkflow } from '#usecases/cancel.ts';
+import { handler as cancel } from '../../lambdas/handlers/api/cancel.ts';
 import { handler as signal } from '../../lambdas/handlers/api/signal.ts';
 import { handler as compensate } from '../../lambdas/handlers/states/compensate.ts';
 import { handler as finalize } from '../../lambdas/handlers/states/finalize.ts';
@@ -26,6 +27,7 @@ import { handler as guardian } from '../../lambdas/handlers/states/guardian.ts';
 import { handler as planner } from '../../lambdas/handlers/states/planner.ts';
 import { handler as requestApproval } from '../../lambdas/handlers/states/request-approval.ts';
 import { handler as step } from '../../lambdas/handlers/states/step.ts';
+import { apiEvent } from '../support/api-event.ts';
 import { eventTrail, installFakeDynamo, lambdaContext, storedEvents, TABLES } from './harness.ts';
 
 const fake = installFakeDynamo();
@@ -41,35 +43,13 @@ const input = {
   submitted_at: '2026-11-25T17:00:00.000Z',
 };
 
-function api(path: string, body: unknown, user: string | null = 'alice', id: string = WF): ApiEvent {
-  return {
-    version: '2.0',
-    routeKey: `POST ${path}`,
-    rawPath: path.replace('{id}', id),
-    rawQueryString: '',
+const api = (path: string, body: unknown, user: string | null = 'alice', id: string = WF): ApiEvent =>
+  apiEvent(`POST ${path}`, {
+    id,
+    user,
     headers: { 'content-type': 'application/json' },
     body: typeof body === 'string' ? body : JSON.stringify(body),
-    isBase64Encoded: false,
-    pathParameters: { id },
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: { method: 'POST', path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 't' },
-      requestId: 'req-1',
-      routeKey: `POST ${path}`,
-      stage: '$default',
-      time: '25/Nov/2026:17:00:00 +0000',
-      timeEpoch: 0,
-      authorizer: {
-        principalId: '',
-        integrationLatency: 0,
-        jwt: { claims: user === null ? {} : { sub: user }, scopes: [] },
-      },
-    },
-  };
-}
+  });
 
 const sendSignal = (body: unknown, user: string | null = 'alice', id = WF) =>
   signal(api('/workflows/{id}/signals/approval', body, user, id), lambdaContext) as Promise<ApiResult>;
@@ -423,17 +403,20 @@ describe('POST /workflows/{id}/cancel', () => {
     await guardian(input, lambdaContext);
     sfnMock.on(DescribeExecutionCommand).resolves({ status: 'FAILED', error: 'TransientError' });
     sfnMock.on(RedriveExecutionCommand).resolves({ redriveDate: new Date() });
-    const result = await cancelWorkflow(api('/workflows/{id}/cancel', undefined), {
-      dynamo,
-      sfn,
-      stateTable: TABLES.state,
-      eventLogTable: TABLES.events,
-      ttlDays: 30,
-      eventLogTtlDays: 30,
-      // STATE_MACHINE_ARN in AWS: the alias executions start through.
-      stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:workflow:live',
-    });
-    expect(result.statusCode).toBe(202);
+    const result = await cancelWorkflow(
+      { userId: 'alice', workflowId: WF },
+      {
+        dynamo,
+        sfn,
+        stateTable: TABLES.state,
+        eventLogTable: TABLES.events,
+        ttlDays: 30,
+        eventLogTtlDays: 30,
+        // STATE_MACHINE_ARN in AWS: the alias executions start through.
+        stateMachineArn: 'arn:aws:states:us-east-1:123456789012:stateMachine:workflow:live',
+      },
+    );
+    expect(result).toEqual({ status: 'cancelling', workflow_id: WF });
     const executionArn = `arn:aws:states:us-east-1:123456789012:execution:workflow:${WF}`;
     expect(sfnMock.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({ executionArn });
     expect(sfnMock.commandCalls(RedriveExecutionCommand)[0]?.args[0].input).toEqual({ executionArn });

@@ -15,6 +15,7 @@ import { dynamo } from '#adapters/aws/dynamodb.ts';
 import type { WorkflowEvent } from '#domain/schemas.ts';
 import type { ApiEvent, ApiResult } from '#middleware/http.ts';
 import { handler } from '../../lambdas/handlers/api/events.ts';
+import { apiEvent } from '../support/api-event.ts';
 
 const WF = 'wf_AbCdEfGhIjKlMnOpQrStUvWxYz';
 const CREATED = '2026-05-01T10:00:00.000Z';
@@ -37,41 +38,8 @@ const context: Context = {
   succeed: () => undefined,
 };
 
-function request(id: string, query: Record<string, string> = {}, user: string | null = 'alice'): ApiEvent {
-  return {
-    version: '2.0',
-    routeKey: 'GET /workflows/{id}/events',
-    rawPath: `/workflows/${id}/events`,
-    rawQueryString: new URLSearchParams(query).toString(),
-    headers: {},
-    isBase64Encoded: false,
-    pathParameters: { id },
-    queryStringParameters: Object.keys(query).length > 0 ? query : undefined,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: {
-        method: 'GET',
-        path: `/workflows/${id}/events`,
-        protocol: 'HTTP/1.1',
-        sourceIp: '127.0.0.1',
-        userAgent: 't',
-      },
-      requestId: 'req-1',
-      routeKey: 'GET /workflows/{id}/events',
-      stage: '$default',
-      time: '01/May/2026:10:00:00 +0000',
-      timeEpoch: 0,
-      authorizer: {
-        principalId: '',
-        integrationLatency: 0,
-        jwt: { claims: user === null ? {} : { sub: user }, scopes: [] },
-      },
-    },
-  };
-}
+const request = (id: string, query: Record<string, string> = {}, user: string | null = 'alice'): ApiEvent =>
+  apiEvent('GET /workflows/{id}/events', { id, query, user });
 
 const list = (
   query: Record<string, string> = {},

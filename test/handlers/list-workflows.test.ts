@@ -13,6 +13,7 @@ import type { ApiEvent, ApiResult } from '#middleware/http.ts';
 import { encodeListCursor } from '../../lambdas/domain/list-cursor.ts';
 import { emptyView, foldEvents } from '../../lambdas/domain/projection.ts';
 import { handler } from '../../lambdas/handlers/api/list-workflows.ts';
+import { apiEvent } from '../support/api-event.ts';
 
 const ddb = mockClient(dynamo);
 const context = {
@@ -21,40 +22,8 @@ const context = {
   getRemainingTimeInMillis: () => 10_000,
 } as unknown as Context;
 
-function request(query: Record<string, string> | undefined, user: string | null = 'alice'): ApiEvent {
-  return {
-    version: '2.0',
-    routeKey: 'GET /workflows',
-    rawPath: '/workflows',
-    rawQueryString: new URLSearchParams(query).toString(),
-    headers: {},
-    isBase64Encoded: false,
-    ...(query ? { queryStringParameters: query } : {}),
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: {
-        method: 'GET',
-        path: '/workflows',
-        protocol: 'HTTP/1.1',
-        sourceIp: '127.0.0.1',
-        userAgent: 't',
-      },
-      requestId: 'req-1',
-      routeKey: 'GET /workflows',
-      stage: '$default',
-      time: '01/May/2026:10:00:00 +0000',
-      timeEpoch: 0,
-      authorizer: {
-        principalId: '',
-        integrationLatency: 0,
-        jwt: { claims: user === null ? {} : { sub: user }, scopes: [] },
-      },
-    },
-  } as ApiEvent;
-}
+const request = (query: Record<string, string> | undefined, user: string | null = 'alice'): ApiEvent =>
+  apiEvent('GET /workflows', { user, ...(query ? { query } : {}) });
 
 const list = (query?: Record<string, string>, user: string | null = 'alice'): Promise<ApiResult> =>
   handler(request(query, user), context);

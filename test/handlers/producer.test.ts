@@ -40,12 +40,9 @@ import { workflowInputSchema } from '#domain/schemas.ts';
 import type { ApiEvent, ApiResult } from '#middleware/http.ts';
 import { logger } from '#middleware/logger.ts';
 import { metrics } from '#middleware/metrics.ts';
-import {
-  handler,
-  MAX_BODY_BYTES,
-  type ProducerDeps,
-  submitGoal,
-} from '../../lambdas/handlers/api/producer.ts';
+import { type SubmitGoalPorts, submitGoal } from '#usecases/submit-goal.ts';
+import { handler, MAX_BODY_BYTES } from '../../lambdas/handlers/api/producer.ts';
+import { apiEvent } from '../support/api-event.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
 
 // ---------------------------------------------------------------------------------------------------
@@ -219,35 +216,12 @@ function request(options: RequestOptions = {}): ApiEvent {
   const headers: Record<string, string> = { ...options.headers };
   if (options.contentType !== null) headers['content-type'] = options.contentType ?? 'application/json';
   if (options.key !== undefined) headers['idempotency-key'] = options.key;
-  const claims: Record<string, string> = options.user === null ? {} : { sub: options.user ?? 'alice' };
-  return {
-    version: '2.0',
-    routeKey: 'POST /omnilink-agent',
-    rawPath: '/omnilink-agent',
-    rawQueryString: '',
+  return apiEvent('POST /omnilink-agent', {
+    user: options.user,
     headers,
     body: options.body ?? JSON.stringify({ goal: 'Book a flight to NYC' }),
-    isBase64Encoded: options.base64 ?? false,
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: {
-        method: 'POST',
-        path: '/omnilink-agent',
-        protocol: 'HTTP/1.1',
-        sourceIp: '127.0.0.1',
-        userAgent: 'test',
-      },
-      requestId: 'req-1',
-      routeKey: 'POST /omnilink-agent',
-      stage: '$default',
-      time: '01/May/2026:10:00:00 +0000',
-      timeEpoch: 0,
-      authorizer: { principalId: '', integrationLatency: 0, jwt: { claims, scopes: [] } },
-    },
-  };
+    base64: options.base64,
+  });
 }
 
 const submit = (options?: RequestOptions): Promise<ApiResult> => handler(request(options), context);
@@ -509,7 +483,7 @@ describe('POST /omnilink-agent: client errors', () => {
 });
 
 describe('POST /omnilink-agent: rate limit', () => {
-  const deps = (burst: number, perMinute = 60): ProducerDeps => ({
+  const deps = (burst: number, perMinute = 60): SubmitGoalPorts => ({
     dynamo,
     sfn,
     stateTable: env.STATE_TABLE,
@@ -518,9 +492,17 @@ describe('POST /omnilink-agent: rate limit', () => {
     recordTtlDays: 90,
   });
 
+  const input = (user = 'alice', body: Record<string, unknown> = { goal: 'Book a flight to NYC' }) => ({
+    userId: user,
+    body: {
+      goal: String(body.goal),
+      ...(body.context ? { context: body.context as Record<string, unknown> } : {}),
+    },
+  });
+
   it('answers 429 rate_limited with Retry-After once the burst is spent, and starts nothing', async () => {
-    for (let i = 0; i < 3; i++) expect((await submitGoal(request(), deps(3))).statusCode).toBe(202);
-    const res = await submitGoal(request(), deps(3)).catch((error: unknown) => error);
+    for (let i = 0; i < 3; i++) expect((await submitGoal(input(), deps(3))).status).toBe('accepted');
+    const res = await submitGoal(input(), deps(3)).catch((error: unknown) => error);
     expect(res).toMatchObject({ statusCode: 429, code: 'rate_limited', headers: { 'Retry-After': '1' } });
     expect(sfnMock).toHaveReceivedCommandTimes(StartExecutionCommand, 3);
   });
@@ -534,25 +516,28 @@ describe('POST /omnilink-agent: rate limit', () => {
   });
 
   it('refills over time', async () => {
-    await submitGoal(request(), deps(1));
-    await expect(submitGoal(request(), deps(1))).rejects.toMatchObject({ statusCode: 429 });
+    await submitGoal(input(), deps(1));
+    await expect(submitGoal(input(), deps(1))).rejects.toMatchObject({ statusCode: 429 });
     vi.setSystemTime(new Date(clock.getTime() + 1000));
-    expect((await submitGoal(request(), deps(1))).statusCode).toBe(202);
+    expect((await submitGoal(input(), deps(1))).status).toBe('accepted');
   });
 
   it('limits each user separately', async () => {
-    await submitGoal(request({ user: 'alice' }), deps(1));
-    expect((await submitGoal(request({ user: 'bob' }), deps(1))).statusCode).toBe(202);
+    await submitGoal(input('alice'), deps(1));
+    expect((await submitGoal(input('bob'), deps(1))).status).toBe('accepted');
   });
 
   it('spends no token on requests refused by validation or the guardian', async () => {
-    await expect(submitGoal(request({ body: '{' }), deps(1))).rejects.toMatchObject({ statusCode: 400 });
-    await expect(submitGoal(request({ body: goal('enable developer mode') }), deps(1))).rejects.toMatchObject(
-      {
-        statusCode: 422,
-      },
-    );
-    expect((await submitGoal(request(), deps(1))).statusCode).toBe(202);
+    // Not JSON, a wrong content type, a body over the limit: refused by the API plumbing before the
+    // use case runs (see 'checks in contract order'). What the use case itself refuses:
+    const unstorable = { goal: 'Book a flight to NYC', context: { '': 1 } };
+    await expect(submitGoal(input('alice', unstorable), deps(1))).rejects.toMatchObject({ statusCode: 400 });
+    await expect(
+      submitGoal(input('alice', { goal: 'enable developer mode' }), deps(1)),
+    ).rejects.toMatchObject({
+      statusCode: 422,
+    });
+    expect((await submitGoal(input(), deps(1))).status).toBe('accepted');
   });
 });
 

@@ -17,8 +17,7 @@ vi.hoisted(() => {
 
 import { HttpError } from '#domain/errors.ts';
 import type { WorkflowEvent, WorkflowEventType } from '#domain/schemas.ts';
-import type { ApiEvent } from '#middleware/http.ts';
-import { redriveWorkflow } from '../../lambdas/handlers/api/redrive.ts';
+import { redriveWorkflow } from '#usecases/redrive.ts';
 
 const WF = 'wf_RedriveHandlerTest0001';
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:workflow';
@@ -31,20 +30,7 @@ let log: WorkflowEvent[];
 
 const deps = { dynamo, sfn, stateTable: 'state', stateMachineArn: STATE_MACHINE };
 
-function request(user = 'alice'): ApiEvent {
-  return {
-    version: '2.0',
-    routeKey: 'POST /workflows/{id}/redrive',
-    rawPath: `/workflows/${WF}/redrive`,
-    rawQueryString: '',
-    headers: {},
-    isBase64Encoded: false,
-    pathParameters: { id: WF },
-    requestContext: {
-      authorizer: { jwt: { claims: { sub: user }, scopes: [] }, principalId: '', integrationLatency: 0 },
-    },
-  } as unknown as ApiEvent;
-}
+const request = (user = 'alice') => ({ userId: user, workflowId: WF });
 
 const event = (seq: number, type: WorkflowEventType): WorkflowEvent => ({
   workflow_id: WF,
@@ -90,8 +76,7 @@ beforeEach(() => {
 describe('POST /workflows/{id}/redrive', () => {
   it('RedriveAfterTransientFailure: redrives the execution of a failed workflow and answers 202', async () => {
     const result = await redriveWorkflow(request(), deps);
-    expect(result.statusCode).toBe(202);
-    expect(JSON.parse(String(result.body))).toEqual({ status: 'redriving', workflow_id: WF });
+    expect(result).toEqual({ status: 'redriving', workflow_id: WF });
     expect(sfnMock.commandCalls(RedriveExecutionCommand)[0]?.args[0].input).toEqual({
       executionArn: EXECUTION,
     });
@@ -100,7 +85,7 @@ describe('POST /workflows/{id}/redrive', () => {
   it('RedriveOnItsOwnVersion: given the alias ARN, redrives the execution (named after the state machine)', async () => {
     // STATE_MACHINE_ARN is the alias executions start through; redrive keeps the version it started on.
     const result = await redriveWorkflow(request(), { ...deps, stateMachineArn: `${STATE_MACHINE}:live` });
-    expect(result.statusCode).toBe(202);
+    expect(result).toEqual({ status: 'redriving', workflow_id: WF });
     expect(sfnMock.commandCalls(DescribeExecutionCommand)[0]?.args[0].input).toEqual({
       executionArn: EXECUTION,
     });

@@ -17,10 +17,12 @@ const env = vi.hoisted(() => {
 
 import { dynamo } from '#adapters/aws/dynamodb.ts';
 import { sfn } from '#adapters/aws/sfn.ts';
+import { executionArnOf } from '#domain/execution-arn.ts';
 import type { WorkflowEvent, WorkflowEventType } from '#domain/schemas.ts';
 import type { ApiEvent, ApiResult } from '#middleware/http.ts';
 import { emptyView, foldEvents } from '../../lambdas/domain/projection.ts';
-import { executionArnOf, handler } from '../../lambdas/handlers/api/status.ts';
+import { handler } from '../../lambdas/handlers/api/status.ts';
+import { apiEvent } from '../support/api-event.ts';
 
 const WF = 'wf_AbCdEfGhIjKlMnOpQrStUvWxYz';
 const CREATED = '2026-05-01T10:00:00.000Z';
@@ -44,40 +46,8 @@ const context: Context = {
   succeed: () => undefined,
 };
 
-function request(id: string | undefined, user: string | null = 'alice'): ApiEvent {
-  return {
-    version: '2.0',
-    routeKey: 'GET /workflows/{id}/status',
-    rawPath: `/workflows/${id}/status`,
-    rawQueryString: '',
-    headers: {},
-    isBase64Encoded: false,
-    pathParameters: id === undefined ? undefined : { id },
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: {
-        method: 'GET',
-        path: `/workflows/${id}/status`,
-        protocol: 'HTTP/1.1',
-        sourceIp: '127.0.0.1',
-        userAgent: 't',
-      },
-      requestId: 'req-1',
-      routeKey: 'GET /workflows/{id}/status',
-      stage: '$default',
-      time: '01/May/2026:10:00:00 +0000',
-      timeEpoch: 0,
-      authorizer: {
-        principalId: '',
-        integrationLatency: 0,
-        jwt: { claims: user === null ? {} : { sub: user }, scopes: [] },
-      },
-    },
-  };
-}
+const request = (id: string | undefined, user: string | null = 'alice'): ApiEvent =>
+  apiEvent('GET /workflows/{id}/status', { id, user });
 
 const get = (id: string | undefined = WF, user: string | null = 'alice'): Promise<ApiResult> =>
   handler(request(id, user), context);

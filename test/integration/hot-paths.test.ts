@@ -3,8 +3,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { appendEvent, appendEvents, createHead, type EventLogDeps, readEvents } from '#adapters/event-log.ts';
-import type { ApiEvent } from '#middleware/http.ts';
-import { getStatus } from '../../lambdas/handlers/api/status.ts';
+import { json } from '#middleware/http.ts';
+import { getStatus } from '#usecases/get-status.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
 
 /*
@@ -143,10 +143,7 @@ describe('status polls read the read model', () => {
   const stateMachineArn = 'arn:aws:states:us-east-1:123456789012:stateMachine:workflow';
   const poll = (workflowId: string, now: Date, user = 'alice') =>
     getStatus(
-      {
-        pathParameters: { id: workflowId },
-        requestContext: { authorizer: { jwt: { claims: { sub: user } } } },
-      } as unknown as ApiEvent,
+      { userId: user, workflowId },
       {
         dynamo: dynamo.client,
         sfn,
@@ -155,7 +152,7 @@ describe('status polls read the read model', () => {
         staleAfterMs: 60_000,
         now: () => now,
       },
-    );
+    ).then((body) => json(200, body));
   const started = async (events: number) => {
     const id = newWorkflowId();
     const createdAt = new Date();

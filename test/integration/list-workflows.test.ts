@@ -2,8 +2,8 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { appendEvents, createHead } from '#adapters/event-log.ts';
 import { HttpError } from '#domain/errors.ts';
-import { type ApiEvent, errorResponse } from '#middleware/http.ts';
-import { listWorkflows } from '../../lambdas/handlers/api/list-workflows.ts';
+import { errorResponse, json } from '#middleware/http.ts';
+import { listWorkflows } from '#usecases/list-workflows.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
 
 /*
@@ -23,22 +23,17 @@ const base = Date.UTC(2026, 10, 1, 8, 0, 0);
 const createdAt = (i: number) => new Date(base + (i >= 100 && i < 110 ? 100 : i) * 60_000).toISOString();
 const id = (user: string, i: number) => `wf_list${user.slice(0, 3)}${String(i).padStart(6, '0')}`;
 
-function request(user: string, query: Record<string, string> = {}): ApiEvent {
-  return {
-    queryStringParameters: query,
-    requestContext: { authorizer: { jwt: { claims: { sub: user }, scopes: [] } } },
-  } as unknown as ApiEvent;
-}
-
 async function page(user: string, query: Record<string, string> = {}) {
   // The handler's middy chain turns HttpErrors into responses; here the same function does.
-  const result = await listWorkflows(request(user, query), {
-    dynamo: dynamo.client,
-    stateTable: dynamo.tables.state,
-  }).catch((error: unknown) => {
-    if (error instanceof HttpError) return errorResponse(error);
-    throw error;
-  });
+  const result = await listWorkflows(
+    { userId: user, query },
+    { dynamo: dynamo.client, stateTable: dynamo.tables.state },
+  )
+    .then((body) => json(200, body))
+    .catch((error: unknown) => {
+      if (error instanceof HttpError) return errorResponse(error);
+      throw error;
+    });
   return { status: result.statusCode, body: JSON.parse(result.body ?? 'null') };
 }
 

@@ -18,11 +18,10 @@ vi.hoisted(() => {
 import { getWorkflowRecord } from '#adapters/workflow-store.ts';
 import { HttpError } from '#domain/errors.ts';
 import { policyFromLimits } from '#domain/rate-limit.ts';
-import type { ApiEvent, ApiResult } from '#middleware/http.ts';
-import { errorResponse } from '#middleware/http.ts';
-import { cancelWorkflow } from '../../lambdas/handlers/api/cancel.ts';
-import { submitGoal } from '../../lambdas/handlers/api/producer.ts';
-import { getStatus } from '../../lambdas/handlers/api/status.ts';
+import { type ApiResult, errorResponse, json } from '#middleware/http.ts';
+import { cancelWorkflow } from '#usecases/cancel.ts';
+import { getStatus } from '#usecases/get-status.ts';
+import { submitGoal } from '#usecases/submit-goal.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
 
 /*
@@ -107,32 +106,6 @@ beforeEach(() => {
   sfnMock.on(DescribeExecutionCommand).callsFake(describeOnServer);
 });
 
-function apiEvent(method: string, path: string, options: { id?: string; body?: string } = {}): ApiEvent {
-  return {
-    version: '2.0',
-    routeKey: `${method} ${path}`,
-    rawPath: path.replace('{id}', options.id ?? ''),
-    rawQueryString: '',
-    headers: { 'content-type': 'application/json' },
-    body: options.body,
-    isBase64Encoded: false,
-    ...(options.id === undefined ? {} : { pathParameters: { id: options.id } }),
-    requestContext: {
-      accountId: '123456789012',
-      apiId: 'api',
-      domainName: 'api.example.com',
-      domainPrefix: 'api',
-      http: { method, path, protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'test' },
-      requestId: 'req-1',
-      routeKey: `${method} ${path}`,
-      stage: '$default',
-      time: '02/Dec/2026:06:00:00 +0000',
-      timeEpoch: 0,
-      authorizer: { principalId: '', integrationLatency: 0, jwt: { claims: { sub: USER }, scopes: [] } },
-    },
-  };
-}
-
 interface Answer {
   readonly status: number;
   readonly body: unknown;
@@ -162,7 +135,7 @@ async function answer(call: () => Promise<ApiResult>): Promise<Answer> {
 const submit = () =>
   answer(() =>
     submitGoal(
-      apiEvent('POST', '/omnilink-agent', { body: JSON.stringify({ goal: 'Book a flight to NYC' }) }),
+      { userId: USER, body: { goal: 'Book a flight to NYC' } },
       {
         dynamo: db.client,
         sfn,
@@ -171,28 +144,34 @@ const submit = () =>
         rateLimit: policyFromLimits(6000, 1000),
         recordTtlDays: 90,
       },
-    ),
+    ).then((accepted) => json(202, accepted)),
   );
 const status = (id: string) =>
   answer(() =>
-    getStatus(apiEvent('GET', '/workflows/{id}/status', { id }), {
-      dynamo: db.client,
-      sfn,
-      stateTable: db.tables.state,
-      stateMachineArn: STATE_MACHINE_ARN,
-    }),
+    getStatus(
+      { userId: USER, workflowId: id },
+      {
+        dynamo: db.client,
+        sfn,
+        stateTable: db.tables.state,
+        stateMachineArn: STATE_MACHINE_ARN,
+      },
+    ).then((body) => json(200, body)),
   );
 const cancel = (id: string) =>
   answer(() =>
-    cancelWorkflow(apiEvent('POST', '/workflows/{id}/cancel', { id }), {
-      dynamo: db.client,
-      sfn,
-      stateTable: db.tables.state,
-      eventLogTable: db.tables.eventLog,
-      ttlDays: 90,
-      eventLogTtlDays: 365,
-      stateMachineArn: STATE_MACHINE_ARN,
-    }),
+    cancelWorkflow(
+      { userId: USER, workflowId: id },
+      {
+        dynamo: db.client,
+        sfn,
+        stateTable: db.tables.state,
+        eventLogTable: db.tables.eventLog,
+        ttlDays: 90,
+        eventLogTtlDays: 365,
+        stateMachineArn: STATE_MACHINE_ARN,
+      },
+    ).then((body) => json(202, body)),
   );
 
 /** The one execution Step Functions runs: its name is the workflow id the client must learn. */

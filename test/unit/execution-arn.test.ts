@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { executionArnOf } from '../../lambdas/handlers/api/status.ts';
+import { executionArnOf } from '#domain/execution-arn.ts';
 
 /*
  * STATE_MACHINE_ARN is the alias executions start through (arn:…:stateMachine:<name>:<alias>), but an

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { projectStatus } from '#domain/projection.ts';
+import { projectStatus } from '#domain/api/status-body.ts';
 import type { WorkflowEvent, WorkflowEventType } from '#domain/schemas.ts';
 
 const WF = 'wf_projectionApproval01';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type ExecutionDescription, projectStatus } from '#domain/projection.ts';
+import { type ExecutionDescription, projectStatus } from '#domain/api/status-body.ts';
 import type { WorkflowEvent, WorkflowEventType } from '#domain/schemas.ts';
 
 const WF = 'wf_abcdefghijklmnopqrstuvwxyz';

@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { workflowStatuses } from '../schemas.ts';
+
+/*
+ * The HTTP API's response bodies (CONTRACT.md), defined once: the handlers build their answers with
+ * these types, lib/client.ts parses answers with these schemas, and lib/api/openapi.ts documents
+ * them. Objects are loose: a reader keeps fields it does not know (forward compatibility).
+ * Relative imports only: lib/client.ts (and the browser console that bundles it) imports this file.
+ */
+
+/** What a workflow's status can be. */
+export const workflowStatusSchema = z.enum(workflowStatuses);
+export type WorkflowStatusValue = z.infer<typeof workflowStatusSchema>;
+
+/** Statuses a workflow never leaves (a redrive aside, which the caller asks for explicitly). */
+export const terminalStatuses: readonly WorkflowStatusValue[] = [
+  'completed',
+  'failed',
+  'cancelled',
+  'rejected',
+];
+
+/** What the control routes answer in their 202: cancel, approval signal (approved / denied), redrive. */
+export const controlStatuses = ['cancelling', 'resumed', 'redriving'] as const;
+
+/** 202 of POST /omnilink-agent. */
+export const acceptedSchema = z.looseObject({
+  status: z.literal('accepted'),
+  workflow_id: z.string().min(1),
+  poll_url: z.string(),
+  events_url: z.string(),
+});
+export type Accepted = z.infer<typeof acceptedSchema>;
+
+/** Why a workflow failed or was rejected (the read model keeps exactly these two fields). */
+export const statusErrorSchema = z.object({ code: z.string(), message: z.string() });
+export type StatusError = z.infer<typeof statusErrorSchema>;
+
+export const progressSchema = z.looseObject({
+  steps_total: z.number().int().nonnegative(),
+  steps_done: z.number().int().nonnegative(),
+  /** The step started last and not finished yet. */
+  current: z.string().optional(),
+});
+
+/** 200 of GET /workflows/{id}/status. */
+export const statusSchema = z.looseObject({
+  workflow_id: z.string(),
+  status: workflowStatusSchema,
+  /** Present when completed. */
+  result: z.unknown().optional(),
+  /** Present when failed or rejected. */
+  error: statusErrorSchema.optional(),
+  /** Step ids in the order they were undone, when a saga rolled back. */
+  compensated: z.array(z.string()).optional(),
+  /** A failed workflow that POST /workflows/{id}/redrive can resume (a transient failure, not rolled back). */
+  redrivable: z.boolean().optional(),
+  /** When a redrivable workflow is rolled back if nobody redrives it (ISO-8601). */
+  rollback_deadline: z.string().optional(),
+  progress: progressSchema,
+  started_at: z.string(),
+  updated_at: z.string(),
+});
+export type WorkflowStatusBody = z.infer<typeof statusSchema>;
+
+/** One event of the audit trail as served (the log's item without its keys). */
+export const eventSchema = z.looseObject({
+  seq: z.number().int().positive(),
+  type: z.string(),
+  at: z.string(),
+  data: z.record(z.string(), z.unknown()),
+});
+export type WorkflowEventBody = z.infer<typeof eventSchema>;
+
+/** 200 of GET /workflows/{id}/events: `next_after` when more events remain. */
+export const eventPageSchema = z.looseObject({
+  events: z.array(eventSchema),
+  next_after: z.number().int().nonnegative().optional(),
+});
+export type EventPage = z.infer<typeof eventPageSchema>;
+
+/** One workflow of `GET /workflows`. */
+export const workflowSummarySchema = z.looseObject({
+  workflow_id: z.string(),
+  /** The goal as stored: redacted, and shortened to 120 characters. */
+  goal: z.string(),
+  status: workflowStatusSchema,
+  progress: progressSchema,
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type WorkflowSummary = z.infer<typeof workflowSummarySchema>;
+
+/** 200 of `GET /workflows`: a page of the caller's workflows, newest first; `next` when more remain. */
+export const workflowListSchema = z.looseObject({
+  workflows: z.array(workflowSummarySchema),
+  next: z.string().min(1).optional(),
+});
+export type WorkflowList = z.infer<typeof workflowListSchema>;
+
+/** 202 answers of the control routes (`cancelling`, `resumed`, `redriving`, ...). */
+export const controlSchema = z.looseObject({
+  status: z.enum(controlStatuses),
+  workflow_id: z.string().optional(),
+  /** The approval signal's decision. */
+  approved: z.boolean().optional(),
+});
+export type ControlAnswer = z.infer<typeof controlSchema>;
+
+/** The contract's error body: `{"error": {code, message, ...}}` (400 adds `issues`, 422 `reason`). */
+export const errorBodySchema = z.object({
+  error: z.looseObject({
+    code: z.string(),
+    message: z.string(),
+    issues: z.array(z.unknown()).optional(),
+    reason: z.string().optional(),
+    retry_after_seconds: z.number().optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof errorBodySchema>;
+
+/** API Gateway's own refusals in AWS (`{"message": ...}`): HTTP APIs cannot customise those bodies. */
+export const gatewayErrorSchema = z.object({ message: z.string() });

@@ -1,0 +1,145 @@
+import {
+  CLOSED_TOKEN_ERRORS,
+  claimApproval,
+  getApproval,
+  releaseApproval,
+} from '#adapters/approval-store.ts';
+import { appendEvents, clearRollbackDeadline, readView, recordExecution } from '#adapters/event-log.ts';
+import {
+  type DocumentClient,
+  describeExecution,
+  redriveExecution,
+  type StepFunctions,
+  sendTaskFailure,
+} from '#adapters/executions.ts';
+import { getOwnedWorkflowRecord } from '#adapters/workflow-store.ts';
+import type { ControlAnswer } from '#domain/api/bodies.ts';
+import { notFound, unavailableAs503 } from '#domain/api/errors.ts';
+import { HttpError } from '#domain/errors.ts';
+import { executionArnOf } from '#domain/execution-arn.ts';
+import { hasEnded } from '#domain/projection.ts';
+import type { NewWorkflowEvent } from '#domain/schemas.ts';
+import { expiresAt } from '#domain/ttl.ts';
+import { logger } from '#middleware/logger.ts';
+import type { WorkflowRequest } from './get-status.ts';
+
+/**
+ * Cancel a workflow (POST /workflows/{id}/cancel), cooperatively: records CancelRequested; the next
+ * step, the summary or the approval wait sees it and fails with WorkflowCancelled, and the saga undoes
+ * the completed steps and records WorkflowCancelled. A pending approval is answered at once
+ * (SendTaskFailure `WorkflowCancelled`). `{"status":"cancelling"}`; 404 like status; 409
+ * `not_running` once the workflow has ended. Repeating a cancel is harmless (one CancelRequested).
+ */
+
+export interface CancelPorts {
+  readonly dynamo: DocumentClient;
+  readonly sfn: StepFunctions;
+  readonly stateTable: string;
+  readonly eventLogTable: string;
+  readonly ttlDays: number;
+  readonly eventLogTtlDays: number;
+  /** The workflow's state machine: a failed (redrivable) execution is redriven into its cancellation. */
+  readonly stateMachineArn?: string | undefined;
+  readonly now?: () => Date;
+}
+
+const notRunning = () => new HttpError(409, 'not_running', 'the workflow has already ended');
+
+export async function cancelWorkflow(request: WorkflowRequest, ports: CancelPorts): Promise<ControlAnswer> {
+  const { userId, workflowId } = request;
+  const now = ports.now?.() ?? new Date();
+  const store = { client: ports.dynamo, tableName: ports.stateTable, now: ports.now };
+  const record = await unavailableAs503(() => getOwnedWorkflowRecord(store, workflowId, userId));
+  if (!record) throw notFound();
+
+  const events = {
+    client: ports.dynamo,
+    tableName: ports.eventLogTable,
+    stateTable: ports.stateTable,
+    expiresAt: expiresAt(now, ports.eventLogTtlDays),
+    now: ports.now,
+  };
+  const view = await unavailableAs503(() => readView(events, workflowId));
+  if (hasEnded(view)) throw notRunning();
+  const append: NewWorkflowEvent[] = [];
+  if (view.last_seq === 0) {
+    // Cancelled before the guardian ran: the log still starts with GoalReceived — the same event
+    // (same id, same data from the execution input) the guardian would append, which then finds it.
+    const input = record.input;
+    append.push({
+      event_id: 'GoalReceived',
+      type: 'GoalReceived',
+      data: {
+        goal: input.goal,
+        context_keys: Object.keys(input.context).sort(),
+        submitted_at: input.submitted_at,
+      },
+    });
+  }
+  append.push({
+    event_id: 'CancelRequested',
+    type: 'CancelRequested',
+    data: { requested_at: now.toISOString() },
+  });
+  // Refused if the workflow ended meanwhile (its last step and this cancel may race).
+  await unavailableAs503(() =>
+    appendEvents(events, workflowId, append, {
+      precondition: (current) => {
+        if (hasEnded(current)) throw notRunning();
+      },
+    }),
+  );
+
+  // A workflow waiting for an approval would wait until the timeout: answer its token now.
+  const state = { client: ports.dynamo, tableName: ports.stateTable, ttlDays: ports.ttlDays, now: ports.now };
+  const approval = await unavailableAs503(() => getApproval(state, workflowId));
+  if (
+    approval?.status === 'pending' &&
+    (await claimApproval(state, workflowId, approval.token, 'cancelled'))
+  ) {
+    try {
+      await sendTaskFailure(
+        ports.sfn,
+        approval.token,
+        'WorkflowCancelled',
+        'The user cancelled the workflow.',
+      );
+    } catch (error) {
+      if (!(error instanceof Error && CLOSED_TOKEN_ERRORS.has(error.name))) {
+        // Not delivered: a retried cancel answers the token (CancelRequested is already recorded).
+        await releaseApproval(state, workflowId, approval.token, 'cancelled').catch(() => undefined);
+        return unavailableAs503(() => Promise.reject(error));
+      }
+    }
+  }
+  // A workflow whose execution failed on a transient error (left redrivable, not rolled back) has
+  // nothing running to see the cancel: redrive it, and its next task meets CancelRequested and ends
+  // it through the Catch saga (`cancelled`, steps undone). Stopped or timed-out executions are the
+  // janitor's; an execution that does not exist yet meets the cancel at its first step.
+  if (ports.stateMachineArn && !view.rollback) {
+    const executionArn = executionArnOf(ports.stateMachineArn, workflowId);
+    const execution = await unavailableAs503(() => describeExecution(ports.sfn, executionArn)).catch(
+      (error: unknown) => {
+        if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return undefined;
+        throw error;
+      },
+    );
+    if (execution?.status === 'FAILED') {
+      await unavailableAs503(() => redriveExecution(ports.sfn, executionArn))
+        .then(() =>
+          recordExecution(events, workflowId, {
+            status: 'RUNNING',
+            redrive_date: now.toISOString(),
+            checked_at: now.toISOString(),
+          }),
+        )
+        .then(() => clearRollbackDeadline(events, workflowId))
+        .catch((error: unknown) => {
+          if (!(error instanceof Error && error.name === 'ExecutionNotRedrivable')) throw error;
+          logger.warn('failed execution not redrivable: cancel recorded only');
+        });
+    }
+  }
+  logger.info('cancel requested');
+  return { status: 'cancelling', workflow_id: workflowId };
+}
