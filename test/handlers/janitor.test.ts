@@ -8,6 +8,7 @@ import { cleanUpExecution, handler as janitor } from '../../lambdas/handlers/job
 import { compensateWorkflow } from '../../lambdas/handlers/states/compensate.ts';
 import { handler as planner } from '../../lambdas/handlers/states/planner.ts';
 import { handler as step } from '../../lambdas/handlers/states/step.ts';
+import { sampleData } from '../support/events.ts';
 import { eventTrail, installFakeDynamo, lambdaContext, storedEvents, TABLES } from './harness.ts';
 
 vi.hoisted(() => {
@@ -192,7 +193,7 @@ describe('execution janitor', () => {
     await appendEvent({ client, tableName: TABLES.events, stateTable: TABLES.state }, id, {
       event_id: 'CompensationStarted',
       type: 'CompensationStarted',
-      data: { by: 'janitor', attempt: '0' },
+      data: { ...sampleData.CompensationStarted, by: 'janitor', attempt: '0' },
     });
     const late = await compensateWorkflow(deps(), {
       workflow_id: id,

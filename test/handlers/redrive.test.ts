@@ -19,6 +19,7 @@ import { HttpError } from '#domain/errors.ts';
 import type { WorkflowEvent, WorkflowEventType } from '#domain/schemas.ts';
 import type { ApiEvent } from '#middleware/http.ts';
 import { redriveWorkflow } from '../../lambdas/handlers/api/redrive.ts';
+import { logEvent } from '../support/events.ts';
 
 const WF = 'wf_RedriveHandlerTest0001';
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:workflow';
@@ -46,14 +47,13 @@ function request(user = 'alice'): ApiEvent {
   } as unknown as ApiEvent;
 }
 
-const event = (seq: number, type: WorkflowEventType): WorkflowEvent => ({
-  workflow_id: WF,
-  seq,
-  event_id: type,
-  type,
-  at: '2026-05-01T10:00:00.000Z',
-  data: type === 'CompensationStarted' ? { by: 'catch', attempt: '0' } : {},
-});
+const event = (seq: number, type: WorkflowEventType): WorkflowEvent =>
+  logEvent(type, type === 'CompensationStarted' ? { by: 'catch', attempt: '0' } : {}, {
+    workflow_id: WF,
+    seq,
+    event_id: type,
+    at: '2026-05-01T10:00:00.000Z',
+  });
 
 async function httpError(promise: Promise<unknown>): Promise<HttpError> {
   const error = await promise.then(
