@@ -21,6 +21,7 @@ import {
   serveExact,
   serveTemplate,
 } from '#domain/cache/entries.ts';
+import type { CacheScope } from '#domain/cache/settings.ts';
 import { type Rebinding, readGoal } from '#domain/cache/template.ts';
 import type { Plan } from '#domain/schemas.ts';
 import type { ToolRegistry } from '#domain/tools/types.ts';
@@ -45,7 +46,7 @@ import { isConditionalCheckFailure } from './event-log.ts';
 
 export interface PlanCacheConfig {
   /** `user`: entries never leave their user; `global`: shared by everyone (opt-in). */
-  readonly scope: 'user' | 'global';
+  readonly scope: CacheScope;
   readonly ttlDays: number;
   /** Entries per scope (the index is capped at 350 KB besides). */
   readonly maxEntriesPerScope: number;

@@ -22,6 +22,9 @@ export {
   type GuardrailVerdict,
   mapBedrockError,
 } from './bedrock.ts';
+
+import { type ModelProviderName, modelProviders } from '#domain/llm/provider.ts';
+
 export { ModelCallFailed, ModelOutputInvalid, type OutputInvalidReason, type OutputIssue } from './errors.ts';
 export { OfflineProvider } from './offline.ts';
 export { OpenAiProvider, type OpenAiProviderOptions } from './openai.ts';
@@ -35,7 +38,7 @@ const optional = <S extends z.ZodType>(schema: S) =>
 
 const llmEnvSchema = z
   .object({
-    LLM_PROVIDER: z.enum(['offline', 'bedrock', 'openai']).default('offline'),
+    LLM_PROVIDER: z.enum(modelProviders).default('offline'),
     /** Per-call timeout; keep it below the function timeout. */
     LLM_TIMEOUT_MS: z.coerce.number().int().positive().default(60_000),
     /** Default answer budget when a request sets none. */
@@ -64,7 +67,7 @@ const llmEnvSchema = z
 
 /** Model configuration, from the environment (`readLlmConfig`) or built by hand (tests, local runtime). */
 export interface LlmConfig {
-  provider: 'offline' | 'bedrock' | 'openai';
+  provider: ModelProviderName;
   timeoutMs: number;
   maxTokens: number;
   bedrock: {
