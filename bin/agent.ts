@@ -209,7 +209,7 @@ class EventFollower {
 
   #print(event: WorkflowEventBody): void {
     const c = this.progress.c;
-    const data = event.data;
+    const data: Record<string, unknown> = event.data;
     const step = typeof data.step_id === 'string' ? data.step_id : '';
     const tool = typeof data.tool === 'string' ? c.dim(`(${data.tool})`) : '';
     const error = errorOfData(data.error);
@@ -231,9 +231,6 @@ class EventFollower {
         this.progress.log(`${c.green('✓')} ${step} ${tool}${detail ? ` ${c.dim('—')} ${detail}` : ''}`);
         break;
       }
-      case 'StepRetried':
-        this.progress.log(`${c.yellow('↻')} ${step} ${tool} retried`);
-        break;
       case 'StepFailed':
         this.progress.log(`${c.red('✗')} ${step} ${tool} failed${error ? `: ${error}` : ''}`);
         break;
@@ -274,7 +271,7 @@ function errorOfData(value: unknown): string | undefined {
 
 /** One line per approval of an ApprovalRequested: its prompt and the offer's essentials. */
 function describeApproval(event: WorkflowEventBody): string[] {
-  const approvals = Array.isArray(event.data.approvals) ? event.data.approvals : [];
+  const approvals = event.type === 'ApprovalRequested' ? event.data.approvals : [];
   const lines = approvals.flatMap((approval: unknown) => {
     if (approval === null || typeof approval !== 'object') return [];
     const record = approval as Record<string, unknown>;

@@ -17,6 +17,7 @@ import {
   type WorkflowSummary,
   workflowListSchema,
 } from '../lambdas/domain/api/bodies.ts';
+import { terminalEventTypes } from '../lambdas/domain/schemas.ts';
 
 /**
  * A typed client of the Omnilink HTTP API (CONTRACT.md): what the seed's React polling hook did, for
@@ -214,21 +215,22 @@ export interface WatchOptions {
   readonly idleMs?: number;
 }
 
-/** Event types that end a workflow's log. */
-export const terminalEventTypes: readonly string[] = [
-  'WorkflowCompleted',
-  'WorkflowFailed',
-  'WorkflowCancelled',
-  'WorkflowRejected',
-];
+export { terminalEventTypes };
 
 /** Messages of the push channel (README "Live events"). */
-const pushMessageSchema = z.discriminatedUnion('type', [
-  z.looseObject({
+const pushMessageSchema = z.union([
+  // Too large for a WebSocket message: sent without its data, read from the log.
+  z.object({
+    type: z.literal('event'),
+    workflow_id: z.string(),
+    event: z.object({ seq: z.number().int().positive() }),
+    truncated: z.literal(true),
+  }),
+  z.object({
     type: z.literal('event'),
     workflow_id: z.string(),
     event: eventSchema,
-    truncated: z.literal(true).optional(),
+    truncated: z.never().optional(),
   }),
   z.looseObject({ type: z.literal('subscribed'), workflow_id: z.string(), replayed_through: z.number() }),
   z.looseObject({
@@ -601,17 +603,13 @@ export class OmnilinkClient {
           throw new PushUnavailable(`${parsed.error.code}: ${parsed.error.message}`);
         }
         if (parsed.type !== 'event' || parsed.workflow_id !== id) continue;
-        let event: WorkflowEventBody = parsed.event;
-        if (event.seq < next || pending.has(event.seq)) continue;
-        if (parsed.truncated) {
-          // Too large for a WebSocket message: read it from the log.
-          const page = await this.getEvents(id, {
-            after: event.seq - 1,
-            limit: 1,
-            ...(signal ? { signal } : {}),
-          });
-          event = page.events[0] ?? event;
-        }
+        const seq = parsed.event.seq;
+        if (seq < next || pending.has(seq)) continue;
+        const event = parsed.truncated
+          ? // Too large for a WebSocket message: read it from the log.
+            (await this.getEvents(id, { after: seq - 1, limit: 1, ...(signal ? { signal } : {}) })).events[0]
+          : parsed.event;
+        if (event === undefined) continue;
         pending.set(event.seq, event);
         for (let ready = pending.get(next); ready; ready = pending.get(next)) {
           pending.delete(next);

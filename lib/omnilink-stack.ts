@@ -16,6 +16,7 @@ import { Grant, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import type { Construct } from 'constructs';
+import { type ModelProviderName, modelProviders } from '../lambdas/domain/llm/provider.ts';
 import { Api, type ApiRoute } from './constructs/api.ts';
 import { WorkflowEventBus } from './constructs/event-bus.ts';
 import { DEFAULT_EVENT_SOURCE, EventPublishing } from './constructs/event-publishing.ts';
@@ -39,8 +40,8 @@ import {
   workflowDefinitionPath,
 } from './specs.ts';
 
-/** LLM providers the functions understand (lambdas/middleware/env.ts). */
-export type LlmProvider = 'offline' | 'bedrock' | 'openai';
+/** LLM providers the functions understand (lambdas/domain/llm/provider.ts). */
+export type LlmProvider = ModelProviderName;
 
 /**
  * Settings of the stack. Each one is also read from the CDK context under the same name
@@ -561,7 +562,7 @@ function resolveSettings(stack: Stack, props: OmnilinkStackProps): Settings {
     apiThrottleBurst: positiveInt('apiThrottleBurst', 100),
     logRetentionDays: retention,
     // Bedrock is the default in AWS (grants and model id: lib/constructs/model-access.ts).
-    llmProvider: oneOf('llmProvider', ['offline', 'bedrock', 'openai'], 'bedrock'),
+    llmProvider: oneOf('llmProvider', modelProviders, 'bedrock'),
     logLevel: oneOf('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'], 'INFO'),
     removalPolicy: oneOf('removalPolicy', ['retain', 'destroy'], 'retain'),
     smokeTestClient: oneOf('smokeTestClient', ['true', 'false'], 'false') === 'true',

@@ -354,14 +354,7 @@ export async function appendEvents(
     const at = (deps.now?.() ?? new Date()).toISOString();
     let view = before;
     const items: WorkflowEvent[] = pending.map((event, i) => {
-      const item: WorkflowEvent = {
-        workflow_id: workflowId,
-        seq: before.last_seq + i + 1,
-        event_id: event.event_id,
-        type: event.type,
-        at,
-        data: event.data,
-      };
+      const item: WorkflowEvent = { workflow_id: workflowId, seq: before.last_seq + i + 1, at, ...event };
       view = applyEvent(view, item);
       return item;
     });
@@ -468,7 +461,7 @@ async function transact(
       const eventReason = reasons[2 * i];
       const markerReason = reasons[2 * i + 1];
       const marker = markerReason?.Code === 'ConditionalCheckFailed' ? markerReason.Item : undefined;
-      if (marker) replayed.push(storedEvent(item, marker));
+      if (marker) replayed.push(storedEvent(workflowId, item, marker));
       else if (eventReason?.Code && eventReason.Code !== 'None') raced = true;
       if (markerReason?.Code === 'TransactionConflict') raced = true;
     });
@@ -488,17 +481,11 @@ async function transact(
  * are deterministic: the same id is the same event).
  */
 function storedEvent(
-  event: Pick<WorkflowEvent, 'workflow_id' | 'event_id' | 'type' | 'data'>,
+  workflowId: string,
+  event: NewWorkflowEvent,
   marker: Record<string, unknown>,
 ): WorkflowEvent {
-  return {
-    workflow_id: event.workflow_id,
-    seq: Number(marker.seq),
-    event_id: event.event_id,
-    type: event.type,
-    at: String(marker.at),
-    data: event.data,
-  };
+  return { ...event, workflow_id: workflowId, seq: Number(marker.seq), at: String(marker.at) };
 }
 
 /** The events among `events` that the log already holds (read from their markers). */
@@ -516,7 +503,7 @@ async function readStoredMarkers(
         ConsistentRead: true,
       }),
     );
-    if (Item) found.push(storedEvent({ ...event, workflow_id: workflowId }, Item));
+    if (Item) found.push(storedEvent(workflowId, event, Item));
   }
   return found;
 }

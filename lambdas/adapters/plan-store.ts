@@ -6,7 +6,14 @@ import {
   GetCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import { type Plan, type PlanStep, planSchema, planStepSchema } from '#domain/schemas.ts';
+import {
+  type Plan,
+  type PlanStep,
+  planCacheHitSchema,
+  planSchema,
+  planSources,
+  planStepSchema,
+} from '#domain/schemas.ts';
 import { expiresAt, isExpired } from '#domain/ttl.ts';
 import { putUnlessLive } from './put-unless-live.ts';
 
@@ -22,18 +29,12 @@ export interface StateTableDeps {
 /** The plan item: pk `WF#<id>`, sk `PLAN`. */
 export const storedPlanSchema = z.object({
   plan: planSchema,
-  source: z.enum(['planner', 'cache']),
+  source: z.enum(planSources),
   provider: z.string(),
   model: z.string(),
   created_at: z.string(),
   /** Plans served by the semantic cache: intent similarity, exact or re-bound template, what changed. */
-  cache: z
-    .object({
-      similarity: z.number(),
-      match: z.enum(['exact', 'template']),
-      rebound: z.array(z.object({ slot: z.string(), from: z.string(), to: z.string() })),
-    })
-    .optional(),
+  cache: planCacheHitSchema.optional(),
   /** The plan cache entry this plan was stored under (planner plans): finalize confirms it. */
   cache_entry: z.object({ pk: z.string(), sk: z.string() }).optional(),
 });

@@ -1,5 +1,5 @@
-import { z } from 'zod';
-import type { WorkflowEvent } from '#domain/schemas.ts';
+import { modelProviders } from '#domain/llm/provider.ts';
+import type { WorkflowEvent, WorkflowEventType } from '#domain/schemas.ts';
 
 /*
  * The business metrics (CloudWatch, through Powertools Metrics / EMF), as pure functions: which
@@ -36,12 +36,6 @@ export const rejectionReasons = [
   'internal',
 ] as const;
 export type RejectionReason = (typeof rejectionReasons)[number];
-
-/** Plan sources: the `source` dimension of PlanCreated (cache hit rate = cache / all). */
-export const planSources = ['planner', 'cache'] as const;
-
-/** Model providers: the `provider` dimension of the token metrics. */
-export const modelProviders = ['offline', 'bedrock', 'openai'] as const;
 
 export type MetricUnitName = 'Count' | 'Milliseconds';
 
@@ -80,15 +74,8 @@ export function producerMetrics(statusCode: number, latencyMs: number): MetricDa
   return [outcome, { name: 'ProducerLatency', unit: 'Milliseconds', value: Math.max(0, latencyMs) }];
 }
 
-const planCreatedSchema = z.object({ source: z.enum(planSources) });
-const modelCalledSchema = z.object({
-  provider: z.string().min(1),
-  tokens_in: z.number().nonnegative().optional(),
-  tokens_out: z.number().nonnegative().optional(),
-});
-
 /** Log event types counted one for one under their own name. */
-const countedTypes = new Set<string>([
+const countedTypes = [
   'WorkflowCompleted',
   'WorkflowFailed',
   'WorkflowCancelled',
@@ -96,7 +83,9 @@ const countedTypes = new Set<string>([
   'StepFailed',
   'StepCompensated',
   'CompensationFailed',
-]);
+] as const satisfies readonly (WorkflowEventType & MetricName)[];
+const isCounted = (type: WorkflowEventType): type is (typeof countedTypes)[number] =>
+  countedTypes.some((counted) => counted === type);
 
 /**
  * The metrics of a batch of published log events, summed per (name, dimensions): outcome counts,
@@ -116,19 +105,16 @@ export function eventMetrics(events: readonly WorkflowEvent[]): MetricDatum[] {
   };
   add({ name: 'EventsPublished', unit: 'Count', value: events.length });
   for (const event of events) {
-    if (countedTypes.has(event.type)) {
-      add({ name: event.type as MetricName, unit: 'Count', value: 1 });
+    if (isCounted(event.type)) {
+      add({ name: event.type, unit: 'Count', value: 1 });
     } else if (event.type === 'PlanCreated') {
-      const plan = planCreatedSchema.safeParse(event.data);
-      if (plan.success)
-        add({ name: 'PlanCreated', unit: 'Count', value: 1, dimensions: { source: plan.data.source } });
+      // The `source` dimension: cache hit rate = cache / all.
+      add({ name: 'PlanCreated', unit: 'Count', value: 1, dimensions: { source: event.data.source } });
     } else if (event.type === 'ModelCalled') {
-      const call = modelCalledSchema.safeParse(event.data);
-      if (!call.success) continue;
-      const known = modelProviders.find((p) => p === call.data.provider);
+      const known = modelProviders.find((p) => p === event.data.provider);
       const dimensions = { provider: known ?? 'other' };
-      add({ name: 'ModelTokensIn', unit: 'Count', value: call.data.tokens_in ?? 0, dimensions });
-      add({ name: 'ModelTokensOut', unit: 'Count', value: call.data.tokens_out ?? 0, dimensions });
+      add({ name: 'ModelTokensIn', unit: 'Count', value: event.data.tokens_in, dimensions });
+      add({ name: 'ModelTokensOut', unit: 'Count', value: event.data.tokens_out, dimensions });
     }
   }
   return [...sums.values()];

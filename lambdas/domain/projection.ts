@@ -1,7 +1,16 @@
 import { z } from 'zod';
-import { terminalEventTypes, type WorkflowEvent, workflowEventTypeSchema } from '#domain/schemas.ts';
-import { statusErrorSchema } from './api/bodies.ts';
-import { ROLLBACK_CLAIM_EVENT_ID, rollbackOwners } from './saga.ts';
+import {
+  type ErrorInfo,
+  errorInfoSchema,
+  eventDataSchemas,
+  type TerminalEventType,
+  terminalEventTypeSchema,
+  type WorkflowEvent,
+  type WorkflowEventOf,
+  type WorkflowEventType,
+  type WorkflowStatus,
+} from '#domain/schemas.ts';
+import { ROLLBACK_CLAIM_EVENT_ID, TRANSIENT_EXECUTION_ERRORS } from './saga.ts';
 
 /**
  * The read model of a workflow: a left fold of its event log into one small view (`applyEvent`),
@@ -27,12 +36,12 @@ export const workflowViewSchema = z.object({
   pending_approvals: z.array(z.string()),
   cancel_requested: z.boolean().optional(),
   /** Who claimed the rollback (CompensationStarted), if anyone. */
-  rollback: z.object({ by: z.enum(rollbackOwners), attempt: z.string() }).optional(),
+  rollback: eventDataSchemas.CompensationStarted.pick({ by: true, attempt: true }).optional(),
   /** Steps undone so far, in undo order. */
   compensated: z.array(z.string()),
-  terminal: z.object({ type: workflowEventTypeSchema, at: z.string() }).optional(),
+  terminal: z.object({ type: terminalEventTypeSchema, at: z.string() }).optional(),
   result: z.unknown().optional(),
-  error: statusErrorSchema.optional(),
+  error: errorInfoSchema.optional(),
 });
 export type WorkflowView = z.infer<typeof workflowViewSchema>;
 
@@ -46,17 +55,6 @@ export const emptyView: WorkflowView = {
   compensated: [],
 };
 
-const stepRefSchema = z.object({ step_id: z.string(), tool: z.string().optional() });
-const stepIdsSchema = z.object({ step_ids: z.array(z.string()) });
-const planCreatedSchema = z.object({
-  steps_total: z.number().int().nonnegative().optional(),
-  plan: z.object({ steps: z.array(z.unknown()) }).optional(),
-});
-const claimSchema = z.object({ by: z.enum(rollbackOwners), attempt: z.string() });
-const compensatedSchema = z.array(z.string());
-
-const stepIdOf = (event: Pick<WorkflowEvent, 'data'>): string | undefined =>
-  stepRefSchema.safeParse(event.data).data?.step_id;
 const isRunning = (view: WorkflowView, id: string) => view.running.some((s) => s.step_id === id);
 const notRunning = (view: WorkflowView, id: string) => view.running.filter((s) => s.step_id !== id);
 
@@ -68,34 +66,29 @@ export function applyEvent(view: WorkflowView, event: WorkflowEvent): WorkflowVi
     started_at: view.started_at ?? event.at,
     updated_at: event.at,
   };
-  const stepId = stepIdOf(event);
   switch (event.type) {
-    case 'PlanCreated': {
-      const plan = planCreatedSchema.safeParse(event.data).data;
-      return { ...next, steps_total: plan?.steps_total ?? plan?.plan?.steps.length ?? 0 };
-    }
+    case 'PlanCreated':
+      return { ...next, steps_total: event.data.steps_total };
     case 'StepStarted': {
-      if (stepId === undefined || isRunning(view, stepId)) return next;
-      const tool = stepRefSchema.safeParse(event.data).data?.tool;
-      return {
-        ...next,
-        running: [...view.running, { step_id: stepId, ...(tool ? { tool } : {}), at: event.at }],
-      };
+      const { step_id, tool } = event.data;
+      if (isRunning(view, step_id)) return next;
+      return { ...next, running: [...view.running, { step_id, tool, at: event.at }] };
     }
     case 'StepSucceeded':
       // Counted once, when it ends a step in flight (a step succeeds once; replays write nothing).
-      return stepId !== undefined && isRunning(view, stepId)
-        ? { ...next, running: notRunning(view, stepId), steps_done: view.steps_done + 1 }
+      return isRunning(view, event.data.step_id)
+        ? { ...next, running: notRunning(view, event.data.step_id), steps_done: view.steps_done + 1 }
         : next;
     case 'StepFailed':
-      return stepId === undefined ? next : { ...next, running: notRunning(view, stepId) };
-    case 'ApprovalRequested': {
-      const ids = stepIdsSchema.safeParse(event.data).data?.step_ids ?? (stepId ? [stepId] : []);
-      return { ...next, pending_approvals: [...new Set([...view.pending_approvals, ...ids])] };
-    }
+      return { ...next, running: notRunning(view, event.data.step_id) };
+    case 'ApprovalRequested':
+      return {
+        ...next,
+        pending_approvals: [...new Set([...view.pending_approvals, ...event.data.step_ids])],
+      };
     case 'ApprovalGranted':
     case 'ApprovalDenied': {
-      const ids = stepIdsSchema.safeParse(event.data).data?.step_ids ?? (stepId ? [stepId] : []);
+      const ids = event.data.step_ids;
       // An answer naming no step answers everything.
       const pending = ids.length === 0 ? [] : view.pending_approvals.filter((id) => !ids.includes(id));
       return { ...next, pending_approvals: pending };
@@ -104,36 +97,43 @@ export function applyEvent(view: WorkflowView, event: WorkflowEvent): WorkflowVi
       return { ...next, cancel_requested: true };
     case 'CompensationStarted':
       return event.event_id === ROLLBACK_CLAIM_EVENT_ID
-        ? { ...next, rollback: claimSchema.safeParse(event.data).data ?? { by: 'catch', attempt: '' } }
+        ? { ...next, rollback: { by: event.data.by, attempt: event.data.attempt } }
         : next;
     case 'StepCompensated':
-      return stepId === undefined || view.compensated.includes(stepId)
+      return view.compensated.includes(event.data.step_id)
         ? next
-        : { ...next, compensated: [...view.compensated, stepId] };
-    default:
-      return terminalEventTypes.includes(event.type) ? withTerminal(next, event) : next;
+        : { ...next, compensated: [...view.compensated, event.data.step_id] };
+    case 'WorkflowCompleted':
+    case 'WorkflowFailed':
+    case 'WorkflowCancelled':
+    case 'WorkflowRejected':
+      return withTerminal(next, event);
+    case 'GoalReceived':
+    case 'GuardianChecked':
+    case 'ModelCalled':
+    case 'CompensationFailed':
+      return next;
   }
 }
 
-function withTerminal(view: WorkflowView, event: WorkflowEvent): WorkflowView {
-  const error = statusErrorSchema.safeParse(event.data.error).data;
-  const compensated = compensatedSchema.safeParse(event.data.compensated).data;
+type TerminalEvent = WorkflowEventOf<TerminalEventType>;
+
+function withTerminal(view: WorkflowView, event: TerminalEvent): WorkflowView {
   const ended: WorkflowView = {
     ...view,
     terminal: { type: event.type, at: event.at },
     running: [],
     pending_approvals: [],
-    ...(compensated ? { compensated } : {}),
   };
   switch (event.type) {
     case 'WorkflowCompleted':
       return { ...ended, result: event.data.result ?? null };
     case 'WorkflowFailed':
-      return { ...ended, error: error ?? { code: 'WorkflowFailed', message: 'the workflow failed' } };
+      return { ...ended, compensated: event.data.compensated, error: event.data.error };
     case 'WorkflowCancelled':
-      return ended;
-    default:
-      return { ...ended, error: error ?? { code: 'rejected_by_guardian', message: 'the goal was rejected' } };
+      return { ...ended, compensated: event.data.compensated };
+    case 'WorkflowRejected':
+      return { ...ended, error: event.data.error };
   }
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { type WorkflowEvent, workflowIdSchema } from '#domain/schemas.ts';
+import { type EventBody, toEventBody, type WorkflowEvent, workflowIdSchema } from '#domain/schemas.ts';
 
 /*
  * The push channel's protocol (README "Live events"), as pure data: what a client sends on the
@@ -40,29 +40,26 @@ export type ClientMessage = z.infer<typeof clientMessageSchema>;
  */
 export const MAX_PUSH_MESSAGE_BYTES = 120 * 1024;
 
-export interface PushedEvent {
-  readonly seq: number;
-  readonly type: string;
-  readonly at: string;
-  readonly data: Record<string, unknown>;
-}
+/** An event too large to push: sent without its `data`, which the client reads from the log. */
+export type TruncatedEventBody = Omit<EventBody, 'data'> & { readonly data: Record<string, never> };
 
 export type ServerMessage =
-  | { type: 'event'; workflow_id: string; event: PushedEvent; truncated?: true }
+  | { type: 'event'; workflow_id: string; event: EventBody; truncated?: never }
+  | { type: 'event'; workflow_id: string; event: TruncatedEventBody; truncated: true }
   | { type: 'subscribed'; workflow_id: string; replayed_through: number }
   | { type: 'error'; workflow_id?: string; error: { code: string; message: string } };
 
 /** The wire form of a log event (the fields GET …/events serves), cut down when too large. */
 export function eventMessage(event: WorkflowEvent): string {
-  const pushed: PushedEvent = { seq: event.seq, type: event.type, at: event.at, data: event.data };
-  const text = JSON.stringify({ type: 'event', workflow_id: event.workflow_id, event: pushed });
+  const pushed = toEventBody(event);
+  const text = serverMessage({ type: 'event', workflow_id: event.workflow_id, event: pushed });
   if (Buffer.byteLength(text) <= MAX_PUSH_MESSAGE_BYTES) return text;
-  return JSON.stringify({
+  return serverMessage({
     type: 'event',
     workflow_id: event.workflow_id,
-    event: { ...pushed, data: {} },
+    event: { seq: pushed.seq, type: pushed.type, at: pushed.at, data: {} },
     truncated: true,
-  } satisfies ServerMessage);
+  });
 }
 
 export function serverMessage(message: ServerMessage): string {

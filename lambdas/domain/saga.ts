@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { type StateError, terminalEventTypes, type WorkflowEvent } from '#domain/schemas.ts';
+import {
+  type RollbackOwner,
+  type StateError,
+  type StepRef,
+  terminalEventTypes,
+  type WorkflowEvent,
+} from '#domain/schemas.ts';
 import {
   parseWorkflowErrorMessage,
   STATE_RETRIED_ERRORS,
@@ -13,12 +19,10 @@ import type { WorkflowView } from './projection.ts';
  * which steps may have had an effect, in which order to undo them, and what the original error was.
  */
 
-const stepEventData = z.object({ step_id: z.string(), tool: z.string() });
+export type { RollbackOwner };
 
-export interface StepToUndo {
-  readonly step_id: string;
-  readonly tool: string;
-}
+/** A step that may have had an effect, to undo. */
+export type StepToUndo = StepRef;
 
 const GENERIC_ERRORS = new Set(['States.TaskFailed', 'Error', 'Lambda.Unknown', 'States.Runtime']);
 const MAX_MESSAGE = 500;
@@ -65,15 +69,23 @@ export function stepsToCompensate(events: readonly WorkflowEvent[]): StepToUndo[
   const failed = new Set<string>();
   const compensated = new Set<string>();
   for (const event of events) {
-    const data = stepEventData.safeParse(event.data);
-    if (!data.success) continue;
-    const { step_id, tool } = data.data;
-    if (event.type === 'StepStarted') started.set(step_id, { tool, seq: event.seq });
-    else if (event.type === 'StepSucceeded') {
-      succeeded.set(step_id, event.seq);
-      if (!started.has(step_id)) started.set(step_id, { tool, seq: event.seq });
-    } else if (event.type === 'StepFailed') failed.add(step_id);
-    else if (event.type === 'StepCompensated') compensated.add(step_id);
+    switch (event.type) {
+      case 'StepStarted':
+        started.set(event.data.step_id, { tool: event.data.tool, seq: event.seq });
+        break;
+      case 'StepSucceeded': {
+        const { step_id, tool } = event.data;
+        succeeded.set(step_id, event.seq);
+        if (!started.has(step_id)) started.set(step_id, { tool, seq: event.seq });
+        break;
+      }
+      case 'StepFailed':
+        failed.add(event.data.step_id);
+        break;
+      case 'StepCompensated':
+        compensated.add(event.data.step_id);
+        break;
+    }
   }
   const candidates = [...started.entries()]
     .filter(([id]) => !compensated.has(id) && (succeeded.has(id) || !failed.has(id)))
@@ -90,9 +102,7 @@ export function stepsToCompensate(events: readonly WorkflowEvent[]): StepToUndo[
 export function compensatedSteps(events: readonly WorkflowEvent[]): string[] {
   const ids: string[] = [];
   for (const event of events) {
-    if (event.type !== 'StepCompensated') continue;
-    const data = stepEventData.safeParse(event.data);
-    if (data.success && !ids.includes(data.data.step_id)) ids.push(data.data.step_id);
+    if (event.type === 'StepCompensated' && !ids.includes(event.data.step_id)) ids.push(event.data.step_id);
   }
   return ids;
 }
@@ -122,10 +132,6 @@ export function cancellationReason(
   if (view.cancel_requested) return 'cancelled_by_user';
   return undefined;
 }
-
-/** Who started a rollback (CompensationStarted.data.by). */
-export type RollbackOwner = 'catch' | 'janitor' | 'cancel' | 'deadline';
-export const rollbackOwners = ['catch', 'janitor', 'cancel', 'deadline'] as const;
 
 /** The exactly-once claim of a workflow's rollback: event_id `CompensationStarted`. */
 export const ROLLBACK_CLAIM_EVENT_ID = 'CompensationStarted';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { guardianCategories, guardianVerdictSchema, modelCallReportSchema } from './llm/provider.ts';
 
 /*
  * The single definition of every payload that crosses a boundary: API bodies, the execution input,
@@ -111,51 +112,163 @@ export type RunStepInput = z.infer<typeof runStepInputSchema>;
 export const stateErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
 export type StateError = z.infer<typeof stateErrorSchema>;
 
-export const workflowEventTypes = [
-  'GoalReceived',
-  'GuardianChecked',
-  'PlanCreated',
-  'ModelCalled',
-  'StepStarted',
-  'StepSucceeded',
-  'StepFailed',
-  'StepRetried',
-  'ApprovalRequested',
-  'ApprovalGranted',
-  'ApprovalDenied',
-  'CancelRequested',
-  'CompensationStarted',
-  'StepCompensated',
-  'CompensationFailed',
+/** `{code, message}`: an error as the log records it (a step's, a compensation's, the workflow's). */
+export const errorInfoSchema = z.object({ code: z.string(), message: z.string() });
+export type ErrorInfo = z.infer<typeof errorInfoSchema>;
+
+/** Who started a rollback (CompensationStarted.data.by). */
+export const rollbackOwners = ['catch', 'janitor', 'cancel', 'deadline'] as const;
+export type RollbackOwner = (typeof rollbackOwners)[number];
+
+/** Where a plan came from: the planner, or the semantic cache (PlanCreated.data.source). */
+export const planSources = ['planner', 'cache'] as const;
+export type PlanSource = (typeof planSources)[number];
+
+/** How a cached plan matched: the same intent, or a template whose slots were re-bound. */
+export const planCacheHitSchema = z.object({
+  similarity: z.number(),
+  match: z.enum(['exact', 'template']),
+  rebound: z.array(z.object({ slot: z.string(), from: z.string(), to: z.string() })),
+});
+export type PlanCacheHit = z.infer<typeof planCacheHitSchema>;
+
+/** How a workflow ends when the saga rolls it back: failed, or cancelled (by the user or the approval). */
+export const rollbackOutcomes = ['failed', 'cancelled'] as const;
+
+const stepRef = { step_id: stepIdSchema, tool: z.string() };
+
+/** A step and its tool: what StepStarted and StepCompensated record. */
+export const stepRefSchema = z.object(stepRef);
+export type StepRef = z.infer<typeof stepRefSchema>;
+const approvalAnswer = z.object({ step_ids: z.array(stepIdSchema), comment: z.string().optional() });
+
+/**
+ * The data of each event type: the one list of the log's event types, and what each one carries.
+ * Reading the log validates every event against its type's schema; an appender that supplies
+ * another shape does not type-check.
+ */
+export const eventDataSchemas = {
+  /** The goal as the producer accepted it (redacted): appended by the guardian, or by a cancel/janitor before it. */
+  GoalReceived: z.object({ goal: z.string(), context_keys: z.array(z.string()), submitted_at: z.string() }),
+  /** The guardian's verdict, and who gave it. */
+  GuardianChecked: guardianVerdictSchema.extend({
+    reason: z.string().optional(),
+    provider: z.string(),
+    model: z.string(),
+    source: z.enum(['guardrail', 'model']).optional(),
+    guardrail_reasons: z.array(z.string()).optional(),
+  }),
+  PlanCreated: z.object({
+    plan: planSchema,
+    source: z.enum(planSources),
+    steps_total: z.number().int().nonnegative(),
+    provider: z.string(),
+    model: z.string(),
+    similarity: z.number().optional(),
+    cache: planCacheHitSchema.pick({ match: true, rebound: true }).optional(),
+  }),
+  /** One billed model call (of a step, when a tool made it: a tool's answer has no `outcome`). */
+  ModelCalled: modelCallReportSchema.partial({ outcome: true }).extend({ step_id: stepIdSchema.optional() }),
+  StepStarted: stepRefSchema,
+  /** `output` is the tool's summary of what the step returned (the output itself is in the state table). */
+  StepSucceeded: z.object({ ...stepRef, output: z.record(z.string(), z.unknown()) }),
+  StepFailed: z.object({ ...stepRef, error: errorInfoSchema, retryable: z.boolean() }),
+  ApprovalRequested: z.object({
+    step_ids: z.array(stepIdSchema),
+    approvals: z.array(
+      z.object({ step_id: stepIdSchema, prompt: z.string(), details: z.unknown().optional() }),
+    ),
+    timeout_seconds: z.number().int().positive(),
+    expires_at: z.string(),
+  }),
+  ApprovalGranted: approvalAnswer,
+  ApprovalDenied: approvalAnswer,
+  CancelRequested: z.object({ requested_at: z.string() }),
+  /** The exactly-once claim of the rollback: who owns it and how it will end. */
+  CompensationStarted: z.object({
+    by: z.enum(rollbackOwners),
+    attempt: z.string(),
+    error: errorInfoSchema,
+    outcome: z.enum(rollbackOutcomes),
+  }),
+  StepCompensated: stepRefSchema,
+  CompensationFailed: z.object({ ...stepRef, error: errorInfoSchema }),
+  WorkflowCompleted: z.object({ result: z.unknown() }),
+  WorkflowFailed: z.object({ error: errorInfoSchema, compensated: z.array(stepIdSchema) }),
+  /** `reason`: cancelled_by_user, approval_denied, approval_timed_out, execution_aborted. */
+  WorkflowCancelled: z.object({ reason: z.string(), compensated: z.array(stepIdSchema) }),
+  WorkflowRejected: z.object({
+    error: errorInfoSchema,
+    category: z.enum(guardianCategories),
+    reason: z.string(),
+  }),
+} satisfies Record<string, z.ZodType>;
+
+type EventDataSchemas = typeof eventDataSchemas;
+export const workflowEventTypeSchema = z.keyof(z.object(eventDataSchemas));
+export type WorkflowEventType = keyof EventDataSchemas;
+export const workflowEventTypes: readonly WorkflowEventType[] = workflowEventTypeSchema.options;
+/** The data an event of type `T` carries. */
+export type EventData<T extends WorkflowEventType> = z.infer<EventDataSchemas[T]>;
+
+const terminalTypes = [
   'WorkflowCompleted',
   'WorkflowFailed',
   'WorkflowCancelled',
   'WorkflowRejected',
-] as const;
-export const workflowEventTypeSchema = z.enum(workflowEventTypes);
-export type WorkflowEventType = z.infer<typeof workflowEventTypeSchema>;
+] as const satisfies readonly WorkflowEventType[];
+/** The event types that end a workflow's log (one of them is its last event). */
+export const terminalEventTypes: readonly WorkflowEventType[] = terminalTypes;
+export const terminalEventTypeSchema = z.enum(terminalTypes);
+export type TerminalEventType = z.infer<typeof terminalEventTypeSchema>;
 
-export const terminalEventTypes: readonly WorkflowEventType[] = [
-  'WorkflowCompleted',
-  'WorkflowFailed',
-  'WorkflowCancelled',
-  'WorkflowRejected',
-];
+/** `{type, data}` of one event type, plus the fields of `shape`. */
+type EventVariant<T extends WorkflowEventType, S extends z.ZodRawShape> = z.ZodObject<
+  S & { type: z.ZodLiteral<T>; data: EventDataSchemas[T] }
+>;
 
-/** An event as stored in the log and served by GET /workflows/{id}/events. */
-export const workflowEventSchema = z.object({
+/**
+ * The log's events as a union discriminated by `type`, each with its data schema, around the fields
+ * of `shape` (the stored envelope, or the fields the API serves).
+ */
+function eventUnion<S extends z.ZodRawShape>(shape: S) {
+  const variants = workflowEventTypes.map((type) =>
+    z.object({ ...shape, type: z.literal(type), data: eventDataSchemas[type] }),
+  );
+  // One variant per type, in the order of the list: the tuple TypeScript cannot derive from a map.
+  return z.discriminatedUnion('type', variants as unknown as [AnyEventVariant<S>, ...AnyEventVariant<S>[]]);
+}
+type AnyEventVariant<S extends z.ZodRawShape> = {
+  [T in WorkflowEventType]: EventVariant<T, S>;
+}[WorkflowEventType];
+
+/** An event as stored in the log (validated on every read). */
+export const workflowEventSchema = eventUnion({
   workflow_id: workflowIdSchema,
   seq: z.number().int().positive(),
   /** Deterministic id of what happened (e.g. `StepStarted:s1`): a replayed append finds it and stops. */
   event_id: z.string().min(1),
-  type: workflowEventTypeSchema,
   at: z.string(),
-  data: z.record(z.string(), z.unknown()),
 });
 export type WorkflowEvent = z.infer<typeof workflowEventSchema>;
 
-/** What an appender supplies; seq and at are assigned by the log. */
-export type NewWorkflowEvent = Pick<WorkflowEvent, 'event_id' | 'type' | 'data'>;
+/** An event as GET /workflows/{id}/events and the push channel serve it: `{seq, type, at, data}`. */
+export const eventBodySchema = eventUnion({ seq: z.number().int().positive(), at: z.string() });
+export type EventBody = z.infer<typeof eventBodySchema>;
+
+/** The served form of a log event (GET …/events, the push channel): without its ids. */
+export function toEventBody(event: WorkflowEvent): EventBody {
+  const { workflow_id: _workflow, event_id: _id, ...body } = event;
+  return body;
+}
+
+/** The event of type `T`. */
+export type WorkflowEventOf<T extends WorkflowEventType> = Extract<WorkflowEvent, { type: T }>;
+
+/** What an appender supplies (seq and at are assigned by the log): `data` must be its type's. */
+export type NewWorkflowEvent = {
+  [T in WorkflowEventType]: { event_id: string; type: T; data: EventData<T> };
+}[WorkflowEventType];
 
 export const workflowStatuses = [
   'running',

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { cacheScopes, embedderKinds } from '#domain/cache/settings.ts';
+import { modelProviders } from '#domain/llm/provider.ts';
 
 /**
  * Environment of every function, read once at module load. Locally the same variables are set by the
@@ -26,7 +28,7 @@ const envSchema = z.object({
   ROLLBACK_DEADLINE_HOURS: z.coerce.number().positive().max(336).default(24),
   /** How long the audit trail is kept. */
   EVENT_LOG_TTL_DAYS: z.coerce.number().int().positive().default(365),
-  LLM_PROVIDER: z.enum(['offline', 'bedrock', 'openai']).default('offline'),
+  LLM_PROVIDER: z.enum(modelProviders).default('offline'),
   /** Origin of flights whose goal and context name none (a city name or IATA code). */
   DEFAULT_ORIGIN_CITY: z.string().min(1).default('LON'),
   /** How long a workflow waits for a human approval before it is cancelled (the callback's timeout). */
@@ -55,13 +57,13 @@ const envSchema = z.object({
     .default('true')
     .transform((v) => v === 'true'),
   /** `user`: one user's entries never reach another; `global`: shared by all users. */
-  CACHE_SCOPE: z.enum(['user', 'global']).default('user'),
+  CACHE_SCOPE: z.enum(cacheScopes).default('user'),
   CACHE_TTL_DAYS: z.coerce.number().int().positive().default(30),
   CACHE_MAX_ENTRIES_PER_SCOPE: z.coerce.number().int().positive().default(500),
   /** Minimum cosine between the wordings of a goal and a cached template that fits it (values masked). */
   CACHE_MIN_SIMILARITY: z.coerce.number().min(-1).max(1).default(0.6),
   /** `offline` (shipped word vectors) or `titan` (Amazon Titan Text Embeddings V2 on Bedrock). */
-  CACHE_EMBEDDER: z.enum(['offline', 'titan']).default('offline'),
+  CACHE_EMBEDDER: z.enum(embedderKinds).default('offline'),
   CACHE_EMBEDDING_MODEL_ID: z.string().min(1).default('amazon.titan-embed-text-v2:0'),
   CACHE_EMBEDDING_DIMENSIONS: z.coerce
     .number()

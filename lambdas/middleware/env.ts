@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { cacheScopes, embedderKinds } from '#domain/cache/settings.ts';
+import { modelProviders } from '#domain/llm/provider.ts';
 
 /**
  * Every variable a function may read, named and validated once. Each handler parses exactly the
@@ -79,20 +81,20 @@ export const envFields = {
     .default('true')
     .transform((v) => v === 'true'),
   /** `user`: one user's entries never reach another; `global`: shared by all users. */
-  CACHE_SCOPE: z.enum(['user', 'global']).default('user'),
+  CACHE_SCOPE: z.enum(cacheScopes).default('user'),
   CACHE_TTL_DAYS: positiveInt.default(30),
   CACHE_MAX_ENTRIES_PER_SCOPE: positiveInt.default(500),
   /** Minimum cosine between the wordings of a goal and a cached template that fits it (values masked). */
   CACHE_MIN_SIMILARITY: z.coerce.number().min(-1).max(1).default(0.6),
   /** `offline` (shipped word vectors) or `titan` (Amazon Titan Text Embeddings V2 on Bedrock). */
-  CACHE_EMBEDDER: z.enum(['offline', 'titan']).default('offline'),
+  CACHE_EMBEDDER: z.enum(embedderKinds).default('offline'),
   CACHE_EMBEDDING_MODEL_ID: name.default('amazon.titan-embed-text-v2:0'),
   CACHE_EMBEDDING_DIMENSIONS: z.coerce
     .number()
     .pipe(z.union([z.literal(256), z.literal(512), z.literal(1024)]))
     .default(256),
   // The model (lambdas/adapters/llm `llmConfig`): which provider, its model and limits.
-  LLM_PROVIDER: z.enum(['offline', 'bedrock', 'openai']).default('offline'),
+  LLM_PROVIDER: z.enum(modelProviders).default('offline'),
   /** Per-call timeout; keep it below the function timeout. */
   LLM_TIMEOUT_MS: positiveInt.default(60_000),
   /** Default answer budget when a request sets none. */

@@ -4,6 +4,7 @@ import { getOwnedWorkflowRecord } from '#adapters/workflow-store.ts';
 import type { EventPage } from '#domain/api/bodies.ts';
 import { invalidRequest, notFound, unavailableAs503 } from '#domain/api/errors.ts';
 import { DEFAULT_EVENTS_PAGE, eventsQuerySchema } from '#domain/api/queries.ts';
+import { toEventBody } from '#domain/schemas.ts';
 import type { WorkflowRequest } from './get-status.ts';
 
 /**
@@ -40,7 +41,7 @@ export async function readEvents(request: ReadEventsRequest, ports: ReadEventsPo
   const last = events.at(-1);
   const more = page.events.length > limit || page.nextSeq !== undefined;
   return {
-    events: events.map(({ seq, type, at, data }) => ({ seq, type, at, data })),
+    events: events.map(toEventBody),
     ...(more && last ? { next_after: last.seq } : {}),
   };
 }

@@ -190,9 +190,9 @@ export async function compensateWorkflow(
   if (!hasEnded(view)) {
     if (reason) {
       // Approval steps left waiting get their outcome, so every started step has one.
-      const started = log
-        .filter((e) => e.type === 'StepStarted' && e.data.tool === HUMAN_APPROVAL_TOOL)
-        .map((e) => String(e.data.step_id));
+      const started = log.flatMap((e) =>
+        e.type === 'StepStarted' && e.data.tool === HUMAN_APPROVAL_TOOL ? [e.data.step_id] : [],
+      );
       const unanswered = [...new Set([...started, ...view.pending_approvals])].filter(
         (stepId) =>
           !log.some(

@@ -366,7 +366,7 @@ async function measureConflicts(
               {
                 event_id: `StepSucceeded:s${a}_${e}`,
                 type: 'StepSucceeded',
-                data: { step_id: `s${a}_${e}` },
+                data: { step_id: `s${a}_${e}`, tool: 'bench', output: {} },
               },
             ],
             // As a wave's steps do: the number of appenders that may race widens the backoff.

@@ -83,7 +83,7 @@ export function currentState(events: readonly WorkflowEventBody[]): string | und
         state = 'Screen goal with guardian';
         break;
       case 'GuardianChecked':
-        state = event.data.allowed === false ? 'Goal rejected' : 'Plan the steps';
+        state = event.data.allowed ? 'Plan the steps' : 'Goal rejected';
         break;
       case 'PlanCreated':
       case 'ApprovalGranted':
@@ -91,7 +91,6 @@ export function currentState(events: readonly WorkflowEventBody[]): string | und
         break;
       case 'StepStarted':
       case 'StepSucceeded':
-      case 'StepRetried':
         state = 'Run ready steps';
         break;
       case 'ApprovalRequested':
@@ -135,46 +134,35 @@ export interface PlanStepView {
 /** The plan (from PlanCreated) and each step's state (from the step and approval events). */
 export function planSteps(events: readonly WorkflowEventBody[]): PlanStepView[] {
   const created = events.findLast((e) => e.type === 'PlanCreated');
-  const plan = created?.data.plan;
-  const raw =
-    typeof plan === 'object' && plan !== null && 'steps' in plan && Array.isArray(plan.steps)
-      ? plan.steps
-      : [];
   const states = new Map<string, StepState>();
   for (const event of events) {
-    const ids =
-      typeof event.data.step_id === 'string'
-        ? [event.data.step_id]
-        : Array.isArray(event.data.step_ids)
-          ? event.data.step_ids.filter((id): id is string => typeof id === 'string')
-          : [];
-    const next: Partial<Record<string, StepState>> = {
-      StepStarted: 'running',
-      StepSucceeded: 'succeeded',
-      StepFailed: 'failed',
-      StepCompensated: 'compensated',
-      ApprovalRequested: 'waiting',
-      ApprovalGranted: 'succeeded',
-      ApprovalDenied: 'failed',
-    };
-    const state = next[event.type];
-    if (state) for (const id of ids) states.set(id, state);
+    const state = stepStateAfter[event.type];
+    if (state) for (const id of stepIdsOf(event)) states.set(id, state);
   }
-  return raw.flatMap((step: unknown) => {
-    if (typeof step !== 'object' || step === null) return [];
-    const { id, tool, depends_on } = step as { id?: unknown; tool?: unknown; depends_on?: unknown };
-    if (typeof id !== 'string') return [];
-    return [
-      {
-        id,
-        tool: typeof tool === 'string' ? tool : '?',
-        dependsOn: Array.isArray(depends_on)
-          ? depends_on.filter((d): d is string => typeof d === 'string')
-          : [],
-        state: states.get(id) ?? 'pending',
-      },
-    ];
-  });
+  return (created?.data.plan.steps ?? []).map(({ id, tool, depends_on }) => ({
+    id,
+    tool,
+    dependsOn: depends_on,
+    state: states.get(id) ?? 'pending',
+  }));
+}
+
+/** The state a step is in after an event about it. */
+const stepStateAfter: Partial<Record<WorkflowEventBody['type'], StepState>> = {
+  StepStarted: 'running',
+  StepSucceeded: 'succeeded',
+  StepFailed: 'failed',
+  StepCompensated: 'compensated',
+  ApprovalRequested: 'waiting',
+  ApprovalGranted: 'succeeded',
+  ApprovalDenied: 'failed',
+};
+
+/** The steps an event is about. */
+function stepIdsOf(event: WorkflowEventBody): readonly string[] {
+  if ('step_ids' in event.data) return event.data.step_ids;
+  if ('step_id' in event.data && event.data.step_id !== undefined) return [event.data.step_id];
+  return [];
 }
 
 /** The plan's DAG, layered by the longest chain of dependencies. */

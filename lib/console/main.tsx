@@ -194,14 +194,16 @@ function GraphSvg({
 }
 
 function describe(event: WorkflowEventBody): string {
-  const d = event.data;
-  const step = typeof d.step_id === 'string' ? ` ${d.step_id}` : '';
-  if (event.type === 'PlanCreated')
-    return `plan of ${Array.isArray((d.plan as { steps?: unknown })?.steps) ? (d.plan as { steps: unknown[] }).steps.length : '?'} steps (${String(d.source ?? '')})`;
-  if (event.type === 'ApprovalRequested')
-    return `steps ${JSON.stringify(d.step_ids ?? [])} wait for an approval`;
-  if (event.type === 'GuardianChecked') return d.allowed === false ? 'goal rejected' : 'goal allowed';
-  return step.trim();
+  switch (event.type) {
+    case 'PlanCreated':
+      return `plan of ${event.data.plan.steps.length} steps (${event.data.source})`;
+    case 'ApprovalRequested':
+      return `steps ${JSON.stringify(event.data.step_ids)} wait for an approval`;
+    case 'GuardianChecked':
+      return event.data.allowed ? 'goal allowed' : 'goal rejected';
+    default:
+      return ('step_id' in event.data && event.data.step_id) || '';
+  }
 }
 
 function WorkflowView({

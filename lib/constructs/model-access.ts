@@ -5,9 +5,10 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { Construct } from 'constructs';
 import { parseAllowEntry } from '../../lambdas/adapters/http/allow-list.ts';
+import { type ModelProviderName, modelProviders } from '../../lambdas/domain/llm/provider.ts';
 
-/** LLM providers the functions understand (lambdas/adapters/llm `llmConfig`). */
-export type ModelProvider = 'offline' | 'bedrock' | 'openai';
+/** LLM providers the functions understand (lambdas/adapters/llm `readLlmConfig`). */
+export type ModelProvider = ModelProviderName;
 
 /** The Bedrock model used when none is configured (lambdas/adapters/llm/bedrock.ts DEFAULT_BEDROCK_MODEL_ID). */
 export const DEFAULT_BEDROCK_MODEL_ID = 'amazon.nova-lite-v1:0';
@@ -206,7 +207,7 @@ export function resolveModelSettings(
     return Array.isArray(value) ? value.map(String).join(',') : String(value).trim();
   };
   const providerText = text('llmProvider') ?? defaultProvider;
-  const provider = (['offline', 'bedrock', 'openai'] as const).find((p) => p === providerText);
+  const provider = modelProviders.find((p) => p === providerText);
   if (provider === undefined) {
     throw new Error(`llmProvider must be one of offline, bedrock, openai, got "${providerText}"`);
   }

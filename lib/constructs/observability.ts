@@ -20,7 +20,9 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { modelProviders, planSources, rejectionReasons } from '../../lambdas/domain/metrics.ts';
+import { modelProviders } from '../../lambdas/domain/llm/provider.ts';
+import { rejectionReasons } from '../../lambdas/domain/metrics.ts';
+import { planSources } from '../../lambdas/domain/schemas.ts';
 
 /** Props of {@link Observability}. */
 export interface ObservabilityProps {

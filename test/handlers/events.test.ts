@@ -16,6 +16,7 @@ import type { WorkflowEvent } from '#domain/schemas.ts';
 import type { ApiEvent, ApiResult } from '#middleware/http.ts';
 import { handler } from '../../lambdas/handlers/api/events.ts';
 import { apiEvent } from '../support/api-event.ts';
+import { logEvent } from '../support/events.ts';
 
 const WF = 'wf_AbCdEfGhIjKlMnOpQrStUvWxYz';
 const CREATED = '2026-05-01T10:00:00.000Z';
@@ -49,15 +50,21 @@ const list = (
 const bodyOf = (result: ApiResult): Record<string, unknown> => JSON.parse(result.body ?? 'null');
 const seqsOf = (result: ApiResult) => (bodyOf(result).events as { seq: number }[]).map((e) => e.seq);
 
+const goalData = { goal: 'Book a flight to NYC', context_keys: [], submitted_at: CREATED };
+
 function seedEvents(count: number): void {
-  events = Array.from({ length: count }, (_, i) => ({
-    workflow_id: WF,
-    seq: i + 1,
-    event_id: i === 0 ? 'GoalReceived' : `StepStarted:s${i}`,
-    type: i === 0 ? 'GoalReceived' : 'StepStarted',
-    at: new Date(Date.parse(CREATED) + i * 1000).toISOString(),
-    data: i === 0 ? { goal: 'Book a flight to NYC' } : { step_id: `s${i}` },
-  }));
+  events = Array.from({ length: count }, (_, i) =>
+    logEvent(
+      i === 0 ? 'GoalReceived' : 'StepStarted',
+      i === 0 ? goalData : { step_id: `s${i}`, tool: 'search_flights' },
+      {
+        workflow_id: WF,
+        seq: i + 1,
+        event_id: i === 0 ? 'GoalReceived' : `StepStarted:s${i}`,
+        at: new Date(Date.parse(CREATED) + i * 1000).toISOString(),
+      },
+    ),
+  );
 }
 
 beforeEach(() => {
@@ -104,9 +111,19 @@ describe('GET /workflows/{id}/events', () => {
     expect(res.headers?.['content-type']).toBe('application/json');
     expect(bodyOf(res)).toEqual({
       events: [
-        { seq: 1, type: 'GoalReceived', at: CREATED, data: { goal: 'Book a flight to NYC' } },
-        { seq: 2, type: 'StepStarted', at: '2026-05-01T10:00:01.000Z', data: { step_id: 's1' } },
-        { seq: 3, type: 'StepStarted', at: '2026-05-01T10:00:02.000Z', data: { step_id: 's2' } },
+        { seq: 1, type: 'GoalReceived', at: CREATED, data: goalData },
+        {
+          seq: 2,
+          type: 'StepStarted',
+          at: '2026-05-01T10:00:01.000Z',
+          data: { step_id: 's1', tool: 'search_flights' },
+        },
+        {
+          seq: 3,
+          type: 'StepStarted',
+          at: '2026-05-01T10:00:02.000Z',
+          data: { step_id: 's2', tool: 'search_flights' },
+        },
       ],
     });
   });

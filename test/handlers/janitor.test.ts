@@ -9,6 +9,7 @@ import { handler as planner } from '../../lambdas/handlers/states/planner.ts';
 import { handler as step } from '../../lambdas/handlers/states/step.ts';
 import { cleanUpExecution } from '../../lambdas/usecases/close-execution.ts';
 import { compensateWorkflow } from '../../lambdas/usecases/roll-back.ts';
+import { sampleData } from '../support/events.ts';
 import { eventTrail, installFakeDynamo, lambdaContext, storedEvents, TABLES } from './harness.ts';
 
 vi.hoisted(() => {
@@ -193,7 +194,7 @@ describe('execution janitor', () => {
     await appendEvent({ client, tableName: TABLES.events, stateTable: TABLES.state }, id, {
       event_id: 'CompensationStarted',
       type: 'CompensationStarted',
-      data: { by: 'janitor', attempt: '0' },
+      data: { ...sampleData.CompensationStarted, by: 'janitor', attempt: '0' },
     });
     const late = await compensateWorkflow(deps(), {
       workflow_id: id,

@@ -14,6 +14,7 @@ import { encodeListCursor } from '../../lambdas/domain/list-cursor.ts';
 import { emptyView, foldEvents } from '../../lambdas/domain/projection.ts';
 import { handler } from '../../lambdas/handlers/api/list-workflows.ts';
 import { apiEvent } from '../support/api-event.ts';
+import { logEvent } from '../support/events.ts';
 
 const ddb = mockClient(dynamo);
 const context = {
@@ -34,14 +35,9 @@ const at = (n: number) => new Date(Date.UTC(2026, 4, 1, 10, 0, n)).toISOString()
 const future = () => Math.floor(Date.now() / 1000) + 3600;
 
 function head(n: number, events: [WorkflowEventType, Record<string, unknown>?][] = [], extra = {}) {
-  const log: WorkflowEvent[] = events.map(([type, data = {}], i) => ({
-    workflow_id: wf(n),
-    seq: i + 1,
-    event_id: `${type}:${i}`,
-    type,
-    at: at(n + i + 1),
-    data,
-  }));
+  const log: WorkflowEvent[] = events.map(([type, data = {}], i) =>
+    logEvent(type, data, { workflow_id: wf(n), seq: i + 1, event_id: `${type}:${i}`, at: at(n + i + 1) }),
+  );
   return {
     pk: `WF#${wf(n)}`,
     sk: 'HEAD',

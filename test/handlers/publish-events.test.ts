@@ -1,4 +1,5 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { metrics } from '#middleware/metrics.ts';
@@ -6,6 +7,7 @@ import type { MetricDatum, MetricsSink } from '../../lambdas/domain/metrics.ts';
 import type { WorkflowEvent } from '../../lambdas/domain/schemas.ts';
 import { handler } from '../../lambdas/handlers/streams/publish-events.ts';
 import { type PublishDeps, publishRecords } from '../../lambdas/usecases/publish-events.ts';
+import { sampleData } from '../support/events.ts';
 import { lambdaContext } from './harness.ts';
 
 vi.hoisted(() => {
@@ -50,7 +52,7 @@ function streamRecord(seq: number, overrides: Partial<WorkflowEvent> = {}, event
         event_id: { S: overrides.event_id ?? `${type}:s${seq}` },
         type: { S: type },
         at: { S: '2026-11-25T17:00:00.000Z' },
-        data: { M: { step_id: { S: `s${seq}` } } },
+        data: { M: marshall({ ...sampleData[type], step_id: `s${seq}` }, { removeUndefinedValues: true }) },
         expires_at: { N: '1800000000' },
       },
       SequenceNumber: String(1000 + seq),
@@ -116,7 +118,7 @@ describe('publish-events handler', () => {
       event_id: 'StepStarted:s1',
       type: 'StepStarted',
       at: '2026-11-25T17:00:00.000Z',
-      data: { step_id: 's1' },
+      data: { step_id: 's1', tool: 'book_flight' },
     });
   });
 
@@ -218,24 +220,15 @@ describe('publish-events handler', () => {
 
 // --- Metrics -------------------------------------------------------------------------------------
 
-type AttributeValue = { S: string } | { N: string } | { M: Record<string, AttributeValue> };
-const attr = (value: string | number | Record<string, unknown>): AttributeValue =>
-  typeof value === 'string'
-    ? { S: value }
-    : typeof value === 'number'
-      ? { N: String(value) }
-      : {
-          M: Object.fromEntries(
-            Object.entries(value).map(([k, v]) => [k, attr(v as string | number | Record<string, unknown>)]),
-          ),
-        };
-
 /** A stream record of an event of this type and data. */
 function typedRecord(seq: number, type: WorkflowEvent['type'], data: Record<string, unknown>) {
   const record = streamRecord(seq, { type, event_id: `${type}:${seq}` });
   return {
     ...record,
-    dynamodb: { ...record.dynamodb, NewImage: { ...record.dynamodb.NewImage, data: attr(data) } },
+    dynamodb: {
+      ...record.dynamodb,
+      NewImage: { ...record.dynamodb.NewImage, data: { M: marshall({ ...sampleData[type], ...data }) } },
+    },
   };
 }
 

@@ -6,13 +6,16 @@ import {
   PutCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { MAX_PUSH_MESSAGE_BYTES } from '../../lambdas/domain/push-protocol.ts';
+import type { WorkflowEventType } from '../../lambdas/domain/schemas.ts';
 import { authorize, verifyToken } from '../../lambdas/usecases/authorize-connection.ts';
 import { pushRecords } from '../../lambdas/usecases/push-events.ts';
 import { onMessage } from '../../lambdas/usecases/subscribe.ts';
+import { sampleData } from '../support/events.ts';
 
 vi.hoisted(() => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
@@ -30,7 +33,11 @@ const ddb = mockClient(DynamoDBDocumentClient);
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const WF = 'wf_pushchannel0001';
 
-function streamRecord(seq: number, type = 'StepStarted', data: Record<string, unknown> = {}) {
+function streamRecord(
+  seq: number,
+  type: WorkflowEventType = 'StepStarted',
+  data: Record<string, unknown> = {},
+) {
   return {
     eventID: `e${seq}`,
     eventName: 'INSERT',
@@ -42,7 +49,7 @@ function streamRecord(seq: number, type = 'StepStarted', data: Record<string, un
         event_id: { S: `${type}:${seq}` },
         type: { S: type },
         at: { S: '2026-12-01T10:00:00.000Z' },
-        data: { M: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, { S: String(v) }])) },
+        data: { M: marshall({ ...sampleData[type], ...data }) },
       },
       SequenceNumber: String(100 + seq),
       StreamViewType: 'NEW_IMAGE',
@@ -171,7 +178,7 @@ describe('ws-subscribe', () => {
         event_id: `e${seq}`,
         type: 'StepStarted',
         at: 'now',
-        data: {},
+        data: sampleData.StepStarted,
       })),
     });
     const posts: string[] = [];
@@ -184,8 +191,16 @@ describe('ws-subscribe', () => {
       ':after': 2,
     });
     expect(posts.map((p) => JSON.parse(p))).toEqual([
-      { type: 'event', workflow_id: WF, event: { seq: 3, type: 'StepStarted', at: 'now', data: {} } },
-      { type: 'event', workflow_id: WF, event: { seq: 4, type: 'StepStarted', at: 'now', data: {} } },
+      {
+        type: 'event',
+        workflow_id: WF,
+        event: { seq: 3, type: 'StepStarted', at: 'now', data: sampleData.StepStarted },
+      },
+      {
+        type: 'event',
+        workflow_id: WF,
+        event: { seq: 4, type: 'StepStarted', at: 'now', data: sampleData.StepStarted },
+      },
       { type: 'subscribed', workflow_id: WF, replayed_through: 4 },
     ]);
   });

@@ -18,6 +18,7 @@ vi.hoisted(() => {
 import { HttpError } from '#domain/errors.ts';
 import type { WorkflowEvent, WorkflowEventType } from '#domain/schemas.ts';
 import { redriveWorkflow } from '#usecases/redrive.ts';
+import { logEvent } from '../support/events.ts';
 
 const WF = 'wf_RedriveHandlerTest0001';
 const STATE_MACHINE = 'arn:aws:states:eu-west-1:123456789012:stateMachine:workflow';
@@ -32,14 +33,13 @@ const deps = { dynamo, sfn, stateTable: 'state', stateMachineArn: STATE_MACHINE 
 
 const request = (user = 'alice') => ({ userId: user, workflowId: WF });
 
-const event = (seq: number, type: WorkflowEventType): WorkflowEvent => ({
-  workflow_id: WF,
-  seq,
-  event_id: type,
-  type,
-  at: '2026-05-01T10:00:00.000Z',
-  data: type === 'CompensationStarted' ? { by: 'catch', attempt: '0' } : {},
-});
+const event = (seq: number, type: WorkflowEventType): WorkflowEvent =>
+  logEvent(type, type === 'CompensationStarted' ? { by: 'catch', attempt: '0' } : {}, {
+    workflow_id: WF,
+    seq,
+    event_id: type,
+    at: '2026-05-01T10:00:00.000Z',
+  });
 
 async function httpError(promise: Promise<unknown>): Promise<HttpError> {
   const error = await promise.then(

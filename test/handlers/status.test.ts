@@ -23,6 +23,7 @@ import type { ApiEvent, ApiResult } from '#middleware/http.ts';
 import { emptyView, foldEvents } from '../../lambdas/domain/projection.ts';
 import { handler } from '../../lambdas/handlers/api/status.ts';
 import { apiEvent } from '../support/api-event.ts';
+import { logEvent } from '../support/events.ts';
 
 const WF = 'wf_AbCdEfGhIjKlMnOpQrStUvWxYz';
 const CREATED = '2026-05-01T10:00:00.000Z';
@@ -74,14 +75,14 @@ function addRecord(id: string, user: string, expiresAt = Math.floor(Date.now() /
 
 /** Logs events as the event log does: the events, and the head's view folded over them. */
 function logEvents(...entries: [WorkflowEventType, Record<string, unknown>?][]): void {
-  events = entries.map(([type, data = {}], i) => ({
-    workflow_id: WF,
-    seq: i + 1,
-    event_id: `${type}:${i}`,
-    type,
-    at: new Date(Date.parse(CREATED) + (i + 1) * 1000).toISOString(),
-    data,
-  }));
+  events = entries.map(([type, data = {}], i) =>
+    logEvent(type, data, {
+      workflow_id: WF,
+      seq: i + 1,
+      event_id: `${type}:${i}`,
+      at: new Date(Date.parse(CREATED) + (i + 1) * 1000).toISOString(),
+    }),
+  );
   const head = records.get(`WF#${WF}|HEAD`);
   if (head) head.view = foldEvents(events);
 }
@@ -230,7 +231,7 @@ describe('GET /workflows/{id}/status', () => {
   });
 
   it('answers 200 waiting while an approval is pending', async () => {
-    logEvents(['GoalReceived'], ['ApprovalRequested', { step_id: 'approve' }]);
+    logEvents(['GoalReceived'], ['ApprovalRequested', { step_ids: ['approve'] }]);
     expect(bodyOf(await get()).status).toBe('waiting');
   });
 

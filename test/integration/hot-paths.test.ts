@@ -6,6 +6,7 @@ import { appendEvent, appendEvents, createHead, type EventLogDeps, readEvents } 
 import { json } from '#middleware/http.ts';
 import { getStatus } from '#usecases/get-status.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
+import { newEvent } from '../support/events.ts';
 
 /*
  * The hot paths' cost, counted at the DynamoDB client against AWS's DynamoDB Local: an append and a
@@ -55,11 +56,7 @@ beforeEach(() => {
   fault = undefined;
 });
 
-const step = (i: number) => ({
-  event_id: `StepSucceeded:s${i}`,
-  type: 'StepSucceeded' as const,
-  data: { step_id: `s${i}` },
-});
+const step = (i: number) => newEvent(`StepSucceeded:s${i}`, 'StepSucceeded', { step_id: `s${i}` });
 
 const expectGapFreeOnce = (events: { seq: number; event_id: string }[], ids: string[]) => {
   expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i + 1));
@@ -99,7 +96,7 @@ describe('event log appends cost O(1)', () => {
       const ids = Array.from({ length: n }, (_, i) => `StepSucceeded:s${i}`);
       await Promise.all(
         [...ids, ...ids.slice(0, Math.ceil(n / 3))].map((eventId) =>
-          appendEvent(deps, id, { event_id: eventId, type: 'StepSucceeded', data: {} }),
+          appendEvent(deps, id, newEvent(eventId, 'StepSucceeded')),
         ),
       );
       expectGapFreeOnce(await readEvents(deps, id), ids);

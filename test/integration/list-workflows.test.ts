@@ -5,6 +5,7 @@ import { HttpError } from '#domain/errors.ts';
 import { errorResponse, json } from '#middleware/http.ts';
 import { listWorkflows } from '#usecases/list-workflows.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
+import { newEvent } from '../support/events.ts';
 
 /*
  * GET /workflows against AWS's DynamoDB Local with the real index: 250 workflows of one user (heads
@@ -100,13 +101,13 @@ beforeAll(async () => {
   );
   // A workflow with progress, and a finished one.
   await appendEvents(deps, id(ALICE, 249), [
-    { event_id: 'GoalReceived', type: 'GoalReceived', data: {} },
-    { event_id: 'PlanCreated', type: 'PlanCreated', data: { steps_total: 2 } },
-    { event_id: 'StepStarted:s1', type: 'StepStarted', data: { step_id: 's1' } },
+    newEvent('GoalReceived', 'GoalReceived', {}),
+    newEvent('PlanCreated', 'PlanCreated', { steps_total: 2 }),
+    newEvent('StepStarted:s1', 'StepStarted', { step_id: 's1' }),
   ]);
   await appendEvents(deps, id(ALICE, 100), [
-    { event_id: 'GoalReceived', type: 'GoalReceived', data: {} },
-    { event_id: 'WorkflowRejected', type: 'WorkflowRejected', data: {} },
+    newEvent('GoalReceived', 'GoalReceived', {}),
+    newEvent('WorkflowRejected', 'WorkflowRejected', {}),
   ]);
 }, 120_000);
 afterAll(async () => dynamo.stop());

@@ -11,22 +11,34 @@ import {
   streamRecordSchema,
   toBusEntry,
   toDetail,
+  truncateDetail,
   unmarshallImage,
 } from '../../lambdas/domain/bus-events.ts';
-import type { WorkflowEvent } from '../../lambdas/domain/schemas.ts';
+import type { WorkflowEventType } from '../../lambdas/domain/schemas.ts';
 import { DEFAULT_EVENT_SOURCE as CDK_DEFAULT_EVENT_SOURCE } from '../../lib/constructs/event-publishing.ts';
+import { logEvent } from '../support/events.ts';
 
 const options = { eventBusName: 'omnilink-bus', source: DEFAULT_EVENT_SOURCE };
 
-const event = (overrides: Partial<WorkflowEvent> = {}): WorkflowEvent => ({
-  workflow_id: 'wf_busevents00001',
-  seq: 3,
-  event_id: 'StepSucceeded:s1',
-  type: 'StepSucceeded',
-  at: '2026-11-25T17:00:00.000Z',
-  data: { step_id: 's1', tool: 'book_flight', output: { confirmation_code: 'ABC123' } },
-  ...overrides,
-});
+const stepSucceeded = { step_id: 's1', tool: 'book_flight', output: { confirmation_code: 'ABC123' } };
+const event = ({
+  type = 'StepSucceeded',
+  data = type === 'StepSucceeded' ? stepSucceeded : {},
+  ...envelope
+}: {
+  type?: WorkflowEventType;
+  data?: Record<string, unknown>;
+  seq?: number;
+  at?: string;
+  event_id?: string;
+} = {}) =>
+  logEvent(type, data, {
+    workflow_id: 'wf_busevents00001',
+    seq: 3,
+    event_id: 'StepSucceeded:s1',
+    at: '2026-11-25T17:00:00.000Z',
+    ...envelope,
+  });
 
 const entry = (detailBytes: number, overrides: Partial<BusEntry> = {}): BusEntry => ({
   EventBusName: 'b',
@@ -98,27 +110,30 @@ describe('bus events: events too large for EventBridge', () => {
 
   it('truncates data over 256 KiB, keeping small fields and naming the dropped ones', () => {
     const mapped = toBusEntry(
-      event({ type: 'WorkflowCompleted', data: { result: { summary: huge }, steps_total: 2 } }),
+      event({
+        type: 'PlanCreated',
+        data: {
+          plan: { steps: [{ id: 's1', tool: 'search_flights', input: { note: huge }, depends_on: [] }] },
+          steps_total: 1,
+        },
+      }),
       options,
     );
     expect(entrySize(mapped)).toBeLessThanOrEqual(MAX_REQUEST_BYTES);
     expect(JSON.parse(mapped.Detail)).toMatchObject({
       dedup_id: 'wf_busevents00001#3',
       seq: 3,
-      data: { steps_total: 2 },
+      data: { steps_total: 1, source: 'planner' },
       data_truncated: true,
-      truncated_fields: ['result'],
+      truncated_fields: ['plan'],
     });
   });
 
   it('empties data when even its small fields do not fit', () => {
-    const many = Object.fromEntries(Array.from({ length: 400 }, (_, i) => [`k${i}`, 'z'.repeat(1000)]));
-    const mapped = toBusEntry(event({ data: many }), options);
-    expect(entrySize(mapped)).toBeLessThanOrEqual(MAX_REQUEST_BYTES);
-    const detail = JSON.parse(mapped.Detail);
+    const detail = truncateDetail(toDetail(event()), 100);
     expect(detail.data).toEqual({});
     expect(detail.data_truncated).toBe(true);
-    expect(detail.truncated_fields).toHaveLength(400);
+    expect(detail.truncated_fields).toEqual(['step_id', 'tool', 'output']);
   });
 
   it('leaves events that fit untouched', () => {
@@ -170,10 +185,15 @@ describe('bus events: DynamoDB stream records', () => {
     data: {
       M: {
         step_id: { S: 's1' },
-        retryable: { BOOL: false },
-        nothing: { NULL: true },
-        list: { L: [{ N: '1.5' }, { S: 'two' }] },
-        tags: { SS: ['a', 'b'] },
+        tool: { S: 'book_flight' },
+        output: {
+          M: {
+            retryable: { BOOL: false },
+            nothing: { NULL: true },
+            list: { L: [{ N: '1.5' }, { S: 'two' }] },
+            tags: { SS: ['a', 'b'] },
+          },
+        },
       },
     },
     expires_at: { N: '1800000000' },
@@ -190,10 +210,8 @@ describe('bus events: DynamoDB stream records', () => {
   it('unmarshalls attribute values', () => {
     expect(unmarshallImage(image).data).toEqual({
       step_id: 's1',
-      retryable: false,
-      nothing: null,
-      list: [1.5, 'two'],
-      tags: ['a', 'b'],
+      tool: 'book_flight',
+      output: { retryable: false, nothing: null, list: [1.5, 'two'], tags: ['a', 'b'] },
     });
   });
 
@@ -216,5 +234,9 @@ describe('bus events: DynamoDB stream records', () => {
     expect(decodeRecord(bad)).toMatchObject({ kind: 'invalid', sequenceNumber: '101' });
     const keysOnly = record({ dynamodb: { SequenceNumber: '102', Keys: {} } });
     expect(decodeRecord(keysOnly)).toMatchObject({ kind: 'invalid', sequenceNumber: '102' });
+    // A log event whose data is not its type's shape is not published either.
+    const wrongData = { ...image, data: { M: { step_id: { S: 's1' } } } };
+    const wrong = record({ dynamodb: { SequenceNumber: '103', NewImage: wrongData } });
+    expect(decodeRecord(wrong)).toMatchObject({ kind: 'invalid', sequenceNumber: '103' });
   });
 });

@@ -172,7 +172,7 @@ describe('requests', () => {
       seq,
       type: 'StepStarted',
       at: '2026-11-25T18:00:00Z',
-      data: { step_id: `s${seq}` },
+      data: { step_id: `s${seq}`, tool: 'search_flights' },
     });
     script = [
       { status: 200, body: { events: [ev(3), ev(4)], next_after: 4 } },

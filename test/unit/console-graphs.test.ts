@@ -1,19 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { toEventBody, type WorkflowEventType } from '../../lambdas/domain/schemas.ts';
 import type { WorkflowEventBody } from '../../lib/client.ts';
 import { currentState, planGraph, planSteps, stateMachineGraph } from '../../lib/console/graphs.ts';
 import { statusAfter } from '../../lib/react/use-agent-workflow.ts';
+import { logEvent } from '../support/events.ts';
 
 const asl = JSON.parse(
   readFileSync(new URL('../../statemachines/workflow.asl.json', import.meta.url), 'utf8'),
 );
 let seq = 0;
-const event = (type: string, data: Record<string, unknown> = {}): WorkflowEventBody => ({
-  seq: ++seq,
-  type,
-  at: '2026-12-01T10:00:00.000Z',
-  data,
-});
+const event = (type: WorkflowEventType, data: Record<string, unknown> = {}): WorkflowEventBody =>
+  toEventBody(
+    logEvent(type, data, { workflow_id: 'wf_consolegraphs01', seq: ++seq, at: '2026-12-01T10:00:00.000Z' }),
+  );
 
 describe('console graphs', () => {
   it('draws every top-level state of the ASL file, the start on top, with its transitions', () => {
@@ -36,7 +36,7 @@ describe('console graphs', () => {
     expect(currentState([...story, event('ApprovalGranted'), event('WorkflowCompleted')])).toBe(
       'Workflow completed',
     );
-    for (const type of [
+    for (const type of <const>[
       'GoalReceived',
       'PlanCreated',
       'StepFailed',
@@ -52,9 +52,9 @@ describe('console graphs', () => {
       event('PlanCreated', {
         plan: {
           steps: [
-            { id: 'search', tool: 'search_flights', depends_on: [] },
-            { id: 'approve', tool: 'human_approval', depends_on: ['search'] },
-            { id: 'book', tool: 'book_flight', depends_on: ['approve'] },
+            { id: 'search', tool: 'search_flights', input: {}, depends_on: [] },
+            { id: 'approve', tool: 'human_approval', input: {}, depends_on: ['search'] },
+            { id: 'book', tool: 'book_flight', input: {}, depends_on: ['approve'] },
           ],
         },
       }),

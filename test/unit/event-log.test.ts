@@ -1,3 +1,4 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -9,6 +10,7 @@ import {
 } from '#adapters/event-log.ts';
 import type { WorkflowView } from '#domain/projection.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
+import { newEvent } from '../support/events.ts';
 
 let dynamo: TestDynamo;
 let deps: EventLogDeps;
@@ -26,8 +28,8 @@ const expectGapFree = (seqs: number[]) => expect(seqs).toEqual(seqs.map((_, i) =
 describe('event log (against DynamoDB Local)', () => {
   it('numbers events 1..n in append order', async () => {
     const id = newWorkflowId();
-    await appendEvent(deps, id, { event_id: 'GoalReceived', type: 'GoalReceived', data: { goal: 'x' } });
-    await appendEvent(deps, id, { event_id: 'PlanCreated', type: 'PlanCreated', data: {} });
+    await appendEvent(deps, id, newEvent('GoalReceived', 'GoalReceived', { goal: 'x' }));
+    await appendEvent(deps, id, newEvent('PlanCreated', 'PlanCreated', {}));
     const events = await readEvents(deps, id);
     expect(events.map((e) => e.type)).toEqual(['GoalReceived', 'PlanCreated']);
     expectGapFree(events.map((e) => e.seq));
@@ -35,17 +37,9 @@ describe('event log (against DynamoDB Local)', () => {
 
   it('returns the stored event and writes nothing when an append is replayed', async () => {
     const id = newWorkflowId();
-    const first = await appendEvent(deps, id, {
-      event_id: 'StepStarted:s1',
-      type: 'StepStarted',
-      data: { step_id: 's1' },
-    });
-    await appendEvent(deps, id, { event_id: 'StepStarted:s2', type: 'StepStarted', data: { step_id: 's2' } });
-    const replay = await appendEvent(deps, id, {
-      event_id: 'StepStarted:s1',
-      type: 'StepStarted',
-      data: { step_id: 's1' },
-    });
+    const first = await appendEvent(deps, id, newEvent('StepStarted:s1', 'StepStarted', { step_id: 's1' }));
+    await appendEvent(deps, id, newEvent('StepStarted:s2', 'StepStarted', { step_id: 's2' }));
+    const replay = await appendEvent(deps, id, newEvent('StepStarted:s1', 'StepStarted', { step_id: 's1' }));
     expect(replay).toEqual(first);
     expect((await readEvents(deps, id)).length).toBe(2);
   });
@@ -62,7 +56,7 @@ describe('event log (against DynamoDB Local)', () => {
           await Promise.all(
             ids.flatMap((eventId) =>
               Array.from({ length: copies }, () =>
-                appendEvent(deps, id, { event_id: eventId, type: 'StepSucceeded', data: {} }),
+                appendEvent(deps, id, newEvent(eventId, 'StepSucceeded', {})),
               ),
             ),
           );
@@ -80,7 +74,7 @@ describe('event log (against DynamoDB Local)', () => {
     await appendEvents(
       deps,
       id,
-      Array.from({ length: 7 }, (_, i) => ({ event_id: `e${i}`, type: 'StepStarted' as const, data: { i } })),
+      Array.from({ length: 7 }, (_, i) => newEvent(`e${i}`, 'StepStarted', { step_id: `s${i}` })),
     );
     const first = await readEventPage(deps, id, 0, 3);
     expect(first.events.map((e) => e.seq)).toEqual([1, 2, 3]);
@@ -92,31 +86,46 @@ describe('event log (against DynamoDB Local)', () => {
 
   it('checks a precondition against the log it appends to, even when another append races it', async () => {
     const id = newWorkflowId();
-    await appendEvent(deps, id, { event_id: 'GoalReceived', type: 'GoalReceived', data: {} });
+    await appendEvent(deps, id, newEvent('GoalReceived', 'GoalReceived', {}));
     const closed = (view: WorkflowView) => {
       if (view.terminal?.type === 'WorkflowCompleted') throw new Error('closed');
     };
     // The terminal event and a guarded append race: whichever order they land in, the guarded one
     // never follows the terminal event.
     const results = await Promise.allSettled([
-      appendEvent(deps, id, { event_id: 'WorkflowCompleted', type: 'WorkflowCompleted', data: {} }),
-      appendEvent(
-        deps,
-        id,
-        { event_id: 'CancelRequested', type: 'CancelRequested', data: {} },
-        { precondition: closed },
-      ),
+      appendEvent(deps, id, newEvent('WorkflowCompleted', 'WorkflowCompleted', {})),
+      appendEvent(deps, id, newEvent('CancelRequested', 'CancelRequested', {}), { precondition: closed }),
     ]);
     const types = (await readEvents(deps, id)).map((e) => e.type);
     if (results[1]?.status === 'rejected') expect(types).toEqual(['GoalReceived', 'WorkflowCompleted']);
     else expect(types).toEqual(['GoalReceived', 'CancelRequested', 'WorkflowCompleted']);
     await expect(
-      appendEvent(
-        deps,
-        id,
-        { event_id: 'Late', type: 'CancelRequested', data: {} },
-        { precondition: closed },
-      ),
+      appendEvent(deps, id, newEvent('Late', 'CancelRequested', {}), { precondition: closed }),
     ).rejects.toThrow('closed');
+  });
+
+  it("refuses, on reading, a stored event whose data is not its type's shape", async () => {
+    const id = newWorkflowId();
+    await appendEvent(deps, id, newEvent('StepStarted:s1', 'StepStarted', { step_id: 's1' }));
+    // Written behind the log's back: a StepSucceeded without its step (e.g. an old or foreign writer).
+    await dynamo.client.send(
+      new PutCommand({
+        TableName: deps.tableName,
+        Item: {
+          workflow_id: id,
+          seq: 2,
+          event_id: 'StepSucceeded:s1',
+          type: 'StepSucceeded',
+          at: 'x',
+          data: {},
+        },
+      }),
+    );
+    await expect(readEvents(deps, id)).rejects.toThrow(/step_id/);
+    await expect(readEventPage(deps, id, 1, 10)).rejects.toThrow();
+    // The first event alone is still readable.
+    expect((await readEventPage(deps, id, 0, 1)).events.map((e) => e.data)).toEqual([
+      { step_id: 's1', tool: 'book_flight' },
+    ]);
   });
 });

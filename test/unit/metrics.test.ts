@@ -6,20 +6,11 @@ import {
   producerMetrics,
   rejectionReasonOf,
 } from '../../lambdas/domain/metrics.ts';
-import type { WorkflowEvent } from '../../lambdas/domain/schemas.ts';
+import { type WorkflowEvent, workflowEventSchema } from '../../lambdas/domain/schemas.ts';
+import { logEvent, sampleData } from '../support/events.ts';
 
-const event = (
-  seq: number,
-  type: WorkflowEvent['type'],
-  data: Record<string, unknown> = {},
-): WorkflowEvent => ({
-  workflow_id: 'wf_metricsunit0001',
-  seq,
-  event_id: `${type}:${seq}`,
-  type,
-  at: '2026-11-25T17:00:00.000Z',
-  data,
-});
+const event = (seq: number, type: WorkflowEvent['type'], data: Record<string, unknown> = {}): WorkflowEvent =>
+  logEvent(type, data, { workflow_id: 'wf_metricsunit0001', seq, at: '2026-11-25T17:00:00.000Z' });
 
 describe('producer metrics', () => {
   it.each([
@@ -74,20 +65,35 @@ describe('event metrics', () => {
     expect(data).toHaveLength(6);
   });
 
-  it('labels an unknown model provider "other" (bounded cardinality) and skips malformed data', () => {
+  it('labels an unknown model provider "other" (bounded cardinality)', () => {
     const data = eventMetrics([
       event(1, 'ModelCalled', { provider: 'acme', tokens_in: 5, tokens_out: 1 }),
-      event(2, 'ModelCalled', { provider: 'offline', tokens_in: 15 }),
-      event(3, 'ModelCalled', { tokens_in: 'many' }),
-      event(4, 'PlanCreated', { source: 'oracle' }),
+      event(2, 'ModelCalled', { provider: 'offline', tokens_in: 15, tokens_out: 0 }),
     ]);
     expect(data).toEqual([
-      { name: 'EventsPublished', unit: 'Count', value: 4 },
+      { name: 'EventsPublished', unit: 'Count', value: 2 },
       { name: 'ModelTokensIn', unit: 'Count', value: 5, dimensions: { provider: 'other' } },
       { name: 'ModelTokensOut', unit: 'Count', value: 1, dimensions: { provider: 'other' } },
       { name: 'ModelTokensIn', unit: 'Count', value: 15, dimensions: { provider: 'offline' } },
       { name: 'ModelTokensOut', unit: 'Count', value: 0, dimensions: { provider: 'offline' } },
     ]);
+  });
+});
+
+describe('malformed event data', () => {
+  it('never reaches the metrics: the log schema refuses it', () => {
+    const envelope = {
+      workflow_id: 'wf_metricsunit0001',
+      seq: 1,
+      event_id: 'e',
+      at: '2026-11-25T17:00:00.000Z',
+    };
+    for (const [type, data] of [
+      ['ModelCalled', { ...sampleData.ModelCalled, tokens_in: 'many' }],
+      ['PlanCreated', { ...sampleData.PlanCreated, source: 'oracle' }],
+    ] as const) {
+      expect(workflowEventSchema.safeParse({ ...envelope, type, data }).success).toBe(false);
+    }
   });
 });
 

@@ -1,19 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { projectStatus } from '#domain/api/status-body.ts';
 import type { WorkflowEvent, WorkflowEventType } from '#domain/schemas.ts';
+import { logEvent } from '../support/events.ts';
 
 const WF = 'wf_projectionApproval01';
 const RUNNING = { status: 'RUNNING', startDate: new Date('2026-11-25T17:00:00.000Z') };
 
 function log(...entries: [WorkflowEventType, Record<string, unknown>][]): WorkflowEvent[] {
-  return entries.map(([type, data], i) => ({
-    workflow_id: WF,
-    seq: i + 1,
-    event_id: `${type}:${i}`,
-    type,
-    at: `2026-11-25T17:00:0${i % 10}.000Z`,
-    data,
-  }));
+  return entries.map(([type, data], i) =>
+    logEvent(type, data, {
+      workflow_id: WF,
+      seq: i + 1,
+      event_id: `${type}:${i}`,
+      at: `2026-11-25T17:00:0${i % 10}.000Z`,
+    }),
+  );
 }
 
 const planned: [WorkflowEventType, Record<string, unknown>][] = [

@@ -1,20 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { type ExecutionDescription, projectStatus } from '#domain/api/status-body.ts';
-import type { WorkflowEvent, WorkflowEventType } from '#domain/schemas.ts';
+import { type WorkflowEvent, type WorkflowEventType, workflowEventSchema } from '#domain/schemas.ts';
+import { logEvent, sampleData } from '../support/events.ts';
 
 const WF = 'wf_abcdefghijklmnopqrstuvwxyz';
 const CREATED = '2026-05-01T10:00:00.000Z';
 
-/** A log from [type, data] pairs: seq 1..n, one second apart. */
+/** A log from [type, data] pairs: seq 1..n, one second apart (data over test/support's samples). */
 function log(...entries: [WorkflowEventType, Record<string, unknown>?][]): WorkflowEvent[] {
-  return entries.map(([type, data = {}], i) => ({
-    workflow_id: WF,
-    seq: i + 1,
-    event_id: `${type}:${i}`,
-    type,
-    at: new Date(Date.parse(CREATED) + (i + 1) * 1000).toISOString(),
-    data,
-  }));
+  return entries.map(([type, data = {}], i) =>
+    logEvent(type, data, {
+      workflow_id: WF,
+      seq: i + 1,
+      event_id: `${type}:${i}`,
+      at: new Date(Date.parse(CREATED) + (i + 1) * 1000).toISOString(),
+    }),
+  );
 }
 
 const running: ExecutionDescription = { status: 'RUNNING', startDate: new Date(CREATED) };
@@ -23,7 +24,7 @@ const project = (events: WorkflowEvent[], execution: ExecutionDescription | unde
 
 const planned = [
   ['GoalReceived', { goal: 'g' }],
-  ['PlanCreated', { steps_total: 2, plan: { steps: [{}, {}] }, source: 'planner' }],
+  ['PlanCreated', { steps_total: 2, source: 'planner' }],
 ] as [WorkflowEventType, Record<string, unknown>][];
 
 describe('status projection', () => {
@@ -54,8 +55,17 @@ describe('status projection', () => {
     expect(body.updated_at).toBe('2026-05-01T10:00:06.000Z');
   });
 
-  it('takes steps_total from the plan when the event lacks it', () => {
-    expect(project(log(['PlanCreated', { plan: { steps: [{}, {}, {}] } }])).progress.steps_total).toBe(3);
+  it('refuses a PlanCreated that lacks steps_total when the log is read', () => {
+    const { steps_total: _, ...data } = sampleData.PlanCreated;
+    const event = {
+      workflow_id: WF,
+      seq: 1,
+      event_id: 'PlanCreated',
+      type: 'PlanCreated',
+      at: CREATED,
+      data,
+    };
+    expect(workflowEventSchema.safeParse(event).success).toBe(false);
   });
 
   it('has no current step once every started step has an outcome', () => {
@@ -125,21 +135,21 @@ describe('status projection', () => {
   });
 
   it('is waiting while an approval has no answer, and running again once granted', () => {
-    const asked = log(...planned, ['ApprovalRequested', { step_id: 'approve_flight' }]);
+    const asked = log(...planned, ['ApprovalRequested', { step_ids: ['approve_flight'] }]);
     expect(project(asked).status).toBe('waiting');
     const granted = log(
       ...planned,
-      ['ApprovalRequested', { step_id: 'approve_flight' }],
-      ['ApprovalGranted', { step_id: 'approve_flight' }],
+      ['ApprovalRequested', { step_ids: ['approve_flight'] }],
+      ['ApprovalGranted', { step_ids: ['approve_flight'] }],
     );
     expect(project(granted).status).toBe('running');
   });
 
   it('keeps waiting while another parallel approval is still open', () => {
     const events = log(
-      ['ApprovalRequested', { step_id: 'a' }],
-      ['ApprovalRequested', { step_id: 'b' }],
-      ['ApprovalDenied', { step_id: 'a' }],
+      ['ApprovalRequested', { step_ids: ['a'] }],
+      ['ApprovalRequested', { step_ids: ['b'] }],
+      ['ApprovalDenied', { step_ids: ['a'] }],
     );
     expect(project(events).status).toBe('waiting');
   });

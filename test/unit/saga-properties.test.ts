@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { foldEvents } from '../../lambdas/domain/projection.ts';
 import { janitorDecision, stepsToCompensate } from '../../lambdas/domain/saga.ts';
 import type { WorkflowEvent } from '../../lambdas/domain/schemas.ts';
+import { logEvent } from '../support/events.ts';
 
 /**
  * Compensation order as properties over arbitrary logs: completed steps are undone in reverse order
@@ -21,15 +22,8 @@ interface StepRun {
 
 /** A log in which each step starts, then (in a shuffled order) finishes or not. */
 function logOf(runs: readonly StepRun[], finishOrder: readonly number[]): WorkflowEvent[] {
-  const events: Omit<WorkflowEvent, 'seq'>[] = [];
-  const push = (type: WorkflowEvent['type'], stepId: string) =>
-    events.push({
-      workflow_id: ID,
-      event_id: `${type}:${stepId}`,
-      type,
-      at: '2026-01-01T00:00:00.000Z',
-      data: { step_id: stepId, tool: 'book_flight' },
-    });
+  const events: [WorkflowEvent['type'], string][] = [];
+  const push = (type: WorkflowEvent['type'], stepId: string) => events.push([type, stepId]);
   for (const run of runs) push('StepStarted', run.id);
   for (const index of finishOrder) {
     const run = runs[index];
@@ -37,7 +31,13 @@ function logOf(runs: readonly StepRun[], finishOrder: readonly number[]): Workfl
     push(run.outcome === 'succeeded' ? 'StepSucceeded' : 'StepFailed', run.id);
   }
   for (const run of runs) if (run.compensated && run.outcome === 'succeeded') push('StepCompensated', run.id);
-  return events.map((e, i) => ({ ...e, seq: i + 1 }));
+  return events.map(([type, stepId], i) =>
+    logEvent(
+      type,
+      { step_id: stepId, tool: 'book_flight' },
+      { workflow_id: ID, seq: i + 1, event_id: `${type}:${stepId}`, at: '2026-01-01T00:00:00.000Z' },
+    ),
+  );
 }
 
 const runsArb = fc
@@ -102,14 +102,18 @@ describe('compensation order (properties)', () => {
         const done = full.slice(0, full.length === 0 ? 0 : cut % (full.length + 1));
         const replayLog = [
           ...log,
-          ...done.map((stepId, i) => ({
-            workflow_id: ID,
-            seq: log.length + i + 1,
-            event_id: `StepCompensated:${stepId}`,
-            type: 'StepCompensated' as const,
-            at: '2026-01-01T00:00:01.000Z',
-            data: { step_id: stepId, tool: 'book_flight' },
-          })),
+          ...done.map((stepId, i) =>
+            logEvent(
+              'StepCompensated',
+              { step_id: stepId, tool: 'book_flight' },
+              {
+                workflow_id: ID,
+                seq: log.length + i + 1,
+                event_id: `StepCompensated:${stepId}`,
+                at: '2026-01-01T00:00:01.000Z',
+              },
+            ),
+          ),
         ];
         expect(stepsToCompensate(replayLog).map((s) => s.step_id)).toEqual(full.slice(done.length));
       }),
@@ -122,14 +126,8 @@ const event = (
   type: WorkflowEvent['type'],
   data: Record<string, unknown> = {},
   eventId: string = type,
-) => ({
-  workflow_id: ID,
-  seq,
-  event_id: eventId,
-  type,
-  at: '2026-01-01T00:00:00.000Z',
-  data,
-});
+): WorkflowEvent =>
+  logEvent(type, data, { workflow_id: ID, seq, event_id: eventId, at: '2026-01-01T00:00:00.000Z' });
 
 describe('janitor decision', () => {
   const started = [

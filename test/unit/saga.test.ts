@@ -1,16 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { compensatedSteps, describeStateError, hasTerminalEvent, stepsToCompensate } from '#domain/saga.ts';
 import type { WorkflowEvent } from '#domain/schemas.ts';
+import { logEvent } from '../support/events.ts';
 
 let seq = 0;
-const ev = (type: WorkflowEvent['type'], step_id?: string, tool = 'book_flight'): WorkflowEvent => ({
-  workflow_id: 'wf_sagaunit00001',
-  seq: ++seq,
-  event_id: `${type}:${step_id ?? ''}`,
-  type,
-  at: '2026-11-25T17:00:00.000Z',
-  data: step_id ? { step_id, tool } : {},
-});
+const ev = (type: WorkflowEvent['type'], step_id?: string, tool = 'book_flight'): WorkflowEvent =>
+  logEvent(type, step_id ? { step_id, tool } : {}, {
+    workflow_id: 'wf_sagaunit00001',
+    seq: ++seq,
+    event_id: `${type}:${step_id ?? ''}`,
+    at: '2026-11-25T17:00:00.000Z',
+  });
 
 describe('saga bookkeeping', () => {
   it('undoes succeeded and in-flight steps in reverse order of completion, skipping failed and compensated ones', () => {

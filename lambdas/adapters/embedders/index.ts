@@ -1,10 +1,11 @@
 import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { createOfflineEmbedder, type Embedder } from '#domain/cache/embedder.ts';
+import type { EmbedderKind } from '#domain/cache/settings.ts';
 import { createTitanEmbedder } from './titan.ts';
 
 export interface EmbedderSettings {
   /** `offline` (shipped word vectors, no network) or `titan` (Bedrock). */
-  readonly kind: 'offline' | 'titan';
+  readonly kind: EmbedderKind;
   readonly modelId?: string;
   readonly dimensions?: 256 | 512 | 1024;
   /** Needed for `titan`; created once at module load by the handler. */

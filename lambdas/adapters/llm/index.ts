@@ -21,6 +21,9 @@ export {
   type GuardrailVerdict,
   mapBedrockError,
 } from './bedrock.ts';
+
+import { type ModelProviderName, modelProviders } from '#domain/llm/provider.ts';
+
 export { ModelCallFailed, ModelOutputInvalid, type OutputInvalidReason, type OutputIssue } from './errors.ts';
 export { OfflineProvider } from './offline.ts';
 export { OpenAiProvider, type OpenAiProviderOptions } from './openai.ts';
@@ -33,7 +36,7 @@ export type * from './types.ts';
  * parsed once by the handler).
  */
 export interface LlmSettings {
-  readonly LLM_PROVIDER: 'offline' | 'bedrock' | 'openai';
+  readonly LLM_PROVIDER: ModelProviderName;
   /** Per-call timeout; keep it below the function timeout. */
   readonly LLM_TIMEOUT_MS: number;
   /** Default answer budget when a request sets none. */
@@ -51,7 +54,7 @@ export interface LlmSettings {
 
 /** Model configuration, from the settings (`llmConfig`) or built by hand (tests, local runtime). */
 export interface LlmConfig {
-  provider: 'offline' | 'bedrock' | 'openai';
+  provider: ModelProviderName;
   timeoutMs: number;
   maxTokens: number;
   bedrock: {

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { ModelProviderName } from '#domain/llm/provider.ts';
 
 /**
  * The provider-neutral surface every model provider implements. Callers (guardian, planner, summary)
@@ -6,7 +7,7 @@ import type { z } from 'zod';
  */
 
 /** Names of the providers. `offline` is the deterministic stand-in used locally and in tests. */
-export type ProviderName = 'bedrock' | 'openai' | 'offline';
+export type ProviderName = ModelProviderName;
 
 /** What one model call cost: the payload of a `ModelCalled` event (plus `purpose`). */
 export interface ModelUsage {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { workflowStatuses } from '../schemas.ts';
+import { type EventBody, errorInfoSchema, eventBodySchema, workflowStatuses } from '../schemas.ts';
 
 /*
  * The HTTP API's response bodies (CONTRACT.md), defined once: the handlers build their answers with
@@ -33,7 +33,8 @@ export const acceptedSchema = z.looseObject({
 export type Accepted = z.infer<typeof acceptedSchema>;
 
 /** Why a workflow failed or was rejected (the read model keeps exactly these two fields). */
-export const statusErrorSchema = z.object({ code: z.string(), message: z.string() });
+/** The `{code, message}` of an error, as the events carry it. */
+export const statusErrorSchema = errorInfoSchema;
 export type StatusError = z.infer<typeof statusErrorSchema>;
 
 export const progressSchema = z.looseObject({
@@ -64,13 +65,8 @@ export const statusSchema = z.looseObject({
 export type WorkflowStatusBody = z.infer<typeof statusSchema>;
 
 /** One event of the audit trail as served (the log's item without its keys). */
-export const eventSchema = z.looseObject({
-  seq: z.number().int().positive(),
-  type: z.string(),
-  at: z.string(),
-  data: z.record(z.string(), z.unknown()),
-});
-export type WorkflowEventBody = z.infer<typeof eventSchema>;
+export const eventSchema = eventBodySchema;
+export type WorkflowEventBody = EventBody;
 
 /** 200 of GET /workflows/{id}/events: `next_after` when more events remain. */
 export const eventPageSchema = z.looseObject({

@@ -6,6 +6,7 @@ import { validatePlan } from '../plan-validation.ts';
 import type { ToolRegistry } from '../tools/types.ts';
 import { dequantize, quantize, similarity } from './embedder.ts';
 import { slotKinds } from './goal.ts';
+import type { CacheScope } from './settings.ts';
 import {
   deriveTemplate,
   exactText,
@@ -85,12 +86,12 @@ export function digest(text: string): string {
 }
 
 /** The scope an entry belongs to: the user (default), or everyone. */
-export function scopeOf(scope: 'user' | 'global', userId: string): string {
+export function scopeOf(scope: CacheScope, userId: string): string {
   return scope === 'global' ? 'global' : `user:${userId}`;
 }
 
 /** Where a goal's entry lives (no user id or goal text in keys: digests only). */
-export function entryKey(scope: 'user' | 'global', request: CacheGoal): { pk: string; sk: string } {
+export function entryKey(scope: CacheScope, request: CacheGoal): { pk: string; sk: string } {
   return {
     pk: `C#${digest(scopeOf(scope, request.user_id))}`,
     sk: `G#${digest(`${exactText(request.goal)}\n${contextDigest(request.context)}`)}`,

@@ -17,6 +17,7 @@ import {
   serveExact,
   serveTemplate,
 } from './entries.ts';
+import type { CacheScope } from './settings.ts';
 import { type Rebinding, readGoal } from './template.ts';
 
 /*
@@ -43,7 +44,7 @@ export interface PlanCacheTable {
 
 export interface PlanCacheConfig {
   /** `user`: entries never leave their user; `global`: shared by everyone (opt-in). */
-  readonly scope: 'user' | 'global';
+  readonly scope: CacheScope;
   readonly ttlDays: number;
   /** Entries per scope (the index is capped at 350 KB besides). */
   readonly maxEntriesPerScope: number;

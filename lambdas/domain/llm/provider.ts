@@ -7,6 +7,10 @@ import { z } from 'zod';
  * lambdas/adapters/llm). LLM_PROVIDER selects one; the tasks do not change.
  */
 
+/** The model providers LLM_PROVIDER selects from (also the `provider` dimension of the token metrics). */
+export const modelProviders = ['offline', 'bedrock', 'openai'] as const;
+export type ModelProviderName = (typeof modelProviders)[number];
+
 export const guardianCategories = [
   'violence',
   'weapons',
@@ -38,19 +42,20 @@ export interface ModelUsage {
  * One model call as it ended with an answer (valid or not): the payload of a `ModelCalled` event.
  * Calls that failed before the model answered (throttled, timed out) cost nothing and are not reported.
  */
-export interface ModelCallReport {
+export const modelCallReportSchema = z.object({
   /** 'guardian', 'planner', 'llm_generate', ... */
-  readonly purpose: string;
-  readonly provider: string;
-  readonly model: string;
-  readonly tokens_in: number;
-  readonly tokens_out: number;
-  readonly latency_ms: number;
+  purpose: z.string(),
+  provider: z.string(),
+  model: z.string(),
+  tokens_in: z.number(),
+  tokens_out: z.number(),
+  latency_ms: z.number(),
   /** 1 = the first ask, 2 = the repair round. */
-  readonly attempt: number;
+  attempt: z.number().int(),
   /** Whether the answer had the requested shape (a plan may still fail the graph rules later). */
-  readonly outcome: 'ok' | 'invalid';
-}
+  outcome: z.enum(['ok', 'invalid']),
+});
+export type ModelCallReport = z.infer<typeof modelCallReportSchema>;
 
 /** Receives every model call a request makes, as each ends (to record `ModelCalled` events). */
 export type ModelCallObserver = (call: ModelCallReport) => void;

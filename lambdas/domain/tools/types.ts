@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InvalidStepInput } from '#domain/errors.ts';
+import type { ModelCallReport } from '#domain/llm/provider.ts';
 import { allowReferences } from '../references.ts';
 
 /** A sandbox booking as stored in BOOKINGS_TABLE (pk workflow_id, sk step_id). */
@@ -46,17 +47,8 @@ export interface ToolContext {
   readonly recordModelCall?: (call: ToolModelCall) => Promise<void>;
 }
 
-/** A model call made by a tool: the data of its `ModelCalled` event. */
-export interface ToolModelCall {
-  readonly purpose: string;
-  readonly provider: string;
-  readonly model: string;
-  readonly tokens_in: number;
-  readonly tokens_out: number;
-  readonly latency_ms: number;
-  /** 1 for the first call of the step. */
-  readonly attempt: number;
-}
+/** A model call made by a tool: the data of its `ModelCalled` event (a tool's answer has no fixed shape). */
+export type ToolModelCall = Omit<ModelCallReport, 'outcome'>;
 
 /**
  * One tool of the registry. Inputs are validated against `inputSchema` before `execute` runs (the
