@@ -1,16 +1,13 @@
 import { z } from 'zod';
 import {
-  type ErrorInfo,
   errorInfoSchema,
   eventDataSchemas,
   type TerminalEventType,
   terminalEventTypeSchema,
   type WorkflowEvent,
   type WorkflowEventOf,
-  type WorkflowEventType,
-  type WorkflowStatus,
 } from '#domain/schemas.ts';
-import { ROLLBACK_CLAIM_EVENT_ID, TRANSIENT_EXECUTION_ERRORS } from './saga.ts';
+import { ROLLBACK_CLAIM_EVENT_ID } from './saga.ts';
 
 /**
  * The read model of a workflow: a left fold of its event log into one small view (`applyEvent`),

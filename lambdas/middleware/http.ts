@@ -3,12 +3,12 @@ import httpErrorHandler from '@middy/http-error-handler';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { z } from 'zod';
+import { logger } from '#adapters/logger.ts';
 import type { ErrorBody } from '#domain/api/bodies.ts';
 import { invalidRequest, isUnavailableError, notFound, serviceUnavailable } from '#domain/api/errors.ts';
 import { HttpError } from '#domain/errors.ts';
 import { workflowIdSchema } from '#domain/schemas.ts';
 import { correlated } from '#middleware/correlation.ts';
-import { logger } from '#middleware/logger.ts';
 
 /*
  * HTTP plumbing shared by the API handlers, in chain order: correlation ids, errors as the contract's

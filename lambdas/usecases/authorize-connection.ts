@@ -1,7 +1,7 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import { z } from 'zod';
-import { logger } from '#middleware/logger.ts';
+import { logger } from '#adapters/logger.ts';
 
 /**
  * The push channel's `$connect` REQUEST authorizer. WebSocket APIs have no JWT authorizer (HTTP APIs

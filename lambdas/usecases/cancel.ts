@@ -12,6 +12,7 @@ import {
   type StepFunctions,
   sendTaskFailure,
 } from '#adapters/executions.ts';
+import { logger } from '#adapters/logger.ts';
 import { getOwnedWorkflowRecord } from '#adapters/workflow-store.ts';
 import type { ControlAnswer } from '#domain/api/bodies.ts';
 import { notFound, unavailableAs503 } from '#domain/api/errors.ts';
@@ -20,7 +21,6 @@ import { executionArnOf } from '#domain/execution-arn.ts';
 import { hasEnded } from '#domain/projection.ts';
 import type { NewWorkflowEvent } from '#domain/schemas.ts';
 import { expiresAt } from '#domain/ttl.ts';
-import { logger } from '#middleware/logger.ts';
 import type { WorkflowRequest } from './get-status.ts';
 
 /**

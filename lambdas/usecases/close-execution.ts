@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { appendEvent, readView, recordExecution, setRollbackDeadline } from '#adapters/event-log.ts';
+import { logger } from '#adapters/logger.ts';
 import { janitorDecision } from '#domain/saga.ts';
 import { workflowIdSchema, workflowInputSchema } from '#domain/schemas.ts';
-import { logger } from '#middleware/logger.ts';
 import { type CompensateDeps, type CompensateResult, compensateWorkflow } from './roll-back.ts';
 
 /**

@@ -11,6 +11,7 @@ import {
   sendTaskFailure,
   sendTaskSuccess,
 } from '#adapters/executions.ts';
+import { logger } from '#adapters/logger.ts';
 import { getPlan } from '#adapters/plan-store.ts';
 import { putStepOutputIfAbsent } from '#adapters/step-store.ts';
 import { getOwnedWorkflowRecord } from '#adapters/workflow-store.ts';
@@ -23,7 +24,6 @@ import { redactText } from '#domain/redact.ts';
 import type { ApprovalSignalBody, NewWorkflowEvent } from '#domain/schemas.ts';
 import type { ApprovalOutput } from '#domain/tools/approval.ts';
 import { expiresAt } from '#domain/ttl.ts';
-import { logger } from '#middleware/logger.ts';
 import type { WorkflowRequest } from './get-status.ts';
 
 /**

@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { confirmPlan } from '#adapters/cache-confirm.ts';
 import { appendEvent, type EventLogDeps, readView } from '#adapters/event-log.ts';
+import { logger } from '#adapters/logger.ts';
 import { getPlan, type StateTableDeps } from '#adapters/plan-store.ts';
 import { readStepOutputs } from '#adapters/step-store.ts';
 import { WorkflowCancelled, WorkflowStateMissing } from '#domain/errors.ts';
 import { buildResult } from '#domain/result.ts';
 import { workflowIdSchema } from '#domain/schemas.ts';
 import { parseTaskInput } from '#domain/task-errors.ts';
-import { logger } from '#middleware/logger.ts';
 
 export const finalizeInputSchema = z.object({ workflow_id: workflowIdSchema });
 

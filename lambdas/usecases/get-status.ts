@@ -13,13 +13,13 @@ import {
   type ExecutionDetails,
   type StepFunctions,
 } from '#adapters/executions.ts';
+import { logger } from '#adapters/logger.ts';
 import { getOwnedWorkflowRecord } from '#adapters/workflow-store.ts';
 import type { WorkflowStatusBody } from '#domain/api/bodies.ts';
 import { notFound, unavailableAs503 } from '#domain/api/errors.ts';
 import { statusBody } from '#domain/api/status-body.ts';
 import { executionArnOf } from '#domain/execution-arn.ts';
 import { emptyView, hasEnded } from '#domain/projection.ts';
-import { logger } from '#middleware/logger.ts';
 
 /**
  * A workflow's status (GET /workflows/{id}/status): one GetItem of the workflow's head, its owner and

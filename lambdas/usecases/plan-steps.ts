@@ -7,6 +7,7 @@ import {
   storePlan,
 } from '#adapters/cache-store.ts';
 import { appendEvent, appendEvents, type EventLogDeps, readEvents } from '#adapters/event-log.ts';
+import { logger } from '#adapters/logger.ts';
 import { getPlan, putPlanIfAbsent, type StateTableDeps, type StoredPlan } from '#adapters/plan-store.ts';
 import { initialSchedule } from '#domain/dag.ts';
 import { modelCalledEvents } from '#domain/llm/model-calls.ts';
@@ -15,7 +16,6 @@ import type { AgentModel, ModelCallReport } from '#domain/llm/provider.ts';
 import { type Plan, type Schedule, workflowInputSchema } from '#domain/schemas.ts';
 import { parseTaskInput } from '#domain/task-errors.ts';
 import type { ToolRegistry } from '#domain/tools/registry.ts';
-import { logger } from '#middleware/logger.ts';
 
 export const plannerInputSchema = workflowInputSchema.pick({
   workflow_id: true,

@@ -1,5 +1,6 @@
 import type { DynamoDBBatchResponse } from 'aws-lambda';
 import { type EventBusDeps, putEntries } from '#adapters/event-bus.ts';
+import { logger } from '#adapters/logger.ts';
 import {
   type BusEntry,
   type DecodedRecord,
@@ -9,7 +10,6 @@ import {
 } from '#domain/bus-events.ts';
 import { emitMetrics, eventMetrics, type MetricsSink } from '#domain/metrics.ts';
 import type { WorkflowEvent } from '#domain/schemas.ts';
-import { logger } from '#middleware/logger.ts';
 
 /**
  * Publishes every event appended to the log to the event bus, at least once. Invoked by the event

@@ -1,10 +1,9 @@
 import type { DynamoDBBatchResponse } from 'aws-lambda';
+import { correlationKeys, logger } from '#adapters/logger.ts';
 import { type ConnectionsDeps, deleteSubscription, subscribersOf } from '#adapters/push-channel.ts';
 import { decodeRecord, streamEventSchema } from '#domain/bus-events.ts';
 import { eventMessage } from '#domain/push-protocol.ts';
 import { terminalEventTypes, type WorkflowEvent } from '#domain/schemas.ts';
-import { correlationKeys } from '#middleware/correlation.ts';
-import { logger } from '#middleware/logger.ts';
 
 /**
  * The push channel's live half: a second consumer of the event log's stream (the bus publisher is

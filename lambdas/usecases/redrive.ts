@@ -5,13 +5,13 @@ import {
   redriveExecution,
   type StepFunctions,
 } from '#adapters/executions.ts';
+import { logger } from '#adapters/logger.ts';
 import { getOwnedWorkflowRecord } from '#adapters/workflow-store.ts';
 import type { ControlAnswer } from '#domain/api/bodies.ts';
 import { notFound, unavailableAs503 } from '#domain/api/errors.ts';
 import { HttpError } from '#domain/errors.ts';
 import { executionArnOf } from '#domain/execution-arn.ts';
 import { hasEnded } from '#domain/projection.ts';
-import { logger } from '#middleware/logger.ts';
 import type { WorkflowRequest } from './get-status.ts';
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { putPendingApproval } from '#adapters/approval-store.ts';
 import { appendEvent, type EventLogDeps, readView } from '#adapters/event-log.ts';
+import { logger } from '#adapters/logger.ts';
 import { getPlan, type StateTableDeps } from '#adapters/plan-store.ts';
 import { readStepOutputsOf } from '#adapters/step-store.ts';
 import { WorkflowCancelled, WorkflowStateMissing } from '#domain/errors.ts';
@@ -8,7 +9,6 @@ import { referencedSteps, resolveReferences } from '#domain/references.ts';
 import { stepIdSchema, workflowIdSchema } from '#domain/schemas.ts';
 import { parseTaskInput } from '#domain/task-errors.ts';
 import { approvalInputSchema } from '#domain/tools/approval.ts';
-import { logger } from '#middleware/logger.ts';
 
 /** Payload of "Wait for approval" (a `lambda:invoke.waitForTaskToken` task). */
 export const requestApprovalInputSchema = z.object({

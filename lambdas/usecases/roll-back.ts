@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { claimApproval, getApproval } from '#adapters/approval-store.ts';
 import { appendEvent, appendEvents, type EventLogDeps, readEvents, readView } from '#adapters/event-log.ts';
+import { logger } from '#adapters/logger.ts';
 import { getPlan, type StateTableDeps } from '#adapters/plan-store.ts';
 import { readStepOutputs } from '#adapters/step-store.ts';
 import { HUMAN_APPROVAL_TOOL } from '#domain/dag.ts';
@@ -19,7 +20,6 @@ import { stateErrorSchema, workflowIdSchema } from '#domain/schemas.ts';
 import { errorSummary, parseTaskInput } from '#domain/task-errors.ts';
 import type { ToolRegistry } from '#domain/tools/registry.ts';
 import type { BookingsPort } from '#domain/tools/types.ts';
-import { logger } from '#middleware/logger.ts';
 
 export const compensateInputSchema = z.object({
   workflow_id: workflowIdSchema,

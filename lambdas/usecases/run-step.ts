@@ -1,4 +1,5 @@
 import { appendEvent, type EventLogDeps } from '#adapters/event-log.ts';
+import { logger } from '#adapters/logger.ts';
 import { getPlan, getStepOfPlan, type PlanGraph, type StateTableDeps } from '#adapters/plan-store.ts';
 import { putStepOutputIfAbsent, readStepOutputsOf } from '#adapters/step-store.ts';
 import { approvalStepIds, HUMAN_APPROVAL_TOOL, transitiveDependencies, waveSchedule } from '#domain/dag.ts';
@@ -9,7 +10,6 @@ import { type PlanStep, type RunStepInput, runStepInputSchema, type WaveSchedule
 import { asRetryable, errorSummary, parseTaskInput } from '#domain/task-errors.ts';
 import type { ToolRegistry } from '#domain/tools/registry.ts';
 import type { BookingsPort } from '#domain/tools/types.ts';
-import { logger } from '#middleware/logger.ts';
 
 export interface StepDeps {
   readonly events: EventLogDeps;

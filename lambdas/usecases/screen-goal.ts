@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { appendEvents, type EventLogDeps, readEvents } from '#adapters/event-log.ts';
 import type { GuardrailCheck } from '#adapters/llm/index.ts';
+import { logger } from '#adapters/logger.ts';
 import { guardrailCategory, modelCalledEvents } from '#domain/llm/model-calls.ts';
 import type { AgentModel, GuardianVerdict, ModelCallReport } from '#domain/llm/provider.ts';
 import { guardianCategories } from '#domain/llm/provider.ts';
 import { type NewWorkflowEvent, workflowInputSchema } from '#domain/schemas.ts';
 import { parseTaskInput } from '#domain/task-errors.ts';
-import { logger } from '#middleware/logger.ts';
 
 export interface GuardianDeps {
   readonly events: EventLogDeps;

@@ -1,5 +1,6 @@
 import { createHead } from '#adapters/event-log.ts';
 import type { DocumentClient, StepFunctions } from '#adapters/executions.ts';
+import { correlationKeys, logger } from '#adapters/logger.ts';
 import { consumeToken } from '#adapters/rate-limit-store.ts';
 import { startExecutionSettled } from '#adapters/start-execution.ts';
 import {
@@ -22,8 +23,6 @@ import {
 import type { RateLimitPolicy } from '#domain/rate-limit.ts';
 import { redactSubmission } from '#domain/redact.ts';
 import type { SubmitBody } from '#domain/schemas.ts';
-import { correlationKeys } from '#middleware/correlation.ts';
-import { logger } from '#middleware/logger.ts';
 
 /**
  * Submit a goal (POST /omnilink-agent, after the API plumbing checked the token, the content type,

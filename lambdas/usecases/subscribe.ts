@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { readEventPage } from '#adapters/event-log.ts';
+import { logger } from '#adapters/logger.ts';
 import {
   type ConnectionsDeps,
   connectionOwner,
@@ -8,7 +9,6 @@ import {
 } from '#adapters/push-channel.ts';
 import { getOwnedWorkflowRecord } from '#adapters/workflow-store.ts';
 import { clientMessageSchema, eventMessage, serverMessage } from '#domain/push-protocol.ts';
-import { logger } from '#middleware/logger.ts';
 
 /**
  * The push channel's `subscribe` and `unsubscribe` messages. A subscribe for one of the caller's

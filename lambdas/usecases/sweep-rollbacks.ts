@@ -1,6 +1,6 @@
 import type { DescribeWorkflowExecution } from '#adapters/describe-execution.ts';
 import { clearRollbackDeadline, dueRollbacks } from '#adapters/event-log.ts';
-import { logger } from '#middleware/logger.ts';
+import { logger } from '#adapters/logger.ts';
 import { type CompensateDeps, compensateWorkflow } from './roll-back.ts';
 
 /**

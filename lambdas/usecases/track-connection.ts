@@ -1,6 +1,6 @@
 import { z } from 'zod';
+import { logger } from '#adapters/logger.ts';
 import { type ConnectionsDeps, deleteConnection, putConnection } from '#adapters/push-channel.ts';
-import { logger } from '#middleware/logger.ts';
 
 /**
  * The push channel's `$connect` and `$disconnect` routes. `$connect` runs after the authorizer

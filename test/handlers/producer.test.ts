@@ -33,12 +33,12 @@ const env = vi.hoisted(() => {
 
 import { dynamo } from '#adapters/aws/dynamodb.ts';
 import { sfn } from '#adapters/aws/sfn.ts';
+import { logger } from '#adapters/logger.ts';
 import { consumeToken } from '#adapters/rate-limit-store.ts';
 import { createWorkflowRecord, type WorkflowRecord } from '#adapters/workflow-store.ts';
 import { policyFromLimits } from '#domain/rate-limit.ts';
 import { workflowInputSchema } from '#domain/schemas.ts';
 import type { ApiEvent, ApiResult } from '#middleware/http.ts';
-import { logger } from '#middleware/logger.ts';
 import { metrics } from '#middleware/metrics.ts';
 import { type SubmitGoalPorts, submitGoal } from '#usecases/submit-goal.ts';
 import { handler, MAX_BODY_BYTES } from '../../lambdas/handlers/api/producer.ts';

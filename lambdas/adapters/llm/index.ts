@@ -22,7 +22,7 @@ export {
   mapBedrockError,
 } from './bedrock.ts';
 
-import { type ModelProviderName, modelProviders } from '#domain/llm/provider.ts';
+import type { ModelProviderName } from '#domain/llm/provider.ts';
 
 export { ModelCallFailed, ModelOutputInvalid, type OutputInvalidReason, type OutputIssue } from './errors.ts';
 export { OfflineProvider } from './offline.ts';
