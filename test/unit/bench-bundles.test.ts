@@ -130,6 +130,10 @@ describe('the cold-start figures', () => {
     expect(bundleGoalRows([measure(), measure({ name: 'events', error: 'boom' })])[0]?.value).toMatch(
       /MISSED$/,
     );
+    expect(bundleGoalRows([measure({ error: 'boom' })]).map((r) => r.value)).toEqual([
+      'no function bundled: MISSED',
+      'no function bundled: MISSED',
+    ]);
   });
 
   it('render as a table with a line per function', () => {
