@@ -3,4 +3,3 @@ import { formatScaleReport, measureScale } from '../lib/bench/scale.ts';
 
 const report = await measureScale({ log: (line) => console.error(line) });
 console.log(formatScaleReport(report));
-process.exit(0);

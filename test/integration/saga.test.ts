@@ -1,6 +1,4 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { functionSpecs } from '../../lib/specs.ts';
 import { type Harness, isRecord, pollStatus, startHarness } from './harness.ts';
@@ -43,32 +41,11 @@ afterAll(async () => {
 
 type TrailEvent = { seq: number; type: string; data: Record<string, unknown> };
 
-async function submit(goal: string): Promise<string> {
-  const response = await harness.api('POST', '/omnilink-agent', { token: alice, body: { goal } });
-  expect(response.status).toBe(202);
-  const body = response.json;
-  if (!isRecord(body) || typeof body.workflow_id !== 'string') throw new Error(response.text);
-  return body.workflow_id;
-}
+const submit = (goal: string) => harness.submit(goal, { token: alice });
 
-async function events(id: string): Promise<TrailEvent[]> {
-  const response = await harness.api('GET', `/workflows/${id}/events`, { token: alice });
-  const body = response.json;
-  if (!isRecord(body) || !Array.isArray(body.events)) throw new Error(response.text);
-  return body.events;
-}
+const events = (id: string) => harness.events(id, alice);
 
-async function bookings(id: string): Promise<Record<string, unknown>[]> {
-  const client = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: harness.runtime.dynamoUrl }));
-  const page = await client.send(
-    new QueryCommand({
-      TableName: harness.runtime.tables.bookings,
-      KeyConditionExpression: 'workflow_id = :id',
-      ExpressionAttributeValues: { ':id': id },
-    }),
-  );
-  return page.Items ?? [];
-}
+const bookings = (id: string) => harness.bookings(id);
 
 const sfn = () => new SFNClient({ endpoint: harness.runtime.sfnUrl, region: 'us-east-1' });
 const executionArn = (id: string) =>

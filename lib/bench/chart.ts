@@ -1,4 +1,5 @@
 /** The bench's chart: a hand-written SVG (no dependency) with the producer latencies and the bundles. */
+import { BUNDLE_GOAL_KIB } from './bundles.ts';
 
 export interface LatencyBar {
   readonly label: string;
@@ -15,7 +16,7 @@ export interface BundleBar {
 
 const esc = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
 
-/** Two panels: latency p50/p95/p99 per case (log-free, capped scale) and bundle size vs the 300 KiB goal. */
+/** Two panels: latency p50/p95/p99 per case (log-free, capped scale) and bundle size vs the bundle goal. */
 export function renderChart(latencies: readonly LatencyBar[], bundles: readonly BundleBar[]): string {
   const width = 900;
   const left = 300;
@@ -57,21 +58,21 @@ export function renderChart(latencies: readonly LatencyBar[], bundles: readonly 
   );
   y += 15;
   const top = y;
-  const maxKib = Math.max(320, ...bundles.map((b) => b.kib));
+  const maxKib = Math.max(BUNDLE_GOAL_KIB + 20, ...bundles.map((b) => b.kib));
   const xKib = (kib: number) => left + (kib / maxKib) * barArea;
   for (const b of bundles) {
     parts.push(`<text x="${left - 8}" y="${y + 17}" font-size="12" text-anchor="end">${esc(b.label)}</text>`);
     parts.push(
-      `<rect x="${left}" y="${y + 4}" width="${(xKib(b.kib) - left).toFixed(1)}" height="18" fill="${b.kib < 300 ? '#1c7ed6' : '#c92a2a'}"/>`,
+      `<rect x="${left}" y="${y + 4}" width="${(xKib(b.kib) - left).toFixed(1)}" height="18" fill="${b.kib <= BUNDLE_GOAL_KIB ? '#1c7ed6' : '#c92a2a'}"/>`,
     );
     parts.push(
       `<text x="${xKib(b.kib) + 6}" y="${y + 17}" font-size="11">${b.kib.toFixed(0)} KiB · ${b.importMs.toFixed(0)} ms</text>`,
     );
     y += rowH;
   }
-  const goalX = xKib(300);
+  const goalX = xKib(BUNDLE_GOAL_KIB);
   parts.push(
-    `<line x1="${goalX}" y1="${top}" x2="${goalX}" y2="${y}" stroke="#495057" stroke-dasharray="4 3"/><text x="${goalX + 3}" y="${y + 12}" font-size="10">300 KiB goal</text>`,
+    `<line x1="${goalX}" y1="${top}" x2="${goalX}" y2="${y}" stroke="#495057" stroke-dasharray="4 3"/><text x="${goalX + 3}" y="${y + 12}" font-size="10">${BUNDLE_GOAL_KIB} KiB goal</text>`,
   );
   const height = y + 30;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif"><rect width="100%" height="100%" fill="white"/>${parts.join('')}</svg>\n`;

@@ -1,0 +1,341 @@
+/**
+ * Cold start, for `npm run bench` (and `npm run bench:bundles` alone): bundles every function of
+ * lib/specs.ts exactly as `cdk deploy` does ({@link lambdaBundle} through {@link esbuildOptions}), and
+ * next to each one a baseline bundle that imports the same AWS SDK packages and constructs the same
+ * clients, and nothing else. Each bundle is imported by a fresh Node process (the one running the
+ * bench: Node 24 under npm scripts) with the function's own environment; the median of several such
+ * imports is the cold import time, and its ratio to the baseline's is what the function's own code
+ * adds to the floor the AWS SDK sets (goals: ≤ 250 KiB, ≤ 1.3×).
+ */
+import { execFile } from 'node:child_process';
+import { copyFile, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build, type Metafile } from 'esbuild';
+import { esbuildOptions, lambdaBundle, sideFilesOf } from '../constructs/function.ts';
+import { functionEnvironment, resolveEnvironment } from '../function-environment.ts';
+import { localEnvironmentSettings, PROJECT_ROOT } from '../local/runtime.ts';
+import { type FunctionName, functionSpecs } from '../specs.ts';
+import { median, type Row, renderTable, verdict } from './table.ts';
+
+const run = promisify(execFile);
+
+export const KIB = 1024;
+/** Issue #15's goals: every bundle at most this big… */
+export const BUNDLE_GOAL_KIB = 250;
+/** …and every cold import at most this many times its SDK-only baseline's. */
+export const IMPORT_RATIO_GOAL = 1.3;
+
+export interface BundleMeasure {
+  readonly name: FunctionName;
+  /** index.mjs, bytes. */
+  readonly bytes: number;
+  /** Files shipped next to it (e.g. vocabulary.json), bytes. */
+  readonly sideBytes: number;
+  /** The AWS SDK packages the bundle imports (external: the Lambda runtime provides them). */
+  readonly sdk: readonly string[];
+  /** Median cold import of the bundle, ms: `await import(bundle)` in a fresh process, nothing else. */
+  readonly importMs: number;
+  readonly importSamples: readonly number[];
+  /** Median cold import of the baseline bundle (the same SDK clients, constructed, and nothing else), ms. */
+  readonly baselineMs: number;
+  readonly baselineSamples: readonly number[];
+  /** importMs / baselineMs. */
+  readonly ratio: number;
+  /** The largest inputs of the bundle (package or project folder → bytes in the output). */
+  readonly top: readonly [string, number][];
+  /** Why it could not be bundled or imported. */
+  readonly error?: string;
+}
+
+/** How the baseline constructs the client of each AWS SDK package a function may import. */
+const SDK_CLIENTS: Readonly<
+  Record<string, { readonly names: readonly string[]; readonly construct: string }>
+> = {
+  '@aws-sdk/client-dynamodb': { names: ['DynamoDBClient'], construct: 'new DynamoDBClient({})' },
+  '@aws-sdk/lib-dynamodb': {
+    names: ['DynamoDBDocumentClient'],
+    construct: 'DynamoDBDocumentClient.from(new DynamoDBClient({}))',
+  },
+  '@aws-sdk/client-sfn': { names: ['SFNClient'], construct: 'new SFNClient({})' },
+  '@aws-sdk/client-eventbridge': { names: ['EventBridgeClient'], construct: 'new EventBridgeClient({})' },
+  '@aws-sdk/client-bedrock-runtime': {
+    names: ['BedrockRuntimeClient'],
+    construct: 'new BedrockRuntimeClient({})',
+  },
+  '@aws-sdk/client-secrets-manager': {
+    names: ['SecretsManagerClient'],
+    construct: 'new SecretsManagerClient({})',
+  },
+  '@aws-sdk/client-apigatewaymanagementapi': {
+    names: ['ApiGatewayManagementApiClient'],
+    construct: "new ApiGatewayManagementApiClient({ endpoint: 'https://example.com' })",
+  },
+};
+
+/**
+ * The baseline's entry: imports `sdk` and constructs their clients (a document client wraps its own
+ * DynamoDB client, as the functions' does); a package without a client (e.g. util-dynamodb) is
+ * imported whole. The clients are exported so that nothing is shaken off.
+ */
+export function baselineEntry(sdk: readonly string[]): string {
+  const packages = [...new Set(sdk)].sort();
+  const wrapsDynamo = packages.includes('@aws-sdk/lib-dynamodb');
+  const lines: string[] = [];
+  const built: string[] = [];
+  packages.forEach((pkg, i) => {
+    const client = SDK_CLIENTS[pkg];
+    if (!client) {
+      lines.push(`import * as sdk${i} from ${JSON.stringify(pkg)};`);
+      built.push(`sdk${i}`);
+      return;
+    }
+    lines.push(`import { ${client.names.join(', ')} } from ${JSON.stringify(pkg)};`);
+    // The document client constructs the DynamoDB client it wraps.
+    if (!(pkg === '@aws-sdk/client-dynamodb' && wrapsDynamo)) built.push(client.construct);
+  });
+  if (wrapsDynamo && !packages.includes('@aws-sdk/client-dynamodb')) {
+    lines.push("import { DynamoDBClient } from '@aws-sdk/client-dynamodb';");
+  }
+  lines.push(`export const clients = [${built.join(', ')}];`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** The AWS SDK packages a bundle imports (left external), sorted. */
+export function sdkImportsOf(metafile: Metafile): string[] {
+  return [
+    ...new Set(
+      Object.values(metafile.outputs)
+        .flatMap((o) => o.imports)
+        .filter((i) => i.external && i.path.startsWith('@aws-sdk/'))
+        .map((i) => i.path),
+    ),
+  ].sort();
+}
+
+/** The largest inputs of a bundle, grouped by package (or by project folder). */
+export function topInputs(metafile: Metafile): [string, number][] {
+  const output = Object.entries(metafile.outputs).find(([file]) => file.endsWith('.mjs'))?.[1];
+  const byGroup = new Map<string, number>();
+  for (const [file, input] of Object.entries(output?.inputs ?? {})) {
+    const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file)?.[1];
+    const group = pkg ?? file.split('/').slice(0, 2).join('/');
+    byGroup.set(group, (byGroup.get(group) ?? 0) + input.bytesInOutput);
+  }
+  return [...byGroup.entries()].sort((a, b) => b[1] - a[1]).slice(0, 4);
+}
+
+/**
+ * The environment function `name` gets in AWS (lib/function-environment.ts), references resolved
+ * to placeholders, plus what the Lambda runtime sets: its handler parses it at import.
+ */
+export function importEnvironment(name: FunctionName): Record<string, string> {
+  const own = resolveEnvironment(functionEnvironment(name, localEnvironmentSettings({})), (reference) =>
+    reference.ref === 'table'
+      ? `bench-${reference.table}`
+      : reference.ref === 'stateMachineArn'
+        ? 'arn:aws:states:us-east-1:000000000000:stateMachine:bench'
+        : reference.ref === 'jwksUrl' ||
+            reference.ref === 'websocketCallbackUrl' ||
+            reference.ref === 'jwtIssuer'
+          ? 'https://bench.example.com'
+          : 'bench',
+  );
+  return {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '/tmp',
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'bench',
+    AWS_SECRET_ACCESS_KEY: 'bench',
+    AWS_LAMBDA_FUNCTION_NAME: name,
+    ...own,
+    POWERTOOLS_LOG_LEVEL: 'ERROR',
+  };
+}
+
+/** The time `await import(file)` takes in a fresh Node process, measured inside it (ms). */
+export async function coldImportMs(file: string, env: Readonly<Record<string, string>>): Promise<number> {
+  const script = [
+    "const { performance } = await import('node:perf_hooks');",
+    'const t0 = performance.now();',
+    `await import(${JSON.stringify(pathToFileURL(file).href)});`,
+    'process.stdout.write(String(performance.now() - t0));',
+  ].join('\n');
+  try {
+    const { stdout } = await run(
+      process.execPath,
+      ['--enable-source-maps', '--input-type=module', '--eval', script],
+      { env, cwd: PROJECT_ROOT, timeout: 60_000 },
+    );
+    return Number(stdout);
+  } catch (error) {
+    // The child's own words (its stderr's last lines), not the command line.
+    const stderr = String((error as { stderr?: unknown }).stderr ?? '').trim();
+    throw new Error(`importing ${file} failed: ${stderr.split('\n').slice(-3).join(' ') || String(error)}`);
+  }
+}
+
+export interface MeasureBundlesOptions {
+  /** Where the bundles land: `<out>/<name>/index.mjs` and `<out>/<name>/baseline/index.mjs`. */
+  readonly out: string;
+  /** Fresh processes per bundle (the median is reported). @default 5 */
+  readonly spawns?: number;
+  /** Only these functions. @default every function */
+  readonly only?: readonly FunctionName[];
+  readonly log?: (line: string) => void;
+}
+
+/** Bundles and times every function and its baseline. */
+export async function measureBundles(options: MeasureBundlesOptions): Promise<BundleMeasure[]> {
+  const { out, spawns = 5, log = () => undefined } = options;
+  await rm(out, { recursive: true, force: true });
+  await mkdir(out, { recursive: true });
+  // The bundles leave the AWS SDK to the runtime: outside the project they find it through a link.
+  if (relative(PROJECT_ROOT, out).startsWith('..')) {
+    await symlink(join(PROJECT_ROOT, 'node_modules'), join(out, 'node_modules'), 'dir');
+  }
+  const names = options.only ?? (Object.keys(functionSpecs) as FunctionName[]);
+  const results: BundleMeasure[] = [];
+  for (const name of names) {
+    try {
+      results.push(await measureOne(name, join(out, name), spawns));
+    } catch (error) {
+      const message =
+        error instanceof Error ? error.message.split('\n').slice(0, 3).join(' ') : String(error);
+      results.push({
+        name,
+        bytes: 0,
+        sideBytes: 0,
+        sdk: [],
+        importMs: Number.NaN,
+        importSamples: [],
+        baselineMs: Number.NaN,
+        baselineSamples: [],
+        ratio: Number.NaN,
+        top: [],
+        error: message,
+      });
+    }
+    log(`bundled and imported ${name}`);
+  }
+  return results;
+}
+
+async function measureOne(name: FunctionName, dir: string, spawns: number): Promise<BundleMeasure> {
+  await mkdir(join(dir, 'baseline'), { recursive: true });
+  const entry = join(PROJECT_ROOT, functionSpecs[name].entry);
+  const result = await build(esbuildOptions(lambdaBundle, entry, dir));
+  const file = join(dir, 'index.mjs');
+  const code = await readFile(file, 'utf8');
+  let sideBytes = 0;
+  for (const [fileName, source] of sideFilesOf(lambdaBundle, code)) {
+    await copyFile(source, join(dir, fileName));
+    sideBytes += (await stat(source)).size;
+  }
+  await writeFile(join(dir, 'meta.json'), JSON.stringify(result.metafile));
+  const sdk = sdkImportsOf(result.metafile);
+
+  // The baseline, bundled with the same options.
+  const baselineSource = join(dir, 'baseline', 'entry.mjs');
+  await writeFile(baselineSource, baselineEntry(sdk));
+  await build(esbuildOptions(lambdaBundle, baselineSource, join(dir, 'baseline')));
+  const baselineFile = join(dir, 'baseline', 'index.mjs');
+
+  const env = importEnvironment(name);
+  const samples: number[] = [];
+  const baselineSamples: number[] = [];
+  // Interleaved, so that a busy spell of the machine weighs on both alike.
+  for (let i = 0; i < spawns; i++) {
+    baselineSamples.push(await coldImportMs(baselineFile, env));
+    samples.push(await coldImportMs(file, env));
+  }
+  const importMs = median(samples);
+  const baselineMs = median(baselineSamples);
+  return {
+    name,
+    bytes: Buffer.byteLength(code),
+    sideBytes,
+    sdk,
+    importMs,
+    importSamples: samples,
+    baselineMs,
+    baselineSamples,
+    ratio: importMs / baselineMs,
+    top: topInputs(result.metafile),
+  };
+}
+
+const kib = (bytes: number) => (bytes / KIB).toFixed(0);
+const shortSdk = (sdk: readonly string[]) =>
+  sdk.map((p) => p.replace('@aws-sdk/', '').replace('client-', '')).join(', ') || '(none)';
+
+/** Whether a measured bundle meets both goals. */
+export function meetsGoals(m: BundleMeasure): boolean {
+  return !m.error && m.bytes <= BUNDLE_GOAL_KIB * KIB && m.ratio <= IMPORT_RATIO_GOAL;
+}
+
+/** One row per function for the bench's results. */
+export function bundleRows(measures: readonly BundleMeasure[]): Row[] {
+  return measures.map((m) => {
+    if (m.error)
+      return { measure: `cold start, ${m.name}`, value: 'not bundled', note: m.error.slice(0, 120) };
+    return {
+      measure: `cold start, ${m.name}`,
+      value: `${kib(m.bytes)} KiB${m.sideBytes ? ` (+${kib(m.sideBytes)} KiB vocabulary.json)` : ''} · import ${m.importMs.toFixed(0)} ms · SDK baseline ${m.baselineMs.toFixed(0)} ms · ${m.ratio.toFixed(2)}×`,
+      note: `${meetsGoals(m) ? 'meets' : 'misses'} ≤ ${BUNDLE_GOAL_KIB} KiB / ≤ ${IMPORT_RATIO_GOAL}×; SDK: ${shortSdk(m.sdk)}; largest: ${m.top
+        .slice(0, 3)
+        .map(([k, v]) => `${k} ${kib(v)}`)
+        .join(', ')}`,
+    };
+  });
+}
+
+/** The goal rows: every bundle ≤ 250 KiB, every cold import ≤ 1.3× its baseline. */
+export function bundleGoalRows(measures: readonly BundleMeasure[]): Row[] {
+  const built = measures.filter((m) => !m.error);
+  const biggest = [...built].sort((a, b) => b.bytes - a.bytes)[0];
+  const worst = [...built].sort((a, b) => b.ratio - a.ratio)[0];
+  const all = built.length === measures.length;
+  if (!biggest || !worst) {
+    const none = { value: 'no function bundled: MISSED', note: measures.map((m) => m.name).join(', ') };
+    return [
+      { measure: `GOAL every bundle ≤ ${BUNDLE_GOAL_KIB} KiB`, ...none },
+      { measure: `GOAL every cold import ≤ ${IMPORT_RATIO_GOAL}× its SDK-only baseline`, ...none },
+    ];
+  }
+  return [
+    {
+      measure: `GOAL every bundle ≤ ${BUNDLE_GOAL_KIB} KiB`,
+      value: `largest ${biggest.name} ${kib(biggest.bytes)} KiB: ${verdict(all && built.every((m) => m.bytes <= BUNDLE_GOAL_KIB * KIB))}`,
+      note: `${built.length}/${measures.length} functions bundled as cdk deploy does (index.mjs; the planner also ships vocabulary.json)`,
+    },
+    {
+      measure: `GOAL every cold import ≤ ${IMPORT_RATIO_GOAL}× its SDK-only baseline`,
+      value: `worst ${worst.name} ${worst.ratio.toFixed(2)}× (${worst.importMs.toFixed(0)} vs ${worst.baselineMs.toFixed(0)} ms): ${verdict(all && built.every((m) => m.ratio <= IMPORT_RATIO_GOAL))}`,
+      note: 'baseline: a bundle importing the same @aws-sdk/* packages and constructing the same clients, nothing else',
+    },
+  ];
+}
+
+/** The cold-start table: one line per function. */
+export function renderBundleTable(measures: readonly BundleMeasure[]): string {
+  const samples = Math.max(0, ...measures.map((m) => m.importSamples.length));
+  return `${renderTable(
+    ['function', 'bundle KiB', 'cold import ms', 'SDK baseline ms', 'ratio', 'goals', 'AWS SDK clients'],
+    measures.map((m) =>
+      m.error
+        ? [m.name, 'not bundled', '', '', '', 'MISSED', m.error.slice(0, 80)]
+        : [
+            m.name,
+            `${kib(m.bytes)}${m.sideBytes ? ` (+${kib(m.sideBytes)})` : ''}`,
+            m.importMs.toFixed(0),
+            m.baselineMs.toFixed(0),
+            `${m.ratio.toFixed(2)}×`,
+            meetsGoals(m) ? 'met' : 'MISSED',
+            shortSdk(m.sdk),
+          ],
+    ),
+  )}\n\nCold import: median of ${samples} fresh Node ${process.versions.node} processes each, \`await import()\` of the bundle and nothing else, with the function's environment. Goals: bundle ≤ ${BUNDLE_GOAL_KIB} KiB, cold import ≤ ${IMPORT_RATIO_GOAL}× the SDK-only baseline.`;
+}

@@ -1,0 +1,149 @@
+import type { Metafile } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import {
+  type BundleMeasure,
+  baselineEntry,
+  bundleGoalRows,
+  bundleRows,
+  importEnvironment,
+  meetsGoals,
+  renderBundleTable,
+  sdkImportsOf,
+  topInputs,
+} from '../../lib/bench/bundles.ts';
+import { tableSpecs } from '../../lib/specs.ts';
+
+const measure = (over: Partial<BundleMeasure> = {}): BundleMeasure => ({
+  name: 'status',
+  bytes: 200 * 1024,
+  sideBytes: 0,
+  sdk: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'],
+  importMs: 120,
+  importSamples: [110, 120, 130],
+  baselineMs: 100,
+  baselineSamples: [90, 100, 110],
+  ratio: 1.2,
+  top: [['@aws-lambda-powertools/logger', 40 * 1024]],
+  ...over,
+});
+
+describe('the SDK-only baseline bundle', () => {
+  it('imports the same AWS SDK packages and constructs their clients, the document client wrapping its own', () => {
+    const entry = baselineEntry(['@aws-sdk/lib-dynamodb', '@aws-sdk/client-sfn', '@aws-sdk/client-dynamodb']);
+    expect(entry).toContain('import { DynamoDBClient } from "@aws-sdk/client-dynamodb";');
+    expect(entry).toContain('import { DynamoDBDocumentClient } from "@aws-sdk/lib-dynamodb";');
+    expect(entry).toContain('import { SFNClient } from "@aws-sdk/client-sfn";');
+    expect(entry).toContain(
+      'export const clients = [new SFNClient({}), DynamoDBDocumentClient.from(new DynamoDBClient({}))];',
+    );
+  });
+
+  it('imports a package without a client whole, and constructs nothing for it', () => {
+    expect(baselineEntry(['@aws-sdk/util-dynamodb'])).toBe(
+      'import * as sdk0 from "@aws-sdk/util-dynamodb";\nexport const clients = [sdk0];\n',
+    );
+  });
+
+  it('is empty for a function without AWS SDK clients', () => {
+    expect(baselineEntry([])).toBe('export const clients = [];\n');
+  });
+});
+
+describe("a bundle's metafile", () => {
+  const metafile = {
+    inputs: {},
+    outputs: {
+      'out/index.mjs': {
+        bytes: 1000,
+        entryPoint: 'lambdas/handlers/api/status.ts',
+        exports: ['handler'],
+        imports: [
+          { path: '@aws-sdk/lib-dynamodb', kind: 'import-statement', external: true },
+          { path: '@aws-sdk/client-dynamodb', kind: 'import-statement', external: true },
+          { path: '@aws-sdk/lib-dynamodb', kind: 'import-statement', external: true },
+          { path: 'node:module', kind: 'import-statement', external: true },
+          { path: './vocabulary.json', kind: 'import-statement', external: true },
+        ],
+        inputs: {
+          'node_modules/zod/v4/core/index.js': { bytesInOutput: 300 },
+          'node_modules/@aws-lambda-powertools/logger/lib/index.js': { bytesInOutput: 200 },
+          'node_modules/@aws-lambda-powertools/logger/lib/other.js': { bytesInOutput: 250 },
+          'lambdas/domain/projection.ts': { bytesInOutput: 100 },
+        },
+      },
+      'out/index.mjs.map': { bytes: 5000, imports: [], exports: [], inputs: {} },
+    },
+  } as unknown as Metafile;
+
+  it('names the AWS SDK packages it leaves to the runtime, once each, sorted', () => {
+    expect(sdkImportsOf(metafile)).toEqual(['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb']);
+  });
+
+  it('groups its largest inputs by package or project folder', () => {
+    expect(topInputs(metafile)).toEqual([
+      ['@aws-lambda-powertools/logger', 450],
+      ['zod', 300],
+      ['lambdas/domain', 100],
+    ]);
+  });
+});
+
+describe('the environment a bundle is imported with', () => {
+  it("is the function's own (its tables named) plus what the Lambda runtime sets", () => {
+    const env = importEnvironment('status');
+    expect(env[tableSpecs.state.envVar]).toBe('bench-state');
+    expect(env.STATE_MACHINE_ARN).toMatch(/^arn:aws:states:/);
+    expect(env).toMatchObject({ AWS_REGION: 'us-east-1', AWS_LAMBDA_FUNCTION_NAME: 'status' });
+    // Another function's table is not in it, as in AWS.
+    expect(env[tableSpecs.bookings.envVar]).toBeUndefined();
+  });
+});
+
+describe('the cold-start figures', () => {
+  it('meet the goals at ≤ 250 KiB and ≤ 1.3× the baseline, and miss them above either', () => {
+    expect(meetsGoals(measure())).toBe(true);
+    expect(meetsGoals(measure({ bytes: 251 * 1024 }))).toBe(false);
+    expect(meetsGoals(measure({ ratio: 1.31 }))).toBe(false);
+    expect(meetsGoals(measure({ error: 'no entry' }))).toBe(false);
+  });
+
+  it('give one row per function with size, import, baseline and ratio', () => {
+    expect(bundleRows([measure()])).toEqual([
+      {
+        measure: 'cold start, status',
+        value: '200 KiB · import 120 ms · SDK baseline 100 ms · 1.20×',
+        note: 'meets ≤ 250 KiB / ≤ 1.3×; SDK: dynamodb, lib-dynamodb; largest: @aws-lambda-powertools/logger 40',
+      },
+    ]);
+  });
+
+  it('judge the goals on the worst function, and miss them when one was not bundled', () => {
+    const rows = bundleGoalRows([measure(), measure({ name: 'producer', bytes: 300 * 1024, ratio: 1.5 })]);
+    expect(rows.map((r) => r.value)).toEqual([
+      'largest producer 300 KiB: MISSED',
+      'worst producer 1.50× (120 vs 100 ms): MISSED',
+    ]);
+    expect(bundleGoalRows([measure()]).map((r) => r.value)).toEqual([
+      'largest status 200 KiB: met',
+      'worst status 1.20× (120 vs 100 ms): met',
+    ]);
+    expect(bundleGoalRows([measure(), measure({ name: 'events', error: 'boom' })])[0]?.value).toMatch(
+      /MISSED$/,
+    );
+    expect(bundleGoalRows([measure({ error: 'boom' })]).map((r) => r.value)).toEqual([
+      'no function bundled: MISSED',
+      'no function bundled: MISSED',
+    ]);
+  });
+
+  it('render as a table with a line per function', () => {
+    const table = renderBundleTable([measure(), measure({ name: 'events', error: 'entry not found' })]);
+    const lines = table.split('\n');
+    expect(lines[0]).toMatch(/^\| function +\| bundle KiB +\| cold import ms +\| SDK baseline ms +\| ratio/);
+    expect(lines[2]).toMatch(
+      /^\| status +\| 200 +\| 120 +\| 100 +\| 1\.20× +\| met +\| dynamodb, lib-dynamodb +\|$/,
+    );
+    expect(lines[3]).toMatch(/^\| events +\| not bundled .*\| MISSED +\| entry not found +\|$/);
+    expect(table).toContain('median of 3 fresh Node');
+  });
+});
