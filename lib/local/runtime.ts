@@ -419,8 +419,7 @@ async function start(
       AWS_ENDPOINT_URL_SFN: sfnUrl,
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventsUrl,
       ...own,
-      // No X-Ray daemon and no CloudWatch locally.
-      POWERTOOLS_TRACE_ENABLED: 'false',
+      // No CloudWatch locally.
       POWERTOOLS_METRICS_DISABLED: 'true',
       ...localOnly(spec, given),
       // The caller's extras, except settings: those reach only the functions that get them (above).

@@ -77,7 +77,6 @@ beforeAll(async () => {
     RATE_LIMIT_PER_MINUTE: '600',
     RATE_LIMIT_BURST: '300',
     POWERTOOLS_LOG_LEVEL: process.env.RELIABILITY_LOG_LEVEL ?? 'SILENT',
-    POWERTOOLS_TRACE_ENABLED: 'false',
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
   // Imported now: the module-level clients read the endpoints set above.

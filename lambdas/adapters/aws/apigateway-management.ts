@@ -1,6 +1,5 @@
 import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
 import { postToConnection } from '#adapters/push-channel.ts';
-import { tracer } from '#middleware/tracer.ts';
 
 /*
  * The WebSocket API's Management API (PostToConnection). Unlike the other clients its endpoint is the
@@ -11,6 +10,6 @@ import { tracer } from '#middleware/tracer.ts';
 export function connectionPoster(
   endpoint: string,
 ): (connectionId: string, message: string) => Promise<boolean> {
-  const client = tracer.captureAWSv3Client(new ApiGatewayManagementApiClient({ endpoint }));
+  const client = new ApiGatewayManagementApiClient({ endpoint });
   return (connectionId, message) => postToConnection(client, connectionId, message);
 }

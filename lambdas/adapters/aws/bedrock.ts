@@ -1,5 +1,4 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
-import { tracer } from '#middleware/tracer.ts';
 
 /*
  * One AWS client per module, created once at module load and shared by every invocation, so a function
@@ -7,4 +6,4 @@ import { tracer } from '#middleware/tracer.ts';
  * (AWS_ENDPOINT_URL_<SERVICE>): that is the only difference between AWS and the local runtime.
  * Adapters take clients as parameters, so tests pass mocks.
  */
-export const bedrock = tracer.captureAWSv3Client(new BedrockRuntimeClient({}));
+export const bedrock = new BedrockRuntimeClient({});
