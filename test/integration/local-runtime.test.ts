@@ -244,21 +244,25 @@ describe('local runtime: the HTTP API end to end', () => {
 });
 
 describe('local runtime: failures reach Catch like in AWS', () => {
-  it('fails a workflow with an unknown destination, rolls it back and keeps the error name', async () => {
+  it('fails a workflow with an unknown destination, rolls it back and keeps the error code', async () => {
     const accepted = await submit('Book a flight to Atlantis');
     expect(accepted.status, accepted.text).toBe(202);
     const id = workflowIdOf(accepted.json);
     const status = await pollStatus(harness, id, alice);
     expect(status.status).toBe('failed');
+    expect(status.error).toMatchObject({ code: 'UnknownDestination' });
     const events = await harness.api('GET', `/workflows/${id}/events`, { token: alice });
     const list = isRecord(events.json) && Array.isArray(events.json.events) ? events.json.events : [];
     expect(list.at(-1)).toMatchObject({ type: 'WorkflowFailed' });
     const execution = await harness.runtime.waitForExecution(id);
     expect(execution).toMatchObject({ status: 'FAILED', error: 'WorkflowFailed' });
     const taskFailed = execution.events.find((event) => event.type === 'TaskFailed');
-    expect(taskFailed).toMatchObject({ taskFailedEventDetails: { error: 'UnknownDestination' } });
+    // One error name reaches Step Functions (the ASL's one Catch); the code travels first in the message.
+    expect(taskFailed).toMatchObject({ taskFailedEventDetails: { error: 'WorkflowError' } });
     const details = isRecord(taskFailed?.taskFailedEventDetails) ? taskFailed.taskFailedEventDetails : {};
-    expect(JSON.parse(String(details.cause))).toMatchObject({ errorType: 'UnknownDestination' });
+    const cause: unknown = JSON.parse(String(details.cause));
+    expect(cause).toMatchObject({ errorType: 'WorkflowError' });
+    expect(isRecord(cause) ? String(cause.errorMessage) : '').toMatch(/^UnknownDestination: /);
     expect(list.map((event: { type: string }) => event.type)).toContain('StepFailed');
   });
 });

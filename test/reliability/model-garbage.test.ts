@@ -136,7 +136,10 @@ describe('reliability: a model that answers nonsense', () => {
         .filter((e) => e.type === 'TaskFailed' || e.type === 'LambdaFunctionFailed')
         .map((e) => {
           const details = Object.values(e).find((v) => isRecord(v) && typeof v.error === 'string');
-          return isRecord(details) ? String(details.error) : 'unknown';
+          if (!isRecord(details)) return 'unknown';
+          // The one name Step Functions sees, and the code that travels first in the cause's message.
+          const code = /"errorMessage":"([A-Za-z.]+):/.exec(String(details.cause ?? ''))?.[1];
+          return code ? `${String(details.error)}(${code})` : String(details.error);
         });
       results.push({
         scenario,
@@ -151,7 +154,7 @@ describe('reliability: a model that answers nonsense', () => {
       expect(status.error).toMatchObject({ code: 'PlanInvalid', message: expect.any(String) });
       expect(execution.status).toBe('FAILED');
       // One clean failure of the planner task: PlanInvalid, not a crash, not retried.
-      expect(taskErrors).toEqual(['PlanInvalid']);
+      expect(taskErrors).toEqual(['WorkflowError(PlanInvalid)']);
       expect(types[0]).toBe('GoalReceived');
       expect(types.at(-1)).toBe('WorkflowFailed');
       expect(types).not.toContain('PlanCreated');

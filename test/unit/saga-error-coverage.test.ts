@@ -59,7 +59,11 @@ async function namedErrorClasses(): Promise<(new (...args: never[]) => NamedErro
 /** Codes the API fails a callback task with (SendTaskFailure through `taskFailure`). */
 function taskFailureCodes(): string[] {
   return sources(join(root, 'lambdas')).flatMap((file) =>
-    [...readFileSync(file, 'utf8').matchAll(/taskFailure\(\s*'([A-Za-z.]+)'/g)].map((m) => m[1] ?? ''),
+    [
+      ...readFileSync(file, 'utf8').matchAll(
+        /(?:sendTaskFailure\(\s*[\w.]+,\s*[\w.]+,|\btaskFailure\()\s*'([A-Za-z.]+)'/g,
+      ),
+    ].map((m) => m[1] ?? ''),
   );
 }
 
