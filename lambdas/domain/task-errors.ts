@@ -84,33 +84,63 @@ export const TRANSIENT_ERROR_NAMES: ReadonlySet<string> = new Set([
   'ServiceUnavailable',
 ]);
 
-const NETWORK_ERROR_NAMES = new Set(['TimeoutError', 'NetworkingError', 'AbortError']);
-const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'EAI_AGAIN']);
+/** Every name that means "briefly unavailable": the SDK's throttling and 5xx names, timeouts, aborts. */
+const UNAVAILABLE_NAMES: ReadonlySet<string> = new Set([
+  ...TRANSIENT_ERROR_NAMES,
+  'TransientError',
+  'Throttling',
+  'TooManyRequestsException',
+  'ServiceUnavailableException',
+  'InternalFailure',
+  'InternalServerException',
+  'LimitExceededException',
+  'ExecutionLimitExceeded',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'NetworkingError',
+  'AbortError',
+]);
+
+/** Network failures from the HTTP handler carry a Node error code and no HTTP status. */
+const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 
 /**
- * A retryable error as the ASL sees it: a TransientError (as is, or wrapping a transient failure: an
- * SDK error that is throttling, marked retryable or server-side, a network error, its name first in
- * the message); anything else is `undefined` (a domain error or a bug: not retried).
+ * The one answer to "was a dependency briefly unavailable?" (throttling, a server-side fault or 5xx,
+ * an SDK error marked retryable, a network error): a state task retries it (`asRetryable`), an API
+ * route answers 503 (`isUnavailableError`).
+ */
+export function isTransientFailure(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (UNAVAILABLE_NAMES.has(error.name)) return true;
+  const meta: unknown = Reflect.get(error, '$metadata');
+  const status = meta && typeof meta === 'object' ? Reflect.get(meta, 'httpStatusCode') : undefined;
+  if (Reflect.get(error, '$fault') === 'server' || (typeof status === 'number' && status >= 500)) return true;
+  if (Reflect.get(error, '$retryable')) return true;
+  const code: unknown = Reflect.get(error, 'code');
+  return typeof code === 'string' && NETWORK_ERROR_CODES.has(code);
+}
+
+/**
+ * A retryable error as the ASL sees it: a TransientError (as is, or wrapping a transient failure, its
+ * name first in the message); anything else is `undefined` (a domain error or a bug: not retried).
  */
 export function asRetryable(error: unknown): TransientError | undefined {
   if (error instanceof TransientError) return error;
   if (!(error instanceof Error)) return undefined;
   if (error.name === 'TransientError') return new TransientError(error.message, { cause: error });
-  const sdk = z
-    .object({
-      $retryable: z.unknown().optional(),
-      $fault: z.string().optional(),
-      code: z.string().optional(),
-    })
-    .safeParse(error);
-  const transient =
-    TRANSIENT_ERROR_NAMES.has(error.name) ||
-    NETWORK_ERROR_NAMES.has(error.name) ||
-    (sdk.success &&
-      (sdk.data.$retryable !== undefined ||
-        sdk.data.$fault === 'server' ||
-        (sdk.data.code !== undefined && NETWORK_ERROR_CODES.has(sdk.data.code))));
-  return transient ? new TransientError(`${error.name}: ${error.message}`, { cause: error }) : undefined;
+  return isTransientFailure(error)
+    ? new TransientError(`${error.name}: ${error.message}`, { cause: error })
+    : undefined;
 }
 
 /**

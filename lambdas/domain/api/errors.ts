@@ -1,4 +1,5 @@
 import { HttpError } from '../errors.ts';
+import { isTransientFailure } from '../task-errors.ts';
 
 /*
  * The HTTP API's error vocabulary, pure: the refusals the use cases and the API plumbing throw. The
@@ -53,47 +54,5 @@ export async function unavailableAs503<T>(call: () => Promise<T>): Promise<T> {
   }
 }
 
-const TRANSIENT_NAMES: ReadonlySet<string> = new Set([
-  'TransientError',
-  'ThrottlingException',
-  'Throttling',
-  'TooManyRequestsException',
-  'ProvisionedThroughputExceededException',
-  'RequestLimitExceeded',
-  'ServiceUnavailable',
-  'ServiceUnavailableException',
-  'InternalServerError',
-  'InternalFailure',
-  'InternalServerException',
-  'LimitExceededException',
-  'ExecutionLimitExceeded',
-  'TimeoutError',
-  'RequestTimeout',
-  'RequestTimeoutException',
-  'AbortError',
-]);
-
-/** Network failures from the HTTP handler carry a Node error code and no HTTP status. */
-const NETWORK_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-]);
-
 /** Errors that mean "a dependency is briefly unavailable" (throttling, 5xx, network): answer 503. */
-export function isUnavailableError(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (TRANSIENT_NAMES.has(error.name)) return true;
-  const meta: unknown = Reflect.get(error, '$metadata');
-  const fault: unknown = Reflect.get(error, '$fault');
-  const status = meta && typeof meta === 'object' ? Reflect.get(meta, 'httpStatusCode') : undefined;
-  if (fault === 'server' || (typeof status === 'number' && status >= 500)) return true;
-  if (Reflect.get(error, '$retryable')) return true;
-  const code: unknown = Reflect.get(error, 'code');
-  return typeof code === 'string' && NETWORK_CODES.has(code);
-}
+export const isUnavailableError = isTransientFailure;
