@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { ModelProviderName } from '#domain/llm/provider.ts';
+import type { StructuredRequest } from '#domain/llm/structured.ts';
 
 /**
  * The provider-neutral surface every model provider implements. Callers (guardian, planner, summary)
@@ -18,19 +19,8 @@ export interface ModelUsage {
   latency_ms: number;
 }
 
-/** A request for an answer that must fit `schema`. */
-export interface StructuredRequest<T> {
-  /** What the call is for ('guardian', 'planner', ...): recorded with the usage, never sent. */
-  purpose: string;
-  system: string;
-  prompt: string;
-  /** Validates the answer; its JSON Schema (input side) is what the model is asked to produce. */
-  schema: z.ZodType<T>;
-  /** Tool / json_schema name: 1-64 chars of `A-Za-z0-9_-`. */
-  schemaName: string;
-  maxTokens?: number;
-  temperature?: number;
-}
+/** A request for an answer that must fit `schema`: the domain's, which the providers implement. */
+export type { StructuredRequest };
 
 export interface StructuredResult<T> {
   /** The answer, parsed by the request's schema (so defaults and transforms have been applied). */

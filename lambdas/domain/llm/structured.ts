@@ -17,15 +17,21 @@ import {
 export interface StructuredLlm {
   readonly name: string;
   readonly model: string;
-  generateStructured<T>(request: {
-    purpose: string;
-    system: string;
-    prompt: string;
-    schema: z.ZodType<T>;
-    schemaName: string;
-    maxTokens?: number;
-    temperature?: number;
-  }): Promise<{ data: T; usage: ModelUsage }>;
+  generateStructured<T>(request: StructuredRequest<T>): Promise<{ data: T; usage: ModelUsage }>;
+}
+
+/** A request for an answer that must fit `schema` (the model adapters implement it). */
+export interface StructuredRequest<T> {
+  /** What the call is for ('guardian', 'planner', ...): recorded with the usage, never sent. */
+  purpose: string;
+  system: string;
+  prompt: string;
+  /** Validates the answer; its JSON Schema (input side) is what the model is asked to produce. */
+  schema: z.ZodType<T>;
+  /** Tool / json_schema name: 1-64 chars of `A-Za-z0-9_-`. */
+  schemaName: string;
+  maxTokens?: number;
+  temperature?: number;
 }
 
 const GUARDIAN_SYSTEM = [
