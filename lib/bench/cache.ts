@@ -120,325 +120,329 @@ export async function runCacheBench(
 ): Promise<number> {
   const workload = workloadSchema.parse(workloadJson);
   const dynamo = await startDynamo({});
-  const tableName = 'bench-cache';
-  await ensureTables(dynamo.client, [{ name: tableName, spec: cacheTableSpec }]);
-  const counters: Counters = { requests: {}, readUnits: 0 };
-  const client = DynamoDBDocumentClient.from(dynamo.client, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const name = context.commandName ?? 'unknown';
-      counters.requests[name] = (counters.requests[name] ?? 0) + 1;
-      const out = await next(args);
-      const consumed = (out.output as { ConsumedCapacity?: { CapacityUnits?: number }[] }).ConsumedCapacity;
-      for (const c of consumed ?? []) counters.readUnits += c.CapacityUnits ?? 0;
-      return out;
-    },
-    { step: 'initialize', name: 'benchCounter' },
-  );
-  const embedder = createOfflineEmbedder();
-  const deps: PlanCacheDeps = {
-    client,
-    tableName,
-    embedder,
-    tools: defaultToolRegistry(),
-    config: {
-      scope: 'user',
-      ttlDays: 30,
-      maxEntriesPerScope: 500,
-      minSimilarity: Number(env.CACHE_MIN_SIMILARITY ?? 0.6),
-    },
-  };
+  // DynamoDB Local is a child JVM: stopped however the bench ends, or it outlives the command.
+  try {
+    const tableName = 'bench-cache';
+    await ensureTables(dynamo.client, [{ name: tableName, spec: cacheTableSpec }]);
+    const counters: Counters = { requests: {}, readUnits: 0 };
+    const client = DynamoDBDocumentClient.from(dynamo.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const name = context.commandName ?? 'unknown';
+        counters.requests[name] = (counters.requests[name] ?? 0) + 1;
+        const out = await next(args);
+        const consumed = (out.output as { ConsumedCapacity?: { CapacityUnits?: number }[] }).ConsumedCapacity;
+        for (const c of consumed ?? []) counters.readUnits += c.CapacityUnits ?? 0;
+        return out;
+      },
+      { step: 'initialize', name: 'benchCounter' },
+    );
+    const embedder = createOfflineEmbedder();
+    const deps: PlanCacheDeps = {
+      client,
+      tableName,
+      embedder,
+      tools: defaultToolRegistry(),
+      config: {
+        scope: 'user',
+        ttlDays: 30,
+        maxEntriesPerScope: 500,
+        minSimilarity: Number(env.CACHE_MIN_SIMILARITY ?? 0.6),
+      },
+    };
 
-  const latencies: number[] = [];
-  const hitSimilarities: number[] = [];
-  let falseHits = 0;
-  const falseList: string[] = [];
-  let tokensSavedIn = 0;
-  let tokensSavedOut = 0;
-  let embedTokens = 0;
+    const latencies: number[] = [];
+    const hitSimilarities: number[] = [];
+    let falseHits = 0;
+    const falseList: string[] = [];
+    let tokensSavedIn = 0;
+    let tokensSavedOut = 0;
+    let embedTokens = 0;
 
-  const judge = (goal: string, expect: string | null, result: CacheLookup): boolean => {
-    if (!result.hit) return true;
-    // the right plan is the planner's for `expect`, the wording the workload says the goal means
-    const truth = expect === null ? undefined : plannerPlan(expect);
-    const ok = truth !== undefined && canonicalPlan(truth) === canonicalPlan(result.plan);
-    if (!ok) {
-      falseHits++;
-      falseList.push(`${goal} (expected ${expect ?? 'no plan'})`);
-    }
-    return ok;
-  };
-  const lookup = async (user: string, goal: string): Promise<CacheLookup> => {
-    const started = performance.now();
-    const result = await lookupPlan(deps, { user_id: user, goal, context: {} });
-    latencies.push(performance.now() - started);
-    // the goal is embedded only when some template fits its wording
-    if (result.hit && result.match === 'template') embedTokens += estimateTokens(goal);
-    if (result.hit) hitSimilarities.push(result.similarity);
-    return result;
-  };
-  let workflows = 0;
-  /** The planner task's store, then the finalize task's confirmation (the workflow completed). */
-  const storeCompleted = async (user: string, goal: string, plan: Plan) => {
-    const workflowId = `wf_bench${String(++workflows).padStart(8, '0')}`;
-    const request = { user_id: user, goal, context: {} };
-    const stored = await storePlan(deps, { ...request, plan, workflow_id: workflowId });
-    if (stored.stored && stored.rebindable) embedTokens += estimateTokens(goal);
-    await confirmPlan(deps, cacheEntryKey(deps, request), workflowId);
-  };
-  /** One goal as the planner task would run it: cache, else planner (+ store). */
-  const run = async (user: string, goal: string, expect: string | null) => {
-    const result = await lookup(user, goal);
-    if (result.hit) {
-      tokensSavedIn += PROMPT_OVERHEAD_TOKENS + estimateTokens(goal);
-      tokensSavedOut += estimateTokens(JSON.stringify(result.plan));
-      return { hit: true, correct: judge(goal, expect, result), planned: false, result };
-    }
-    const plan = plannerPlan(goal);
-    if (plan) await storeCompleted(user, goal, plan);
-    return { hit: false, correct: true, planned: true, result };
-  };
-
-  // warm up (module compilation, the vocabulary's first decode): not measured
-  for (let i = 0; i < 20; i++)
-    await lookupPlan(deps, { user_id: 'warmup', goal: 'Book a flight to Oslo', context: {} });
-
-  // 1. repeated intents
-  let repeated = 0;
-  let repeatedHits = 0;
-  const misses: string[] = [];
-  for (const intent of workload.intents) {
-    const goals = [
-      { goal: intent.canonical, expect: intent.canonical as string | null },
-      ...intent.paraphrases.map((goal) => ({ goal, expect: intent.canonical })),
-      ...intent.rebinds,
-    ];
-    for (const [i, { goal, expect }] of goals.entries()) {
-      const outcome = await run('alice', goal, expect);
-      repeated++;
-      if (outcome.hit) repeatedHits++;
-      else if (i > 0 && !outcome.result.hit) misses.push(`${goal}: ${outcome.result.reason}`);
-    }
-  }
-  const falseAfterRepeated = falseHits;
-
-  // 2. near misses
-  let near = 0;
-  let nearHits = 0;
-  let nearFalse = 0;
-  const nearByKind = new Map<string, { n: number; hits: number; false: number }>();
-  for (const intent of workload.intents) {
-    for (const { goal, kind, expect } of intent.near_misses) {
-      // lookups only: a near miss must never be served an entry of the repeated-intent phase that
-      // is wrong for it (its own plans are not stored, so it cannot be served by a sibling near miss)
-      const before = falseHits;
-      const result = await lookup('alice', goal);
+    const judge = (goal: string, expect: string | null, result: CacheLookup): boolean => {
+      if (!result.hit) return true;
+      // the right plan is the planner's for `expect`, the wording the workload says the goal means
+      const truth = expect === null ? undefined : plannerPlan(expect);
+      const ok = truth !== undefined && canonicalPlan(truth) === canonicalPlan(result.plan);
+      if (!ok) {
+        falseHits++;
+        falseList.push(`${goal} (expected ${expect ?? 'no plan'})`);
+      }
+      return ok;
+    };
+    const lookup = async (user: string, goal: string): Promise<CacheLookup> => {
+      const started = performance.now();
+      const result = await lookupPlan(deps, { user_id: user, goal, context: {} });
+      latencies.push(performance.now() - started);
+      // the goal is embedded only when some template fits its wording
+      if (result.hit && result.match === 'template') embedTokens += estimateTokens(goal);
+      if (result.hit) hitSimilarities.push(result.similarity);
+      return result;
+    };
+    let workflows = 0;
+    /** The planner task's store, then the finalize task's confirmation (the workflow completed). */
+    const storeCompleted = async (user: string, goal: string, plan: Plan) => {
+      const workflowId = `wf_bench${String(++workflows).padStart(8, '0')}`;
+      const request = { user_id: user, goal, context: {} };
+      const stored = await storePlan(deps, { ...request, plan, workflow_id: workflowId });
+      if (stored.stored && stored.rebindable) embedTokens += estimateTokens(goal);
+      await confirmPlan(deps, cacheEntryKey(deps, request), workflowId);
+    };
+    /** One goal as the planner task would run it: cache, else planner (+ store). */
+    const run = async (user: string, goal: string, expect: string | null) => {
+      const result = await lookup(user, goal);
       if (result.hit) {
         tokensSavedIn += PROMPT_OVERHEAD_TOKENS + estimateTokens(goal);
         tokensSavedOut += estimateTokens(JSON.stringify(result.plan));
-        judge(goal, expect === null ? null : expect, result);
+        return { hit: true, correct: judge(goal, expect, result), planned: false, result };
       }
-      near++;
-      const row = nearByKind.get(kind) ?? { n: 0, hits: 0, false: 0 };
-      row.n++;
-      if (result.hit) {
-        nearHits++;
-        row.hits++;
+      const plan = plannerPlan(goal);
+      if (plan) await storeCompleted(user, goal, plan);
+      return { hit: false, correct: true, planned: true, result };
+    };
+
+    // warm up (module compilation, the vocabulary's first decode): not measured
+    for (let i = 0; i < 20; i++)
+      await lookupPlan(deps, { user_id: 'warmup', goal: 'Book a flight to Oslo', context: {} });
+
+    // 1. repeated intents
+    let repeated = 0;
+    let repeatedHits = 0;
+    const misses: string[] = [];
+    for (const intent of workload.intents) {
+      const goals = [
+        { goal: intent.canonical, expect: intent.canonical as string | null },
+        ...intent.paraphrases.map((goal) => ({ goal, expect: intent.canonical })),
+        ...intent.rebinds,
+      ];
+      for (const [i, { goal, expect }] of goals.entries()) {
+        const outcome = await run('alice', goal, expect);
+        repeated++;
+        if (outcome.hit) repeatedHits++;
+        else if (i > 0 && !outcome.result.hit) misses.push(`${goal}: ${outcome.result.reason}`);
       }
-      if (falseHits > before) {
-        nearFalse++;
-        row.false++;
+    }
+    const falseAfterRepeated = falseHits;
+
+    // 2. near misses
+    let near = 0;
+    let nearHits = 0;
+    let nearFalse = 0;
+    const nearByKind = new Map<string, { n: number; hits: number; false: number }>();
+    for (const intent of workload.intents) {
+      for (const { goal, kind, expect } of intent.near_misses) {
+        // lookups only: a near miss must never be served an entry of the repeated-intent phase that
+        // is wrong for it (its own plans are not stored, so it cannot be served by a sibling near miss)
+        const before = falseHits;
+        const result = await lookup('alice', goal);
+        if (result.hit) {
+          tokensSavedIn += PROMPT_OVERHEAD_TOKENS + estimateTokens(goal);
+          tokensSavedOut += estimateTokens(JSON.stringify(result.plan));
+          judge(goal, expect === null ? null : expect, result);
+        }
+        near++;
+        const row = nearByKind.get(kind) ?? { n: 0, hits: 0, false: 0 };
+        row.n++;
+        if (result.hit) {
+          nearHits++;
+          row.hits++;
+        }
+        if (falseHits > before) {
+          nearFalse++;
+          row.false++;
+        }
+        nearByKind.set(kind, row);
       }
-      nearByKind.set(kind, row);
     }
-  }
 
-  // 3. isolation
-  let isolationHits = 0;
-  for (const intent of workload.intents) {
-    const result = await lookup('bob', intent.canonical);
-    if (result.hit) isolationHits++;
-  }
-
-  const workloadReadUnits = counters.readUnits;
-  const workloadWrites =
-    (counters.requests.PutItemCommand ?? 0) +
-    (counters.requests.UpdateItemCommand ?? 0) +
-    (counters.requests.DeleteItemCommand ?? 0);
-  const workloadLatencies = [...latencies];
-
-  // 4. scale: lookups read the goal's own entry and the user's index, never other users' keys; the
-  // index grows with the user's entries (up to the cap), so that is what is grown here
-  const replay = workload.intents.flatMap((i) => [
-    i.canonical,
-    ...i.paraphrases,
-    ...i.near_misses.map((n) => n.goal),
-  ]);
-  const scale: {
-    label: string;
-    requests: number;
-    units: number;
-    p50: number;
-    p99: number;
-    hitRate: number;
-  }[] = [];
-  const measure = async (label: string, user: string) => {
-    const times: number[] = [];
-    let hits = 0;
-    const unitsBefore = counters.readUnits;
-    const before = counters.requests.BatchGetItemCommand ?? 0;
-    for (const goal of replay) {
-      const t0 = performance.now();
-      const result = await lookupPlan(deps, { user_id: user, goal, context: {} });
-      times.push(performance.now() - t0);
-      if (result.hit) hits++;
+    // 3. isolation
+    let isolationHits = 0;
+    for (const intent of workload.intents) {
+      const result = await lookup('bob', intent.canonical);
+      if (result.hit) isolationHits++;
     }
-    scale.push({
-      label,
-      requests: ((counters.requests.BatchGetItemCommand ?? 0) - before) / replay.length,
-      units: (counters.readUnits - unitsBefore) / replay.length,
-      p50: percentile(times, 50),
-      p99: percentile(times, 99),
-      hitRate: hits / replay.length,
-    });
-  };
-  // other users' entries: 10k raw items under other partitions (never read by alice's lookups)
-  const { BatchWriteCommand } = await import('@aws-sdk/lib-dynamodb');
-  const seedBody = JSON.stringify(plannerPlan('Book a flight to Paris and a hotel there'));
-  for (let seeded = 0; seeded < 10_000; seeded += 25) {
-    let batch = Array.from({ length: 25 }, (_, k) => ({
-      pk: `C#seed-user-${(seeded + k) % 997}`,
-      sk: `G#${(seeded + k).toString(36).padStart(12, '0')}`,
-      plan: seedBody,
-      slots: [],
-      words: [],
-      workflow_id: 'wf_seed',
-      confirmed: true,
-      created_at: new Date().toISOString(),
-    }));
-    for (let attempt = 0; batch.length > 0 && attempt < 10; attempt++) {
-      const out = await client.send(
-        new BatchWriteCommand({
-          RequestItems: { [tableName]: batch.map((Item) => ({ PutRequest: { Item } })) },
-        }),
-      );
-      batch = (out.UnprocessedItems?.[tableName] ?? []).flatMap((r) =>
-        r.PutRequest?.Item ? [r.PutRequest.Item as (typeof batch)[number]] : [],
-      );
-    }
-  }
-  await measure(`alice (${repeated} goals cached) + 10k entries of others`, 'alice');
-  // the reading user's own scope at 0, 100 and 500 entries (500 = CACHE_MAX_ENTRIES_PER_SCOPE)
-  let own = 0;
-  for (const target of [0, 100, 500]) {
-    for (; own < target; own++) {
-      const goal = `Fetch https://site${own}.example.com/page and summarize it`;
-      await storeCompleted('carol', goal, {
-        steps: [
-          {
-            id: 'fetch',
-            tool: 'http_request',
-            input: { method: 'GET', url: `https://site${own}.example.com/page` },
-            depends_on: [],
-          },
-        ],
+
+    const workloadReadUnits = counters.readUnits;
+    const workloadWrites =
+      (counters.requests.PutItemCommand ?? 0) +
+      (counters.requests.UpdateItemCommand ?? 0) +
+      (counters.requests.DeleteItemCommand ?? 0);
+    const workloadLatencies = [...latencies];
+
+    // 4. scale: lookups read the goal's own entry and the user's index, never other users' keys; the
+    // index grows with the user's entries (up to the cap), so that is what is grown here
+    const replay = workload.intents.flatMap((i) => [
+      i.canonical,
+      ...i.paraphrases,
+      ...i.near_misses.map((n) => n.goal),
+    ]);
+    const scale: {
+      label: string;
+      requests: number;
+      units: number;
+      p50: number;
+      p99: number;
+      hitRate: number;
+    }[] = [];
+    const measure = async (label: string, user: string) => {
+      const times: number[] = [];
+      let hits = 0;
+      const unitsBefore = counters.readUnits;
+      const before = counters.requests.BatchGetItemCommand ?? 0;
+      for (const goal of replay) {
+        const t0 = performance.now();
+        const result = await lookupPlan(deps, { user_id: user, goal, context: {} });
+        times.push(performance.now() - t0);
+        if (result.hit) hits++;
+      }
+      scale.push({
+        label,
+        requests: ((counters.requests.BatchGetItemCommand ?? 0) - before) / replay.length,
+        units: (counters.readUnits - unitsBefore) / replay.length,
+        p50: percentile(times, 50),
+        p99: percentile(times, 99),
+        hitRate: hits / replay.length,
       });
+    };
+    // other users' entries: 10k raw items under other partitions (never read by alice's lookups)
+    const { BatchWriteCommand } = await import('@aws-sdk/lib-dynamodb');
+    const seedBody = JSON.stringify(plannerPlan('Book a flight to Paris and a hotel there'));
+    for (let seeded = 0; seeded < 10_000; seeded += 25) {
+      let batch = Array.from({ length: 25 }, (_, k) => ({
+        pk: `C#seed-user-${(seeded + k) % 997}`,
+        sk: `G#${(seeded + k).toString(36).padStart(12, '0')}`,
+        plan: seedBody,
+        slots: [],
+        words: [],
+        workflow_id: 'wf_seed',
+        confirmed: true,
+        created_at: new Date().toISOString(),
+      }));
+      for (let attempt = 0; batch.length > 0 && attempt < 10; attempt++) {
+        const out = await client.send(
+          new BatchWriteCommand({
+            RequestItems: { [tableName]: batch.map((Item) => ({ PutRequest: { Item } })) },
+          }),
+        );
+        batch = (out.UnprocessedItems?.[tableName] ?? []).flatMap((r) =>
+          r.PutRequest?.Item ? [r.PutRequest.Item as (typeof batch)[number]] : [],
+        );
+      }
     }
-    await measure(`carol, ${target} entries in her scope`, 'carol');
-  }
+    await measure(`alice (${repeated} goals cached) + 10k entries of others`, 'alice');
+    // the reading user's own scope at 0, 100 and 500 entries (500 = CACHE_MAX_ENTRIES_PER_SCOPE)
+    let own = 0;
+    for (const target of [0, 100, 500]) {
+      for (; own < target; own++) {
+        const goal = `Fetch https://site${own}.example.com/page and summarize it`;
+        await storeCompleted('carol', goal, {
+          steps: [
+            {
+              id: 'fetch',
+              tool: 'http_request',
+              input: { method: 'GET', url: `https://site${own}.example.com/page` },
+              depends_on: [],
+            },
+          ],
+        });
+      }
+      await measure(`carol, ${target} entries in her scope`, 'carol');
+    }
 
-  // the trap, measured: cosine of raw-goal embeddings (what a threshold-only cache compares)
-  const raw = async (a: string, b: string) =>
-    similarity(await embedder.embed(a), await embedder.embed(b)).toFixed(3);
-  const trap = [
-    ['Book a flight to NYC', 'Book a flight to Tokyo', 'different trip'],
-    ['Book a flight to NYC', 'Book a flight from NYC to Paris', 'different trip'],
-    ['Book a flight to NYC', 'Cancel my flight to NYC', 'different trip'],
-    ['Book a flight to NYC', 'Please book me a flight to New York City', 'paraphrase'],
-    ['Book a hotel in Paris', 'Find and reserve a hotel room in Paris', 'paraphrase'],
-  ] as const;
-  const trapRows: string[] = [];
-  for (const [a, b, kind] of trap) {
-    trapRows.push(`  ${(await raw(a, b)).padStart(6)}  ${kind.padEnd(14)} "${a}" vs "${b}"`);
-  }
+    // the trap, measured: cosine of raw-goal embeddings (what a threshold-only cache compares)
+    const raw = async (a: string, b: string) =>
+      similarity(await embedder.embed(a), await embedder.embed(b)).toFixed(3);
+    const trap = [
+      ['Book a flight to NYC', 'Book a flight to Tokyo', 'different trip'],
+      ['Book a flight to NYC', 'Book a flight from NYC to Paris', 'different trip'],
+      ['Book a flight to NYC', 'Cancel my flight to NYC', 'different trip'],
+      ['Book a flight to NYC', 'Please book me a flight to New York City', 'paraphrase'],
+      ['Book a hotel in Paris', 'Find and reserve a hotel room in Paris', 'paraphrase'],
+    ] as const;
+    const trapRows: string[] = [];
+    for (const [a, b, kind] of trap) {
+      trapRows.push(`  ${(await raw(a, b)).padStart(6)}  ${kind.padEnd(14)} "${a}" vs "${b}"`);
+    }
 
-  const modelSaved =
-    (tokensSavedIn / 1000) * PRICES.inputPer1k + (tokensSavedOut / 1000) * PRICES.outputPer1k;
-  const embedCost = (embedTokens / 1000) * PRICES.embeddingPer1k;
-  // on demand: the measured read units; a store writes the entry and the index and a completion
-  // confirms (counted as 2 write units each, items ≤ 2 KB)
-  const dynamoCost =
-    (workloadReadUnits * PRICES.dynamoReadPerMillion) / 1e6 +
-    (2 * workloadWrites * PRICES.dynamoWritePerMillion) / 1e6;
-  const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
-  const rows: [string, string][] = [
-    [
-      'workload',
-      `${workload.intents.length} intents, ${repeated + near} goals (+${workload.intents.length} isolation lookups)`,
-    ],
-    ['repeated-intent goals', String(repeated)],
-    ['  hits (planner calls avoided)', `${repeatedHits} = ${pct(repeatedHits / repeated)}`],
-    ['  false hits', String(falseAfterRepeated)],
-    ['near-miss goals', String(near)],
-    ['  hits (correctly re-bound)', `${nearHits} = ${pct(nearHits / near)}`],
-    ['  false hits', `${nearFalse} = ${pct(nearFalse / near)}`],
-    ['overall hit rate', pct((repeatedHits + nearHits) / (repeated + near))],
-    ['overall false-hit rate (of hits)', pct(falseHits / Math.max(1, repeatedHits + nearHits))],
-    [
-      'intent similarity of hits min / p5 / median',
-      `${percentile(hitSimilarities, 0).toFixed(3)} / ${percentile(hitSimilarities, 5).toFixed(3)} / ${percentile(hitSimilarities, 50).toFixed(3)} (CACHE_MIN_SIMILARITY ${deps.config.minSimilarity})`,
-    ],
-    ["another user's identical goals served", `${isolationHits} of ${workload.intents.length}`],
-    [
-      'lookup latency p50 / p99 (workload)',
-      `${percentile(workloadLatencies, 50).toFixed(2)} ms / ${percentile(workloadLatencies, 99).toFixed(2)} ms (load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} CPUs)`,
-    ],
-    [
-      'planner calls',
-      `${repeated + near - repeatedHits - nearHits} made, ${repeatedHits + nearHits} avoided (${pct((repeatedHits + nearHits) / (repeated + near))})`,
-    ],
-    [
-      'dollars saved (workload)',
-      `$${modelSaved.toFixed(5)} model − $${embedCost.toFixed(6)} embeddings − $${dynamoCost.toFixed(6)} DynamoDB = $${(modelSaved - embedCost - dynamoCost).toFixed(5)}`,
-    ],
-    [
-      '  per 1M goals like these',
-      `$${(((modelSaved - embedCost - dynamoCost) / (repeated + near)) * 1e6).toFixed(0)}`,
-    ],
-  ];
-  const width = Math.max(...rows.map(([k]) => k.length));
-  print('\nSemantic plan cache benchmark (offline embedder, DynamoDB Local)\n');
-  for (const [k, v] of rows) print(`${k.padEnd(width)}  ${v}`);
-  print('\nnear misses by kind        goals  hits  false');
-  for (const [kind, r] of nearByKind) {
+    const modelSaved =
+      (tokensSavedIn / 1000) * PRICES.inputPer1k + (tokensSavedOut / 1000) * PRICES.outputPer1k;
+    const embedCost = (embedTokens / 1000) * PRICES.embeddingPer1k;
+    // on demand: the measured read units; a store writes the entry and the index and a completion
+    // confirms (counted as 2 write units each, items ≤ 2 KB)
+    const dynamoCost =
+      (workloadReadUnits * PRICES.dynamoReadPerMillion) / 1e6 +
+      (2 * workloadWrites * PRICES.dynamoWritePerMillion) / 1e6;
+    const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
+    const rows: [string, string][] = [
+      [
+        'workload',
+        `${workload.intents.length} intents, ${repeated + near} goals (+${workload.intents.length} isolation lookups)`,
+      ],
+      ['repeated-intent goals', String(repeated)],
+      ['  hits (planner calls avoided)', `${repeatedHits} = ${pct(repeatedHits / repeated)}`],
+      ['  false hits', String(falseAfterRepeated)],
+      ['near-miss goals', String(near)],
+      ['  hits (correctly re-bound)', `${nearHits} = ${pct(nearHits / near)}`],
+      ['  false hits', `${nearFalse} = ${pct(nearFalse / near)}`],
+      ['overall hit rate', pct((repeatedHits + nearHits) / (repeated + near))],
+      ['overall false-hit rate (of hits)', pct(falseHits / Math.max(1, repeatedHits + nearHits))],
+      [
+        'intent similarity of hits min / p5 / median',
+        `${percentile(hitSimilarities, 0).toFixed(3)} / ${percentile(hitSimilarities, 5).toFixed(3)} / ${percentile(hitSimilarities, 50).toFixed(3)} (CACHE_MIN_SIMILARITY ${deps.config.minSimilarity})`,
+      ],
+      ["another user's identical goals served", `${isolationHits} of ${workload.intents.length}`],
+      [
+        'lookup latency p50 / p99 (workload)',
+        `${percentile(workloadLatencies, 50).toFixed(2)} ms / ${percentile(workloadLatencies, 99).toFixed(2)} ms (load average ${loadavg()[0]?.toFixed(1)} on ${cpus().length} CPUs)`,
+      ],
+      [
+        'planner calls',
+        `${repeated + near - repeatedHits - nearHits} made, ${repeatedHits + nearHits} avoided (${pct((repeatedHits + nearHits) / (repeated + near))})`,
+      ],
+      [
+        'dollars saved (workload)',
+        `$${modelSaved.toFixed(5)} model − $${embedCost.toFixed(6)} embeddings − $${dynamoCost.toFixed(6)} DynamoDB = $${(modelSaved - embedCost - dynamoCost).toFixed(5)}`,
+      ],
+      [
+        '  per 1M goals like these',
+        `$${(((modelSaved - embedCost - dynamoCost) / (repeated + near)) * 1e6).toFixed(0)}`,
+      ],
+    ];
+    const width = Math.max(...rows.map(([k]) => k.length));
+    print('\nSemantic plan cache benchmark (offline embedder, DynamoDB Local)\n');
+    for (const [k, v] of rows) print(`${k.padEnd(width)}  ${v}`);
+    print('\nnear misses by kind        goals  hits  false');
+    for (const [kind, r] of nearByKind) {
+      print(
+        `  ${kind.padEnd(24)} ${String(r.n).padStart(5)} ${String(r.hits).padStart(5)} ${String(r.false).padStart(6)}`,
+      );
+    }
     print(
-      `  ${kind.padEnd(24)} ${String(r.n).padStart(5)} ${String(r.hits).padStart(5)} ${String(r.false).padStart(6)}`,
+      `\n${'lookups of the workload goals by'.padEnd(48)}  BatchGetItem/lookup  read units/lookup  p50 ms  p99 ms  hit rate`,
     );
-  }
-  print(
-    `\n${'lookups of the workload goals by'.padEnd(48)}  BatchGetItem/lookup  read units/lookup  p50 ms  p99 ms  hit rate`,
-  );
-  for (const s of scale) {
+    for (const s of scale) {
+      print(
+        `${s.label.padEnd(48)}  ${s.requests.toFixed(2).padStart(19)}  ${s.units.toFixed(2).padStart(17)}  ${s.p50.toFixed(2).padStart(6)}  ${s.p99.toFixed(2).padStart(6)}  ${pct(s.hitRate).padStart(8)}`,
+      );
+    }
     print(
-      `${s.label.padEnd(48)}  ${s.requests.toFixed(2).padStart(19)}  ${s.units.toFixed(2).padStart(17)}  ${s.p50.toFixed(2).padStart(6)}  ${s.p99.toFixed(2).padStart(6)}  ${pct(s.hitRate).padStart(8)}`,
+      `\nPrices (assumptions, list prices): ${PRICES.model}: $${PRICES.inputPer1k}/1k input and $${PRICES.outputPer1k}/1k output tokens;` +
+        ` ${PRICES.embedding}: $${PRICES.embeddingPer1k}/1k tokens; DynamoDB on demand: $${PRICES.dynamoReadPerMillion}/M reads, $${PRICES.dynamoWritePerMillion}/M writes.` +
+        `\nTokens per planner call: ${PROMPT_OVERHEAD_TOKENS} prompt tokens (tool catalogue) + the goal in, the plan JSON out (4 characters a token).`,
     );
+    print(
+      '\nThe trap: cosine of whole-goal embeddings (offline embedder) — a threshold alone cannot separate these:',
+    );
+    for (const row of trapRows) print(row);
+    if (falseList.length) print(`\nFALSE HITS:\n  ${falseList.join('\n  ')}`);
+    if (env.BENCH_VERBOSE) {
+      print(`\nrepeated-intent misses:\n  ${misses.join('\n  ')}`);
+      print(JSON.stringify(counters.requests));
+    }
+    return falseHits > 0 || isolationHits > 0 ? 1 : 0;
+  } finally {
+    await dynamo.stop();
   }
-  print(
-    `\nPrices (assumptions, list prices): ${PRICES.model}: $${PRICES.inputPer1k}/1k input and $${PRICES.outputPer1k}/1k output tokens;` +
-      ` ${PRICES.embedding}: $${PRICES.embeddingPer1k}/1k tokens; DynamoDB on demand: $${PRICES.dynamoReadPerMillion}/M reads, $${PRICES.dynamoWritePerMillion}/M writes.` +
-      `\nTokens per planner call: ${PROMPT_OVERHEAD_TOKENS} prompt tokens (tool catalogue) + the goal in, the plan JSON out (4 characters a token).`,
-  );
-  print(
-    '\nThe trap: cosine of whole-goal embeddings (offline embedder) — a threshold alone cannot separate these:',
-  );
-  for (const row of trapRows) print(row);
-  if (falseList.length) print(`\nFALSE HITS:\n  ${falseList.join('\n  ')}`);
-  if (env.BENCH_VERBOSE) {
-    print(`\nrepeated-intent misses:\n  ${misses.join('\n  ')}`);
-    print(JSON.stringify(counters.requests));
-  }
-  await dynamo.stop();
-  return falseHits > 0 || isolationHits > 0 ? 1 : 0;
 }

@@ -21,6 +21,10 @@ export class DynamoMeter {
   /** DynamoDB Local's URL; set before the first request. */
   target = '';
   readonly requests = new Map<string, number>();
+  /** Requests by operation and the tables they touch ("GetItem state", "TransactWriteItems event-log+state"). */
+  readonly byTable = new Map<string, number>();
+  /** The proxy's own uncounted read-backs (see {@link DynamoMeter.#sizeOf}): DynamoDB Local serves them too. */
+  readBacks = 0;
   rru = 0;
   wru = 0;
   /** Failed conditional writes and cancelled transactions (counted in the totals above). */
@@ -74,6 +78,8 @@ export class DynamoMeter {
   async #account(op: string, requestBody: Buffer, answer: Buffer, status: number): Promise<void> {
     this.requests.set(op, (this.requests.get(op) ?? 0) + 1);
     const input = parse(requestBody);
+    const byTable = `${op} ${tablesOf(input)}`;
+    this.byTable.set(byTable, (this.byTable.get(byTable) ?? 0) + 1);
     const output = parse(answer);
     const failed = status >= 400;
     const strong = (consistent: unknown) => (consistent === true ? 1 : 0.5);
@@ -131,6 +137,7 @@ export class DynamoMeter {
   /** The stored size of an item (read back from DynamoDB Local, not counted). */
   async #sizeOf(table: string, key: Item | undefined): Promise<number> {
     if (!key) return 0;
+    this.readBacks += 1;
     const response = await fetch(this.target, {
       method: 'POST',
       headers: {
@@ -144,6 +151,20 @@ export class DynamoMeter {
     const json = (await response.json()) as { Item?: Item };
     return json.Item ? itemSize(json.Item) : 0;
   }
+}
+
+/** The tables a request names, without the stack's prefix, sorted and deduplicated ("event-log+state"). */
+export function tablesOf(input: Record<string, unknown> | undefined): string {
+  const names = new Set<string>();
+  const add = (table: unknown) => {
+    if (typeof table === 'string') names.add(table.replace(/^omnilink-local-/, ''));
+  };
+  add(input?.TableName);
+  for (const table of Object.keys((input?.RequestItems ?? {}) as object)) add(table);
+  for (const entry of (input?.TransactItems ?? []) as Record<string, { TableName?: unknown }>[]) {
+    for (const action of Object.values(entry)) add(action?.TableName);
+  }
+  return [...names].sort().join('+');
 }
 
 export interface MeterSnapshot {

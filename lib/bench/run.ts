@@ -16,11 +16,12 @@ import {
   renderBundleTable,
 } from './bundles.ts';
 import { renderChart } from './chart.ts';
+import { floorRows, measureFloor } from './floor.ts';
 import { measureLoad } from './load.ts';
 import { measurePush } from './push.ts';
 import { formatScaleReport, measureScale } from './scale.ts';
 import { type BenchSettings, benchSettings } from './settings.ts';
-import { percentile, renderRows } from './table.ts';
+import { percentile, type Row, renderRows } from './table.ts';
 import { goalRows, measureWorkflows } from './workflows.ts';
 
 const NOTE = [
@@ -74,6 +75,10 @@ export async function runBench(run: BenchRun): Promise<void> {
     print(`${renderRows(await measureLoad(settings.load))}\n\n${machine()}.`);
     return;
   }
+  if (settings.only === 'floor') {
+    print(`${renderRows(await measureFloors())}\n\n${machine()}.`);
+    return;
+  }
   if (settings.only === 'bundles') {
     await runBundleBench(run);
     return;
@@ -81,6 +86,8 @@ export async function runBench(run: BenchRun): Promise<void> {
 
   // The issue's burst, throughput, memory and cold-start figures (a runtime of their own).
   const rows = [...(await measureLoad(settings.load))];
+  // What DynamoDB Local alone costs a workflow, which bounds the throughput above (runtimes of their own).
+  rows.push(...(await measureFloors()));
   // The push channel: event → client latency, and the status polls it saves (a runtime of its own).
   rows.push(...(await measurePush(settings.push)));
   // Cold start: the deployed bundles and their SDK-only baselines, each imported in fresh processes.
@@ -112,6 +119,11 @@ export async function runBench(run: BenchRun): Promise<void> {
     ),
   );
   print(`\nwritten to ${join(run.out, 'bench.md')} and ${join(run.out, 'bench.svg')}`);
+}
+
+/** The floor on disk (as npm start) and in memory. */
+async function measureFloors(): Promise<Row[]> {
+  return floorRows([await measureFloor({ inMemory: false }), await measureFloor({ inMemory: true })]);
 }
 
 /** Only the cold-start part: prints its table and writes `<out>/bundles.md` and `bundles.json`. */

@@ -2,8 +2,8 @@ import type { FunctionName } from '../specs.ts';
 
 /** What a bench run measures, and how much: from the BENCH_* variables (README, "Performance"). */
 export interface BenchSettings {
-  /** BENCH_ONLY: one part only (load, push or bundles); everything by default. */
-  readonly only: 'load' | 'push' | 'bundles' | undefined;
+  /** BENCH_ONLY: one part only (load, floor, push or bundles); everything by default. */
+  readonly only: 'load' | 'floor' | 'push' | 'bundles' | undefined;
   /** BENCH_REQUESTS: samples per latency figure. */
   readonly requests: number;
   /** BENCH_CONCURRENCY: concurrent callers of the concurrent latency figures. */
@@ -30,7 +30,7 @@ export interface BenchSettings {
   };
 }
 
-const ONLY = ['load', 'push', 'bundles'] as const;
+const ONLY = ['load', 'floor', 'push', 'bundles'] as const;
 
 /** The settings from an environment; unknown BENCH_ONLY values and non-numbers are errors. */
 export function benchSettings(env: Readonly<Record<string, string | undefined>>): BenchSettings {
