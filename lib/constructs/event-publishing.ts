@@ -1,12 +1,9 @@
-import { CfnOutput, Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
-import { Alarm, ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { CfnOutput, Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IEventBus, Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import {
-  EventSourceMapping,
-  FilterCriteria,
-  FilterRule,
+  type EventSourceMapping,
   type Function as LambdaFunction,
   StartingPosition,
 } from 'aws-cdk-lib/aws-lambda';
@@ -14,6 +11,8 @@ import { SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { StreamMappingSpec } from '../specs.ts';
+import { deadLetterAlarm, deadLetterQueue } from './dead-letters.ts';
+import { logStreamMapping } from './log-stream.ts';
 
 /** `Source` of the lifecycle events unless told otherwise (lambdas/domain/bus-events.ts has the same). */
 export const DEFAULT_EVENT_SOURCE = 'omnilink.orchestrator';
@@ -67,70 +66,36 @@ export class EventPublishing extends Construct {
 
   constructor(scope: Construct, id: string, props: EventPublishingProps) {
     super(scope, id);
-    const streamArn = props.table.tableStreamArn;
-    if (streamArn === undefined) throw new Error('EventPublishing: the event log table has no stream');
     this.source = props.source ?? DEFAULT_EVENT_SOURCE;
     if (this.source.startsWith('aws.')) throw new Error(`event source "${this.source}" is reserved for AWS`);
     props.publisher.addEnvironment('EVENT_SOURCE', this.source);
 
-    this.deadLetterQueue = new Queue(this, 'PublisherDeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    this.deadLetterQueue = deadLetterQueue(this, 'PublisherDeadLetterQueue', {
       removalPolicy: props.removalPolicy,
+      destinationOf:
+        'the on-failure destination of the event-log stream mapping, which AWS Lambda writes to directly (not through a RedrivePolicy)',
     });
-    Validations.of(this.deadLetterQueue).acknowledge({
-      id: 'AwsSolutions-SQS3',
-      reason:
-        'This queue is itself the dead-letter destination: the on-failure destination of the event-log ' +
-        'stream mapping, which AWS Lambda writes to directly (not through a RedrivePolicy).',
-    });
-
-    // Only what the mapping reads, on this stream only (CDK's grantStreamRead adds ListStreams on "*").
-    props.table.grantStream(
-      props.publisher,
-      'dynamodb:DescribeStream',
-      'dynamodb:GetRecords',
-      'dynamodb:GetShardIterator',
-      'dynamodb:ListStreams',
-    );
-    this.mapping = new EventSourceMapping(this, 'EventLogStream', {
+    this.mapping = logStreamMapping(this, {
+      table: props.table,
       target: props.publisher,
-      eventSourceArn: streamArn,
+      mapping: props.mapping,
       // Nothing in the 24-hour stream is skipped when the mapping is created or re-created.
       startingPosition: StartingPosition.TRIM_HORIZON,
-      batchSize: props.mapping.batchSize,
-      maxBatchingWindow: Duration.seconds(props.mapping.maxBatchingWindowSeconds),
-      // One batch per shard at a time keeps each workflow's records in order (a workflow is one key).
-      parallelizationFactor: 1,
-      bisectBatchOnError: true,
-      reportBatchItemFailures: true,
-      retryAttempts: props.mapping.retryAttempts,
       maxRecordAge: props.maxRecordAge ?? Duration.hours(24),
       onFailure: new SqsDlq(this.deadLetterQueue),
-      // Appends only: TTL expiry (REMOVE) is not a lifecycle event, and log events are never modified.
-      filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT') })],
     });
-    // Lambda validates the stream permissions when the mapping is created: the role's policy comes first.
-    if (props.publisher.role) this.mapping.node.addDependency(props.publisher.role);
 
-    new Alarm(this, 'PublisherDeadLetterAlarm', {
-      alarmDescription:
-        'Events of the log could not be published to the bus: the dead-letter queue holds the failed ' +
+    deadLetterAlarm(
+      this,
+      'PublisherDeadLetterAlarm',
+      this.deadLetterQueue,
+      'Events of the log could not be published to the bus: the dead-letter queue holds the failed ' +
         'batches (shard, sequence numbers); republish them from the log.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5) }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: TreatMissingData.NOT_BREACHING,
-    });
+    );
 
     // The example subscriber. Its dead-letter queue takes both messages it fails to process and
     // events EventBridge fails to deliver.
-    const outcomesDeadLetterQueue = new Queue(this, 'OutcomesDeadLetterQueue', {
-      encryption: QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+    const outcomesDeadLetterQueue = deadLetterQueue(this, 'OutcomesDeadLetterQueue', {
       removalPolicy: props.removalPolicy,
     });
     this.outcomesQueue = new Queue(this, 'OutcomesQueue', {

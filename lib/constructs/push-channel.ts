@@ -6,9 +6,7 @@ import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integra
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant } from 'aws-cdk-lib/aws-iam';
 import {
-  EventSourceMapping,
-  FilterCriteria,
-  FilterRule,
+  type EventSourceMapping,
   type Function as LambdaFunction,
   StartingPosition,
 } from 'aws-cdk-lib/aws-lambda';
@@ -16,6 +14,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { Construct } from 'constructs';
 import type { StreamMappingSpec } from '../specs.ts';
+import { logStreamMapping } from './log-stream.ts';
 
 /**
  * The push channel (README "Live events"): an API Gateway WebSocket API whose clients subscribe to
@@ -154,30 +153,14 @@ export class PushChannel extends Construct {
     }
 
     // The live half: a second consumer of the log's stream (a shard serves two readers at once).
-    const streamArn = props.eventLog.tableStreamArn;
-    if (!streamArn) throw new Error('the event log table has no stream');
-    props.eventLog.grantStream(
-      props.consumer,
-      'dynamodb:DescribeStream',
-      'dynamodb:GetRecords',
-      'dynamodb:GetShardIterator',
-      'dynamodb:ListStreams',
-    );
-    this.mapping = new EventSourceMapping(this, 'EventLogStream', {
+    this.mapping = logStreamMapping(this, {
+      table: props.eventLog,
       target: props.consumer,
-      eventSourceArn: streamArn,
+      mapping: props.mapping,
       // Live events only: a subscriber gets older ones from the replay of its subscribe.
       startingPosition: StartingPosition.LATEST,
-      batchSize: props.mapping.batchSize,
-      maxBatchingWindow: Duration.seconds(props.mapping.maxBatchingWindowSeconds),
-      parallelizationFactor: 1,
-      bisectBatchOnError: true,
-      reportBatchItemFailures: true,
-      retryAttempts: props.mapping.retryAttempts,
       maxRecordAge: Duration.minutes(10),
-      filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT') })],
     });
-    if (props.consumer.role) this.mapping.node.addDependency(props.consumer.role);
   }
 
   /** The URL clients connect to (`wss://…/live`). */
