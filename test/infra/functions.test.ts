@@ -145,12 +145,14 @@ describe('bundling', () => {
       target: esbuild.target,
       minify: esbuild.minify,
       sourceMap: esbuild.sourcemap,
+      sourcesContent: esbuild.sourcesContent,
       externalModules: esbuild.external,
       mainFields: esbuild.mainFields,
       banner: esbuild.banner?.js,
       esbuildArgs: { '--alias': [`zod=${shimPath}`] },
     });
     expect(esbuild.alias).toEqual({ zod: shimPath });
+    expect(esbuild.sourcesContent).toBe(false);
     expect(esbuild.external).toEqual(expect.arrayContaining(['@aws-sdk/*', './vocabulary.json']));
   });
 
