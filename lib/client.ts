@@ -682,7 +682,7 @@ export class OmnilinkClient {
   async #request<T>(
     method: 'GET' | 'POST',
     path: string,
-    schema: z.ZodType<T>,
+    schema: z.core.$ZodType<T>,
     options: {
       body?: unknown;
       headers?: Record<string, string>;
@@ -715,7 +715,7 @@ export class OmnilinkClient {
   async #once<T>(
     method: 'GET' | 'POST',
     path: string,
-    schema: z.ZodType<T>,
+    schema: z.core.$ZodType<T>,
     options: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal | undefined },
   ): Promise<T> {
     const token = this.#options.getToken ? await this.#options.getToken() : (this.#options.token ?? '');
@@ -751,7 +751,8 @@ export class OmnilinkClient {
       json = undefined;
     }
     if (!response.ok) throw this.#errorOf(response, json, text);
-    const parsed = schema.safeParse(json);
+    // A domain schema (zod/mini) or one of this file's: zod's functional parse takes either.
+    const parsed = z.safeParse(schema, json);
     if (!parsed.success) {
       throw new OmnilinkApiError(
         response.status,

@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { stepIdSchema } from '#domain/schemas.ts';
 import { expiresAt, isExpired } from '#domain/ttl.ts';
+import * as z from '#domain/zod.ts';
 import { isConditionalCheckFailure } from './event-log.ts';
 import type { StateTableDeps } from './plan-store.ts';
 
@@ -18,16 +18,16 @@ export type ApprovalStatus = (typeof approvalStatuses)[number];
 
 export const storedApprovalSchema = z.object({
   workflow_id: z.string(),
-  token: z.string().min(1),
-  step_ids: z.array(stepIdSchema).min(1),
+  token: z.string().check(z.minLength(1)),
+  step_ids: z.array(stepIdSchema).check(z.minLength(1)),
   /** The schedule's `done` when the wait began: the signal computes the next schedule from it. */
   done: z.array(stepIdSchema),
-  timeout_seconds: z.number().int().positive(),
+  timeout_seconds: z.number().check(z.int(), z.positive()),
   status: z.enum(approvalStatuses),
   requested_at: z.string(),
-  decided_at: z.string().optional(),
+  decided_at: z.optional(z.string()),
   /** When Step Functions accepted the decision (or its token was found closed on a retry). */
-  delivered_at: z.string().optional(),
+  delivered_at: z.optional(z.string()),
 });
 export type StoredApproval = z.infer<typeof storedApprovalSchema>;
 

@@ -1,6 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Booking, type BookingsPort, bookingSchema } from '#domain/tools/types.ts';
 import { expiresAt, isExpired } from '#domain/ttl.ts';
+import * as z from '#domain/zod.ts';
 import { isConditionalCheckFailure } from './event-log.ts';
 import { putUnlessLive } from './put-unless-live.ts';
 
@@ -28,7 +29,7 @@ export function createBookingsStore(deps: BookingsTableDeps): BookingsPort {
       }),
     );
     if (!Item || isExpired(Item, now())) return undefined;
-    return bookingSchema.parse(Item);
+    return z.parse(bookingSchema, Item);
   };
 
   return {

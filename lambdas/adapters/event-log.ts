@@ -10,10 +10,10 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { z } from 'zod';
 import type { ExecutionDescription } from '#domain/api/status-body.ts';
 import { applyEvent, emptyView, type WorkflowView, workflowViewSchema } from '#domain/projection.ts';
 import { type NewWorkflowEvent, type WorkflowEvent, workflowEventSchema } from '#domain/schemas.ts';
+import * as z from '#domain/zod.ts';
 
 /**
  * The event log: one item per event in EVENT_LOG_TABLE (partition `workflow_id`, sort key `seq`,
@@ -103,10 +103,10 @@ export function headOf(item: Record<string, unknown>): HeadItem {
 export const executionSnapshotSchema = z.object({
   /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE. */
   status: z.string(),
-  error: z.string().optional(),
-  start_date: z.string().optional(),
-  stop_date: z.string().optional(),
-  redrive_date: z.string().optional(),
+  error: z.optional(z.string()),
+  start_date: z.optional(z.string()),
+  stop_date: z.optional(z.string()),
+  redrive_date: z.optional(z.string()),
   /** When it was learnt (ISO-8601). */
   checked_at: z.string(),
 });
@@ -297,7 +297,7 @@ export async function readEventPage(
       Limit: limit,
     }),
   );
-  const events = (page.Items ?? []).map((item) => workflowEventSchema.parse(item));
+  const events = (page.Items ?? []).map((item) => z.parse(workflowEventSchema, item));
   const last = events.at(-1);
   return page.LastEvaluatedKey && last ? { events, nextSeq: last.seq } : { events };
 }

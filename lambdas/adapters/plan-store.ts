@@ -5,7 +5,6 @@ import {
   type DynamoDBDocumentClient,
   GetCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import {
   type Plan,
   type PlanStep,
@@ -15,6 +14,7 @@ import {
   planStepSchema,
 } from '#domain/schemas.ts';
 import { expiresAt, isExpired } from '#domain/ttl.ts';
+import * as z from '#domain/zod.ts';
 import { putUnlessLive } from './put-unless-live.ts';
 
 /** Where STATE_TABLE items live and how long they are kept. */
@@ -34,9 +34,9 @@ export const storedPlanSchema = z.object({
   model: z.string(),
   created_at: z.string(),
   /** Plans served by the semantic cache: intent similarity, exact or re-bound template, what changed. */
-  cache: planCacheHitSchema.optional(),
+  cache: z.optional(planCacheHitSchema),
   /** The plan cache entry this plan was stored under (planner plans): finalize confirms it. */
-  cache_entry: z.object({ pk: z.string(), sk: z.string() }).optional(),
+  cache_entry: z.optional(z.object({ pk: z.string(), sk: z.string() })),
 });
 export type StoredPlan = z.infer<typeof storedPlanSchema>;
 
@@ -48,7 +48,7 @@ export async function getPlan(deps: StateTableDeps, workflowId: string): Promise
     new GetCommand({ TableName: deps.tableName, Key: key(workflowId), ConsistentRead: true }),
   );
   if (!Item || isExpired(Item, deps.now?.() ?? new Date())) return undefined;
-  return storedPlanSchema.parse(Item);
+  return z.parse(storedPlanSchema, Item);
 }
 
 /**
@@ -95,9 +95,9 @@ const graphItemSchema = z.object({
   ids: z.array(z.string()),
   tools: z.array(z.string()),
   /** Index into `tools`, per step. */
-  tool: z.array(z.number().int()),
+  tool: z.array(z.number().check(z.int())),
   /** Indexes of each step's dependencies. */
-  deps: z.array(z.array(z.number().int())),
+  deps: z.array(z.array(z.number().check(z.int()))),
 });
 
 /** The DAG of a plan without its inputs: what scheduling and dependency walks need. */

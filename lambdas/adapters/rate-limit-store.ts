@@ -1,7 +1,7 @@
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { TransientError } from '#domain/errors.ts';
 import type { RateDecision, RateLimitPolicy } from '#domain/rate-limit.ts';
+import * as z from '#domain/zod.ts';
 import { isConditionalCheckFailure } from './event-log.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { expiresAt, isExpired } from '#domain/ttl.ts';
+import * as z from '#domain/zod.ts';
 import type { StateTableDeps } from './plan-store.ts';
 import { putUnlessLive } from './put-unless-live.ts';
 
@@ -35,7 +35,7 @@ export async function readStepOutputsOf(
       );
       for (const item of out.Responses?.[deps.tableName] ?? []) {
         if (isExpired(item, now)) continue;
-        const stored = storedStepOutputSchema.parse(item);
+        const stored = z.parse(storedStepOutputSchema, item);
         outputs.set(stored.step_id, stored);
       }
       keys = out.UnprocessedKeys?.[deps.tableName]?.Keys ?? [];
@@ -66,7 +66,7 @@ export async function readStepOutputs(
     );
     for (const item of page.Items ?? []) {
       if (isExpired(item, now)) continue;
-      const stored = storedStepOutputSchema.parse(item);
+      const stored = z.parse(storedStepOutputSchema, item);
       outputs.set(stored.step_id, stored);
     }
     startKey = page.LastEvaluatedKey;

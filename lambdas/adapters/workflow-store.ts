@@ -1,6 +1,6 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
 import { workflowIdSchema, workflowInputSchema } from '#domain/schemas.ts';
+import * as z from '#domain/zod.ts';
 import { isConditionalCheckFailure } from './event-log.ts';
 import { putUnlessLive } from './put-unless-live.ts';
 
@@ -12,14 +12,14 @@ import { putUnlessLive } from './put-unless-live.ts';
  */
 export const workflowRecordSchema = z.object({
   workflow_id: workflowIdSchema,
-  user_id: z.string().min(1),
+  user_id: z.string().check(z.minLength(1)),
   /** sha256 of the canonical JSON of the redacted {goal, context}. */
-  fingerprint: z.string().min(1),
+  fingerprint: z.string().check(z.minLength(1)),
   created_at: z.string(),
   /** The execution input, stored so that a repeated request starts a byte-identical execution. */
   input: workflowInputSchema,
   /** Seconds since the epoch (DynamoDB TTL). */
-  expires_at: z.number().int(),
+  expires_at: z.number().check(z.int()),
 });
 export type WorkflowRecord = z.infer<typeof workflowRecordSchema>;
 

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { type WorkflowEvent, workflowEventSchema } from '#domain/schemas.ts';
+import * as z from '#domain/zod.ts';
 
 /*
  * From the event log to the event bus, as pure functions: DynamoDB-stream records → log events →
@@ -180,29 +180,29 @@ export type AttributeValue = {
   M?: Record<string, AttributeValue>;
 };
 
-const attributeValueSchema: z.ZodType<AttributeValue> = z.lazy(() =>
+const attributeValueSchema: z.ZodMiniType<AttributeValue> = z.lazy(() =>
   z.object({
-    S: z.string().optional(),
-    N: z.string().optional(),
-    B: z.string().optional(),
-    BOOL: z.boolean().optional(),
-    NULL: z.boolean().optional(),
-    SS: z.array(z.string()).optional(),
-    NS: z.array(z.string()).optional(),
-    BS: z.array(z.string()).optional(),
-    L: z.array(attributeValueSchema).optional(),
-    M: z.record(z.string(), attributeValueSchema).optional(),
+    S: z.optional(z.string()),
+    N: z.optional(z.string()),
+    B: z.optional(z.string()),
+    BOOL: z.optional(z.boolean()),
+    NULL: z.optional(z.boolean()),
+    SS: z.optional(z.array(z.string())),
+    NS: z.optional(z.array(z.string())),
+    BS: z.optional(z.array(z.string())),
+    L: z.optional(z.array(attributeValueSchema)),
+    M: z.optional(z.record(z.string(), attributeValueSchema)),
   }),
 );
 
 /** The parts of a DynamoDB stream record the publisher reads (Lambda's `DynamoDBRecord`). */
 export const streamRecordSchema = z.object({
-  eventID: z.string().optional(),
-  eventName: z.enum(['INSERT', 'MODIFY', 'REMOVE']).optional(),
+  eventID: z.optional(z.string()),
+  eventName: z.optional(z.enum(['INSERT', 'MODIFY', 'REMOVE'])),
   dynamodb: z.object({
-    SequenceNumber: z.string().min(1),
-    Keys: z.record(z.string(), attributeValueSchema).optional(),
-    NewImage: z.record(z.string(), attributeValueSchema).optional(),
+    SequenceNumber: z.string().check(z.minLength(1)),
+    Keys: z.optional(z.record(z.string(), attributeValueSchema)),
+    NewImage: z.optional(z.record(z.string(), attributeValueSchema)),
   }),
 });
 export type StreamRecord = z.infer<typeof streamRecordSchema>;

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { workflowIdSchema } from '#domain/schemas.ts';
+import * as z from '#domain/zod.ts';
 import { digest } from './hash.ts';
 
 /*
@@ -21,7 +21,7 @@ export const MAX_CURSOR_LENGTH = 512;
 const cursorSchema = z.strictObject({
   v: z.literal(1),
   /** `created_at` of the last workflow of the page (ISO-8601, UTC). */
-  c: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/),
+  c: z.string().check(z.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/)),
   w: workflowIdSchema,
   u: z.string(),
 });

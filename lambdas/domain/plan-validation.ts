@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { PlanInvalid } from '#domain/errors.ts';
 import { type Plan, planSchema } from '#domain/schemas.ts';
+import * as z from '#domain/zod.ts';
 import { topologicalOrder, transitiveDependencies } from './dag.ts';
 import { collectReferences, referenceSchema } from './references.ts';
 import type { ToolRegistry } from './tools/types.ts';

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   errorInfoSchema,
   eventDataSchemas,
@@ -7,6 +6,7 @@ import {
   type WorkflowEvent,
   type WorkflowEventOf,
 } from '#domain/schemas.ts';
+import * as z from '#domain/zod.ts';
 import { ROLLBACK_CLAIM_EVENT_ID } from './saga.ts';
 
 /**
@@ -22,23 +22,23 @@ import { ROLLBACK_CLAIM_EVENT_ID } from './saga.ts';
 
 export const workflowViewSchema = z.object({
   /** seq of the last event folded in (0: none yet). */
-  last_seq: z.number().int().nonnegative(),
-  started_at: z.string().optional(),
-  updated_at: z.string().optional(),
-  steps_total: z.number().int().nonnegative(),
-  steps_done: z.number().int().nonnegative(),
+  last_seq: z.number().check(z.int(), z.nonnegative()),
+  started_at: z.optional(z.string()),
+  updated_at: z.optional(z.string()),
+  steps_total: z.number().check(z.int(), z.nonnegative()),
+  steps_done: z.number().check(z.int(), z.nonnegative()),
   /** Steps started without an outcome yet, in start order (the last is the current one). */
-  running: z.array(z.object({ step_id: z.string(), tool: z.string().optional(), at: z.string() })),
+  running: z.array(z.object({ step_id: z.string(), tool: z.optional(z.string()), at: z.string() })),
   /** Steps whose approval was requested and not answered. */
   pending_approvals: z.array(z.string()),
-  cancel_requested: z.boolean().optional(),
+  cancel_requested: z.optional(z.boolean()),
   /** Who claimed the rollback (CompensationStarted), if anyone. */
-  rollback: eventDataSchemas.CompensationStarted.pick({ by: true, attempt: true }).optional(),
+  rollback: z.optional(z.pick(eventDataSchemas.CompensationStarted, { by: true, attempt: true })),
   /** Steps undone so far, in undo order. */
   compensated: z.array(z.string()),
-  terminal: z.object({ type: terminalEventTypeSchema, at: z.string() }).optional(),
-  result: z.unknown().optional(),
-  error: errorInfoSchema.optional(),
+  terminal: z.optional(z.object({ type: terminalEventTypeSchema, at: z.string() })),
+  result: z.optional(z.unknown()),
+  error: z.optional(errorInfoSchema),
 });
 export type WorkflowView = z.infer<typeof workflowViewSchema>;
 

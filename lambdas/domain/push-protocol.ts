@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { type EventBody, toEventBody, type WorkflowEvent, workflowIdSchema } from '#domain/schemas.ts';
+import * as z from '#domain/zod.ts';
 
 /*
  * The push channel's protocol (README "Live events"), as pure data: what a client sends on the
@@ -21,7 +21,7 @@ import { type EventBody, toEventBody, type WorkflowEvent, workflowIdSchema } fro
 export const subscribeMessageSchema = z.object({
   action: z.literal('subscribe'),
   workflow_id: workflowIdSchema,
-  after: z.number().int().nonnegative().default(0),
+  after: z._default(z.number().check(z.int(), z.nonnegative()), 0),
 });
 export const unsubscribeMessageSchema = z.object({
   action: z.literal('unsubscribe'),

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { InvalidStepInput } from '#domain/errors.ts';
 import { stepIdSchema } from '#domain/schemas.ts';
+import * as z from '#domain/zod.ts';
 
 /**
  * References let a step's input take a value from the output of a step it depends on, so the plan
@@ -14,14 +14,16 @@ import { stepIdSchema } from '#domain/schemas.ts';
  */
 export const referencePathSchema = z
   .string()
-  .regex(
-    /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/,
-    'path must be dot-separated keys or indexes, e.g. "offers.0"',
+  .check(
+    z.regex(
+      /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/,
+      'path must be dot-separated keys or indexes, e.g. "offers.0"',
+    ),
   );
 
 export const referenceSchema = z.strictObject({
   $from: stepIdSchema,
-  path: referencePathSchema.optional(),
+  path: z.optional(referencePathSchema),
 });
 export type Reference = z.infer<typeof referenceSchema>;
 
@@ -44,8 +46,8 @@ export function collectReferences(input: unknown, at = 'input'): { at: string; v
  * The plan-time form of a tool's input schema: every top-level field accepts either its value or a
  * reference (optional fields stay optional).
  */
-export function allowReferences<S extends z.ZodRawShape>(schema: z.ZodObject<S>): z.ZodObject {
-  const shape: Record<string, z.ZodType> = {};
+export function allowReferences<S extends z.core.$ZodShape>(schema: z.ZodMiniObject<S>): z.ZodMiniObject {
+  const shape: Record<string, z.ZodMiniType> = {};
   for (const [key, field] of Object.entries(schema.shape)) shape[key] = z.union([referenceSchema, field]);
   return z.object(shape);
 }

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   type RollbackOwner,
   type StateError,
@@ -12,6 +11,7 @@ import {
   TRANSIENT_ERROR_NAMES,
   WORKFLOW_ERROR,
 } from '#domain/task-errors.ts';
+import * as z from '#domain/zod.ts';
 import type { WorkflowView } from './projection.ts';
 
 /*
@@ -41,7 +41,7 @@ export function describeStateError(error: StateError | undefined): { code: strin
     try {
       const cause: unknown = JSON.parse(error.Cause);
       const parsed = z
-        .object({ errorType: z.string().optional(), errorMessage: z.string().optional() })
+        .object({ errorType: z.optional(z.string()), errorMessage: z.optional(z.string()) })
         .safeParse(cause);
       if (parsed.success) {
         if (parsed.data.errorMessage) message = parsed.data.errorMessage;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '#domain/zod.ts';
 import { guardianCategories, guardianVerdictSchema, modelCallReportSchema } from './llm/provider.ts';
 
 /*
@@ -7,23 +7,29 @@ import { guardianCategories, guardianVerdictSchema, modelCallReportSchema } from
  */
 
 /** Workflow ids double as Step Functions execution names: 1–80 chars of A-Za-z0-9-_. */
-export const workflowIdSchema = z.string().regex(/^wf_[A-Za-z0-9_-]{8,77}$/);
+export const workflowIdSchema = z.string().check(z.regex(/^wf_[A-Za-z0-9_-]{8,77}$/));
 export type WorkflowId = z.infer<typeof workflowIdSchema>;
 
 /** Plan step ids, referenced by `depends_on`. */
-export const stepIdSchema = z.string().regex(/^[a-z][a-z0-9_]{0,39}$/);
+export const stepIdSchema = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,39}$/));
 
 /** POST /omnilink-agent body, after JSON parsing. */
 export const submitBodySchema = z.strictObject({
-  goal: z.string().trim().min(1, 'goal must not be empty').max(4000, 'goal must be at most 4000 characters'),
-  context: z.record(z.string(), z.unknown()).optional(),
+  goal: z
+    .string()
+    .check(
+      z.trim(),
+      z.minLength(1, 'goal must not be empty'),
+      z.maxLength(4000, 'goal must be at most 4000 characters'),
+    ),
+  context: z.optional(z.record(z.string(), z.unknown())),
 });
 export type SubmitBody = z.infer<typeof submitBodySchema>;
 
 /** The execution input the producer starts (already redacted; small and readable in the console). */
 export const workflowInputSchema = z.object({
   workflow_id: workflowIdSchema,
-  user_id: z.string().min(1),
+  user_id: z.string().check(z.minLength(1)),
   goal: z.string(),
   context: z.record(z.string(), z.unknown()),
   submitted_at: z.string(),
@@ -33,10 +39,10 @@ export type WorkflowInput = z.infer<typeof workflowInputSchema>;
 /** One step of a plan: a node of the DAG. */
 export const planStepSchema = z.object({
   id: stepIdSchema,
-  tool: z.string().min(1),
+  tool: z.string().check(z.minLength(1)),
   input: z.record(z.string(), z.unknown()),
-  depends_on: z.array(stepIdSchema).default([]),
-  description: z.string().optional(),
+  depends_on: z._default(z.array(stepIdSchema), []),
+  description: z.optional(z.string()),
 });
 export type PlanStep = z.infer<typeof planStepSchema>;
 
@@ -45,8 +51,8 @@ export type PlanStep = z.infer<typeof planStepSchema>;
  * 25,000 events); a planner's output is held to a tighter limit (core/plan-validation.ts).
  */
 export const planSchema = z.object({
-  steps: z.array(planStepSchema).max(100),
-  summary: z.string().optional(),
+  steps: z.array(planStepSchema).check(z.maxLength(100)),
+  summary: z.optional(z.string()),
 });
 export type Plan = z.infer<typeof planSchema>;
 
@@ -62,40 +68,41 @@ export type Schedule = z.infer<typeof scheduleSchema>;
  * not done but awaiting a signal, and the approval wait's timeout travels along so the ASL needs no
  * number of its own.
  */
-export const waveScheduleSchema = scheduleSchema.extend({
+export const waveScheduleSchema = z.extend(scheduleSchema, {
   awaiting_approval: z.array(stepIdSchema),
-  approval_timeout_seconds: z.number().int().positive(),
+  approval_timeout_seconds: z.number().check(z.int(), z.positive()),
 });
 export type WaveSchedule = z.infer<typeof waveScheduleSchema>;
 
 /** GET /workflows query: `limit` (1–100, default 20) and the `next` cursor of the previous page. */
 export const listWorkflowsQuerySchema = z.object({
   limit: z
-    .string()
-    .regex(/^\d{1,3}$/, 'must be an integer from 1 to 100')
-    .transform(Number)
-    .pipe(
-      z
-        .number()
-        .int()
-        .min(1, 'must be an integer from 1 to 100')
-        .max(100, 'must be an integer from 1 to 100'),
+    .optional(
+      z.pipe(
+        z.pipe(
+          z.string().check(z.regex(/^\d{1,3}$/, 'must be an integer from 1 to 100')),
+          z.transform(Number),
+        ),
+        z
+          .number()
+          .check(
+            z.int(),
+            z.gte(1, 'must be an integer from 1 to 100'),
+            z.lte(100, 'must be an integer from 1 to 100'),
+          ),
+      ),
     )
-    .optional()
-    .meta({ description: 'Page size, 1–100 (default 20).' }),
+    .check(z.meta({ description: 'Page size, 1–100 (default 20).' })),
   next: z
-    .string()
-    .min(1)
-    .max(512)
-    .optional()
-    .meta({ description: 'The `next` cursor of the previous page (opaque).' }),
+    .optional(z.string().check(z.minLength(1), z.maxLength(512)))
+    .check(z.meta({ description: 'The `next` cursor of the previous page (opaque).' })),
 });
 export type ListWorkflowsQuery = z.infer<typeof listWorkflowsQuerySchema>;
 
 /** POST /workflows/{id}/signals/approval body. */
 export const approvalSignalBodySchema = z.strictObject({
   approved: z.boolean(),
-  comment: z.string().max(1000, 'comment must be at most 1000 characters').optional(),
+  comment: z.optional(z.string().check(z.maxLength(1000, 'comment must be at most 1000 characters'))),
 });
 export type ApprovalSignalBody = z.infer<typeof approvalSignalBodySchema>;
 
@@ -109,7 +116,7 @@ export const runStepInputSchema = z.object({
 export type RunStepInput = z.infer<typeof runStepInputSchema>;
 
 /** Step Functions' Catch output: `{Error, Cause}`. */
-export const stateErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
+export const stateErrorSchema = z.object({ Error: z.string(), Cause: z.optional(z.string()) });
 export type StateError = z.infer<typeof stateErrorSchema>;
 
 /** `{code, message}`: an error as the log records it (a step's, a compensation's, the workflow's). */
@@ -140,7 +147,7 @@ const stepRef = { step_id: stepIdSchema, tool: z.string() };
 /** A step and its tool: what StepStarted and StepCompensated record. */
 export const stepRefSchema = z.object(stepRef);
 export type StepRef = z.infer<typeof stepRefSchema>;
-const approvalAnswer = z.object({ step_ids: z.array(stepIdSchema), comment: z.string().optional() });
+const approvalAnswer = z.object({ step_ids: z.array(stepIdSchema), comment: z.optional(z.string()) });
 
 /**
  * The data of each event type: the one list of the log's event types, and what each one carries.
@@ -151,24 +158,26 @@ export const eventDataSchemas = {
   /** The goal as the producer accepted it (redacted): appended by the guardian, or by a cancel/janitor before it. */
   GoalReceived: z.object({ goal: z.string(), context_keys: z.array(z.string()), submitted_at: z.string() }),
   /** The guardian's verdict, and who gave it. */
-  GuardianChecked: guardianVerdictSchema.extend({
-    reason: z.string().optional(),
+  GuardianChecked: z.extend(guardianVerdictSchema, {
+    reason: z.optional(z.string()),
     provider: z.string(),
     model: z.string(),
-    source: z.enum(['guardrail', 'model']).optional(),
-    guardrail_reasons: z.array(z.string()).optional(),
+    source: z.optional(z.enum(['guardrail', 'model'])),
+    guardrail_reasons: z.optional(z.array(z.string())),
   }),
   PlanCreated: z.object({
     plan: planSchema,
     source: z.enum(planSources),
-    steps_total: z.number().int().nonnegative(),
+    steps_total: z.number().check(z.int(), z.nonnegative()),
     provider: z.string(),
     model: z.string(),
-    similarity: z.number().optional(),
-    cache: planCacheHitSchema.pick({ match: true, rebound: true }).optional(),
+    similarity: z.optional(z.number()),
+    cache: z.optional(z.pick(planCacheHitSchema, { match: true, rebound: true })),
   }),
   /** One billed model call (of a step, when a tool made it: a tool's answer has no `outcome`). */
-  ModelCalled: modelCallReportSchema.partial({ outcome: true }).extend({ step_id: stepIdSchema.optional() }),
+  ModelCalled: z.extend(z.partial(modelCallReportSchema, { outcome: true }), {
+    step_id: z.optional(stepIdSchema),
+  }),
   StepStarted: stepRefSchema,
   /** `output` is the tool's summary of what the step returned (the output itself is in the state table). */
   StepSucceeded: z.object({ ...stepRef, output: z.record(z.string(), z.unknown()) }),
@@ -176,9 +185,9 @@ export const eventDataSchemas = {
   ApprovalRequested: z.object({
     step_ids: z.array(stepIdSchema),
     approvals: z.array(
-      z.object({ step_id: stepIdSchema, prompt: z.string(), details: z.unknown().optional() }),
+      z.object({ step_id: stepIdSchema, prompt: z.string(), details: z.optional(z.unknown()) }),
     ),
-    timeout_seconds: z.number().int().positive(),
+    timeout_seconds: z.number().check(z.int(), z.positive()),
     expires_at: z.string(),
   }),
   ApprovalGranted: approvalAnswer,
@@ -202,7 +211,7 @@ export const eventDataSchemas = {
     category: z.enum(guardianCategories),
     reason: z.string(),
   }),
-} satisfies Record<string, z.ZodType>;
+} satisfies Record<string, z.ZodMiniType>;
 
 type EventDataSchemas = typeof eventDataSchemas;
 export const workflowEventTypeSchema = z.keyof(z.object(eventDataSchemas));
@@ -223,37 +232,37 @@ export const terminalEventTypeSchema = z.enum(terminalTypes);
 export type TerminalEventType = z.infer<typeof terminalEventTypeSchema>;
 
 /** `{type, data}` of one event type, plus the fields of `shape`. */
-type EventVariant<T extends WorkflowEventType, S extends z.ZodRawShape> = z.ZodObject<
-  S & { type: z.ZodLiteral<T>; data: EventDataSchemas[T] }
+type EventVariant<T extends WorkflowEventType, S extends z.core.$ZodShape> = z.ZodMiniObject<
+  S & { type: z.ZodMiniLiteral<T>; data: EventDataSchemas[T] }
 >;
 
 /**
  * The log's events as a union discriminated by `type`, each with its data schema, around the fields
  * of `shape` (the stored envelope, or the fields the API serves).
  */
-function eventUnion<S extends z.ZodRawShape>(shape: S) {
+function eventUnion<S extends z.core.$ZodShape>(shape: S) {
   const variants = workflowEventTypes.map((type) =>
     z.object({ ...shape, type: z.literal(type), data: eventDataSchemas[type] }),
   );
   // One variant per type, in the order of the list: the tuple TypeScript cannot derive from a map.
   return z.discriminatedUnion('type', variants as unknown as [AnyEventVariant<S>, ...AnyEventVariant<S>[]]);
 }
-type AnyEventVariant<S extends z.ZodRawShape> = {
+type AnyEventVariant<S extends z.core.$ZodShape> = {
   [T in WorkflowEventType]: EventVariant<T, S>;
 }[WorkflowEventType];
 
 /** An event as stored in the log (validated on every read). */
 export const workflowEventSchema = eventUnion({
   workflow_id: workflowIdSchema,
-  seq: z.number().int().positive(),
+  seq: z.number().check(z.int(), z.positive()),
   /** Deterministic id of what happened (e.g. `StepStarted:s1`): a replayed append finds it and stops. */
-  event_id: z.string().min(1),
+  event_id: z.string().check(z.minLength(1)),
   at: z.string(),
 });
 export type WorkflowEvent = z.infer<typeof workflowEventSchema>;
 
 /** An event as GET /workflows/{id}/events and the push channel serve it: `{seq, type, at, data}`. */
-export const eventBodySchema = eventUnion({ seq: z.number().int().positive(), at: z.string() });
+export const eventBodySchema = eventUnion({ seq: z.number().check(z.int(), z.positive()), at: z.string() });
 export type EventBody = z.infer<typeof eventBodySchema>;
 
 /** The served form of a log event (GET …/events, the push channel): without its ids. */

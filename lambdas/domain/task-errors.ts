@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { HttpError, NamedError, TransientError } from '#domain/errors.ts';
+import * as z from '#domain/zod.ts';
 
 /** A task was invoked with a payload that does not fit its schema: a bug or a tampered input. */
 export class InvalidTaskInput extends NamedError {
@@ -9,7 +9,11 @@ export class InvalidTaskInput extends NamedError {
 }
 
 /** Parses a task's payload; throws InvalidTaskInput (not retried) with zod's readable issues. */
-export function parseTaskInput<S extends z.ZodType>(schema: S, payload: unknown, task: string): z.infer<S> {
+export function parseTaskInput<S extends z.ZodMiniType>(
+  schema: S,
+  payload: unknown,
+  task: string,
+): z.infer<S> {
   const parsed = schema.safeParse(payload);
   if (!parsed.success) {
     throw new InvalidTaskInput(

@@ -2,12 +2,12 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpErrorHandler from '@middy/http-error-handler';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
-import type { z } from 'zod';
 import { logger } from '#adapters/logger.ts';
 import type { ErrorBody } from '#domain/api/bodies.ts';
 import { invalidRequest, isUnavailableError, notFound, serviceUnavailable } from '#domain/api/errors.ts';
 import { HttpError } from '#domain/errors.ts';
 import { workflowIdSchema } from '#domain/schemas.ts';
+import type * as z from '#domain/zod.ts';
 import { correlated } from '#middleware/correlation.ts';
 
 /*
@@ -78,7 +78,7 @@ export const workflowRequest = (event: ApiEvent) => ({
  * issues, and so is a body that was not JSON: the parser's refusal waits until the body is read, so
  * a route may answer 404 for another user's workflow whatever the body.
  */
-export function bodyOf<S extends z.ZodType>(event: ApiEvent, schema: S): z.output<S> {
+export function bodyOf<S extends z.ZodMiniType>(event: ApiEvent, schema: S): z.output<S> {
   const refusal = unparsable.get(event);
   if (refusal !== undefined) throw refusal;
   const body = schema.safeParse((event as { readonly body?: unknown }).body);

@@ -1,7 +1,7 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
-import { z } from 'zod';
 import { logger } from '#adapters/logger.ts';
+import * as z from '#domain/zod.ts';
 
 /**
  * The push channel's `$connect` REQUEST authorizer. WebSocket APIs have no JWT authorizer (HTTP APIs
@@ -17,7 +17,7 @@ import { logger } from '#adapters/logger.ts';
 
 const authorizerEventSchema = z.object({
   methodArn: z.string(),
-  queryStringParameters: z.record(z.string(), z.string()).nullish(),
+  queryStringParameters: z.nullish(z.record(z.string(), z.string())),
 });
 
 export interface AuthorizeDeps {
@@ -50,7 +50,7 @@ export async function verifyToken(deps: AuthorizeDeps, token: string): Promise<s
 
 /** The `$connect` authorizer's answer: an Allow policy for a verified token, `Unauthorized` otherwise. */
 export async function authorize(deps: AuthorizeDeps, event: unknown): Promise<APIGatewayAuthorizerResult> {
-  const { methodArn, queryStringParameters } = authorizerEventSchema.parse(event);
+  const { methodArn, queryStringParameters } = z.parse(authorizerEventSchema, event);
   const token = queryStringParameters?.token;
   const userId = token ? await verifyToken(deps, token) : undefined;
   // API Gateway turns this exact message into a 401.

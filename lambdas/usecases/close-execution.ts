@@ -1,8 +1,8 @@
-import { z } from 'zod';
 import { appendEvent, readView, recordExecution, setRollbackDeadline } from '#adapters/event-log.ts';
 import { logger } from '#adapters/logger.ts';
 import { janitorDecision } from '#domain/saga.ts';
 import { workflowIdSchema, workflowInputSchema } from '#domain/schemas.ts';
+import * as z from '#domain/zod.ts';
 import { type CompensateDeps, type CompensateResult, compensateWorkflow } from './roll-back.ts';
 
 /**
@@ -22,13 +22,13 @@ export const executionStatusChangeSchema = z.object({
     executionArn: z.string(),
     name: z.string(),
     status: z.string(),
-    input: z.string().nullish(),
-    error: z.string().nullish(),
-    cause: z.string().nullish(),
-    redriveCount: z.number().int().nonnegative().nullish(),
+    input: z.nullish(z.string()),
+    error: z.nullish(z.string()),
+    cause: z.nullish(z.string()),
+    redriveCount: z.nullish(z.number().check(z.int(), z.nonnegative())),
     /** Milliseconds since the epoch. */
-    startDate: z.number().nullish(),
-    stopDate: z.number().nullish(),
+    startDate: z.nullish(z.number()),
+    stopDate: z.nullish(z.number()),
   }),
 });
 

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { confirmPlan } from '#adapters/cache-confirm.ts';
 import { appendEvent, type EventLogDeps, readView } from '#adapters/event-log.ts';
 import { logger } from '#adapters/logger.ts';
@@ -8,6 +7,7 @@ import { WorkflowCancelled, WorkflowStateMissing } from '#domain/errors.ts';
 import { buildResult } from '#domain/result.ts';
 import { workflowIdSchema } from '#domain/schemas.ts';
 import { parseTaskInput } from '#domain/task-errors.ts';
+import * as z from '#domain/zod.ts';
 
 export const finalizeInputSchema = z.object({ workflow_id: workflowIdSchema });
 

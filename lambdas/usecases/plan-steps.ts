@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import {
   type CacheLookup,
   cacheEntryKey,
@@ -16,8 +15,9 @@ import type { AgentModel, ModelCallReport } from '#domain/llm/provider.ts';
 import { type Plan, type Schedule, workflowInputSchema } from '#domain/schemas.ts';
 import { parseTaskInput } from '#domain/task-errors.ts';
 import type { ToolRegistry } from '#domain/tools/registry.ts';
+import * as z from '#domain/zod.ts';
 
-export const plannerInputSchema = workflowInputSchema.pick({
+export const plannerInputSchema = z.pick(workflowInputSchema, {
   workflow_id: true,
   user_id: true,
   goal: true,

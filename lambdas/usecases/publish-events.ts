@@ -10,6 +10,7 @@ import {
 } from '#domain/bus-events.ts';
 import { emitMetrics, eventMetrics, type MetricsSink } from '#domain/metrics.ts';
 import type { WorkflowEvent } from '#domain/schemas.ts';
+import * as z from '#domain/zod.ts';
 
 /**
  * Publishes every event appended to the log to the event bus, at least once. Invoked by the event
@@ -41,7 +42,7 @@ interface RecordEntry extends BusEntry {
 
 /** Maps the stream batch to entries, publishes them and reports the records that could not be. */
 export async function publishRecords(deps: PublishDeps, payload: unknown): Promise<DynamoDBBatchResponse> {
-  const { Records } = streamEventSchema.parse(payload);
+  const { Records } = z.parse(streamEventSchema, payload);
   const decoded: DecodedRecord[] = Records.map(decodeRecord);
   const entries: RecordEntry[] = [];
   for (const record of decoded) {

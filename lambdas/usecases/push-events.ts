@@ -4,6 +4,7 @@ import { type ConnectionsDeps, deleteSubscription, subscribersOf } from '#adapte
 import { decodeRecord, streamEventSchema } from '#domain/bus-events.ts';
 import { eventMessage } from '#domain/push-protocol.ts';
 import { terminalEventTypes, type WorkflowEvent } from '#domain/schemas.ts';
+import * as z from '#domain/zod.ts';
 
 /**
  * The push channel's live half: a second consumer of the event log's stream (the bus publisher is
@@ -24,7 +25,7 @@ export interface PushDeps {
 
 /** Posts the batch's events to their workflows' subscribers; reports the first record to deliver again. */
 export async function pushRecords(deps: PushDeps, payload: unknown): Promise<DynamoDBBatchResponse> {
-  const { Records } = streamEventSchema.parse(payload);
+  const { Records } = z.parse(streamEventSchema, payload);
   const byWorkflow = new Map<string, { event: WorkflowEvent; sequenceNumber: string }[]>();
   for (const record of Records.map(decodeRecord)) {
     if (record.kind !== 'event') continue;

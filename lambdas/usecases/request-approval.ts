@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { putPendingApproval } from '#adapters/approval-store.ts';
 import { appendEvent, type EventLogDeps, readView } from '#adapters/event-log.ts';
 import { logger } from '#adapters/logger.ts';
@@ -9,14 +8,15 @@ import { referencedSteps, resolveReferences } from '#domain/references.ts';
 import { stepIdSchema, workflowIdSchema } from '#domain/schemas.ts';
 import { parseTaskInput } from '#domain/task-errors.ts';
 import { approvalInputSchema } from '#domain/tools/approval.ts';
+import * as z from '#domain/zod.ts';
 
 /** Payload of "Wait for approval" (a `lambda:invoke.waitForTaskToken` task). */
 export const requestApprovalInputSchema = z.object({
   workflow_id: workflowIdSchema,
-  step_ids: z.array(stepIdSchema).min(1),
+  step_ids: z.array(stepIdSchema).check(z.minLength(1)),
   done: z.array(stepIdSchema),
-  task_token: z.string().min(1).max(2048),
-  timeout_seconds: z.number().int().positive(),
+  task_token: z.string().check(z.minLength(1), z.maxLength(2048)),
+  timeout_seconds: z.number().check(z.int(), z.positive()),
 });
 
 export interface RequestApprovalDeps {

@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { z } from 'zod';
 import { claimApproval, getApproval } from '#adapters/approval-store.ts';
 import { appendEvent, appendEvents, type EventLogDeps, readEvents, readView } from '#adapters/event-log.ts';
 import { logger } from '#adapters/logger.ts';
@@ -20,13 +19,14 @@ import { stateErrorSchema, workflowIdSchema } from '#domain/schemas.ts';
 import { errorSummary, parseTaskInput } from '#domain/task-errors.ts';
 import type { ToolRegistry } from '#domain/tools/registry.ts';
 import type { BookingsPort } from '#domain/tools/types.ts';
+import * as z from '#domain/zod.ts';
 
 export const compensateInputSchema = z.object({
   workflow_id: workflowIdSchema,
   // Whatever the Catch produced; a malformed error must not stop the rollback.
-  error: z.unknown().optional(),
+  error: z.optional(z.unknown()),
   /** `$$.Execution.RedriveCount`: which attempt of the execution caught the error. */
-  attempt: z.union([z.number(), z.string()]).optional(),
+  attempt: z.optional(z.union([z.number(), z.string()])),
 });
 
 /** Who runs a rollback and, for the janitor, how the workflow ends. */

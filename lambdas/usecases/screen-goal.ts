@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { appendEvents, type EventLogDeps, readEvents } from '#adapters/event-log.ts';
 import type { GuardrailCheck } from '#adapters/llm/index.ts';
 import { logger } from '#adapters/logger.ts';
@@ -7,6 +6,7 @@ import type { AgentModel, GuardianVerdict, ModelCallReport } from '#domain/llm/p
 import { guardianCategories } from '#domain/llm/provider.ts';
 import { type NewWorkflowEvent, workflowInputSchema } from '#domain/schemas.ts';
 import { parseTaskInput } from '#domain/task-errors.ts';
+import * as z from '#domain/zod.ts';
 
 export interface GuardianDeps {
   readonly events: EventLogDeps;
@@ -21,8 +21,8 @@ export interface GuardianDeps {
 
 const recordedVerdictSchema = z.object({
   allowed: z.boolean(),
-  category: z.enum(guardianCategories).optional(),
-  reason: z.string().optional(),
+  category: z.optional(z.enum(guardianCategories)),
+  reason: z.optional(z.string()),
   provider: z.string(),
   model: z.string(),
 });

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { readEventPage } from '#adapters/event-log.ts';
 import { logger } from '#adapters/logger.ts';
 import {
@@ -9,6 +8,7 @@ import {
 } from '#adapters/push-channel.ts';
 import { getOwnedWorkflowRecord } from '#adapters/workflow-store.ts';
 import { clientMessageSchema, eventMessage, serverMessage } from '#domain/push-protocol.ts';
+import * as z from '#domain/zod.ts';
 
 /**
  * The push channel's `subscribe` and `unsubscribe` messages. A subscribe for one of the caller's
@@ -23,8 +23,8 @@ import { clientMessageSchema, eventMessage, serverMessage } from '#domain/push-p
 export const REPLAY_PAGE = 100;
 
 const messageEventSchema = z.object({
-  requestContext: z.object({ connectionId: z.string().min(1) }),
-  body: z.string().nullish(),
+  requestContext: z.object({ connectionId: z.string().check(z.minLength(1)) }),
+  body: z.nullish(z.string()),
 });
 
 /** The workflow a message is about, for correlation; undefined when the message names none. */
@@ -50,7 +50,7 @@ export interface SubscribeDeps {
 
 /** Answers a `subscribe` (replay, then live) or an `unsubscribe` message; errors go back on the connection. */
 export async function onMessage(deps: SubscribeDeps, event: unknown): Promise<{ statusCode: number }> {
-  const { requestContext, body } = messageEventSchema.parse(event);
+  const { requestContext, body } = z.parse(messageEventSchema, event);
   const { connectionId } = requestContext;
   const fail = async (code: string, message: string, workflowId?: string) => {
     await deps.post(

@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { logger } from '#adapters/logger.ts';
 import { type ConnectionsDeps, deleteConnection, putConnection } from '#adapters/push-channel.ts';
+import * as z from '#domain/zod.ts';
 
 /**
  * The push channel's `$connect` and `$disconnect` routes. `$connect` runs after the authorizer
@@ -11,8 +11,8 @@ import { type ConnectionsDeps, deleteConnection, putConnection } from '#adapters
 const connectionEventSchema = z.object({
   requestContext: z.object({
     routeKey: z.enum(['$connect', '$disconnect']),
-    connectionId: z.string().min(1),
-    authorizer: z.object({ principalId: z.string().optional(), user_id: z.string().optional() }).nullish(),
+    connectionId: z.string().check(z.minLength(1)),
+    authorizer: z.nullish(z.object({ principalId: z.optional(z.string()), user_id: z.optional(z.string()) })),
   }),
 });
 
@@ -29,7 +29,7 @@ export interface ConnectionDeps {
 
 /** `$connect` records the connection's owner (401 without one); `$disconnect` forgets it. */
 export async function onConnection(deps: ConnectionDeps, event: unknown): Promise<{ statusCode: number }> {
-  const { requestContext } = connectionEventSchema.parse(event);
+  const { requestContext } = z.parse(connectionEventSchema, event);
   const { connectionId } = requestContext;
   if (requestContext.routeKey === '$connect') {
     const userId = connectingUser(event);

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { createDocument, type ZodOpenApiOperationObject, type ZodOpenApiResponseObject } from 'zod-openapi';
 import {
   acceptedSchema,
@@ -17,6 +16,7 @@ import {
   submitBodySchema,
   workflowIdSchema,
 } from '../../lambdas/domain/schemas.ts';
+import * as z from '../../lambdas/domain/zod.ts';
 import { functionSpecs } from '../specs.ts';
 
 /**
@@ -35,14 +35,14 @@ export const OPENAPI_PATH = 'lib/api/openapi.json';
 /** The contract's error body with the codes a response may carry. */
 function errorBody(codes: readonly [string, ...string[]], id?: string) {
   const schema = z.object({
-    error: errorBodySchema.shape.error.extend({ code: z.enum(codes) }),
+    error: z.extend(errorBodySchema.shape.error, { code: z.enum(codes) }),
   });
-  return id ? schema.meta({ id }) : schema;
+  return id ? schema.check(z.meta({ id })) : schema;
 }
 
 const retryAfter = z
   .string()
-  .meta({ description: 'Seconds to wait before retrying (delta-seconds).', example: '2' });
+  .check(z.meta({ description: 'Seconds to wait before retrying (delta-seconds).', example: '2' }));
 
 function error(
   description: string,
@@ -58,7 +58,7 @@ function error(
         // In AWS, API Gateway answers some refusals itself, with `{"message": ...}` (HTTP APIs cannot
         // customise those bodies); the local API answers with the contract's body.
         schema: options.gateway
-          ? z.union([body, gatewayErrorSchema.meta({ description: options.gateway })])
+          ? z.union([body, gatewayErrorSchema.check(z.meta({ description: options.gateway }))])
           : body,
       },
     },
@@ -88,22 +88,26 @@ const internal = error('An unexpected error; nothing about its cause is shown.',
 // --- Parameters ---------------------------------------------------------------------------------
 
 const workflowPath = z.object({
-  id: workflowIdSchema.meta({
-    description: 'The workflow id (`wf_…`), as POST /omnilink-agent answered it.',
-  }),
+  id: workflowIdSchema.check(
+    z.meta({
+      description: 'The workflow id (`wf_…`), as POST /omnilink-agent answered it.',
+    }),
+  ),
 });
 
 /** A query parameter that is a string on the wire and, to the reader, an integer (the use case parses it as one). */
-const integerParam = (schema: z.ZodType, bounds: Record<string, number>) =>
-  schema.meta({
-    override: ({ jsonSchema }) => {
-      delete jsonSchema.pattern;
-      Object.assign(jsonSchema, { type: 'integer', ...bounds });
-    },
-  });
+const integerParam = (schema: z.ZodMiniType, bounds: Record<string, number>) =>
+  schema.check(
+    z.meta({
+      override: ({ jsonSchema }) => {
+        delete jsonSchema.pattern;
+        Object.assign(jsonSchema, { type: 'integer', ...bounds });
+      },
+    }),
+  );
 
 /** GET /workflows/{id}/events query. */
-const eventsQuery = eventsQuerySchema.extend({
+const eventsQuery = z.extend(eventsQuerySchema, {
   after: integerParam(eventsQuerySchema.shape.after, { minimum: 0, default: 0 }),
   limit: integerParam(eventsQuerySchema.shape.limit, {
     minimum: 1,
@@ -113,16 +117,18 @@ const eventsQuery = eventsQuerySchema.extend({
 });
 
 const idempotencyHeader = z.object({
-  'Idempotency-Key': z.string().regex(idempotencyKeyPattern).optional().meta({
-    description:
-      'Makes the submit safe to retry: the same user, key and body answer the same workflow (no second execution); the same key with another body is 409 `idempotency_conflict`.',
-  }),
+  'Idempotency-Key': z.optional(z.string().check(z.regex(idempotencyKeyPattern))).check(
+    z.meta({
+      description:
+        'Makes the submit safe to retry: the same user, key and body answer the same workflow (no second execution); the same key with another body is 409 `idempotency_conflict`.',
+    }),
+  ),
 });
 
 /** Reusable components (one instance each: `.meta` returns a new schema). */
-const controlAnswer = controlSchema.meta({ id: 'ControlAnswer' });
+const controlAnswer = controlSchema.check(z.meta({ id: 'ControlAnswer' }));
 
-const json = (schema: z.ZodType, description: string): ZodOpenApiResponseObject => ({
+const json = (schema: z.ZodMiniType, description: string): ZodOpenApiResponseObject => ({
   description,
   content: { 'application/json': { schema } },
 });
@@ -137,10 +143,13 @@ const submit: ZodOpenApiOperationObject = {
   requestParams: { header: idempotencyHeader },
   requestBody: {
     required: true,
-    content: { 'application/json': { schema: submitBodySchema.meta({ id: 'SubmitBody' }) } },
+    content: { 'application/json': { schema: submitBodySchema.check(z.meta({ id: 'SubmitBody' })) } },
   },
   responses: {
-    '202': json(acceptedSchema.meta({ id: 'Accepted' }), 'Accepted: the workflow runs; poll `poll_url`.'),
+    '202': json(
+      acceptedSchema.check(z.meta({ id: 'Accepted' })),
+      'Accepted: the workflow runs; poll `poll_url`.',
+    ),
     '400': invalidRequest(
       'Not JSON, a missing or empty goal, a goal over 4000 characters, a context that is not an object, or a malformed Idempotency-Key.',
     ),
@@ -168,7 +177,7 @@ const getStatus: ZodOpenApiOperationObject = {
     '`result` when completed; `error` (`{code, message}`) when failed or rejected; `compensated` (step ids, in undo order) when a saga rolled back; `redrivable` for a failed workflow that POST …/redrive can resume.',
   requestParams: { path: workflowPath },
   responses: {
-    '200': json(statusSchema.meta({ id: 'WorkflowStatus' }), 'The status.'),
+    '200': json(statusSchema.check(z.meta({ id: 'WorkflowStatus' })), 'The status.'),
     '401': unauthorized,
     '404': notFound,
     '429': stageThrottled,
@@ -184,7 +193,7 @@ const getEvents: ZodOpenApiOperationObject = {
     'Events in `seq` order, no gaps, no duplicates. The first is `GoalReceived`; the last of a finished workflow is `WorkflowCompleted`, `WorkflowFailed`, `WorkflowCancelled` or `WorkflowRejected`. `next_after` is present when more events remain: pass it as `after`.',
   requestParams: { path: workflowPath, query: eventsQuery },
   responses: {
-    '200': json(eventPageSchema.meta({ id: 'EventPage' }), 'A page of events.'),
+    '200': json(eventPageSchema.check(z.meta({ id: 'EventPage' })), 'A page of events.'),
     '400': invalidRequest('`after` or `limit` out of range.'),
     '401': unauthorized,
     '404': notFound,
@@ -200,12 +209,12 @@ const listWorkflows: ZodOpenApiOperationObject = {
   description:
     "Only the caller's. Pass `next` from the previous page to read on; it is absent on the last page. A page may hold fewer than `limit` workflows (expired ones are left out). A workflow accepted a moment ago may take a moment to appear. Costs O(page): an index, never a scan.",
   requestParams: {
-    query: listWorkflowsQuerySchema.extend({
+    query: z.extend(listWorkflowsQuerySchema, {
       limit: integerParam(listWorkflowsQuerySchema.shape.limit, { minimum: 1, maximum: 100, default: 20 }),
     }),
   },
   responses: {
-    '200': json(workflowListSchema.meta({ id: 'WorkflowList' }), 'A page of workflows.'),
+    '200': json(workflowListSchema.check(z.meta({ id: 'WorkflowList' })), 'A page of workflows.'),
     '400': invalidRequest('`limit` out of 1–100, or `next` is not a cursor of this listing.'),
     '401': unauthorized,
     '429': stageThrottled,
@@ -220,7 +229,7 @@ const control = (
   description: string,
   accepted: string,
   conflict: { code: string; description: string },
-  body?: z.ZodType,
+  body?: z.ZodMiniType,
 ): ZodOpenApiOperationObject => ({
   operationId,
   summary,
@@ -301,7 +310,7 @@ export function openApiDocument() {
           'Resumes a workflow that is `waiting` on an approval step; a denial ends it `cancelled`, compensated.',
           'Delivered: `{"status": "resumed" | "cancelling", "workflow_id", "approved"}`.',
           { code: 'not_waiting', description: 'No approval is pending.' },
-          approvalSignalBodySchema.meta({ id: 'ApprovalSignal' }),
+          approvalSignalBodySchema.check(z.meta({ id: 'ApprovalSignal' })),
         ),
       },
       '/workflows/{id}/redrive': {

@@ -28,8 +28,6 @@ export interface LambdaBundle {
   readonly external: readonly string[];
   readonly mainFields: readonly string[];
   readonly banner: string;
-  /** Package → absolute file it resolves to in the bundle. */
-  readonly alias: Readonly<Record<string, string>>;
   /**
    * Files copied next to `index.mjs` when the bundle imports them (`./<name>`, kept external):
    * project-relative path by file name.
@@ -37,7 +35,6 @@ export interface LambdaBundle {
   readonly sideFiles: Readonly<Record<string, string>>;
 }
 
-const constructsDir = fileURLToPath(new URL('.', import.meta.url));
 const projectRootDir = fileURLToPath(new URL('../../', import.meta.url));
 
 export const lambdaBundle: LambdaBundle = {
@@ -59,12 +56,10 @@ export const lambdaBundle: LambdaBundle = {
   mainFields: ['module', 'main'],
   // Some dependencies still call require(); an ESM bundle has to provide it.
   banner: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
-  // zod with English messages only: see bundle/zod.js (the other locales were ~257 KiB per bundle).
-  alias: { zod: `${constructsDir}bundle/zod.js` },
   sideFiles: { 'vocabulary.json': 'lambdas/domain/cache/vocabulary.json' },
 };
 
-/** The bundle as NodejsFunction bundling options (`--alias`, and a hook that copies the side files). */
+/** The bundle as NodejsFunction bundling options (and a hook that copies the side files). */
 export function cdkBundling(bundle: LambdaBundle): BundlingOptions {
   const copies = Object.entries(bundle.sideFiles).map(
     ([name, source]) =>
@@ -80,7 +75,6 @@ export function cdkBundling(bundle: LambdaBundle): BundlingOptions {
     externalModules: [...bundle.external],
     mainFields: [...bundle.mainFields],
     banner: bundle.banner,
-    esbuildArgs: { '--alias': Object.entries(bundle.alias).map(([from, to]) => `${from}=${to}`) },
     commandHooks: {
       beforeBundling: () => [],
       beforeInstall: () => [],
@@ -112,7 +106,6 @@ export function esbuildOptions(
     external: [...bundle.external],
     mainFields: [...bundle.mainFields],
     banner: { js: bundle.banner },
-    alias: { ...bundle.alias },
     absWorkingDir: projectRootDir,
     metafile: true,
     logLevel: 'warning',

@@ -8,9 +8,9 @@ import {
 import type { DocumentType } from '@smithy/types';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
 import { dynamo } from '#adapters/aws/dynamodb.ts';
 import { createAgentModelFromConfig, createGuardrailCheck } from '#adapters/llm/index.ts';
+import * as z from '#domain/zod.ts';
 import { llmConfigOf } from '#middleware/models.ts';
 import { handler as guardian } from '../../lambdas/handlers/states/guardian.ts';
 import { type GuardianDeps, screenGoal } from '../../lambdas/usecases/screen-goal.ts';
@@ -139,7 +139,7 @@ describe('guardian task with Bedrock (mocked)', () => {
   });
   const verdict = (value: DocumentType) =>
     converse([{ toolUse: { toolUseId: 't1', name: 'guardian_verdict', input: value } }]);
-  const dataOf = (event: Item | undefined) => z.record(z.string(), z.unknown()).parse(event?.data);
+  const dataOf = (event: Item | undefined) => z.parse(z.record(z.string(), z.unknown()), event?.data);
   const ids = (id: string) => storedEvents(fake, id).map((e) => e.event_id);
 
   beforeEach(() => bedrock.reset());

@@ -9,10 +9,10 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DocumentType } from '@smithy/types';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
 import { dynamo } from '#adapters/aws/dynamodb.ts';
 import { createAgentModelFromConfig } from '#adapters/llm/index.ts';
 import { defaultToolRegistry } from '#domain/tools/registry.ts';
+import * as z from '#domain/zod.ts';
 import { llmConfigOf } from '#middleware/models.ts';
 import { handler as planner } from '../../lambdas/handlers/states/planner.ts';
 import { planWorkflow } from '../../lambdas/usecases/plan-steps.ts';
@@ -129,7 +129,7 @@ describe('planner task with a model (Bedrock Converse, mocked)', () => {
   });
   const planAnswer = (plan: DocumentType, tokens?: number[]) =>
     converse([{ toolUse: { toolUseId: 't1', name: 'plan', input: plan } }], 'tool_use', tokens);
-  const dataOf = (event: Item | undefined) => z.record(z.string(), z.unknown()).parse(event?.data);
+  const dataOf = (event: Item | undefined) => z.parse(z.record(z.string(), z.unknown()), event?.data);
   const good: DocumentType = {
     steps: [
       { id: 'search', tool: 'search_flights', input: { origin: 'LON', destination: 'Rome' }, depends_on: [] },

@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Match } from 'aws-cdk-lib/assertions';
+import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { cdkBundling, esbuildOptions, lambdaBundle, sideFilesOf } from '../../lib/constructs/function.ts';
 import { type FunctionName, type FunctionSpec, functionSpecs, tableSpecs } from '../../lib/specs.ts';
@@ -126,17 +128,6 @@ describe('functions', () => {
 });
 
 describe('bundling', () => {
-  const shimPath: string = lambdaBundle.alias.zod ?? '';
-  /** What the bundles leave out of zod (see lib/constructs/bundle/zod-external.js). */
-  const omitted = [
-    'INVALID',
-    'ZodCompileAsyncError',
-    'ZodCompileUnsupportedError',
-    'compile',
-    'fromJSONSchema',
-    'withParser',
-  ];
-
   it('renders one set of options for CDK and for esbuild (the bench bundles what is deployed)', () => {
     const cdk = cdkBundling(lambdaBundle);
     const esbuild = esbuildOptions(lambdaBundle, 'lambdas/handlers/api/producer.ts', '/tmp/out');
@@ -149,9 +140,7 @@ describe('bundling', () => {
       externalModules: esbuild.external,
       mainFields: esbuild.mainFields,
       banner: esbuild.banner?.js,
-      esbuildArgs: { '--alias': [`zod=${shimPath}`] },
     });
-    expect(esbuild.alias).toEqual({ zod: shimPath });
     expect(esbuild.sourcesContent).toBe(false);
     expect(esbuild.external).toEqual(expect.arrayContaining(['@aws-sdk/*', './vocabulary.json']));
   });
@@ -170,40 +159,40 @@ describe('bundling', () => {
     ).toBe(true);
   });
 
-  it('bundles zod with every export of the real module but the omitted ones, and English only', async () => {
-    const real: Record<string, unknown> = await import('zod');
-    const shim: Record<string, Record<string, unknown>> = await import(shimPath);
-    const realZ = real.z as Record<string, unknown>;
-    const shimZ = shim.z ?? {};
-    const missing = Object.keys(realZ).filter((key) => !(key in shimZ));
-    expect(missing.sort()).toEqual(omitted);
-    expect(Object.keys(shimZ).filter((key) => !(key in realZ))).toEqual([]);
-    expect(Object.keys(shimZ.locales as object)).toEqual(['en']);
-    const realCore = realZ.core as Record<string, unknown>;
-    const shimCore = shimZ.core as Record<string, unknown>;
-    const missingCore = Object.keys(realCore).filter((key) => !(key in shimCore));
-    expect(missingCore.every((key) => /compile|withParser|INVALID/i.test(key))).toBe(true);
-    // The same English messages as zod's default.
-    type Schema = { safeParse(v: unknown): { error?: { issues: { message: string }[] } } };
-    const build = (z: Record<string, unknown>) =>
-      (z.object as (shape: unknown) => Schema)({ a: (z.string as () => unknown)() });
-    expect(build(shimZ).safeParse({ a: 1 }).error?.issues[0]?.message).toBe(
-      build(realZ).safeParse({ a: 1 }).error?.issues[0]?.message,
+  it('bundles zod/mini and English only: no classic zod, no other locale', async () => {
+    const result = await build(
+      esbuildOptions(lambdaBundle, 'lambdas/handlers/api/status.ts', join(tmpdir(), 'omnilink-zod-bundle')),
     );
+    // What the bundle holds of each file (esbuild reads every file imported, and shakes most of them off).
+    const shipped = Object.values(result.metafile.outputs).flatMap((output) =>
+      Object.entries(output.inputs)
+        .filter(([, input]) => input.bytesInOutput > 0)
+        .map(([file]) => file),
+    );
+    const zodFiles = shipped.filter((file) => file.includes('node_modules/zod/'));
+    expect(zodFiles).toContain('node_modules/zod/v4/mini/schemas.js');
+    expect(zodFiles).toContain('node_modules/zod/v4/locales/en.js');
+    expect(zodFiles.filter((file) => /\/v4\/classic\/|\/v4\/locales\/(?!en\.js)/.test(file))).toEqual([]);
   });
 
-  it('no Lambda code uses what the bundled zod leaves out', () => {
+  it('Lambda code imports zod only as `import * as z from #domain/zod.ts` (what esbuild can shake)', () => {
     const files = readdirSync(fileURLToPath(new URL('../../lambdas', import.meta.url)), {
       recursive: true,
       withFileTypes: true,
     }).filter((entry) => entry.isFile() && entry.name.endsWith('.ts'));
-    const names = [...omitted, 'locales'].join('|');
-    const uses = new RegExp(
-      `\\bz\\.(${names})\\b|import\\s*\\{[^}]*\\b(${names})\\b[^}]*\\}\\s*from\\s*'zod'|from 'zod/`,
-    );
+    // zod itself only in lambdas/domain/zod.ts; `import { z } from 'zod/mini'` would bundle all of zod.
+    const direct = /from\s*'zod(\/[^']*)?'/;
+    const imports = /import\s+([^;]*?)\s+from\s*'(?:#domain\/|\.{1,2}\/(?:[^']*\/)?)zod\.ts'/g;
     const offenders = files
       .map((entry) => join(entry.parentPath, entry.name))
-      .filter((file) => uses.test(readFileSync(file, 'utf8')));
+      .filter((file) => {
+        const source = readFileSync(file, 'utf8');
+        if (file.endsWith(join('lambdas', 'domain', 'zod.ts'))) return false;
+        if (direct.test(source)) return true;
+        return [...source.matchAll(imports)].some(
+          ([, clause]) => !/^(type\s+)?\*\s+as\s+z$/.test(clause ?? ''),
+        );
+      });
     expect(offenders).toEqual([]);
   });
 });

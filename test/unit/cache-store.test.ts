@@ -10,6 +10,7 @@ import {
 } from '#adapters/cache-store.ts';
 import { planGoalOffline } from '#domain/offline-planner.ts';
 import type { Plan } from '#domain/schemas.ts';
+import * as z from '#domain/zod.ts';
 import { cacheDeps, startCacheDynamo } from './cache-fixtures.ts';
 
 let store: Awaited<ReturnType<typeof startCacheDynamo>>;
@@ -200,7 +201,7 @@ describe('planCacheDeps', () => {
   it('reads CACHE_* and is off without a table or with CACHE_ENABLED=false', async () => {
     const { envFields, envSchema, PLAN_CACHE_ENV, parseEnv } = await import('#middleware/env.ts');
     const { planCacheDeps } = await import('#middleware/deps.ts');
-    const schema = envSchema(...PLAN_CACHE_ENV).extend({ CACHE_TABLE: envFields.CACHE_TABLE.optional() });
+    const schema = z.extend(envSchema(...PLAN_CACHE_ENV), { CACHE_TABLE: z.optional(envFields.CACHE_TABLE) });
     const readEnv = (vars: Record<string, string>) => parseEnv(schema, vars);
     const base = cacheDeps(store);
     const parts = { tools: base.tools };

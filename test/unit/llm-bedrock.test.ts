@@ -13,22 +13,22 @@ import {
 } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
 import { applyGuardrail, BedrockProvider } from '#adapters/llm/bedrock.ts';
 import { ModelCallFailed, ModelOutputInvalid } from '#adapters/llm/errors.ts';
 import { withRepair } from '#adapters/llm/repair.ts';
 import { type JsonObject, toModelJsonSchema } from '#adapters/llm/structured.ts';
 import type { StructuredRequest } from '#adapters/llm/types.ts';
 import { TransientError } from '#domain/errors.ts';
+import * as z from '#domain/zod.ts';
 
 const MODEL_ID = 'us.anthropic.claude-haiku-4-5-20251001-v1:0';
 
 const verdictSchema = z.object({
   allowed: z.boolean(),
   category: z.enum(['travel', 'abuse', 'other']),
-  reason: z.string().max(200),
+  reason: z.string().check(z.maxLength(200)),
   // The model may leave this out: the JSON schema sent is the INPUT side, zod applies the default.
-  confidence: z.number().min(0).max(1).default(1),
+  confidence: z._default(z.number().check(z.gte(0), z.lte(1)), 1),
 });
 type Verdict = z.infer<typeof verdictSchema>;
 

@@ -2,12 +2,12 @@ import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
 import { ModelCallFailed, ModelOutputInvalid } from '#adapters/llm/errors.ts';
 import { OpenAiProvider } from '#adapters/llm/openai.ts';
 import { withRepair } from '#adapters/llm/repair.ts';
 import type { StructuredRequest } from '#adapters/llm/types.ts';
 import { TransientError } from '#domain/errors.ts';
+import * as z from '#domain/zod.ts';
 
 /*
  * A fake OpenAI-compatible server on 127.0.0.1 (port 0): records every request and answers with
@@ -85,11 +85,11 @@ const reply = (...queued: Reply[]) => replies.push(...queued);
 /** Strict-compatible: every field required, absent values as null. */
 const stepSchema = z.object({
   tool: z.enum(['book_flight', 'book_hotel']),
-  city: z.string().min(3),
+  city: z.string().check(z.minLength(3)),
   depends_on: z.array(z.string()),
-  note: z.string().nullable(),
+  note: z.nullable(z.string()),
 });
-const planSchema = z.object({ steps: z.array(stepSchema).min(1).max(8) });
+const planSchema = z.object({ steps: z.array(stepSchema).check(z.minLength(1), z.maxLength(8)) });
 type Plan = z.infer<typeof planSchema>;
 const plan: Plan = { steps: [{ tool: 'book_flight', city: 'NYC', depends_on: [], note: null }] };
 
@@ -167,7 +167,7 @@ describe('OpenAI-compatible provider: request', () => {
   });
 
   it('falls back to strict: false for a schema with optional fields', async () => {
-    const loose = z.object({ allowed: z.boolean(), reason: z.string().optional() });
+    const loose = z.object({ allowed: z.boolean(), reason: z.optional(z.string()) });
     reply(completion('{"allowed":true}'));
 
     const result = await provider().generateStructured({ ...request, schema: loose, schemaName: 'verdict' });

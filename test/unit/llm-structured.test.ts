@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { ModelOutputInvalid } from '#adapters/llm/errors.ts';
 import { formatIssues, repairRequest } from '#adapters/llm/repair.ts';
 import { isStrictCompatible, parseJsonAnswer, toJson, toModelJsonSchema } from '#adapters/llm/structured.ts';
 import type { ModelUsage } from '#adapters/llm/types.ts';
+import * as z from '#domain/zod.ts';
 
 const usage: ModelUsage = { provider: 'offline', model: 'test', tokens_in: 1, tokens_out: 1, latency_ms: 0 };
 const fieldName = fc.stringMatching(/^[a-z][a-z0-9_]{0,11}$/);
@@ -13,7 +13,7 @@ const primitive = fc.constantFrom(
   () => z.number(),
   () => z.boolean(),
   () => z.enum(['a', 'b']),
-  () => z.string().nullable(),
+  () => z.nullable(z.string()),
   () => z.array(z.string()),
   () => z.object({ inner: z.number() }),
 );
@@ -21,8 +21,11 @@ const primitive = fc.constantFrom(
 describe('JSON schema for models', () => {
   it('describes the input side: defaults optional, transforms allowed, no $schema', () => {
     const schema = z.object({
-      city: z.string().transform((s) => s.toUpperCase()),
-      nights: z.number().int().default(1),
+      city: z.pipe(
+        z.string(),
+        z.transform((s) => s.toUpperCase()),
+      ),
+      nights: z._default(z.number().check(z.int()), 1),
     });
 
     expect(toModelJsonSchema(schema)).toEqual({
@@ -46,7 +49,7 @@ describe('JSON schema for models', () => {
         }),
         (fields) => {
           const shape = Object.fromEntries(
-            fields.map(([name, make, optional]) => [name, optional ? make().optional() : make()]),
+            fields.map(([name, make, optional]) => [name, optional ? z.optional(make()) : make()]),
           );
           const anyOptional = fields.some(([, , optional]) => optional);
           expect(isStrictCompatible(toModelJsonSchema(z.object(shape)))).toBe(!anyOptional);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { z } from 'zod';
 import { createOfflineModel } from '#domain/llm/offline.ts';
 import { createStructuredModel, type StructuredLlm } from '#domain/llm/structured.ts';
 import { screenGoalOffline } from '#domain/offline-guardian.ts';
 import { defaultToolRegistry } from '#domain/tools/registry.ts';
+import * as z from '#domain/zod.ts';
 
 describe('offline guardian', () => {
   it.each([
@@ -52,7 +52,7 @@ describe('structured-model adapter (for Bedrock / OpenAI-compatible providers)',
         purpose: string;
         system: string;
         prompt: string;
-        schema: z.ZodType<T>;
+        schema: z.ZodMiniType<T>;
         schemaName: string;
       }) => {
         requests.push(request);
@@ -60,7 +60,7 @@ describe('structured-model adapter (for Bedrock / OpenAI-compatible providers)',
           request.purpose === 'guardian'
             ? { allowed: true }
             : { steps: [{ id: 's1', tool: 'search_hotels', input: { city: 'Rome' } }] };
-        return { data: request.schema.parse(raw), usage: { tokens_in: 10, tokens_out: 5 } };
+        return { data: z.parse(request.schema, raw), usage: { tokens_in: 10, tokens_out: 5 } };
       },
     };
     const model = createStructuredModel(fakeLlm);

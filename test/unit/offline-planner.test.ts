@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { approvalStepIds, initialSchedule, waveSchedule } from '#domain/dag.ts';
 import { parseGoal, planGoalOffline } from '#domain/offline-planner.ts';
 import { validatePlan } from '#domain/plan-validation.ts';
 import { createTravelTools } from '#domain/tools/travel.ts';
 import { createToolRegistry, defineTool } from '#domain/tools/types.ts';
+import * as z from '#domain/zod.ts';
 
 const travel = createToolRegistry(createTravelTools());
 /** A stand-in for the approval tool of a later issue, to check approval plans validate once it exists. */
@@ -12,7 +12,7 @@ const approvalStub = defineTool({
   name: 'human_approval',
   description: 'Waits for the user to approve.',
   sideEffect: false,
-  input: z.object({ prompt: z.string(), details: z.unknown().optional() }),
+  input: z.object({ prompt: z.string(), details: z.optional(z.unknown()) }),
   output: z.object({ approved: z.boolean() }),
   execute: async () => ({ approved: true }),
   summarize: (out) => out,

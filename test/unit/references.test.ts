@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import { allowReferences, readPath, resolveReferences } from '#domain/references.ts';
+import * as z from '#domain/zod.ts';
 
 const outputs = new Map<string, unknown>([
   ['s1', { offers: [{ id: 'a', price: 1 }, { id: 'b' }] }],
@@ -32,7 +32,7 @@ describe('step input references', () => {
   });
 
   it('allows a reference wherever a top-level field expects a value, keeping optional fields optional', () => {
-    const schema = allowReferences(z.object({ city: z.string(), nights: z.number().optional() }));
+    const schema = allowReferences(z.object({ city: z.string(), nights: z.optional(z.number()) }));
     expect(schema.safeParse({ city: 'Rome' }).success).toBe(true);
     expect(schema.safeParse({ city: { $from: 's1', path: 'city' } }).success).toBe(true);
     expect(schema.safeParse({ city: 'Rome', nights: { $from: 's1' } }).success).toBe(true);

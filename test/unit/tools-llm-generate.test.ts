@@ -1,13 +1,13 @@
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { z } from 'zod';
 import { createProvider } from '#adapters/llm/index.ts';
 import { validatePlan } from '#domain/plan-validation.ts';
 import { resolveReferences } from '#domain/references.ts';
 import { createLlmGenerateTool, MAX_TEXT_CHARS, type TextModel } from '#domain/tools/llm-generate.ts';
 import { defaultToolRegistry } from '#domain/tools/registry.ts';
 import type { BookingsPort, ToolContext, ToolModelCall } from '#domain/tools/types.ts';
+import * as z from '#domain/zod.ts';
 import { llmConfigOf } from '#middleware/models.ts';
 import { configuredTextModel } from '#middleware/tools.ts';
 
@@ -46,7 +46,7 @@ const hotelOutput = {
   booking: { ...flightOutput.booking, confirmation_code: 'OMN-XYZ789', kind: 'hotel', city_name: 'Rome' },
 };
 
-const textOf = (output: unknown): string => z.object({ text: z.string() }).parse(output).text;
+const textOf = (output: unknown): string => z.parse(z.object({ text: z.string() }), output).text;
 
 beforeEach(() => {
   calls.length = 0;

@@ -1,7 +1,7 @@
 import { type BedrockRuntimeClient, InvokeModelCommand } from '@aws-sdk/client-bedrock-runtime';
-import { z } from 'zod';
 import type { Embedder } from '#domain/cache/embedder.ts';
 import { TransientError } from '#domain/errors.ts';
+import * as z from '#domain/zod.ts';
 
 const titanResponseSchema = z.object({ embedding: z.array(z.number()) });
 

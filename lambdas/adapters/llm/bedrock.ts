@@ -9,6 +9,7 @@ import {
   type GuardrailAssessment,
 } from '@aws-sdk/client-bedrock-runtime';
 import { TransientError } from '#domain/errors.ts';
+import * as z from '#domain/zod.ts';
 import { clip, ModelCallFailed, ModelOutputInvalid, type OutputInvalidReason } from './errors.ts';
 import { assertSchemaName, toModelJsonSchema, validateAnswer } from './structured.ts';
 import type {
@@ -73,7 +74,7 @@ export class BedrockProvider implements LlmProvider {
             toolSpec: {
               name: req.schemaName,
               description:
-                req.schema.description ??
+                z.globalRegistry.get(req.schema)?.description ??
                 `Record the ${req.purpose} answer. Call this tool exactly once; its input is the whole answer.`,
               inputSchema: { json: toModelJsonSchema(req.schema) },
             },

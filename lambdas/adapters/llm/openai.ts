@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { TransientError } from '#domain/errors.ts';
+import * as z from '#domain/zod.ts';
 import { clip, ModelCallFailed, ModelOutputInvalid } from './errors.ts';
 import {
   assertSchemaName,
@@ -42,12 +42,14 @@ const chatCompletionSchema = z.object({
   choices: z
     .array(
       z.object({
-        message: z.object({ content: z.string().nullish(), refusal: z.string().nullish() }).nullish(),
-        finish_reason: z.string().nullish(),
+        message: z.nullish(z.object({ content: z.nullish(z.string()), refusal: z.nullish(z.string()) })),
+        finish_reason: z.nullish(z.string()),
       }),
     )
-    .min(1),
-  usage: z.object({ prompt_tokens: z.number().nullish(), completion_tokens: z.number().nullish() }).nullish(),
+    .check(z.minLength(1)),
+  usage: z.nullish(
+    z.object({ prompt_tokens: z.nullish(z.number()), completion_tokens: z.nullish(z.number()) }),
+  ),
 });
 type ChatCompletion = z.infer<typeof chatCompletionSchema>;
 
@@ -171,7 +173,7 @@ export class OpenAiProvider implements LlmProvider {
 
     let completion: ChatCompletion;
     try {
-      completion = chatCompletionSchema.parse(JSON.parse(text));
+      completion = z.parse(chatCompletionSchema, JSON.parse(text));
     } catch (cause) {
       // A 200 that is not a chat completion: not an OpenAI-compatible endpoint (wrong base URL?).
       throw new ModelCallFailed(`model endpoint did not return a chat completion: ${clip(text, 200)}`, {

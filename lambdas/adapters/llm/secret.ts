@@ -3,8 +3,8 @@ import {
   type GetSecretValueCommandOutput,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { z } from 'zod';
 import { TransientError } from '#domain/errors.ts';
+import * as z from '#domain/zod.ts';
 import { clip, ModelCallFailed } from './errors.ts';
 
 const TRANSIENT = new Set([
@@ -17,9 +17,18 @@ const TRANSIENT = new Set([
 
 /** A JSON secret may hold the key under one of these names (else the whole string is the key). */
 const jsonKeySchema = z.union([
-  z.object({ api_key: z.string().min(1) }).transform((s) => s.api_key),
-  z.object({ apiKey: z.string().min(1) }).transform((s) => s.apiKey),
-  z.object({ OPENAI_API_KEY: z.string().min(1) }).transform((s) => s.OPENAI_API_KEY),
+  z.pipe(
+    z.object({ api_key: z.string().check(z.minLength(1)) }),
+    z.transform((s) => s.api_key),
+  ),
+  z.pipe(
+    z.object({ apiKey: z.string().check(z.minLength(1)) }),
+    z.transform((s) => s.apiKey),
+  ),
+  z.pipe(
+    z.object({ OPENAI_API_KEY: z.string().check(z.minLength(1)) }),
+    z.transform((s) => s.OPENAI_API_KEY),
+  ),
 ]);
 
 /**

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '#domain/zod.ts';
 import { ModelCallFailed, ModelOutputInvalid, type OutputIssue } from './errors.ts';
 import type { ModelUsage } from './types.ts';
 
@@ -23,7 +23,7 @@ export function assertSchemaName(name: string): void {
  * back ends reject unknown top-level keys), with every object closed (`additionalProperties: false`)
  * unless the zod schema says otherwise — extra keys would be stripped by zod anyway.
  */
-export function toModelJsonSchema(schema: z.ZodType): JsonObject {
+export function toModelJsonSchema(schema: z.ZodMiniType): JsonObject {
   const generated = toJson(z.toJSONSchema(schema, { io: 'input', unrepresentable: 'throw' }));
   if (!isObject(generated)) {
     throw new ModelCallFailed('schema is not an object schema', { code: 'invalid_schema' });
@@ -50,7 +50,7 @@ export function isStrictCompatible(schema: Json): boolean {
 
 /** Validates a parsed answer; a mismatch becomes `ModelOutputInvalid` with the zod issues. */
 export function validateAnswer<T>(
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
   value: unknown,
   ctx: { schemaName: string; raw: string; usage: ModelUsage },
 ): T {

@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import type { ModelProviderName } from '#domain/llm/provider.ts';
 import type { StructuredRequest } from '#domain/llm/structured.ts';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '#domain/zod.ts';
 import { type EventBody, errorInfoSchema, eventBodySchema, workflowStatuses } from '../schemas.ts';
 
 /*
@@ -26,7 +26,7 @@ export const controlStatuses = ['cancelling', 'resumed', 'redriving'] as const;
 /** 202 of POST /omnilink-agent. */
 export const acceptedSchema = z.looseObject({
   status: z.literal('accepted'),
-  workflow_id: z.string().min(1),
+  workflow_id: z.string().check(z.minLength(1)),
   poll_url: z.string(),
   events_url: z.string(),
 });
@@ -38,10 +38,10 @@ export const statusErrorSchema = errorInfoSchema;
 export type StatusError = z.infer<typeof statusErrorSchema>;
 
 export const progressSchema = z.looseObject({
-  steps_total: z.number().int().nonnegative(),
-  steps_done: z.number().int().nonnegative(),
+  steps_total: z.number().check(z.int(), z.nonnegative()),
+  steps_done: z.number().check(z.int(), z.nonnegative()),
   /** The step started last and not finished yet. */
-  current: z.string().optional(),
+  current: z.optional(z.string()),
 });
 
 /** 200 of GET /workflows/{id}/status. */
@@ -49,15 +49,15 @@ export const statusSchema = z.looseObject({
   workflow_id: z.string(),
   status: workflowStatusSchema,
   /** Present when completed. */
-  result: z.unknown().optional(),
+  result: z.optional(z.unknown()),
   /** Present when failed or rejected. */
-  error: statusErrorSchema.optional(),
+  error: z.optional(statusErrorSchema),
   /** Step ids in the order they were undone, when a saga rolled back. */
-  compensated: z.array(z.string()).optional(),
+  compensated: z.optional(z.array(z.string())),
   /** A failed workflow that POST /workflows/{id}/redrive can resume (a transient failure, not rolled back). */
-  redrivable: z.boolean().optional(),
+  redrivable: z.optional(z.boolean()),
   /** When a redrivable workflow is rolled back if nobody redrives it (ISO-8601). */
-  rollback_deadline: z.string().optional(),
+  rollback_deadline: z.optional(z.string()),
   progress: progressSchema,
   started_at: z.string(),
   updated_at: z.string(),
@@ -71,7 +71,7 @@ export type WorkflowEventBody = EventBody;
 /** 200 of GET /workflows/{id}/events: `next_after` when more events remain. */
 export const eventPageSchema = z.looseObject({
   events: z.array(eventSchema),
-  next_after: z.number().int().nonnegative().optional(),
+  next_after: z.optional(z.number().check(z.int(), z.nonnegative())),
 });
 export type EventPage = z.infer<typeof eventPageSchema>;
 
@@ -90,16 +90,16 @@ export type WorkflowSummary = z.infer<typeof workflowSummarySchema>;
 /** 200 of `GET /workflows`: a page of the caller's workflows, newest first; `next` when more remain. */
 export const workflowListSchema = z.looseObject({
   workflows: z.array(workflowSummarySchema),
-  next: z.string().min(1).optional(),
+  next: z.optional(z.string().check(z.minLength(1))),
 });
 export type WorkflowList = z.infer<typeof workflowListSchema>;
 
 /** 202 answers of the control routes (`cancelling`, `resumed`, `redriving`, ...). */
 export const controlSchema = z.looseObject({
   status: z.enum(controlStatuses),
-  workflow_id: z.string().optional(),
+  workflow_id: z.optional(z.string()),
   /** The approval signal's decision. */
-  approved: z.boolean().optional(),
+  approved: z.optional(z.boolean()),
 });
 export type ControlAnswer = z.infer<typeof controlSchema>;
 
@@ -108,9 +108,9 @@ export const errorBodySchema = z.object({
   error: z.looseObject({
     code: z.string(),
     message: z.string(),
-    issues: z.array(z.unknown()).optional(),
-    reason: z.string().optional(),
-    retry_after_seconds: z.number().optional(),
+    issues: z.optional(z.array(z.unknown())),
+    reason: z.optional(z.string()),
+    retry_after_seconds: z.optional(z.number()),
   }),
 });
 export type ErrorBody = z.infer<typeof errorBodySchema>;

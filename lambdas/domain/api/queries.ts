@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '#domain/zod.ts';
 
 /*
  * Query strings of the HTTP API, defined once: the use cases parse them, lib/api/openapi.ts documents
@@ -12,16 +12,18 @@ const limitMessage = `must be an integer from 1 to ${MAX_EVENTS_PAGE}`;
 /** GET /workflows/{id}/events query: `after` (a seq, default 0) and `limit` (1–1000, default 500). */
 export const eventsQuerySchema = z.object({
   after: z
-    .string()
-    .regex(/^\d{1,15}$/, 'must be a non-negative integer')
-    .transform(Number)
-    .optional()
-    .meta({ description: 'Only events with a greater `seq` (the `next_after` of the previous page).' }),
+    .optional(
+      z.pipe(z.string().check(z.regex(/^\d{1,15}$/, 'must be a non-negative integer')), z.transform(Number)),
+    )
+    .check(
+      z.meta({ description: 'Only events with a greater `seq` (the `next_after` of the previous page).' }),
+    ),
   limit: z
-    .string()
-    .regex(/^\d{1,15}$/, limitMessage)
-    .transform(Number)
-    .pipe(z.number().int().min(1, limitMessage).max(MAX_EVENTS_PAGE, limitMessage))
-    .optional()
-    .meta({ description: `Page size, 1–${MAX_EVENTS_PAGE}.` }),
+    .optional(
+      z.pipe(
+        z.pipe(z.string().check(z.regex(/^\d{1,15}$/, limitMessage)), z.transform(Number)),
+        z.number().check(z.int(), z.gte(1, limitMessage), z.lte(MAX_EVENTS_PAGE, limitMessage)),
+      ),
+    )
+    .check(z.meta({ description: `Page size, 1–${MAX_EVENTS_PAGE}.` })),
 });

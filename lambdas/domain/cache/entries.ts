@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
 import type { Plan } from '#domain/schemas.ts';
+import * as z from '#domain/zod.ts';
 import { canonicalJson } from '../idempotency.ts';
 import { validatePlan } from '../plan-validation.ts';
 import type { ToolRegistry } from '../tools/types.ts';
@@ -36,19 +36,19 @@ export const entrySchema = z.object({
   /** The planner's plan, JSON. */
   plan: z.string(),
   /** The template's plan with placeholders, JSON; absent when it is not re-bindable. */
-  template: z.string().optional(),
+  template: z.optional(z.string()),
   slots: z.array(slotSchema),
   /** The template's canonical wording (see template.ts). */
   words: z.array(z.string()),
   /** The workflow whose plan this is: only its completion confirms the entry. */
   workflow_id: z.string(),
-  confirmed: z.boolean().default(false),
+  confirmed: z._default(z.boolean(), false),
   /** UTC day the plan holds for (the plan has a date the goal does not say), else absent. */
-  day: z.string().optional(),
+  day: z.optional(z.string()),
   /** The plan holds before this UTC day only (a date the goal says without its year), else absent. */
-  until: z.string().optional(),
+  until: z.optional(z.string()),
   created_at: z.string(),
-  expires_at: z.number().optional(),
+  expires_at: z.optional(z.number()),
 });
 export type CacheEntry = z.infer<typeof entrySchema>;
 
@@ -59,18 +59,18 @@ export const indexEntrySchema = z.object({
   slots: z.array(z.object({ kind: z.enum(slotKinds), role: z.string() })),
   words: z.array(z.string()),
   /** The embedder's id and its vector of the template's wording (base64 int8), when one is set. */
-  embedder: z.string().optional(),
-  vector: z.string().optional(),
+  embedder: z.optional(z.string()),
+  vector: z.optional(z.string()),
   /** Re-bindable: other goals may be served from it. */
   t: z.boolean(),
-  day: z.string().optional(),
+  day: z.optional(z.string()),
   at: z.string(),
 });
 export type IndexEntry = z.infer<typeof indexEntrySchema>;
 
 export const indexSchema = z.object({
-  entries: z.array(indexEntrySchema).default([]),
-  version: z.number().default(0),
+  entries: z._default(z.array(indexEntrySchema), []),
+  version: z._default(z.number(), 0),
 });
 export type CacheIndex = z.infer<typeof indexSchema>;
 

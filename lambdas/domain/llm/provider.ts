@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '#domain/zod.ts';
 
 /*
  * The model as the guardian and planner tasks see it (an LlmProvider-style port at the level of the
@@ -25,8 +25,8 @@ export type GuardianCategory = (typeof guardianCategories)[number];
 /** A model's judgement of a goal; what a model returns is parsed with this schema. */
 export const guardianVerdictSchema = z.object({
   allowed: z.boolean(),
-  category: z.enum(guardianCategories).optional(),
-  reason: z.string().max(500).optional(),
+  category: z.optional(z.enum(guardianCategories)),
+  reason: z.optional(z.string().check(z.maxLength(500))),
 });
 export type GuardianVerdict = z.infer<typeof guardianVerdictSchema>;
 
@@ -51,7 +51,7 @@ export const modelCallReportSchema = z.object({
   tokens_out: z.number(),
   latency_ms: z.number(),
   /** 1 = the first ask, 2 = the repair round. */
-  attempt: z.number().int(),
+  attempt: z.number().check(z.int()),
   /** Whether the answer had the requested shape (a plan may still fail the graph rules later). */
   outcome: z.enum(['ok', 'invalid']),
 });

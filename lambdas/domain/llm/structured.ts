@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { PlanInvalid } from '#domain/errors.ts';
 import { planSchema } from '#domain/schemas.ts';
+import * as z from '#domain/zod.ts';
 import {
   type AgentModel,
   type GuardianVerdict,
@@ -27,7 +27,7 @@ export interface StructuredRequest<T> {
   system: string;
   prompt: string;
   /** Validates the answer; its JSON Schema (input side) is what the model is asked to produce. */
-  schema: z.ZodType<T>;
+  schema: z.ZodMiniType<T>;
   /** Tool / json_schema name: 1-64 chars of `A-Za-z0-9_-`. */
   schemaName: string;
   maxTokens?: number;
@@ -90,13 +90,14 @@ const outputInvalidSchema = z.object({
   message: z.string(),
   reason: z.string(),
   repairable: z.boolean(),
-  raw: z.string().optional(),
-  issues: z
-    .array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() }))
-    .default([]),
-  usage: z
-    .object({ tokens_in: z.number(), tokens_out: z.number(), latency_ms: z.number().optional() })
-    .optional(),
+  raw: z.optional(z.string()),
+  issues: z._default(
+    z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() })),
+    [],
+  ),
+  usage: z.optional(
+    z.object({ tokens_in: z.number(), tokens_out: z.number(), latency_ms: z.optional(z.number()) }),
+  ),
 });
 type OutputInvalid = z.infer<typeof outputInvalidSchema>;
 

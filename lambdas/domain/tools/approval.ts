@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { NamedError } from '#domain/errors.ts';
+import * as z from '#domain/zod.ts';
 import { HUMAN_APPROVAL_TOOL } from '../dag.ts';
 import { defineTool, type Tool } from './types.ts';
 
@@ -12,15 +12,15 @@ import { defineTool, type Tool } from './types.ts';
 
 export const approvalInputSchema = z.object({
   /** The question shown to the person, e.g. "Approve booking a flight to Rome?". */
-  prompt: z.string().min(1).max(500),
+  prompt: z.string().check(z.minLength(1), z.maxLength(500)),
   /** What is to be approved (typically a reference to an offer found by an earlier step). */
-  details: z.unknown().optional(),
+  details: z.optional(z.unknown()),
 });
 
 export const approvalOutputSchema = z.object({
   approved: z.literal(true),
   /** The approver's comment, redacted. */
-  comment: z.string().optional(),
+  comment: z.optional(z.string()),
   decided_at: z.string(),
 });
 export type ApprovalOutput = z.infer<typeof approvalOutputSchema>;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '#domain/zod.ts';
 import { type HttpRequestInput, httpRequestInputSchema } from './http-input.ts';
 import { defineTool, type Tool } from './types.ts';
 
@@ -12,10 +12,10 @@ export const HTTP_TOOL_DEFAULT_MAX_BYTES = 64 * 1024;
 export const HTTP_TOOL_MAX_BYTES_CEILING = 200 * 1024;
 
 export const httpRequestOutputSchema = z.object({
-  status: z.number().int(),
+  status: z.number().check(z.int()),
   /** Final URL, after redirects. */
   url: z.string(),
-  content_type: z.string().nullable(),
+  content_type: z.nullable(z.string()),
   /** The body was cut at the byte limit. */
   truncated: z.boolean(),
   /** The content type is not text (or is compressed): the body was not downloaded. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from '#domain/zod.ts';
 import { defineTool, type Tool } from './types.ts';
 
 /** The part of a text model (lambdas/adapters/llm `LlmProvider`) this tool needs, typed structurally. */
@@ -30,13 +30,13 @@ export const MAX_TEXT_CHARS = 8_000;
 
 export const llmGenerateInputSchema = z.object({
   /** What to write, e.g. "Summarize the bookings for the traveller in three sentences." */
-  prompt: z.string().trim().min(1).max(4000),
-  max_tokens: z.number().int().min(1).max(4096).optional(),
+  prompt: z.string().check(z.trim(), z.minLength(1), z.maxLength(4000)),
+  max_tokens: z.optional(z.number().check(z.int(), z.gte(1), z.lte(4096))),
   /**
    * Named data the text is about, usually references to outputs of earlier steps:
    * `{"flight": {"$from": "book_flight_1", "path": "booking"}}`.
    */
-  from: z.record(z.string(), z.unknown()).optional(),
+  from: z.optional(z.record(z.string(), z.unknown())),
 });
 
 export const llmGenerateOutputSchema = z.object({

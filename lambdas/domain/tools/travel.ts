@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { UnknownDestination } from '#domain/errors.ts';
+import * as z from '#domain/zod.ts';
 import { type City, findCity } from '../catalog.ts';
 import { code, digest, pick } from '../hash.ts';
 import { type Booking, defineTool, type Tool, type ToolContext } from './types.ts';
@@ -11,46 +11,46 @@ import { type Booking, defineTool, type Tool, type ToolContext } from './types.t
  */
 
 const isoDate = z.iso.date();
-const clock = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'time must be HH:MM (24-hour)');
+const clock = z.string().check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'time must be HH:MM (24-hour)'));
 const money = z.object({ amount: z.number(), currency: z.string() });
 const cabinSchema = z.enum(['economy', 'premium_economy', 'business', 'first']);
 const timeOfDaySchema = z.enum(['morning', 'afternoon', 'evening', 'night']);
 const sortSchema = z.enum(['cheapest', 'most_expensive', 'earliest', 'latest']);
 
 export const flightOfferSchema = z.object({
-  offer_id: z.string().min(1),
+  offer_id: z.string().check(z.minLength(1)),
   kind: z.literal('flight'),
-  origin: z.string().min(1),
+  origin: z.string().check(z.minLength(1)),
   origin_name: z.string(),
-  destination: z.string().min(1),
+  destination: z.string().check(z.minLength(1)),
   destination_name: z.string(),
-  date: isoDate.optional(),
+  date: z.optional(isoDate),
   /** Local departure and arrival time, HH:MM. */
-  departs_at: clock.optional(),
-  arrives_at: clock.optional(),
+  departs_at: z.optional(clock),
+  arrives_at: z.optional(clock),
   carrier: z.string(),
   flight_number: z.string(),
-  cabin: cabinSchema.optional(),
-  passengers: z.number().int().min(1).max(9).optional(),
-  stops: z.number().int().min(0).optional(),
-  trip: z.enum(['one_way', 'round_trip']).optional(),
+  cabin: z.optional(cabinSchema),
+  passengers: z.optional(z.number().check(z.int(), z.gte(1), z.lte(9))),
+  stops: z.optional(z.number().check(z.int(), z.gte(0))),
+  trip: z.optional(z.enum(['one_way', 'round_trip'])),
   /** Total for all passengers. */
   price: money,
 });
 export type FlightOffer = z.infer<typeof flightOfferSchema>;
 
 export const hotelOfferSchema = z.object({
-  offer_id: z.string().min(1),
+  offer_id: z.string().check(z.minLength(1)),
   kind: z.literal('hotel'),
-  city: z.string().min(1),
+  city: z.string().check(z.minLength(1)),
   city_name: z.string(),
   hotel_name: z.string(),
-  check_in: isoDate.optional(),
-  nights: z.number().int().positive(),
-  rooms: z.number().int().min(1).max(9).optional(),
-  guests: z.number().int().min(1).max(20).optional(),
-  stars: z.number().int().min(1).max(5).optional(),
-  pets_allowed: z.boolean().optional(),
+  check_in: z.optional(isoDate),
+  nights: z.number().check(z.int(), z.positive()),
+  rooms: z.optional(z.number().check(z.int(), z.gte(1), z.lte(9))),
+  guests: z.optional(z.number().check(z.int(), z.gte(1), z.lte(20))),
+  stars: z.optional(z.number().check(z.int(), z.gte(1), z.lte(5))),
+  pets_allowed: z.optional(z.boolean()),
   /** Total for all rooms and nights. */
   price: money,
 });
@@ -58,45 +58,45 @@ export type HotelOffer = z.infer<typeof hotelOfferSchema>;
 
 export const searchFlightsInputSchema = z.object({
   /** City name, alias or IATA code; the configured default origin when absent. */
-  origin: z.string().min(1).optional(),
-  destination: z.string().min(1),
+  origin: z.optional(z.string().check(z.minLength(1))),
+  destination: z.string().check(z.minLength(1)),
   /** Departure date (YYYY-MM-DD). */
-  date: isoDate.optional(),
+  date: z.optional(isoDate),
   /** Departure time (HH:MM) and how it constrains the flight. */
-  time: clock.optional(),
-  time_relation: z.enum(['at', 'after', 'before', 'around', 'between']).optional(),
+  time: z.optional(clock),
+  time_relation: z.optional(z.enum(['at', 'after', 'before', 'around', 'between'])),
   /** End of a "between" window (HH:MM). */
-  time_end: clock.optional(),
-  time_of_day: timeOfDaySchema.optional(),
+  time_end: z.optional(clock),
+  time_of_day: z.optional(timeOfDaySchema),
   /** A leg of a round trip (the plan has one search per leg) or a one-way flight. */
-  trip: z.enum(['one_way', 'round_trip']).optional(),
-  cabin: cabinSchema.optional(),
-  airline: z.string().min(1).max(60).optional(),
-  passengers: z.number().int().min(1).max(9).optional(),
-  nonstop: z.boolean().optional(),
+  trip: z.optional(z.enum(['one_way', 'round_trip'])),
+  cabin: z.optional(cabinSchema),
+  airline: z.optional(z.string().check(z.minLength(1), z.maxLength(60))),
+  passengers: z.optional(z.number().check(z.int(), z.gte(1), z.lte(9))),
+  nonstop: z.optional(z.boolean()),
   /** Order of the offers (offers.0 is the one a booking takes). @default 'cheapest' */
-  sort: sortSchema.optional(),
+  sort: z.optional(sortSchema),
 });
 export const searchFlightsOutputSchema = z.object({
   origin: z.string(),
   destination: z.string(),
-  offers: z.array(flightOfferSchema).min(1),
+  offers: z.array(flightOfferSchema).check(z.minLength(1)),
 });
 
 export const searchHotelsInputSchema = z.object({
-  city: z.string().min(1),
-  check_in: isoDate.optional(),
-  nights: z.number().int().min(1).max(30).optional(),
-  rooms: z.number().int().min(1).max(9).optional(),
-  guests: z.number().int().min(1).max(20).optional(),
+  city: z.string().check(z.minLength(1)),
+  check_in: z.optional(isoDate),
+  nights: z.optional(z.number().check(z.int(), z.gte(1), z.lte(30))),
+  rooms: z.optional(z.number().check(z.int(), z.gte(1), z.lte(9))),
+  guests: z.optional(z.number().check(z.int(), z.gte(1), z.lte(20))),
   /** Minimum star rating. */
-  stars: z.number().int().min(1).max(5).optional(),
-  pets: z.boolean().optional(),
-  sort: z.enum(['cheapest', 'most_expensive']).optional(),
+  stars: z.optional(z.number().check(z.int(), z.gte(1), z.lte(5))),
+  pets: z.optional(z.boolean()),
+  sort: z.optional(z.enum(['cheapest', 'most_expensive'])),
 });
 export const searchHotelsOutputSchema = z.object({
   city: z.string(),
-  offers: z.array(hotelOfferSchema).min(1),
+  offers: z.array(hotelOfferSchema).check(z.minLength(1)),
 });
 
 export const bookFlightInputSchema = z.object({ offer: flightOfferSchema });

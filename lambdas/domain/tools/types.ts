@@ -1,6 +1,6 @@
-import { z } from 'zod';
 import { InvalidStepInput } from '#domain/errors.ts';
 import type { ModelCallReport } from '#domain/llm/provider.ts';
+import * as z from '#domain/zod.ts';
 import { allowReferences } from '../references.ts';
 
 /** A sandbox booking as stored in BOOKINGS_TABLE (pk workflow_id, sk step_id). */
@@ -17,7 +17,7 @@ export const bookingSchema = z.object({
   details: z.record(z.string(), z.unknown()),
   price: z.object({ amount: z.number(), currency: z.string() }),
   booked_at: z.string(),
-  cancelled_at: z.string().optional(),
+  cancelled_at: z.optional(z.string()),
 });
 export type Booking = z.infer<typeof bookingSchema>;
 
@@ -62,27 +62,27 @@ export interface Tool {
   readonly description: string;
   /** True when the tool changes something outside the workflow (a booking, a message sent...). */
   readonly sideEffect: boolean;
-  readonly inputSchema: z.ZodObject;
-  readonly planInputSchema: z.ZodObject;
+  readonly inputSchema: z.ZodMiniObject;
+  readonly planInputSchema: z.ZodMiniObject;
   execute(input: unknown, ctx: ToolContext): Promise<unknown>;
   compensate?(input: unknown, output: unknown, ctx: ToolContext): Promise<void>;
   /** A small summary of the output for the StepSucceeded event (the full output is in STATE_TABLE). */
   summarize(output: unknown): Record<string, unknown>;
 }
 
-export interface ToolDefinition<S extends z.ZodRawShape, O> {
+export interface ToolDefinition<S extends z.core.$ZodShape, O> {
   readonly name: string;
   readonly description: string;
   readonly sideEffect: boolean;
-  readonly input: z.ZodObject<S>;
-  readonly output: z.ZodType<O>;
-  execute(input: z.infer<z.ZodObject<S>>, ctx: ToolContext): Promise<O>;
+  readonly input: z.ZodMiniObject<S>;
+  readonly output: z.ZodMiniType<O>;
+  execute(input: z.infer<z.ZodMiniObject<S>>, ctx: ToolContext): Promise<O>;
   compensate?(input: unknown, output: O | undefined, ctx: ToolContext): Promise<void>;
   summarize(output: O): Record<string, unknown>;
 }
 
 /** Wraps a typed tool definition into a registry entry that validates what crosses its boundary. */
-export function defineTool<S extends z.ZodRawShape, O>(def: ToolDefinition<S, O>): Tool {
+export function defineTool<S extends z.core.$ZodShape, O>(def: ToolDefinition<S, O>): Tool {
   const parseInput = (input: unknown) => {
     const parsed = def.input.safeParse(input);
     if (!parsed.success) {
@@ -97,7 +97,7 @@ export function defineTool<S extends z.ZodRawShape, O>(def: ToolDefinition<S, O>
     sideEffect: def.sideEffect,
     inputSchema: def.input,
     planInputSchema: allowReferences(def.input),
-    execute: async (input, ctx) => def.output.parse(await def.execute(parseInput(input), ctx)),
+    execute: async (input, ctx) => z.parse(def.output, await def.execute(parseInput(input), ctx)),
     ...(compensate && {
       compensate: async (input: unknown, output: unknown, ctx: ToolContext) => {
         const parsed = def.output.safeParse(output);

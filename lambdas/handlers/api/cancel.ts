@@ -1,5 +1,6 @@
 import { dynamo } from '#adapters/aws/dynamodb.ts';
 import { sfn } from '#adapters/aws/sfn.ts';
+import * as z from '#domain/zod.ts';
 import { envSchema, parseEnv } from '#middleware/env.ts';
 import { apiRoute, json, workflowRequest } from '#middleware/http.ts';
 import { type CancelPorts, cancelWorkflow } from '#usecases/cancel.ts';
@@ -7,15 +8,17 @@ import { type CancelPorts, cancelWorkflow } from '#usecases/cancel.ts';
 /** POST /workflows/{id}/cancel — cooperative cancel (cancel.ts). */
 
 const env = parseEnv(
-  envSchema(
-    'STATE_TABLE',
-    'EVENT_LOG_TABLE',
-    'WORKFLOW_RECORD_TTL_DAYS',
-    'EVENT_LOG_TTL_DAYS',
-    'STATE_MACHINE_ARN',
-  )
+  z.partial(
+    envSchema(
+      'STATE_TABLE',
+      'EVENT_LOG_TABLE',
+      'WORKFLOW_RECORD_TTL_DAYS',
+      'EVENT_LOG_TTL_DAYS',
+      'STATE_MACHINE_ARN',
+    ),
     // Without it a failed execution is not redriven into its cancellation (the cancel is recorded).
-    .partial({ STATE_MACHINE_ARN: true }),
+    { STATE_MACHINE_ARN: true },
+  ),
 );
 
 export const ports: CancelPorts = {

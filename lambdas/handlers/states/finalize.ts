@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import * as z from '#domain/zod.ts';
 import { correlated } from '#middleware/correlation.ts';
 import { cacheTableDeps, eventLogDeps, stateTableDeps } from '#middleware/deps.ts';
 import { envFields, envSchema, parseEnv } from '#middleware/env.ts';
@@ -9,13 +10,16 @@ import { finalizeWorkflow } from '#usecases/finalize.ts';
 /** "Summarize results": lambdas/usecases/finalize.ts, confirming the plan's cache entry. */
 
 const env = parseEnv(
-  envSchema(
-    'EVENT_LOG_TABLE',
-    'STATE_TABLE',
-    'EVENT_LOG_TTL_DAYS',
-    'WORKFLOW_RECORD_TTL_DAYS',
-    'CACHE_ENABLED',
-  ).extend({ CACHE_TABLE: envFields.CACHE_TABLE.optional() }), // no table: no cache
+  z.extend(
+    envSchema(
+      'EVENT_LOG_TABLE',
+      'STATE_TABLE',
+      'EVENT_LOG_TTL_DAYS',
+      'WORKFLOW_RECORD_TTL_DAYS',
+      'CACHE_ENABLED',
+    ),
+    { CACHE_TABLE: z.optional(envFields.CACHE_TABLE) },
+  ), // no table: no cache
 );
 const cache = cacheTableDeps(env);
 

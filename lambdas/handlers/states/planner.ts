@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import { bedrock } from '#adapters/aws/bedrock.ts';
 import { createEmbedder } from '#adapters/embedders/index.ts';
+import * as z from '#domain/zod.ts';
 import { correlated } from '#middleware/correlation.ts';
 import { eventLogDeps, planCacheDeps, stateTableDeps } from '#middleware/deps.ts';
 import { envFields, envSchema, HTTP_TOOL_ENV, LLM_ENV, PLAN_CACHE_ENV, parseEnv } from '#middleware/env.ts';
@@ -13,16 +14,19 @@ import { planWorkflow } from '#usecases/plan-steps.ts';
 /** "Plan the steps": lambdas/usecases/plan-steps.ts on the model, the tools and the plan cache. */
 
 const env = parseEnv(
-  envSchema(
-    'EVENT_LOG_TABLE',
-    'STATE_TABLE',
-    'EVENT_LOG_TTL_DAYS',
-    'WORKFLOW_RECORD_TTL_DAYS',
-    'DEFAULT_ORIGIN_CITY',
-    ...PLAN_CACHE_ENV,
-    ...LLM_ENV,
-    ...HTTP_TOOL_ENV,
-  ).extend({ CACHE_TABLE: envFields.CACHE_TABLE.optional() }), // no table: no cache
+  z.extend(
+    envSchema(
+      'EVENT_LOG_TABLE',
+      'STATE_TABLE',
+      'EVENT_LOG_TTL_DAYS',
+      'WORKFLOW_RECORD_TTL_DAYS',
+      'DEFAULT_ORIGIN_CITY',
+      ...PLAN_CACHE_ENV,
+      ...LLM_ENV,
+      ...HTTP_TOOL_ENV,
+    ),
+    { CACHE_TABLE: z.optional(envFields.CACHE_TABLE) },
+  ), // no table: no cache
 );
 /** Flights that name no origin (and no `context.home_city`) leave from DEFAULT_ORIGIN_CITY. */
 const model = agentModel(env, { defaultOrigin: env.DEFAULT_ORIGIN_CITY });
