@@ -8,7 +8,7 @@ import {
   type LlmSettings,
   llmConfig,
 } from '#adapters/llm/index.ts';
-import type { OfflineModelOptions } from '#domain/llm/offline.ts';
+import type { OfflineModelOptions, OfflineRules } from '#domain/llm/offline.ts';
 import type { AgentModel } from '#domain/llm/provider.ts';
 import { envSchema, LLM_ENV, parseEnv } from './env.ts';
 
@@ -17,12 +17,18 @@ import { envSchema, LLM_ENV, parseEnv } from './env.ts';
  * function's module-level clients. Call once at module load.
  */
 
-/** The model LLM_PROVIDER selects (the offline rules, or a structured-output model). */
-export function agentModel(env: LlmSettings, offlineOptions: OfflineModelOptions = {}): AgentModel {
+/**
+ * The model LLM_PROVIDER selects: a structured-output model, or the offline rules the function hands
+ * over (only its own: see OfflineRules).
+ */
+export function agentModel(
+  env: LlmSettings,
+  offlineModel: { rules: OfflineRules; options?: OfflineModelOptions },
+): AgentModel {
   return createAgentModelFromConfig(llmConfig(env), {
     bedrockClient: bedrock,
     secretsClient: secretsManager,
-    offlineOptions,
+    offlineModel,
   });
 }
 

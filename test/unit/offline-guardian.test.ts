@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createOfflineModel } from '#domain/llm/offline.ts';
 import { createStructuredModel, type StructuredLlm } from '#domain/llm/structured.ts';
 import { screenGoalOffline } from '#domain/offline-guardian.ts';
+import { planGoalOffline } from '#domain/offline-planner.ts';
 import { defaultToolRegistry } from '#domain/tools/registry.ts';
 import * as z from '#domain/zod.ts';
 
@@ -28,7 +29,7 @@ describe('offline guardian', () => {
   });
 
   it('is served by the offline model, labelled offline, with estimated usage', async () => {
-    const model = createOfflineModel();
+    const model = createOfflineModel({ screenGoal: screenGoalOffline, planGoal: planGoalOffline });
     expect(model).toMatchObject({ provider: 'offline', model: 'offline-rules-v1' });
     const answer = await model.screenGoal({ goal: 'Book a flight to NYC', context_keys: [] });
     expect(answer.verdict.allowed).toBe(true);
@@ -38,7 +39,18 @@ describe('offline guardian', () => {
   });
 
   it('is labelled offline', () => {
-    expect(createOfflineModel().provider).toBe('offline');
+    expect(createOfflineModel({ screenGoal: screenGoalOffline }).provider).toBe('offline');
+  });
+
+  it("runs only the rules its function hands over (the guardian's bundle carries no planner grammar)", async () => {
+    const guardianOnly = createOfflineModel({ screenGoal: screenGoalOffline });
+    await expect(
+      guardianOnly.planGoal({ goal: 'Book a flight to NYC', context: {}, tools: [] }),
+    ).rejects.toThrow(/no planner rules/);
+    const plannerOnly = createOfflineModel({ planGoal: planGoalOffline });
+    await expect(plannerOnly.screenGoal({ goal: 'Book a flight to NYC', context_keys: [] })).rejects.toThrow(
+      /no guardian rules/,
+    );
   });
 });
 

@@ -1,6 +1,6 @@
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { createOfflineModel, type OfflineModelOptions } from '#domain/llm/offline.ts';
+import { createOfflineModel, type OfflineModelOptions, type OfflineRules } from '#domain/llm/offline.ts';
 import type { AgentModel } from '#domain/llm/provider.ts';
 import { createStructuredModel } from '#domain/llm/structured.ts';
 import {
@@ -167,9 +167,10 @@ function openAiKeyResolver(
  */
 export function createAgentModelFromConfig(
   config: LlmConfig,
-  deps: ProviderDeps & { offlineOptions?: OfflineModelOptions } = {},
+  deps: ProviderDeps & { offlineModel?: { rules: OfflineRules; options?: OfflineModelOptions } } = {},
 ): AgentModel {
-  if (config.provider === 'offline') return createOfflineModel(deps.offlineOptions ?? {});
+  if (config.provider === 'offline')
+    return createOfflineModel(deps.offlineModel?.rules ?? {}, deps.offlineModel?.options);
   return createStructuredModel(createProvider(config, deps));
 }
 

@@ -1,6 +1,16 @@
-import { screenGoalOffline } from '../offline-guardian.ts';
-import { planGoalOffline } from '../offline-planner.ts';
+import type { screenGoalOffline } from '../offline-guardian.ts';
+import type { planGoalOffline } from '../offline-planner.ts';
 import { type AgentModel, estimateTokens, type ModelCallObserver, type ModelUsage } from './provider.ts';
+
+/**
+ * The offline rules a function runs: the guardian's screening, the planner's grammar. Each function
+ * hands over only its own, so the other's code (the planner's grammar brings chrono-node and the
+ * city catalog) stays out of its bundle.
+ */
+export interface OfflineRules {
+  readonly screenGoal?: typeof screenGoalOffline;
+  readonly planGoal?: typeof planGoalOffline;
+}
 
 export interface OfflineModelOptions {
   /** Origin of flights whose goal and context name none. @default 'LON' */
@@ -33,21 +43,25 @@ function report(
  * The offline "model": deterministic rules and grammar, no network. Everything it produces is labelled
  * `offline` so nobody mistakes it for a model's answer.
  */
-export function createOfflineModel(options: OfflineModelOptions = {}): AgentModel {
+export function createOfflineModel(rules: OfflineRules, options: OfflineModelOptions = {}): AgentModel {
+  const missing = (purpose: string) =>
+    new Error(`the offline model of this function was given no ${purpose} rules (createOfflineModel)`);
   return {
     provider: 'offline',
     model: OFFLINE_MODEL_ID,
     deterministic: true,
     screenGoal: async ({ goal, onModelCall }) => {
       const started = performance.now();
-      const verdict = screenGoalOffline(goal);
+      if (!rules.screenGoal) throw missing('guardian');
+      const verdict = rules.screenGoal(goal);
       const usage = { tokens_in: estimateTokens(goal), tokens_out: estimateTokens(JSON.stringify(verdict)) };
       report(onModelCall, 'guardian', 1, usage, started);
       return { verdict, usage };
     },
     planGoal: async ({ goal, context, now, attempt, onModelCall }) => {
       const started = performance.now();
-      const plan = planGoalOffline(goal, context, {
+      if (!rules.planGoal) throw missing('planner');
+      const plan = rules.planGoal(goal, context, {
         ...(options.defaultOrigin && { defaultOrigin: options.defaultOrigin }),
         ...(now && { now }),
       });

@@ -1,4 +1,5 @@
 import middy from '@middy/core';
+import { screenGoalOffline } from '#domain/offline-guardian.ts';
 import { correlated } from '#middleware/correlation.ts';
 import { eventLogDeps } from '#middleware/deps.ts';
 import { envSchema, LLM_ENV, parseEnv } from '#middleware/env.ts';
@@ -10,7 +11,7 @@ import { screenGoal } from '#usecases/screen-goal.ts';
 /** "Screen goal with guardian": lambdas/usecases/screen-goal.ts on the configured model and guardrail. */
 
 const env = parseEnv(envSchema('EVENT_LOG_TABLE', 'STATE_TABLE', 'EVENT_LOG_TTL_DAYS', ...LLM_ENV));
-const model = agentModel(env);
+const model = agentModel(env, { rules: { screenGoal: screenGoalOffline } });
 const screen = guardrail(env);
 
 export const handler = middy<unknown>()
