@@ -1,11 +1,12 @@
-import { CITIES, COUNTRIES, REGIONS } from './catalog-data.ts';
+import catalogData from './catalog-data.json' with { type: 'json' };
 import { normalizeCityName } from './city-name.ts';
 
 export { normalizeCityName };
 
 /**
  * The sandbox travel catalog: the world's cities with scheduled air service, generated from
- * OurAirports (public domain) by bin/build-catalog.ts into catalog-data.ts (see catalog-data.md).
+ * OurAirports (public domain) by bin/build-catalog.ts into catalog-data.json (see catalog-data.md), a
+ * file shipped next to each bundle that imports it.
  * A city's code is its IATA metropolitan-area code where one exists (NYC for JFK/LGA/EWR), else its
  * main airport's. Matching is case-insensitive, ignores accents and punctuation, and accepts a
  * qualifier: "Portland, ME", "London, Ontario", "Paris (France)", "phoenix az", "Sydney, NSW".
@@ -26,7 +27,7 @@ export interface City {
 }
 
 function parseCities(): City[] {
-  return CITIES.split('\n').map((line) => {
+  return catalogData.cities.map((line) => {
     const [code = '', name = '', region = '', others = '', aliases = ''] = line.split('|');
     const country = region.slice(0, 2);
     return {
@@ -84,7 +85,7 @@ function buildIndex(): Index {
     if (!list.includes(code)) list.push(code);
     qualifiers.set(key, list);
   };
-  for (const line of COUNTRIES.split('\n')) {
+  for (const line of catalogData.countries) {
     const [code = '', name = ''] = line.split(':');
     addQualifier(code, code);
     addQualifier(name, code);
@@ -94,7 +95,7 @@ function buildIndex(): Index {
   addQualifier('UK', 'GB');
   addQualifier('England', 'GB-ENG');
   addQualifier('Scotland', 'GB-SCT');
-  for (const line of REGIONS.split('\n')) {
+  for (const line of catalogData.regions) {
     const [code = '', name = ''] = line.split(':');
     addQualifier(code.slice(3), code);
     addQualifier(name, code);

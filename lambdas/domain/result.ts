@@ -1,6 +1,10 @@
 import type { Plan } from '#domain/schemas.ts';
 import { referencedSteps } from './references.ts';
-import { bookingOutputSchema, searchFlightsOutputSchema, searchHotelsOutputSchema } from './tools/travel.ts';
+import {
+  bookingOutputSchema,
+  searchFlightsOutputSchema,
+  searchHotelsOutputSchema,
+} from './tools/travel-schemas.ts';
 
 /** One booking of a completed workflow, as shown in its result. */
 export interface ResultBooking {

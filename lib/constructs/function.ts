@@ -49,14 +49,19 @@ export const lambdaBundle: LambdaBundle = {
   external: [
     // The Lambda runtime ships the AWS SDK v3; bundling it again only grows cold starts.
     '@aws-sdk/*',
-    // The cache's word vectors (~400 KB of JSON): a file next to the bundle, parsed by Node's JSON
-    // import instead of inlined into the JavaScript (see sideFiles).
+    // Data as data: the cache's word vectors (~400 KB of JSON) and the city catalog (~93 KB), files
+    // next to the bundles that import them, parsed by Node's JSON import instead of compiled as
+    // JavaScript (see sideFiles).
     './vocabulary.json',
+    './catalog-data.json',
   ],
   mainFields: ['module', 'main'],
   // Some dependencies still call require(); an ESM bundle has to provide it.
   banner: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
-  sideFiles: { 'vocabulary.json': 'lambdas/domain/cache/vocabulary.json' },
+  sideFiles: {
+    'vocabulary.json': 'lambdas/domain/cache/vocabulary.json',
+    'catalog-data.json': 'lambdas/domain/catalog-data.json',
+  },
 };
 
 /** The bundle as NodejsFunction bundling options (and a hook that copies the side files). */

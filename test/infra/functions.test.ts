@@ -149,14 +149,15 @@ describe('bundling', () => {
     const hook = cdkBundling(lambdaBundle).commandHooks?.afterBundling('/in', '/out') ?? [];
     expect(hook).toEqual([
       `if grep -q '"./vocabulary.json"' "/out/index.mjs"; then cp "/in/lambdas/domain/cache/vocabulary.json" "/out/vocabulary.json"; fi`,
+      `if grep -q '"./catalog-data.json"' "/out/index.mjs"; then cp "/in/lambdas/domain/catalog-data.json" "/out/catalog-data.json"; fi`,
     ]);
     expect(sideFilesOf(lambdaBundle, 'import a from"./vocabulary.json"with{type:"json"};')).toEqual([
       ['vocabulary.json', expect.stringMatching(/lambdas\/domain\/cache\/vocabulary\.json$/)],
     ]);
     expect(sideFilesOf(lambdaBundle, 'export const handler = () => 1;')).toEqual([]);
-    expect(
-      existsSync(fileURLToPath(new URL('../../lambdas/domain/cache/vocabulary.json', import.meta.url))),
-    ).toBe(true);
+    for (const source of Object.values(lambdaBundle.sideFiles)) {
+      expect(existsSync(fileURLToPath(new URL(`../../${source}`, import.meta.url)))).toBe(true);
+    }
   });
 
   it('bundles zod/mini and English only: no classic zod, no other locale', async () => {
