@@ -3,6 +3,7 @@ import { httpToolFetch } from '#adapters/http/tool-fetch.ts';
 import { createProvider, type LlmConfig, llmConfig, OfflineProvider } from '#adapters/llm/index.ts';
 import type { TextModel } from '#domain/tools/llm-generate.ts';
 import { defaultToolRegistry, type ToolRegistry } from '#domain/tools/registry.ts';
+import { describedToolPorts } from './described-tools.ts';
 import type { EnvOf, HTTP_TOOL_ENV, LLM_ENV } from './env.ts';
 
 /** The variables the tools run on: the model, the http_request policy, the default origin. */
@@ -24,15 +25,14 @@ export async function configuredTextModel(config: LlmConfig): Promise<TextModel>
 }
 
 /**
- * The tool registry of a function that plans or runs steps, on ports built from its parsed
- * environment: the planner describes `http_request` with the same allow-list the step enforces. The
+ * The tool registry of the function that runs steps, on ports built from its parsed environment (the
+ * planner's, describedTools, has the same descriptions and runs nothing). The
  * fetch policy is built and checked at the first request (a bad one fails that step, not the cold start).
  */
 export function toolRegistry(env: ToolEnv): ToolRegistry {
   const config = llmConfig(env);
   return defaultToolRegistry({
-    defaultOrigins: [env.DEFAULT_ORIGIN_CITY],
-    allowedHosts: env.HTTP_TOOL_ALLOWED_HOSTS,
+    ...describedToolPorts(env),
     fetch: httpToolFetch(() => httpToolPolicy(env)),
     textModel: () => configuredTextModel(config),
   });

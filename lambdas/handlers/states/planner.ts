@@ -5,11 +5,11 @@ import { planGoalOffline } from '#domain/offline-planner.ts';
 import * as z from '#domain/zod.ts';
 import { correlated } from '#middleware/correlation.ts';
 import { eventLogDeps, planCacheDeps, stateTableDeps } from '#middleware/deps.ts';
+import { describedTools } from '#middleware/described-tools.ts';
 import { envFields, envSchema, HTTP_TOOL_ENV, LLM_ENV, PLAN_CACHE_ENV, parseEnv } from '#middleware/env.ts';
 import { agentModel } from '#middleware/models.ts';
 import { stateTaskErrors } from '#middleware/state-errors.ts';
 import { taskCorrelation } from '#middleware/task.ts';
-import { toolRegistry } from '#middleware/tools.ts';
 import { planWorkflow } from '#usecases/plan-steps.ts';
 
 /** "Plan the steps": lambdas/usecases/plan-steps.ts on the model, the tools and the plan cache. */
@@ -34,7 +34,7 @@ const model = agentModel(env, {
   rules: { planGoal: planGoalOffline },
   options: { defaultOrigin: env.DEFAULT_ORIGIN_CITY },
 });
-const tools = toolRegistry(env);
+const tools = describedTools(env);
 const embedder = createEmbedder({
   kind: env.CACHE_EMBEDDER,
   bedrock,
