@@ -128,6 +128,17 @@ export const envFields = {
   HTTP_TOOL_MAX_REDIRECTS: z.optional(z.coerce.number().check(z.int(), z.gte(0))),
 } as const;
 
+/**
+ * The workflow's log and records, for functions that append events or keep workflow records
+ * (`eventLogDeps`, `stateTableDeps`): `envSchema(...WORKFLOW_LOG_ENV, ...)`.
+ */
+export const WORKFLOW_LOG_ENV = [
+  'EVENT_LOG_TABLE',
+  'STATE_TABLE',
+  'EVENT_LOG_TTL_DAYS',
+  'WORKFLOW_RECORD_TTL_DAYS',
+] as const;
+
 /** The model settings, for functions that call a model (`envSchema(...LLM_ENV, ...)`). */
 export const LLM_ENV = [
   'LLM_PROVIDER',

@@ -1,7 +1,7 @@
 import { defaultToolRegistry, type ToolRegistry } from '#domain/tools/registry.ts';
 import type { CompensateDeps } from '#usecases/roll-back.ts';
 import { bookingsDeps, eventLogDeps, stateTableDeps } from './deps.ts';
-import type { EnvOf } from './env.ts';
+import type { EnvOf, WORKFLOW_LOG_ENV } from './env.ts';
 
 /*
  * The wiring of the functions that roll workflows back, in a module of its own so that the other
@@ -15,9 +15,7 @@ let undoTools: ToolRegistry | undefined;
  * wired to no model and no fetch, since only bookings have an undo.
  */
 export function rollBackDeps(
-  env: EnvOf<
-    'EVENT_LOG_TABLE' | 'STATE_TABLE' | 'BOOKINGS_TABLE' | 'EVENT_LOG_TTL_DAYS' | 'WORKFLOW_RECORD_TTL_DAYS'
-  >,
+  env: EnvOf<(typeof WORKFLOW_LOG_ENV)[number] | 'BOOKINGS_TABLE'>,
   now: Date = new Date(),
 ): CompensateDeps {
   undoTools ??= defaultToolRegistry();

@@ -1,7 +1,7 @@
 import { dynamo } from '#adapters/aws/dynamodb.ts';
 import { sfn } from '#adapters/aws/sfn.ts';
 import * as z from '#domain/zod.ts';
-import { envSchema, parseEnv } from '#middleware/env.ts';
+import { envSchema, parseEnv, WORKFLOW_LOG_ENV } from '#middleware/env.ts';
 import { apiRoute, json, workflowRequest } from '#middleware/http.ts';
 import { type CancelPorts, cancelWorkflow } from '#usecases/cancel.ts';
 
@@ -9,13 +9,7 @@ import { type CancelPorts, cancelWorkflow } from '#usecases/cancel.ts';
 
 const env = parseEnv(
   z.partial(
-    envSchema(
-      'STATE_TABLE',
-      'EVENT_LOG_TABLE',
-      'WORKFLOW_RECORD_TTL_DAYS',
-      'EVENT_LOG_TTL_DAYS',
-      'STATE_MACHINE_ARN',
-    ),
+    envSchema(...WORKFLOW_LOG_ENV, 'STATE_MACHINE_ARN'),
     // Without it a failed execution is not redriven into its cancellation (the cancel is recorded).
     { STATE_MACHINE_ARN: true },
   ),

@@ -1,15 +1,13 @@
 import { dynamo } from '#adapters/aws/dynamodb.ts';
 import { sfn } from '#adapters/aws/sfn.ts';
 import { approvalSignalBodySchema } from '#domain/schemas.ts';
-import { envSchema, parseEnv } from '#middleware/env.ts';
+import { envSchema, parseEnv, WORKFLOW_LOG_ENV } from '#middleware/env.ts';
 import { apiRoute, bodyOf, json, jsonBody, workflowRequest } from '#middleware/http.ts';
 import { type DecideApprovalPorts, decideApproval } from '#usecases/decide-approval.ts';
 
 /** POST /workflows/{id}/signals/approval `{"approved", "comment"?}` — answers a pending approval (decide-approval.ts). */
 
-const env = parseEnv(
-  envSchema('STATE_TABLE', 'EVENT_LOG_TABLE', 'WORKFLOW_RECORD_TTL_DAYS', 'EVENT_LOG_TTL_DAYS'),
-);
+const env = parseEnv(envSchema(...WORKFLOW_LOG_ENV));
 
 export const ports: DecideApprovalPorts = {
   dynamo,

@@ -1,6 +1,6 @@
 import middy from '@middy/core';
 import { correlated } from '#middleware/correlation.ts';
-import { envSchema, parseEnv } from '#middleware/env.ts';
+import { envSchema, parseEnv, WORKFLOW_LOG_ENV } from '#middleware/env.ts';
 import { rollBackDeps } from '#middleware/roll-back.ts';
 import { cleanUpExecution } from '#usecases/close-execution.ts';
 
@@ -9,16 +9,7 @@ import { cleanUpExecution } from '#usecases/close-execution.ts';
  * Change" events (ABORTED, TIMED_OUT, FAILED): lambdas/usecases/close-execution.ts.
  */
 
-const env = parseEnv(
-  envSchema(
-    'EVENT_LOG_TABLE',
-    'STATE_TABLE',
-    'BOOKINGS_TABLE',
-    'EVENT_LOG_TTL_DAYS',
-    'WORKFLOW_RECORD_TTL_DAYS',
-    'ROLLBACK_DEADLINE_HOURS',
-  ),
-);
+const env = parseEnv(envSchema(...WORKFLOW_LOG_ENV, 'BOOKINGS_TABLE', 'ROLLBACK_DEADLINE_HOURS'));
 
 /** The execution's name is the workflow id; the payload is raw here (the use case validates it). */
 const ofExecution = (event: unknown) => {

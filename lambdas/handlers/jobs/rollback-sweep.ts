@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import { sfn } from '#adapters/aws/sfn.ts';
 import { describeWorkflowExecution } from '#adapters/describe-execution.ts';
 import { correlated } from '#middleware/correlation.ts';
-import { envSchema, parseEnv } from '#middleware/env.ts';
+import { envSchema, parseEnv, WORKFLOW_LOG_ENV } from '#middleware/env.ts';
 import { rollBackDeps } from '#middleware/roll-back.ts';
 import { sweepRollbacks } from '#usecases/sweep-rollbacks.ts';
 
@@ -11,16 +11,7 @@ import { sweepRollbacks } from '#usecases/sweep-rollbacks.ts';
  * lambdas/usecases/sweep-rollbacks.ts. Each workflow it handles is its log lines' correlation id.
  */
 
-const env = parseEnv(
-  envSchema(
-    'EVENT_LOG_TABLE',
-    'STATE_TABLE',
-    'BOOKINGS_TABLE',
-    'EVENT_LOG_TTL_DAYS',
-    'WORKFLOW_RECORD_TTL_DAYS',
-    'STATE_MACHINE_ARN',
-  ),
-);
+const env = parseEnv(envSchema(...WORKFLOW_LOG_ENV, 'BOOKINGS_TABLE', 'STATE_MACHINE_ARN'));
 const describeExecution = describeWorkflowExecution(sfn, env.STATE_MACHINE_ARN);
 
 export const handler = middy()

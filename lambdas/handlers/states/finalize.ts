@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import * as z from '#domain/zod.ts';
 import { correlated } from '#middleware/correlation.ts';
 import { cacheTableDeps, eventLogDeps, stateTableDeps } from '#middleware/deps.ts';
-import { envFields, envSchema, parseEnv } from '#middleware/env.ts';
+import { envFields, envSchema, parseEnv, WORKFLOW_LOG_ENV } from '#middleware/env.ts';
 import { stateTaskErrors } from '#middleware/state-errors.ts';
 import { taskCorrelation } from '#middleware/task.ts';
 import { finalizeWorkflow } from '#usecases/finalize.ts';
@@ -10,16 +10,9 @@ import { finalizeWorkflow } from '#usecases/finalize.ts';
 /** "Summarize results": lambdas/usecases/finalize.ts, confirming the plan's cache entry. */
 
 const env = parseEnv(
-  z.extend(
-    envSchema(
-      'EVENT_LOG_TABLE',
-      'STATE_TABLE',
-      'EVENT_LOG_TTL_DAYS',
-      'WORKFLOW_RECORD_TTL_DAYS',
-      'CACHE_ENABLED',
-    ),
-    { CACHE_TABLE: z.optional(envFields.CACHE_TABLE) },
-  ), // no table: no cache
+  z.extend(envSchema(...WORKFLOW_LOG_ENV, 'CACHE_ENABLED'), {
+    CACHE_TABLE: z.optional(envFields.CACHE_TABLE),
+  }), // no table: no cache
 );
 const cache = cacheTableDeps(env);
 

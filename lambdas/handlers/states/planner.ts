@@ -6,7 +6,15 @@ import * as z from '#domain/zod.ts';
 import { correlated } from '#middleware/correlation.ts';
 import { eventLogDeps, planCacheDeps, stateTableDeps } from '#middleware/deps.ts';
 import { describedTools } from '#middleware/described-tools.ts';
-import { envFields, envSchema, HTTP_TOOL_ENV, LLM_ENV, PLAN_CACHE_ENV, parseEnv } from '#middleware/env.ts';
+import {
+  envFields,
+  envSchema,
+  HTTP_TOOL_ENV,
+  LLM_ENV,
+  PLAN_CACHE_ENV,
+  parseEnv,
+  WORKFLOW_LOG_ENV,
+} from '#middleware/env.ts';
 import { agentModel } from '#middleware/models.ts';
 import { stateTaskErrors } from '#middleware/state-errors.ts';
 import { taskCorrelation } from '#middleware/task.ts';
@@ -16,16 +24,7 @@ import { planWorkflow } from '#usecases/plan-steps.ts';
 
 const env = parseEnv(
   z.extend(
-    envSchema(
-      'EVENT_LOG_TABLE',
-      'STATE_TABLE',
-      'EVENT_LOG_TTL_DAYS',
-      'WORKFLOW_RECORD_TTL_DAYS',
-      'DEFAULT_ORIGIN_CITY',
-      ...PLAN_CACHE_ENV,
-      ...LLM_ENV,
-      ...HTTP_TOOL_ENV,
-    ),
+    envSchema(...WORKFLOW_LOG_ENV, 'DEFAULT_ORIGIN_CITY', ...PLAN_CACHE_ENV, ...LLM_ENV, ...HTTP_TOOL_ENV),
     { CACHE_TABLE: z.optional(envFields.CACHE_TABLE) },
   ), // no table: no cache
 );

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import { correlated } from '#middleware/correlation.ts';
 import { bookingsDeps, eventLogDeps, stateTableDeps } from '#middleware/deps.ts';
-import { envSchema, HTTP_TOOL_ENV, LLM_ENV, parseEnv } from '#middleware/env.ts';
+import { envSchema, HTTP_TOOL_ENV, LLM_ENV, parseEnv, WORKFLOW_LOG_ENV } from '#middleware/env.ts';
 import { stateTaskErrors } from '#middleware/state-errors.ts';
 import { taskCorrelation } from '#middleware/task.ts';
 import { toolRegistry } from '#middleware/tools.ts';
@@ -11,11 +11,8 @@ import { runStep } from '#usecases/run-step.ts';
 
 const env = parseEnv(
   envSchema(
-    'EVENT_LOG_TABLE',
-    'STATE_TABLE',
+    ...WORKFLOW_LOG_ENV,
     'BOOKINGS_TABLE',
-    'EVENT_LOG_TTL_DAYS',
-    'WORKFLOW_RECORD_TTL_DAYS',
     'APPROVAL_TIMEOUT_SECONDS',
     'DEFAULT_ORIGIN_CITY',
     ...LLM_ENV,
