@@ -5,13 +5,7 @@ import {
   releaseApproval,
 } from '#adapters/approval-store.ts';
 import { appendEvents, clearRollbackDeadline, readView, recordExecution } from '#adapters/event-log.ts';
-import {
-  type DocumentClient,
-  describeExecution,
-  redriveExecution,
-  type StepFunctions,
-  sendTaskFailure,
-} from '#adapters/executions.ts';
+import { describeExecution, redriveExecution, sendTaskFailure } from '#adapters/executions.ts';
 import { logger } from '#adapters/logger.ts';
 import { getOwnedWorkflowRecord } from '#adapters/workflow-store.ts';
 import type { ControlAnswer } from '#domain/api/bodies.ts';
@@ -20,7 +14,7 @@ import { HttpError } from '#domain/errors.ts';
 import { executionArnOf } from '#domain/execution-arn.ts';
 import { hasEnded } from '#domain/projection.ts';
 import type { NewWorkflowEvent } from '#domain/schemas.ts';
-import { expiresAt } from '#domain/ttl.ts';
+import { type ControlPorts, controlStores } from './control-ports.ts';
 import type { WorkflowRequest } from './get-status.ts';
 
 /**
@@ -31,16 +25,9 @@ import type { WorkflowRequest } from './get-status.ts';
  * `not_running` once the workflow has ended. Repeating a cancel is harmless (one CancelRequested).
  */
 
-export interface CancelPorts {
-  readonly dynamo: DocumentClient;
-  readonly sfn: StepFunctions;
-  readonly stateTable: string;
-  readonly eventLogTable: string;
-  readonly ttlDays: number;
-  readonly eventLogTtlDays: number;
+export interface CancelPorts extends ControlPorts {
   /** The workflow's state machine: a failed (redrivable) execution is redriven into its cancellation. */
   readonly stateMachineArn?: string | undefined;
-  readonly now?: () => Date;
 }
 
 const notRunning = () => new HttpError(409, 'not_running', 'the workflow has already ended');
@@ -48,17 +35,10 @@ const notRunning = () => new HttpError(409, 'not_running', 'the workflow has alr
 export async function cancelWorkflow(request: WorkflowRequest, ports: CancelPorts): Promise<ControlAnswer> {
   const { userId, workflowId } = request;
   const now = ports.now?.() ?? new Date();
-  const store = { client: ports.dynamo, tableName: ports.stateTable, now: ports.now };
-  const record = await unavailableAs503(() => getOwnedWorkflowRecord(store, workflowId, userId));
+  const { records, approvals: state, events } = controlStores(ports, now);
+  const record = await unavailableAs503(() => getOwnedWorkflowRecord(records, workflowId, userId));
   if (!record) throw notFound();
 
-  const events = {
-    client: ports.dynamo,
-    tableName: ports.eventLogTable,
-    stateTable: ports.stateTable,
-    expiresAt: expiresAt(now, ports.eventLogTtlDays),
-    now: ports.now,
-  };
   const view = await unavailableAs503(() => readView(events, workflowId));
   if (hasEnded(view)) throw notRunning();
   const append: NewWorkflowEvent[] = [];
@@ -91,7 +71,6 @@ export async function cancelWorkflow(request: WorkflowRequest, ports: CancelPort
   );
 
   // A workflow waiting for an approval would wait until the timeout: answer its token now.
-  const state = { client: ports.dynamo, tableName: ports.stateTable, ttlDays: ports.ttlDays, now: ports.now };
   const approval = await unavailableAs503(() => getApproval(state, workflowId));
   if (
     approval?.status === 'pending' &&

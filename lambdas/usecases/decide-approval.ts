@@ -5,12 +5,7 @@ import {
   markApprovalDelivered,
 } from '#adapters/approval-store.ts';
 import { appendEvents, readView } from '#adapters/event-log.ts';
-import {
-  type DocumentClient,
-  type StepFunctions,
-  sendTaskFailure,
-  sendTaskSuccess,
-} from '#adapters/executions.ts';
+import { sendTaskFailure, sendTaskSuccess } from '#adapters/executions.ts';
 import { logger } from '#adapters/logger.ts';
 import { getPlan } from '#adapters/plan-store.ts';
 import { putStepOutputIfAbsent } from '#adapters/step-store.ts';
@@ -23,7 +18,7 @@ import { hasEnded } from '#domain/projection.ts';
 import { redactText } from '#domain/redact.ts';
 import type { ApprovalSignalBody, NewWorkflowEvent } from '#domain/schemas.ts';
 import type { ApprovalOutput } from '#domain/tools/approval.ts';
-import { expiresAt } from '#domain/ttl.ts';
+import { type ControlPorts, controlStores } from './control-ports.ts';
 import type { WorkflowRequest } from './get-status.ts';
 
 /**
@@ -46,15 +41,7 @@ export interface DecideApprovalRequest extends WorkflowRequest {
   readonly body: () => ApprovalSignalBody;
 }
 
-export interface DecideApprovalPorts {
-  readonly dynamo: DocumentClient;
-  readonly sfn: StepFunctions;
-  readonly stateTable: string;
-  readonly eventLogTable: string;
-  readonly ttlDays: number;
-  readonly eventLogTtlDays: number;
-  readonly now?: () => Date;
-}
+export type DecideApprovalPorts = ControlPorts;
 
 export function notWaiting(): HttpError {
   return new HttpError(409, 'not_waiting', 'the workflow is not waiting for an approval');
@@ -66,19 +53,11 @@ export async function decideApproval(
 ): Promise<ControlAnswer> {
   const { userId, workflowId } = request;
   const now = ports.now?.() ?? new Date();
-  const store = { client: ports.dynamo, tableName: ports.stateTable, now: ports.now };
-  const record = await unavailableAs503(() => getOwnedWorkflowRecord(store, workflowId, userId));
+  const { records, approvals: state, events } = controlStores(ports, now);
+  const record = await unavailableAs503(() => getOwnedWorkflowRecord(records, workflowId, userId));
   if (!record) throw notFound();
   const body = request.body();
 
-  const state = { client: ports.dynamo, tableName: ports.stateTable, ttlDays: ports.ttlDays, now: ports.now };
-  const events = {
-    client: ports.dynamo,
-    tableName: ports.eventLogTable,
-    stateTable: ports.stateTable,
-    expiresAt: expiresAt(now, ports.eventLogTtlDays),
-    now: ports.now,
-  };
   let approval = await unavailableAs503(() => getApproval(state, workflowId));
   if (approval === undefined) throw notWaiting();
   // A wait that timed out leaves its record pending until the saga closes it: the log knows better.

@@ -1,6 +1,5 @@
-import { dynamo } from '#adapters/aws/dynamodb.ts';
-import { sfn } from '#adapters/aws/sfn.ts';
 import * as z from '#domain/zod.ts';
+import { controlPorts } from '#middleware/control.ts';
 import { envSchema, parseEnv, WORKFLOW_LOG_ENV } from '#middleware/env.ts';
 import { apiRoute, json, workflowRequest } from '#middleware/http.ts';
 import { type CancelPorts, cancelWorkflow } from '#usecases/cancel.ts';
@@ -15,15 +14,7 @@ const env = parseEnv(
   ),
 );
 
-export const ports: CancelPorts = {
-  dynamo,
-  sfn,
-  stateTable: env.STATE_TABLE,
-  eventLogTable: env.EVENT_LOG_TABLE,
-  ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
-  eventLogTtlDays: env.EVENT_LOG_TTL_DAYS,
-  stateMachineArn: env.STATE_MACHINE_ARN,
-};
+export const ports: CancelPorts = { ...controlPorts(env), stateMachineArn: env.STATE_MACHINE_ARN };
 
 export const handler = apiRoute().handler(async (event) =>
   json(202, await cancelWorkflow(workflowRequest(event), ports)),

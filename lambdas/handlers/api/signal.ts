@@ -1,6 +1,5 @@
-import { dynamo } from '#adapters/aws/dynamodb.ts';
-import { sfn } from '#adapters/aws/sfn.ts';
 import { approvalSignalBodySchema } from '#domain/schemas.ts';
+import { controlPorts } from '#middleware/control.ts';
 import { envSchema, parseEnv, WORKFLOW_LOG_ENV } from '#middleware/env.ts';
 import { apiRoute, bodyOf, json, jsonBody, workflowRequest } from '#middleware/http.ts';
 import { type DecideApprovalPorts, decideApproval } from '#usecases/decide-approval.ts';
@@ -9,14 +8,7 @@ import { type DecideApprovalPorts, decideApproval } from '#usecases/decide-appro
 
 const env = parseEnv(envSchema(...WORKFLOW_LOG_ENV));
 
-export const ports: DecideApprovalPorts = {
-  dynamo,
-  sfn,
-  stateTable: env.STATE_TABLE,
-  eventLogTable: env.EVENT_LOG_TABLE,
-  ttlDays: env.WORKFLOW_RECORD_TTL_DAYS,
-  eventLogTtlDays: env.EVENT_LOG_TTL_DAYS,
-};
+export const ports: DecideApprovalPorts = controlPorts(env);
 
 export const handler = apiRoute()
   .use(jsonBody())
