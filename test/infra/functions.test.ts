@@ -196,4 +196,22 @@ describe('bundling', () => {
       });
     expect(offenders).toEqual([]);
   });
+
+  it('Lambda code parses with `z.parse(schema, value)`, whose error is named ZodError, never `schema.parse(value)`', () => {
+    // zod/mini's own parse throws `$ZodError`, and an error's name is its code in events and in Step
+    // Functions: `z.parse` (lambdas/domain/zod.ts) keeps classic zod's `ZodError`.
+    const files = readdirSync(fileURLToPath(new URL('../../lambdas', import.meta.url)), {
+      recursive: true,
+      withFileTypes: true,
+    }).filter((entry) => entry.isFile() && entry.name.endsWith('.ts'));
+    const parses = /\b(\w+)\.parse(?:Async)?\(/g;
+    const allowed = new Set(['z', 'JSON', 'Date', 'chrono']);
+    const offenders = files.flatMap((entry) => {
+      const file = join(entry.parentPath, entry.name);
+      return [...readFileSync(file, 'utf8').matchAll(parses)]
+        .filter(([, receiver]) => !allowed.has(receiver ?? ''))
+        .map(([call]) => `${file}: ${call}`);
+    });
+    expect(offenders).toEqual([]);
+  });
 });
