@@ -1,6 +1,6 @@
 /**
  * Benchmark of the semantic plan cache (`npm run bench:cache`, bin/bench-cache.ts wires it), on the shipped workload
- * test/bench/cache-workload.json, against DynamoDB Local.
+ * lib/bench/cache-workload.json, against DynamoDB Local.
  *
  *   1. repeated intents: per intent its canonical goal, paraphrases and re-binds (user alice);
  *   2. near misses: other city/direction/verb/date/nights, added or removed requests (alice, warm cache);
@@ -31,9 +31,9 @@ import { estimateTokens } from '../../lambdas/domain/llm/provider.ts';
 import { planGoalOffline } from '../../lambdas/domain/offline-planner.ts';
 import type { Plan } from '../../lambdas/domain/schemas.ts';
 import { defaultToolRegistry } from '../../lambdas/domain/tools/registry.ts';
-import workloadJson from '../../test/bench/cache-workload.json' with { type: 'json' };
 import { ensureTables, startDynamo } from '../local/dynamo.ts';
 import { cacheTableSpec } from '../specs.ts';
+import workloadJson from './cache-workload.json' with { type: 'json' };
 import { percentile } from './table.ts';
 
 const workloadSchema = z.object({

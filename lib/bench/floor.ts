@@ -1,7 +1,7 @@
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startHarness } from '../../test/integration/harness.ts';
+import { startHarness } from '../local/harness.ts';
 import { DynamoMeter } from './dynamo-meter.ts';
 import { processTreeMemory } from './process-tree.ts';
 import type { Row } from './table.ts';

@@ -1,6 +1,6 @@
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { startHarness } from '../../test/integration/harness.ts';
+import { startHarness } from '../local/harness.ts';
 import { processTreeMemory } from './process-tree.ts';
 import type { BenchSettings } from './settings.ts';
 import { percentile, type Row, verdict } from './table.ts';

@@ -1,5 +1,5 @@
-import { startHarness } from '../../test/integration/harness.ts';
 import { OmnilinkClient } from '../client.ts';
+import { startHarness } from '../local/harness.ts';
 import type { BenchSettings } from './settings.ts';
 import { latencyRow, percentile, type Row } from './table.ts';
 

@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { workflowIdForKey } from '#domain/idempotency.ts';
-import { startHarness } from '../../test/integration/harness.ts';
+import { startHarness } from '../local/harness.ts';
 import type { LambdaHandler } from '../local/lambda.ts';
 import { functionSpecs } from '../specs.ts';
 import { DynamoMeter, WRITE_OPERATIONS } from './dynamo-meter.ts';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../integration/harness.ts';
+import { type Harness, startHarness } from '../../lib/local/harness.ts';
 
 /**
  * The console (`npm start`, /console) in a real browser: Debian's headless Chromium driven by

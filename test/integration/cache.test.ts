@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, isRecord, pollStatus, startHarness } from './harness.ts';
+import { type Harness, isRecord, pollStatus, startHarness } from '../../lib/local/harness.ts';
 
 let harness: Harness;
 let alice: string;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, isRecord, pollStatus, startHarness } from '../../lib/local/harness.ts';
 import { functionSpecs } from '../../lib/specs.ts';
-import { type Harness, isRecord, pollStatus, startHarness } from './harness.ts';
 
 /**
  * Cooperative cancel on the local runtime: POST /workflows/{id}/cancel records CancelRequested; the next

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, isRecord, startHarness } from './harness.ts';
+import { type Harness, isRecord, startHarness } from '../../lib/local/harness.ts';
 
 /**
  * The CLI (`npm run agent`) against a whole local runtime: a child process that submits, follows and

@@ -5,9 +5,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordedEvent } from '../../lib/local/eventbridge.ts';
+import { type Harness, isRecord, pollStatus, startHarness } from '../../lib/local/harness.ts';
 import { StreamEventSourceMapping } from '../../lib/local/stream-mapping.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
-import { type Harness, isRecord, pollStatus, startHarness } from './harness.ts';
 
 /**
  * Every event appended to the log reaches the bus: real workflows on the local runtime, whose

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, isRecord, pollStatus, startHarness } from '../../lib/local/harness.ts';
 import { functionSpecs, workflowDefinitionPath } from '../../lib/specs.ts';
-import { type Harness, isRecord, pollStatus, startHarness } from './harness.ts';
 
 /**
  * Each function runs as Lambda runs it: in its own execution environments (worker threads) with

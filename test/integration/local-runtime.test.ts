@@ -7,7 +7,7 @@ import {
   SFNClient,
 } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, isRecord, pollStatus, startHarness } from './harness.ts';
+import { type Harness, isRecord, pollStatus, startHarness } from '../../lib/local/harness.ts';
 
 /**
  * The local runtime driven like a client: real handlers, the real ASL, DynamoDB Local, the local Step

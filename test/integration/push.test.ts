@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OmnilinkApiError, OmnilinkClient, type WorkflowEventBody } from '../../lib/client.ts';
-import { type Harness, pollStatus, startHarness } from './harness.ts';
+import { type Harness, pollStatus, startHarness } from '../../lib/local/harness.ts';
 
 /**
  * The push channel on the local runtime (the AWS WebSocket API's protocol on `/ws`) and the client's

@@ -6,8 +6,8 @@ import { createBookingsStore } from '../../lambdas/adapters/bookings-store.ts';
 import { describeWorkflowExecution } from '../../lambdas/adapters/describe-execution.ts';
 import { defaultToolRegistry } from '../../lambdas/domain/tools/registry.ts';
 import { sweepRollbacks } from '../../lambdas/usecases/sweep-rollbacks.ts';
+import { type Harness, isRecord, pollStatus, startHarness } from '../../lib/local/harness.ts';
 import { functionSpecs } from '../../lib/specs.ts';
-import { type Harness, isRecord, pollStatus, startHarness } from './harness.ts';
 
 /**
  * Redrive on the local runtime: a transient outage that outlasts the step's retries is not caught

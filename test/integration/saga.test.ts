@@ -1,7 +1,7 @@
 import { DescribeExecutionCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, isRecord, pollStatus, startHarness } from '../../lib/local/harness.ts';
 import { functionSpecs } from '../../lib/specs.ts';
-import { type Harness, isRecord, pollStatus, startHarness } from './harness.ts';
 
 /**
  * The saga on the local runtime: a domain failure rolls back what was done (Catch → "Roll back

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from '../../lib/local/harness.ts';
 import { runSmokeTest, SmokeTestFailed } from '../../lib/smoke.ts';
-import { type Harness, startHarness } from './harness.ts';
 
 /* The post-deploy smoke test (lib/smoke.ts) against the local runtime: it passes only on `completed`. */
 describe('smoke test', () => {

@@ -1,7 +1,7 @@
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdForKey } from '#domain/idempotency.ts';
-import { type ApiResponse, type Harness, isRecord, startHarness } from '../integration/harness.ts';
+import { type ApiResponse, type Harness, isRecord, startHarness } from '../../lib/local/harness.ts';
 import {
   auditWorkflow,
   finalStatus,

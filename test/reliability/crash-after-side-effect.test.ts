@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdForKey } from '#domain/idempotency.ts';
+import { type Harness, isRecord, startHarness } from '../../lib/local/harness.ts';
 import type { FaultAction, FunctionInvocation } from '../../lib/local/lambda.ts';
-import { type Harness, isRecord, startHarness } from '../integration/harness.ts';
 import {
   auditWorkflow,
   finalStatus,

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, startHarness } from '../integration/harness.ts';
+import { type Harness, startHarness } from '../../lib/local/harness.ts';
 import {
   auditWorkflow,
   finalStatus,

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, isRecord, startHarness } from '../integration/harness.ts';
+import { type Harness, isRecord, startHarness } from '../../lib/local/harness.ts';
 import { finalStatus, queryPartition, recordFigure, tablesClient, workflowIdOf } from './support.ts';
 
 /**

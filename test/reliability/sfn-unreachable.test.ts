@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { workflowIdForKey } from '#domain/idempotency.ts';
-import { type Harness, startHarness } from '../integration/harness.ts';
+import { type Harness, startHarness } from '../../lib/local/harness.ts';
 import { auditWorkflow, finalStatus, recordFigure, scanAll, tablesClient, workflowIdOf } from './support.ts';
 
 /**

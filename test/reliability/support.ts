@@ -3,9 +3,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { type ApiResponse, type Harness, isRecord } from '../../lib/local/harness.ts';
 import { PROJECT_ROOT } from '../../lib/local/runtime.ts';
 import { functionSpecs } from '../../lib/specs.ts';
-import { type ApiResponse, type Harness, isRecord } from '../integration/harness.ts';
 
 /*
  * Helpers of the reliability suites: deterministic fault decisions, readers of the local tables, and

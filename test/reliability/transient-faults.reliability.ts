@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, isRecord, startHarness } from '../../lib/local/harness.ts';
 import type { FaultAction, FunctionInvocation } from '../../lib/local/lambda.ts';
-import { type Harness, isRecord, startHarness } from '../integration/harness.ts';
 import {
   auditWorkflow,
   finalStatus,

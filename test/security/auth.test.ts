@@ -13,9 +13,9 @@ import {
   UnsecuredJWT,
 } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from '../../lib/local/harness.ts';
 import { type FunctionSpec, functionSpecs } from '../../lib/specs.ts';
 import { httpApiResources, onlyHttpApiResourceId, onlyResourceId, synth } from '../infra/synth.ts';
-import { type Harness, startHarness } from '../integration/harness.ts';
 
 /*
  * Authentication, both sides of the line.

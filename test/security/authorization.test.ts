@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, isRecord, pollStatus, startHarness } from '../../lib/local/harness.ts';
 import { type FunctionSpec, functionSpecs } from '../../lib/specs.ts';
-import { type Harness, isRecord, pollStatus, startHarness } from '../integration/harness.ts';
 
 /*
  * Authorization: every route that names a workflow (every route of lib/specs.ts with `{id}`, so a

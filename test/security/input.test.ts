@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, isRecord, pollStatus, startHarness } from '../integration/harness.ts';
+import { type Harness, isRecord, pollStatus, startHarness } from '../../lib/local/harness.ts';
 
 /*
  * Input handling over HTTP on the local runtime: the 16 KiB body limit at its exact boundary (in

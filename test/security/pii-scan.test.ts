@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { DynamoDBClient, paginateScan } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, isRecord, pollStatus, startHarness } from '../../lib/local/harness.ts';
 import { synth } from '../infra/synth.ts';
-import { type Harness, isRecord, pollStatus, startHarness } from '../integration/harness.ts';
 
 /*
  * PII never lands anywhere: real workflows on the local runtime (a completed one, a failing one —

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { consumeToken } from '#adapters/rate-limit-store.ts';
 import { policyFromLimits } from '#domain/rate-limit.ts';
-import { type Harness, startHarness } from '../integration/harness.ts';
+import { type Harness, startHarness } from '../../lib/local/harness.ts';
 import { startTestDynamo, type TestDynamo } from '../support/dynamodb.ts';
 
 /*
