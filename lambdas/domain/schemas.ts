@@ -279,6 +279,25 @@ export type NewWorkflowEvent = {
   [T in WorkflowEventType]: { event_id: string; type: T; data: EventData<T> };
 }[WorkflowEventType];
 
+/**
+ * The log's first event, from the execution input. The guardian appends it, and so do a cancel and
+ * the janitor that come before the guardian ran: the same id and the same data, so whichever appends
+ * second finds it there.
+ */
+export function goalReceivedEvent(
+  input: Pick<WorkflowInput, 'goal' | 'context' | 'submitted_at'>,
+): NewWorkflowEvent {
+  return {
+    event_id: 'GoalReceived',
+    type: 'GoalReceived',
+    data: {
+      goal: input.goal,
+      context_keys: Object.keys(input.context).sort(),
+      submitted_at: input.submitted_at,
+    },
+  };
+}
+
 export const workflowStatuses = [
   'running',
   'waiting',

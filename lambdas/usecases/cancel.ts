@@ -13,7 +13,7 @@ import { notFound, unavailableAs503 } from '#domain/api/errors.ts';
 import { HttpError } from '#domain/errors.ts';
 import { executionArnOf } from '#domain/execution-arn.ts';
 import { hasEnded } from '#domain/projection.ts';
-import type { NewWorkflowEvent } from '#domain/schemas.ts';
+import { goalReceivedEvent, type NewWorkflowEvent } from '#domain/schemas.ts';
 import { type ControlPorts, controlStores } from './control-ports.ts';
 import type { WorkflowRequest } from './get-status.ts';
 
@@ -45,16 +45,7 @@ export async function cancelWorkflow(request: WorkflowRequest, ports: CancelPort
   if (view.last_seq === 0) {
     // Cancelled before the guardian ran: the log still starts with GoalReceived — the same event
     // (same id, same data from the execution input) the guardian would append, which then finds it.
-    const input = record.input;
-    append.push({
-      event_id: 'GoalReceived',
-      type: 'GoalReceived',
-      data: {
-        goal: input.goal,
-        context_keys: Object.keys(input.context).sort(),
-        submitted_at: input.submitted_at,
-      },
-    });
+    append.push(goalReceivedEvent(record.input));
   }
   append.push({
     event_id: 'CancelRequested',

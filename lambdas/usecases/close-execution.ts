@@ -1,7 +1,7 @@
 import { appendEvent, readView, recordExecution, setRollbackDeadline } from '#adapters/event-log.ts';
 import { logger } from '#adapters/logger.ts';
 import { janitorDecision } from '#domain/saga.ts';
-import { workflowIdSchema, workflowInputSchema } from '#domain/schemas.ts';
+import { goalReceivedEvent, workflowIdSchema, workflowInputSchema } from '#domain/schemas.ts';
 import * as z from '#domain/zod.ts';
 import { type CompensateDeps, type CompensateResult, compensateWorkflow } from './roll-back.ts';
 
@@ -95,15 +95,7 @@ export async function cleanUpExecution(deps: JanitorDeps, event: unknown): Promi
   if (view.last_seq === 0 && detail.input) {
     const input = workflowInputSchema.safeParse(safeJson(detail.input));
     if (input.success) {
-      await appendEvent(deps.events, workflowId, {
-        event_id: 'GoalReceived',
-        type: 'GoalReceived',
-        data: {
-          goal: input.data.goal,
-          context_keys: Object.keys(input.data.context).sort(),
-          submitted_at: input.data.submitted_at,
-        },
-      });
+      await appendEvent(deps.events, workflowId, goalReceivedEvent(input.data));
     }
   }
   const result = await compensateWorkflow(

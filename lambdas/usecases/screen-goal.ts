@@ -4,7 +4,7 @@ import { logger } from '#adapters/logger.ts';
 import { guardrailCategory, modelCalledEvents } from '#domain/llm/model-calls.ts';
 import type { AgentModel, GuardianVerdict, ModelCallReport } from '#domain/llm/provider.ts';
 import { guardianCategories } from '#domain/llm/provider.ts';
-import { type NewWorkflowEvent, workflowInputSchema } from '#domain/schemas.ts';
+import { goalReceivedEvent, type NewWorkflowEvent, workflowInputSchema } from '#domain/schemas.ts';
 import { parseTaskInput } from '#domain/task-errors.ts';
 import * as z from '#domain/zod.ts';
 
@@ -85,17 +85,7 @@ export async function screenGoal(deps: GuardianDeps, payload: unknown): Promise<
   const input = parseTaskInput(workflowInputSchema, payload, 'guardian');
   const id = input.workflow_id;
   const log = await readEvents(deps.events, id);
-  const events: NewWorkflowEvent[] = [
-    {
-      event_id: 'GoalReceived',
-      type: 'GoalReceived',
-      data: {
-        goal: input.goal,
-        context_keys: Object.keys(input.context).sort(),
-        submitted_at: input.submitted_at,
-      },
-    },
-  ];
+  const events: NewWorkflowEvent[] = [goalReceivedEvent(input)];
 
   const recorded = recordedVerdictSchema.safeParse(log.find((e) => e.type === 'GuardianChecked')?.data);
   let verdict: RecordedVerdict;
