@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { stepIdSchema } from '#domain/schemas.ts';
 import { expiresAt, isExpired } from '#domain/ttl.ts';
 import * as z from '#domain/zod.ts';
-import { isConditionalCheckFailure } from './event-log.ts';
+import { writeIfCondition } from './event-log.ts';
 import type { StateTableDeps } from './plan-store.ts';
 
 /*
@@ -84,8 +84,8 @@ async function updateIf(
   set: Record<string, unknown>,
 ): Promise<boolean> {
   const names = Object.keys(set);
-  try {
-    await deps.client.send(
+  return writeIfCondition(() =>
+    deps.client.send(
       new UpdateCommand({
         TableName: deps.tableName,
         Key: key(workflowId),
@@ -102,12 +102,8 @@ async function updateIf(
           ...Object.fromEntries(names.map((name, i) => [`:s${i}`, set[name]])),
         },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionalCheckFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /**

@@ -2,7 +2,7 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { type Booking, type BookingsPort, bookingSchema } from '#domain/tools/types.ts';
 import { expiresAt, isExpired } from '#domain/ttl.ts';
 import * as z from '#domain/zod.ts';
-import { isConditionalCheckFailure } from './event-log.ts';
+import { writeIfCondition } from './event-log.ts';
 import { putUnlessLive } from './put-unless-live.ts';
 
 export interface BookingsTableDeps {
@@ -47,8 +47,8 @@ export function createBookingsStore(deps: BookingsTableDeps): BookingsPort {
       return stored.value;
     },
     cancel: async (workflowId, stepId, at) => {
-      try {
-        await deps.client.send(
+      const cancelled = await writeIfCondition(() =>
+        deps.client.send(
           new UpdateCommand({
             TableName: deps.tableName,
             Key: { workflow_id: workflowId, step_id: stepId },
@@ -57,13 +57,11 @@ export function createBookingsStore(deps: BookingsTableDeps): BookingsPort {
             ExpressionAttributeNames: { '#status': 'status' },
             ExpressionAttributeValues: { ':cancelled': 'cancelled', ':booked': 'booked', ':at': at },
           }),
-        );
-        return 'cancelled';
-      } catch (error) {
-        if (!isConditionalCheckFailure(error)) throw error;
-        const existing = await get(workflowId, stepId);
-        return existing ? 'already_cancelled' : 'absent';
-      }
+        ),
+      );
+      if (cancelled) return 'cancelled';
+      const existing = await get(workflowId, stepId);
+      return existing ? 'already_cancelled' : 'absent';
     },
   };
 }

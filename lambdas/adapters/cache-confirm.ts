@@ -1,5 +1,5 @@
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionalCheckFailure } from './event-log.ts';
+import { writeIfCondition } from './event-log.ts';
 
 /*
  * The finalize task's one write to the plan cache, in a module of its own so that finalize does not
@@ -15,8 +15,8 @@ export async function confirmPlan(
   entry: { pk: string; sk: string },
   workflowId: string,
 ): Promise<boolean> {
-  try {
-    await table.client.send(
+  return writeIfCondition(() =>
+    table.client.send(
       new UpdateCommand({
         TableName: table.tableName,
         Key: entry,
@@ -24,10 +24,6 @@ export async function confirmPlan(
         ConditionExpression: 'attribute_exists(pk) AND workflow_id = :wf',
         ExpressionAttributeValues: { ':true': true, ':wf': workflowId },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionalCheckFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }

@@ -16,7 +16,7 @@ import {
   storePlan as storeIn,
 } from '#domain/cache/plan-cache.ts';
 import type { Plan } from '#domain/schemas.ts';
-import { isConditionalCheckFailure } from './event-log.ts';
+import { writeIfCondition } from './event-log.ts';
 
 export type {
   CacheLookup,
@@ -75,20 +75,16 @@ function dynamoTable(deps: PlanCacheTableDeps): PlanCacheTable {
       return items;
     },
     async putEntry(item, now) {
-      try {
-        await client.send(
+      return writeIfCondition(() =>
+        client.send(
           new PutCommand({
             TableName: tableName,
             Item: item,
             ConditionExpression: 'attribute_not_exists(pk) OR confirmed = :false OR expires_at <= :now',
             ExpressionAttributeValues: { ':false': false, ':now': Math.floor(now.getTime() / 1000) },
           }),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionalCheckFailure(error)) return false;
-        throw error;
-      }
+        ),
+      );
     },
     async getIndex(key) {
       const { Item } = await client.send(
@@ -97,8 +93,8 @@ function dynamoTable(deps: PlanCacheTableDeps): PlanCacheTable {
       return Item;
     },
     async putIndex(item, version) {
-      try {
-        await client.send(
+      return writeIfCondition(() =>
+        client.send(
           new PutCommand({
             TableName: tableName,
             Item: item,
@@ -106,12 +102,8 @@ function dynamoTable(deps: PlanCacheTableDeps): PlanCacheTable {
               version === undefined ? 'attribute_not_exists(version)' : 'version = :version',
             ...(version !== undefined && { ExpressionAttributeValues: { ':version': version } }),
           }),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionalCheckFailure(error)) return false;
-        throw error;
-      }
+        ),
+      );
     },
     async delete(key) {
       await client.send(new DeleteCommand({ TableName: tableName, Key: key }));

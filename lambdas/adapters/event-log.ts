@@ -141,17 +141,15 @@ export async function createHead(
   deps: HeadDeps,
   head: { workflow_id: string; user_id: string; created_at: string; goal: string; expires_at: number },
 ): Promise<void> {
-  try {
-    await deps.client.send(
+  await writeIfCondition(() =>
+    deps.client.send(
       new PutCommand({
         TableName: deps.stateTable,
         Item: { ...headKey(head.workflow_id), ...head, owner: head.user_id, last_seq: 0, view: emptyView },
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
-    );
-  } catch (error) {
-    if (!isConditionalCheckFailure(error)) throw error;
-  }
+    ),
+  );
 }
 
 /** Records what is known of the workflow's execution in its head (no condition: the latest wins). */
@@ -237,8 +235,8 @@ export async function claimExecutionCheck(
   now: Date,
   windowMs: number,
 ): Promise<boolean> {
-  try {
-    await deps.client.send(
+  return writeIfCondition(() =>
+    deps.client.send(
       new UpdateCommand({
         TableName: deps.stateTable,
         Key: headKey(workflowId),
@@ -249,12 +247,8 @@ export async function claimExecutionCheck(
           'attribute_exists(pk) AND attribute_not_exists(execution_checked_at) OR attribute_exists(pk) AND execution_checked_at < :cutoff',
         ExpressionAttributeValues: { ':now': now.getTime(), ':cutoff': now.getTime() - windowMs },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionalCheckFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** Reads the view of a workflow's log: one item, whatever the log's length. */
@@ -539,4 +533,15 @@ const isWire = (item: Record<string, unknown>) =>
 /** True for DynamoDB's failed-condition error, whichever copy of the SDK threw it. */
 export function isConditionalCheckFailure(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/** Runs a conditional write: true when it wrote, false when its condition failed; other errors throw. */
+export async function writeIfCondition(write: () => Promise<unknown>): Promise<boolean> {
+  try {
+    await write();
+    return true;
+  } catch (error) {
+    if (isConditionalCheckFailure(error)) return false;
+    throw error;
+  }
 }

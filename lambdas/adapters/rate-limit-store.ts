@@ -2,7 +2,7 @@ import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk
 import { TransientError } from '#domain/errors.ts';
 import type { RateDecision, RateLimitPolicy } from '#domain/rate-limit.ts';
 import * as z from '#domain/zod.ts';
-import { isConditionalCheckFailure } from './event-log.ts';
+import { isConditionalCheckFailure, writeIfCondition } from './event-log.ts';
 
 /**
  * Per-user rate limits in STATE_TABLE (pk `RATE#<user>`, sk `BUCKET`), as a GCRA: the item holds the
@@ -75,8 +75,8 @@ export async function consumeToken(
       if (!isConditionalCheckFailure(error)) throw error;
     }
     // An idle (full) bucket, or none: starts now.
-    try {
-      await deps.client.send(
+    const started = await writeIfCondition(() =>
+      deps.client.send(
         new UpdateCommand({
           TableName: deps.tableName,
           Key: key,
@@ -84,11 +84,9 @@ export async function consumeToken(
           ConditionExpression: 'attribute_not_exists(tat_ms) OR tat_ms < :now',
           ExpressionAttributeValues: { ':next': nowMs + intervalMs, ':expires': expiresAt, ':now': nowMs },
         }),
-      );
-      return allowed(nowMs + intervalMs);
-    } catch (error) {
-      if (!isConditionalCheckFailure(error)) throw error;
-    }
+      ),
+    );
+    if (started) return allowed(nowMs + intervalMs);
     // Neither: the burst is spent (or another request moved the item between the two writes).
     const { Item } = await deps.client.send(
       new GetCommand({ TableName: deps.tableName, Key: key, ConsistentRead: true }),

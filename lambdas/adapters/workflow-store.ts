@@ -1,7 +1,7 @@
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { workflowIdSchema, workflowInputSchema } from '#domain/schemas.ts';
 import * as z from '#domain/zod.ts';
-import { isConditionalCheckFailure } from './event-log.ts';
+import { writeIfCondition } from './event-log.ts';
 import { putUnlessLive } from './put-unless-live.ts';
 
 /**
@@ -94,16 +94,14 @@ export async function deleteWorkflowRecord(
   workflowId: string,
   createdAt: string,
 ): Promise<void> {
-  try {
-    await deps.client.send(
+  await writeIfCondition(() =>
+    deps.client.send(
       new DeleteCommand({
         TableName: deps.tableName,
         Key: keyOf(workflowId),
         ConditionExpression: 'created_at = :created',
         ExpressionAttributeValues: { ':created': createdAt },
       }),
-    );
-  } catch (error) {
-    if (!isConditionalCheckFailure(error)) throw error;
-  }
+    ),
+  );
 }
