@@ -1,9 +1,6 @@
-import { promises as dnsPromises, type LookupAddress } from 'node:dns';
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import https from 'node:https';
+import type { LookupAddress } from 'node:dns';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { isIP, type LookupFunction } from 'node:net';
-import { rootCertificates } from 'node:tls';
-import { TextDecoder } from 'node:util';
 import { InvalidStepInput, NamedError, TransientError } from '#domain/errors.ts';
 import { HTTP_TOOL_LIMITS, type HttpRequestInput, httpRequestInputSchema } from '#domain/tools/http-input.ts';
 import { classifyAddress } from './address-policy.ts';
@@ -18,6 +15,15 @@ import {
   InvalidUrl,
   TooManyRedirects,
 } from './errors.ts';
+
+// These builtins as their CommonJS exports (process.getBuiltinModule), not ES imports: an ES import
+// of a builtin reads every export once, and node:http's WebSocket, CloseEvent and MessageEvent
+// getters load undici, tls's rootCertificates getter parses the root store (only needed with extra
+// CAs, below). Measured: 14 ms of the step's cold import, for nothing the fetch uses. TextDecoder is
+// the global one.
+const dns = process.getBuiltinModule('node:dns');
+const http = process.getBuiltinModule('node:http');
+const https = process.getBuiltinModule('node:https');
 
 /**
  * The network core of the `http_request` tool: an HTTP client that only talks to allow-listed
@@ -124,7 +130,7 @@ interface CompiledPolicy {
 }
 
 const defaultResolve: Resolver = async (host) => {
-  const answers = await dnsPromises.lookup(host, { all: true, order: 'verbatim' });
+  const answers = await dns.promises.lookup(host, { all: true, order: 'verbatim' });
   return answers.map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
 };
 
@@ -168,7 +174,9 @@ export function compilePolicy(policy: SafeFetchPolicy): CompiledPolicy {
     ),
     allowPrivateAddresses: policy.allowPrivateAddresses === true,
     resolve: policy.resolve ?? defaultResolve,
-    ca: policy.extraCaCertificates?.length ? [...rootCertificates, ...policy.extraCaCertificates] : undefined,
+    ca: policy.extraCaCertificates?.length
+      ? [...process.getBuiltinModule('node:tls').rootCertificates, ...policy.extraCaCertificates]
+      : undefined,
   };
   compiled.set(policy, result);
   return result;
@@ -396,7 +404,7 @@ function parseContentType(value: string | undefined): { mime: string; charset: s
   return { mime: mime.trim().toLowerCase(), charset };
 }
 
-function decoderFor(charset: string | undefined): TextDecoder {
+function decoderFor(charset: string | undefined): InstanceType<typeof TextDecoder> {
   try {
     return new TextDecoder(charset ?? 'utf-8');
   } catch {
