@@ -8,8 +8,8 @@ import * as z from '#domain/zod.ts';
  * variable the stack forgot fails the cold start with its name, not a later call. Which function
  * gets which variable is lib/function-environment.ts (the stack and the local runtime both use it).
  */
-const name = z.string().check(z.minLength(1));
-const positiveInt = z.coerce.number().check(z.int(), z.positive());
+const name = () => z.string().check(z.minLength(1));
+const positiveInt = () => z.coerce.number().check(z.int(), z.positive());
 /** Unset and empty are the same thing (CloudFormation cannot unset a variable, only blank it). */
 const blankIsUnset = <S extends z.ZodMiniType>(schema: S) =>
   // classic zod's `z.preprocess(fn, schema)` is this pipe (zod/mini has no preprocess).
@@ -18,28 +18,35 @@ const blankIsUnset = <S extends z.ZodMiniType>(schema: S) =>
     z.optional(schema),
   );
 /** `true`/`1`/`yes` or `false`/`0`/`no` (any case, spaces ignored); unset is false. */
-const flag = z.pipe(
+const flag = () =>
   z.pipe(
     z.pipe(
-      z.optional(z.string()),
-      z.transform((v) => (v ?? '').trim().toLowerCase()),
+      z.pipe(
+        z.optional(z.string()),
+        z.transform((v) => (v ?? '').trim().toLowerCase()),
+      ),
+      z.enum(['true', 'false', '1', '0', 'yes', 'no', '']),
     ),
-    z.enum(['true', 'false', '1', '0', 'yes', 'no', '']),
-  ),
-  z.transform((v) => v === 'true' || v === '1' || v === 'yes'),
-);
+    z.transform((v) => v === 'true' || v === '1' || v === 'yes'),
+  );
 /** A comma-separated list; unset or empty is the empty list. */
-const list = z.pipe(
-  z._default(z.string(), ''),
-  z.transform((v) =>
-    v
-      .split(',')
-      .map((item) => item.trim())
-      .filter((item) => item !== ''),
-  ),
-);
+const list = () =>
+  z.pipe(
+    z._default(z.string(), ''),
+    z.transform((v) =>
+      v
+        .split(',')
+        .map((item) => item.trim())
+        .filter((item) => item !== ''),
+    ),
+  );
 
-export const envFields = {
+/**
+ * How to build each variable's schema. Built on demand, for the variables a function names: building
+ * all fifty at every cold start cost ~8 ms (zod constructs a schema eagerly), and a function reads
+ * five to twenty of them.
+ */
+const envFieldSchemas = {
   EVENT_LOG_TABLE: name,
   STATE_TABLE: name,
   BOOKINGS_TABLE: name,
@@ -48,85 +55,85 @@ export const envFields = {
   CONNECTIONS_TABLE: name,
   EVENT_BUS_NAME: name,
   STATE_MACHINE_ARN: name,
-  RATE_LIMIT_PER_MINUTE: z._default(positiveInt, 120),
-  RATE_LIMIT_BURST: z._default(positiveInt, 30),
+  RATE_LIMIT_PER_MINUTE: () => z._default(positiveInt(), 120),
+  RATE_LIMIT_BURST: () => z._default(positiveInt(), 30),
   /** How long workflow records and idempotency keys live: Step Functions' 90-day name-reuse window. */
-  WORKFLOW_RECORD_TTL_DAYS: z._default(positiveInt, 90),
+  WORKFLOW_RECORD_TTL_DAYS: () => z._default(positiveInt(), 90),
   /**
    * How long a workflow may log no progress before a status poll asks Step Functions about it (one
    * DescribeExecution per window per workflow, however many clients poll).
    */
-  STATUS_STALE_AFTER_SECONDS: z._default(positiveInt, 60),
+  STATUS_STALE_AFTER_SECONDS: () => z._default(positiveInt(), 60),
   /**
    * How long a workflow left failed and redrivable (a transient failure that outlasted its retries)
    * waits for a redrive before the sweep rolls it back: at most the 14-day redrive window.
    */
-  ROLLBACK_DEADLINE_HOURS: z._default(z.coerce.number().check(z.positive(), z.lte(336)), 24),
+  ROLLBACK_DEADLINE_HOURS: () => z._default(z.coerce.number().check(z.positive(), z.lte(336)), 24),
   /** How long the audit trail is kept. */
-  EVENT_LOG_TTL_DAYS: z._default(positiveInt, 365),
+  EVENT_LOG_TTL_DAYS: () => z._default(positiveInt(), 365),
   /** Origin of flights whose goal and context name none (a city name or IATA code). */
-  DEFAULT_ORIGIN_CITY: z._default(name, 'LON'),
+  DEFAULT_ORIGIN_CITY: () => z._default(name(), 'LON'),
   /** How long a workflow waits for a human approval before it is cancelled (the callback's timeout). */
-  APPROVAL_TIMEOUT_SECONDS: z._default(positiveInt, 86_400),
+  APPROVAL_TIMEOUT_SECONDS: () => z._default(positiveInt(), 86_400),
   /** `Source` of the lifecycle events published to the bus (the `aws.` prefix is AWS's own). */
-  EVENT_SOURCE: z._default(
-    z.string().check(
-      z.minLength(1),
-      z.maxLength(256),
-      z.refine((source) => !source.startsWith('aws.'), 'EVENT_SOURCE must not start with "aws."'),
+  EVENT_SOURCE: () =>
+    z._default(
+      z.string().check(
+        z.minLength(1),
+        z.maxLength(256),
+        z.refine((source) => !source.startsWith('aws.'), 'EVENT_SOURCE must not start with "aws."'),
+      ),
+      'omnilink.orchestrator',
     ),
-    'omnilink.orchestrator',
-  ),
   /** The WebSocket stage's callback URL (API Gateway Management API endpoint). */
-  WEBSOCKET_CALLBACK_URL: z.string().check(z.url()),
+  WEBSOCKET_CALLBACK_URL: () => z.string().check(z.url()),
   /** How long connection and subscription items live (a connection lasts 2 hours at most). */
-  PUSH_TTL_HOURS: z._default(z.coerce.number().check(z.positive()), 3),
+  PUSH_TTL_HOURS: () => z._default(z.coerce.number().check(z.positive()), 3),
   /** JWTs the WebSocket authorizer accepts: the HTTP API authorizer's issuer and audiences. */
   JWT_ISSUER: name,
   JWT_AUDIENCE: name,
-  JWT_JWKS_URL: z.string().check(z.url()),
+  JWT_JWKS_URL: () => z.string().check(z.url()),
   /** The semantic plan cache in front of the planner (`false` turns it off). */
-  CACHE_ENABLED: z.pipe(
-    z._default(z.enum(['true', 'false']), 'true'),
-    z.transform((v) => v === 'true'),
-  ),
+  CACHE_ENABLED: () =>
+    z.pipe(
+      z._default(z.enum(['true', 'false']), 'true'),
+      z.transform((v) => v === 'true'),
+    ),
   /** `user`: one user's entries never reach another; `global`: shared by all users. */
-  CACHE_SCOPE: z._default(z.enum(cacheScopes), 'user'),
-  CACHE_TTL_DAYS: z._default(positiveInt, 30),
-  CACHE_MAX_ENTRIES_PER_SCOPE: z._default(positiveInt, 500),
+  CACHE_SCOPE: () => z._default(z.enum(cacheScopes), 'user'),
+  CACHE_TTL_DAYS: () => z._default(positiveInt(), 30),
+  CACHE_MAX_ENTRIES_PER_SCOPE: () => z._default(positiveInt(), 500),
   /** Minimum cosine between the wordings of a goal and a cached template that fits it (values masked). */
-  CACHE_MIN_SIMILARITY: z._default(z.coerce.number().check(z.gte(-1), z.lte(1)), 0.6),
+  CACHE_MIN_SIMILARITY: () => z._default(z.coerce.number().check(z.gte(-1), z.lte(1)), 0.6),
   /** `offline` (shipped word vectors) or `titan` (Amazon Titan Text Embeddings V2 on Bedrock). */
-  CACHE_EMBEDDER: z._default(z.enum(embedderKinds), 'offline'),
-  CACHE_EMBEDDING_MODEL_ID: z._default(name, 'amazon.titan-embed-text-v2:0'),
-  CACHE_EMBEDDING_DIMENSIONS: z._default(
-    z.pipe(z.coerce.number(), z.union([z.literal(256), z.literal(512), z.literal(1024)])),
-    256,
-  ),
+  CACHE_EMBEDDER: () => z._default(z.enum(embedderKinds), 'offline'),
+  CACHE_EMBEDDING_MODEL_ID: () => z._default(name(), 'amazon.titan-embed-text-v2:0'),
+  CACHE_EMBEDDING_DIMENSIONS: () =>
+    z._default(z.pipe(z.coerce.number(), z.union([z.literal(256), z.literal(512), z.literal(1024)])), 256),
   // The model (lambdas/adapters/llm `llmConfig`): which provider, its model and limits.
-  LLM_PROVIDER: z._default(z.enum(modelProviders), 'offline'),
+  LLM_PROVIDER: () => z._default(z.enum(modelProviders), 'offline'),
   /** Per-call timeout; keep it below the function timeout. */
-  LLM_TIMEOUT_MS: z._default(positiveInt, 60_000),
+  LLM_TIMEOUT_MS: () => z._default(positiveInt(), 60_000),
   /** Default answer budget when a request sets none. */
-  LLM_MAX_TOKENS: z._default(positiveInt, 1024),
-  BEDROCK_MODEL_ID: blankIsUnset(z.string()),
+  LLM_MAX_TOKENS: () => z._default(positiveInt(), 1024),
+  BEDROCK_MODEL_ID: () => blankIsUnset(z.string()),
   /** The content guardrail the guardian applies (both or neither). */
-  BEDROCK_GUARDRAIL_ID: blankIsUnset(z.string()),
-  BEDROCK_GUARDRAIL_VERSION: blankIsUnset(z.string()),
-  OPENAI_BASE_URL: blankIsUnset(z.url()),
-  OPENAI_MODEL: blankIsUnset(z.string()),
-  OPENAI_API_KEY: blankIsUnset(z.string()),
+  BEDROCK_GUARDRAIL_ID: () => blankIsUnset(z.string()),
+  BEDROCK_GUARDRAIL_VERSION: () => blankIsUnset(z.string()),
+  OPENAI_BASE_URL: () => blankIsUnset(z.url()),
+  OPENAI_MODEL: () => blankIsUnset(z.string()),
+  OPENAI_API_KEY: () => blankIsUnset(z.string()),
   /** In AWS: ARN (or name) of the Secrets Manager secret holding the key, read when OPENAI_API_KEY is unset. */
-  OPENAI_API_KEY_SECRET_ARN: blankIsUnset(z.string()),
-  OPENAI_MAX_TOKENS_PARAM: blankIsUnset(z.enum(['max_tokens', 'max_completion_tokens'])),
+  OPENAI_API_KEY_SECRET_ARN: () => blankIsUnset(z.string()),
+  OPENAI_MAX_TOKENS_PARAM: () => blankIsUnset(z.enum(['max_tokens', 'max_completion_tokens'])),
   // The `http_request` tool's fetch policy (lambdas/adapters/http/safe-fetch.ts `httpToolPolicy`).
   /** Hosts `http_request` may call (comma-separated); unset or empty = every request is refused. */
   HTTP_TOOL_ALLOWED_HOSTS: list,
   HTTP_TOOL_ALLOW_HTTP: flag,
-  HTTP_TOOL_MAX_BYTES: z.optional(positiveInt),
-  HTTP_TOOL_TIMEOUT_MS: z.optional(positiveInt),
-  HTTP_TOOL_MAX_REDIRECTS: z.optional(z.coerce.number().check(z.int(), z.gte(0))),
-} as const;
+  HTTP_TOOL_MAX_BYTES: () => z.optional(positiveInt()),
+  HTTP_TOOL_TIMEOUT_MS: () => z.optional(positiveInt()),
+  HTTP_TOOL_MAX_REDIRECTS: () => z.optional(z.coerce.number().check(z.int(), z.gte(0))),
+} as const satisfies Record<string, () => z.ZodMiniType>;
 
 /**
  * The workflow's log and records, for functions that append events or keep workflow records
@@ -175,16 +182,23 @@ export const HTTP_TOOL_ENV = [
   'HTTP_TOOL_MAX_REDIRECTS',
 ] as const;
 
-export type EnvKey = keyof typeof envFields;
+/** The schema of each variable. */
+export type EnvFields = { [K in keyof typeof envFieldSchemas]: ReturnType<(typeof envFieldSchemas)[K]> };
+export type EnvKey = keyof EnvFields;
 
 /** The parsed values of the variables `K` (what `parseEnv(envSchema(...K))` returns). */
-export type EnvOf<K extends EnvKey> = z.output<z.ZodMiniObject<Pick<typeof envFields, K>>>;
+export type EnvOf<K extends EnvKey> = z.output<z.ZodMiniObject<Pick<EnvFields, K>>>;
+
+/** The schema of one variable (e.g. to make it optional for one function). */
+export function envField<K extends EnvKey>(key: K): EnvFields[K] {
+  return envFieldSchemas[key]() as EnvFields[K];
+}
 
 /** The schema of a function's environment: exactly the named variables. */
 export function envSchema<const K extends EnvKey>(
   ...keys: readonly K[]
-): z.ZodMiniObject<Pick<typeof envFields, K>> {
-  const shape = Object.fromEntries(keys.map((key) => [key, envFields[key]])) as Pick<typeof envFields, K>;
+): z.ZodMiniObject<Pick<EnvFields, K>> {
+  const shape = Object.fromEntries(keys.map((key) => [key, envField(key)])) as Pick<EnvFields, K>;
   return z.object(shape);
 }
 

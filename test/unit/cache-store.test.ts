@@ -199,9 +199,11 @@ describe('plan cache store (against DynamoDB Local)', () => {
 
 describe('planCacheDeps', () => {
   it('reads CACHE_* and is off without a table or with CACHE_ENABLED=false', async () => {
-    const { envFields, envSchema, PLAN_CACHE_ENV, parseEnv } = await import('#middleware/env.ts');
+    const { envField, envSchema, PLAN_CACHE_ENV, parseEnv } = await import('#middleware/env.ts');
     const { planCacheDeps } = await import('#middleware/deps.ts');
-    const schema = z.extend(envSchema(...PLAN_CACHE_ENV), { CACHE_TABLE: z.optional(envFields.CACHE_TABLE) });
+    const schema = z.extend(envSchema(...PLAN_CACHE_ENV), {
+      CACHE_TABLE: z.optional(envField('CACHE_TABLE')),
+    });
     const readEnv = (vars: Record<string, string>) => parseEnv(schema, vars);
     const base = cacheDeps(store);
     const parts = { tools: base.tools };

@@ -2,7 +2,7 @@ import middy from '@middy/core';
 import * as z from '#domain/zod.ts';
 import { correlated } from '#middleware/correlation.ts';
 import { cacheTableDeps, eventLogDeps, stateTableDeps } from '#middleware/deps.ts';
-import { envFields, envSchema, parseEnv, WORKFLOW_LOG_ENV } from '#middleware/env.ts';
+import { envField, envSchema, parseEnv, WORKFLOW_LOG_ENV } from '#middleware/env.ts';
 import { stateTaskErrors } from '#middleware/state-errors.ts';
 import { taskCorrelation } from '#middleware/task.ts';
 import { finalizeWorkflow } from '#usecases/finalize.ts';
@@ -11,7 +11,7 @@ import { finalizeWorkflow } from '#usecases/finalize.ts';
 
 const env = parseEnv(
   z.extend(envSchema(...WORKFLOW_LOG_ENV, 'CACHE_ENABLED'), {
-    CACHE_TABLE: z.optional(envFields.CACHE_TABLE),
+    CACHE_TABLE: z.optional(envField('CACHE_TABLE')),
   }), // no table: no cache
 );
 const cache = cacheTableDeps(env);

@@ -7,7 +7,7 @@ import { correlated } from '#middleware/correlation.ts';
 import { eventLogDeps, planCacheDeps, stateTableDeps } from '#middleware/deps.ts';
 import { describedTools } from '#middleware/described-tools.ts';
 import {
-  envFields,
+  envField,
   envSchema,
   HTTP_TOOL_ENV,
   LLM_ENV,
@@ -25,7 +25,7 @@ import { planWorkflow } from '#usecases/plan-steps.ts';
 const env = parseEnv(
   z.extend(
     envSchema(...WORKFLOW_LOG_ENV, 'DEFAULT_ORIGIN_CITY', ...PLAN_CACHE_ENV, ...LLM_ENV, ...HTTP_TOOL_ENV),
-    { CACHE_TABLE: z.optional(envFields.CACHE_TABLE) },
+    { CACHE_TABLE: z.optional(envField('CACHE_TABLE')) },
   ), // no table: no cache
 );
 /** Flights that name no origin (and no `context.home_city`) leave from DEFAULT_ORIGIN_CITY. */
