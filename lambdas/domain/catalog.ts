@@ -26,6 +26,10 @@ export interface City {
   readonly aliases: readonly string[];
 }
 
+/**
+ * The cities, read from the data at first use with the indexes below: not at import, which every cold
+ * start of the step and rollback functions would pay (~4 ms) for a lookup most invocations never make.
+ */
 function parseCities(): City[] {
   return catalogData.cities.map((line) => {
     const [code = '', name = '', region = '', others = '', aliases = ''] = line.split('|');
@@ -41,14 +45,9 @@ function parseCities(): City[] {
   });
 }
 
-/**
- * Every city, best-ranked first (a shared name means the first city that bears it). Pure, and the
- * indexes below are built at first use: a bundle that only imports the travel schemas (finalize)
- * drops the data.
- */
-export const cities: readonly City[] = /* @__PURE__ */ parseCities();
-
 interface Index {
+  /** Every city, best-ranked first (a shared name means the first city that bears it). */
+  readonly cities: readonly City[];
   /** Normalized name → cities bearing it, best-ranked first. */
   readonly byName: Map<string, City[]>;
   /** Normalized IATA code (city or airport) → city. */
@@ -64,6 +63,7 @@ let built: Index | undefined;
 function buildIndex(): Index {
   const byName = new Map<string, City[]>();
   const byCode = new Map<string, City>();
+  const cities = parseCities();
   for (const city of cities) {
     for (const code of [city.code, ...city.airports]) {
       const key = code.toLowerCase();
@@ -102,12 +102,17 @@ function buildIndex(): Index {
   }
   let maxWords = 1;
   for (const key of byName.keys()) maxWords = Math.max(maxWords, key.split(' ').length);
-  return { byName, byCode, qualifiers, maxWords };
+  return { cities, byName, byCode, qualifiers, maxWords };
 }
 
 function index(): Index {
   built ??= buildIndex();
   return built;
+}
+
+/** Every city of the catalog, best-ranked first. */
+export function catalogCities(): readonly City[] {
+  return index().cities;
 }
 
 function matches(city: City, scopes: readonly string[]): boolean {

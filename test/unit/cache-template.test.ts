@@ -7,7 +7,7 @@ import {
   readGoal,
   rebindTemplate,
 } from '#domain/cache/template.ts';
-import { cities } from '#domain/catalog.ts';
+import { catalogCities } from '#domain/catalog.ts';
 import { planGoalOffline } from '#domain/offline-planner.ts';
 import { type Plan, planSchema } from '#domain/schemas.ts';
 import { planMeaning } from '../../lib/eval/cache.ts';
@@ -305,7 +305,7 @@ describe('near misses never reuse the plan', () => {
   it("city (property): any two catalog cities re-bound into any cached route give the planner's plan or a miss", () => {
     // the 3,155-city catalog has short names that are words or parts of words ("Gan", "Bar", "Nice")
     // ("The Valley" is left out: the planner drops its "the" and plans "Valley", a planner matter)
-    const names = cities
+    const names = catalogCities()
       .flatMap((c) => [c.name, ...c.aliases])
       .filter((n) => /^[\p{L} .'-]+$/u.test(n) && !/^the /i.test(n));
     const short = names.filter((n) => n.length <= 4);
