@@ -1,6 +1,6 @@
 import {
+  compensationStartedSchema,
   errorInfoSchema,
-  eventDataSchemas,
   type TerminalEventType,
   terminalEventTypeSchema,
   type WorkflowEvent,
@@ -33,7 +33,7 @@ export const workflowViewSchema = z.object({
   pending_approvals: z.array(z.string()),
   cancel_requested: z.optional(z.boolean()),
   /** Who claimed the rollback (CompensationStarted), if anyone. */
-  rollback: z.optional(z.pick(eventDataSchemas.CompensationStarted, { by: true, attempt: true })),
+  rollback: z.optional(z.pick(compensationStartedSchema, { by: true, attempt: true })),
   /** Steps undone so far, in undo order. */
   compensated: z.array(z.string()),
   terminal: z.optional(z.object({ type: terminalEventTypeSchema, at: z.string() })),

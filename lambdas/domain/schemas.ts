@@ -1,5 +1,6 @@
 import * as z from '#domain/zod.ts';
 import { guardianCategories, guardianVerdictSchema, modelCallReportSchema } from './llm/provider.ts';
+import { once } from './once.ts';
 
 /*
  * The single definition of every payload that crosses a boundary: API bodies, the execution input,
@@ -12,19 +13,6 @@ export type WorkflowId = z.infer<typeof workflowIdSchema>;
 
 /** Plan step ids, referenced by `depends_on`. */
 export const stepIdSchema = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,39}$/));
-
-/** POST /omnilink-agent body, after JSON parsing. */
-export const submitBodySchema = z.strictObject({
-  goal: z
-    .string()
-    .check(
-      z.trim(),
-      z.minLength(1, 'goal must not be empty'),
-      z.maxLength(4000, 'goal must be at most 4000 characters'),
-    ),
-  context: z.optional(z.record(z.string(), z.unknown())),
-});
-export type SubmitBody = z.infer<typeof submitBodySchema>;
 
 /** The execution input the producer starts (already redacted; small and readable in the console). */
 export const workflowInputSchema = z.object({
@@ -74,38 +62,6 @@ export const waveScheduleSchema = z.extend(scheduleSchema, {
 });
 export type WaveSchedule = z.infer<typeof waveScheduleSchema>;
 
-/** GET /workflows query: `limit` (1–100, default 20) and the `next` cursor of the previous page. */
-export const listWorkflowsQuerySchema = z.object({
-  limit: z
-    .optional(
-      z.pipe(
-        z.pipe(
-          z.string().check(z.regex(/^\d{1,3}$/, 'must be an integer from 1 to 100')),
-          z.transform(Number),
-        ),
-        z
-          .number()
-          .check(
-            z.int(),
-            z.gte(1, 'must be an integer from 1 to 100'),
-            z.lte(100, 'must be an integer from 1 to 100'),
-          ),
-      ),
-    )
-    .check(z.meta({ description: 'Page size, 1–100 (default 20).' })),
-  next: z
-    .optional(z.string().check(z.minLength(1), z.maxLength(512)))
-    .check(z.meta({ description: 'The `next` cursor of the previous page (opaque).' })),
-});
-export type ListWorkflowsQuery = z.infer<typeof listWorkflowsQuerySchema>;
-
-/** POST /workflows/{id}/signals/approval body. */
-export const approvalSignalBodySchema = z.strictObject({
-  approved: z.boolean(),
-  comment: z.optional(z.string().check(z.maxLength(1000, 'comment must be at most 1000 characters'))),
-});
-export type ApprovalSignalBody = z.infer<typeof approvalSignalBodySchema>;
-
 /** Input of the step-executor task, one Map iteration. */
 export const runStepInputSchema = z.object({
   workflow_id: workflowIdSchema,
@@ -149,74 +105,82 @@ export const stepRefSchema = z.object(stepRef);
 export type StepRef = z.infer<typeof stepRefSchema>;
 const approvalAnswer = z.object({ step_ids: z.array(stepIdSchema), comment: z.optional(z.string()) });
 
+/** The exactly-once claim of the rollback: who owns it and how it will end (CompensationStarted's data). */
+export const compensationStartedSchema = z.object({
+  by: z.enum(rollbackOwners),
+  attempt: z.string(),
+  error: errorInfoSchema,
+  outcome: z.enum(rollbackOutcomes),
+});
+
 /**
  * The data of each event type: the one list of the log's event types, and what each one carries.
  * Reading the log validates every event against its type's schema; an appender that supplies
- * another shape does not type-check.
+ * another shape does not type-check. Built at first use (with the two unions below, ~130 schemas):
+ * zod builds a schema when it is declared, and most cold starts never read an event.
  */
-export const eventDataSchemas = {
-  /** The goal as the producer accepted it (redacted): appended by the guardian, or by a cancel/janitor before it. */
-  GoalReceived: z.object({ goal: z.string(), context_keys: z.array(z.string()), submitted_at: z.string() }),
-  /** The guardian's verdict, and who gave it. */
-  GuardianChecked: z.extend(guardianVerdictSchema, {
-    reason: z.optional(z.string()),
-    provider: z.string(),
-    model: z.string(),
-    source: z.optional(z.enum(['guardrail', 'model'])),
-    guardrail_reasons: z.optional(z.array(z.string())),
-  }),
-  PlanCreated: z.object({
-    plan: planSchema,
-    source: z.enum(planSources),
-    steps_total: z.number().check(z.int(), z.nonnegative()),
-    provider: z.string(),
-    model: z.string(),
-    similarity: z.optional(z.number()),
-    cache: z.optional(z.pick(planCacheHitSchema, { match: true, rebound: true })),
-  }),
-  /** One billed model call (of a step, when a tool made it: a tool's answer has no `outcome`). */
-  ModelCalled: z.extend(z.partial(modelCallReportSchema, { outcome: true }), {
-    step_id: z.optional(stepIdSchema),
-  }),
-  StepStarted: stepRefSchema,
-  /** `output` is the tool's summary of what the step returned (the output itself is in the state table). */
-  StepSucceeded: z.object({ ...stepRef, output: z.record(z.string(), z.unknown()) }),
-  StepFailed: z.object({ ...stepRef, error: errorInfoSchema, retryable: z.boolean() }),
-  ApprovalRequested: z.object({
-    step_ids: z.array(stepIdSchema),
-    approvals: z.array(
-      z.object({ step_id: stepIdSchema, prompt: z.string(), details: z.optional(z.unknown()) }),
-    ),
-    timeout_seconds: z.number().check(z.int(), z.positive()),
-    expires_at: z.string(),
-  }),
-  ApprovalGranted: approvalAnswer,
-  ApprovalDenied: approvalAnswer,
-  CancelRequested: z.object({ requested_at: z.string() }),
-  /** The exactly-once claim of the rollback: who owns it and how it will end. */
-  CompensationStarted: z.object({
-    by: z.enum(rollbackOwners),
-    attempt: z.string(),
-    error: errorInfoSchema,
-    outcome: z.enum(rollbackOutcomes),
-  }),
-  StepCompensated: stepRefSchema,
-  CompensationFailed: z.object({ ...stepRef, error: errorInfoSchema }),
-  WorkflowCompleted: z.object({ result: z.unknown() }),
-  WorkflowFailed: z.object({ error: errorInfoSchema, compensated: z.array(stepIdSchema) }),
-  /** `reason`: cancelled_by_user, approval_denied, approval_timed_out, execution_aborted. */
-  WorkflowCancelled: z.object({ reason: z.string(), compensated: z.array(stepIdSchema) }),
-  WorkflowRejected: z.object({
-    error: errorInfoSchema,
-    category: z.enum(guardianCategories),
-    reason: z.string(),
-  }),
-} satisfies Record<string, z.ZodMiniType>;
+export const eventDataSchemas = once(
+  () =>
+    ({
+      /** The goal as the producer accepted it (redacted): appended by the guardian, or by a cancel/janitor before it. */
+      GoalReceived: z.object({
+        goal: z.string(),
+        context_keys: z.array(z.string()),
+        submitted_at: z.string(),
+      }),
+      /** The guardian's verdict, and who gave it. */
+      GuardianChecked: z.extend(guardianVerdictSchema, {
+        reason: z.optional(z.string()),
+        provider: z.string(),
+        model: z.string(),
+        source: z.optional(z.enum(['guardrail', 'model'])),
+        guardrail_reasons: z.optional(z.array(z.string())),
+      }),
+      PlanCreated: z.object({
+        plan: planSchema,
+        source: z.enum(planSources),
+        steps_total: z.number().check(z.int(), z.nonnegative()),
+        provider: z.string(),
+        model: z.string(),
+        similarity: z.optional(z.number()),
+        cache: z.optional(z.pick(planCacheHitSchema, { match: true, rebound: true })),
+      }),
+      /** One billed model call (of a step, when a tool made it: a tool's answer has no `outcome`). */
+      ModelCalled: z.extend(z.partial(modelCallReportSchema, { outcome: true }), {
+        step_id: z.optional(stepIdSchema),
+      }),
+      StepStarted: stepRefSchema,
+      /** `output` is the tool's summary of what the step returned (the output itself is in the state table). */
+      StepSucceeded: z.object({ ...stepRef, output: z.record(z.string(), z.unknown()) }),
+      StepFailed: z.object({ ...stepRef, error: errorInfoSchema, retryable: z.boolean() }),
+      ApprovalRequested: z.object({
+        step_ids: z.array(stepIdSchema),
+        approvals: z.array(
+          z.object({ step_id: stepIdSchema, prompt: z.string(), details: z.optional(z.unknown()) }),
+        ),
+        timeout_seconds: z.number().check(z.int(), z.positive()),
+        expires_at: z.string(),
+      }),
+      ApprovalGranted: approvalAnswer,
+      ApprovalDenied: approvalAnswer,
+      CancelRequested: z.object({ requested_at: z.string() }),
+      CompensationStarted: compensationStartedSchema,
+      StepCompensated: stepRefSchema,
+      CompensationFailed: z.object({ ...stepRef, error: errorInfoSchema }),
+      WorkflowCompleted: z.object({ result: z.unknown() }),
+      WorkflowFailed: z.object({ error: errorInfoSchema, compensated: z.array(stepIdSchema) }),
+      /** `reason`: cancelled_by_user, approval_denied, approval_timed_out, execution_aborted. */
+      WorkflowCancelled: z.object({ reason: z.string(), compensated: z.array(stepIdSchema) }),
+      WorkflowRejected: z.object({
+        error: errorInfoSchema,
+        category: z.enum(guardianCategories),
+        reason: z.string(),
+      }),
+    }) satisfies Record<string, z.ZodMiniType>,
+);
 
-type EventDataSchemas = typeof eventDataSchemas;
-export const workflowEventTypeSchema = z.keyof(z.object(eventDataSchemas));
+type EventDataSchemas = ReturnType<typeof eventDataSchemas>;
 export type WorkflowEventType = keyof EventDataSchemas;
-export const workflowEventTypes: readonly WorkflowEventType[] = workflowEventTypeSchema.options;
 /** The data an event of type `T` carries. */
 export type EventData<T extends WorkflowEventType> = z.infer<EventDataSchemas[T]>;
 
@@ -235,34 +199,41 @@ export type TerminalEventType = z.infer<typeof terminalEventTypeSchema>;
 type EventVariant<T extends WorkflowEventType, S extends z.core.$ZodShape> = z.ZodMiniObject<
   S & { type: z.ZodMiniLiteral<T>; data: EventDataSchemas[T] }
 >;
-
-/**
- * The log's events as a union discriminated by `type`, each with its data schema, around the fields
- * of `shape` (the stored envelope, or the fields the API serves).
- */
-function eventUnion<S extends z.core.$ZodShape>(shape: S) {
-  const variants = workflowEventTypes.map((type) =>
-    z.object({ ...shape, type: z.literal(type), data: eventDataSchemas[type] }),
-  );
-  // One variant per type, in the order of the list: the tuple TypeScript cannot derive from a map.
-  return z.discriminatedUnion('type', variants as unknown as [AnyEventVariant<S>, ...AnyEventVariant<S>[]]);
-}
 type AnyEventVariant<S extends z.core.$ZodShape> = {
   [T in WorkflowEventType]: EventVariant<T, S>;
 }[WorkflowEventType];
 
+/**
+ * The log's events as a union discriminated by `type`, each with its data schema, around the fields
+ * of `shape()` (the stored envelope, or the fields the API serves): built at its first parse.
+ */
+function eventUnion<S extends z.core.$ZodShape>(shape: () => S) {
+  return z.lazy(() => {
+    const data = eventDataSchemas();
+    const envelope = shape();
+    const variants = (Object.keys(data) as WorkflowEventType[]).map((type) =>
+      z.object({ ...envelope, type: z.literal(type), data: data[type] }),
+    );
+    // One variant per type, in the order of the list: the tuple TypeScript cannot derive from a map.
+    return z.discriminatedUnion('type', variants as unknown as [AnyEventVariant<S>, ...AnyEventVariant<S>[]]);
+  });
+}
+
 /** An event as stored in the log (validated on every read). */
-export const workflowEventSchema = eventUnion({
+export const workflowEventSchema = eventUnion(() => ({
   workflow_id: workflowIdSchema,
   seq: z.number().check(z.int(), z.positive()),
   /** Deterministic id of what happened (e.g. `StepStarted:s1`): a replayed append finds it and stops. */
   event_id: z.string().check(z.minLength(1)),
   at: z.string(),
-});
+}));
 export type WorkflowEvent = z.infer<typeof workflowEventSchema>;
 
 /** An event as GET /workflows/{id}/events and the push channel serve it: `{seq, type, at, data}`. */
-export const eventBodySchema = eventUnion({ seq: z.number().check(z.int(), z.positive()), at: z.string() });
+export const eventBodySchema = eventUnion(() => ({
+  seq: z.number().check(z.int(), z.positive()),
+  at: z.string(),
+}));
 export type EventBody = z.infer<typeof eventBodySchema>;
 
 /** The served form of a log event (GET …/events, the push channel): without its ids. */

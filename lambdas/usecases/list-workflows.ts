@@ -3,9 +3,9 @@ import type { DocumentClient } from '#adapters/executions.ts';
 import { queryOwnedHeads } from '#adapters/workflow-index.ts';
 import type { WorkflowList, WorkflowSummary } from '#domain/api/bodies.ts';
 import { invalidRequest, unavailableAs503 } from '#domain/api/errors.ts';
+import { listWorkflowsQuerySchema } from '#domain/api/requests.ts';
 import { statusBody } from '#domain/api/status-body.ts';
 import { decodeListCursor, encodeListCursor } from '#domain/list-cursor.ts';
-import { listWorkflowsQuerySchema } from '#domain/schemas.ts';
 
 /**
  * The caller's workflows (GET /workflows?limit=<n>&next=<cursor>), newest first, a page at a time:

@@ -60,7 +60,11 @@ export interface CompensateDeps {
   readonly events: EventLogDeps;
   readonly state: StateTableDeps;
   readonly bookings: BookingsPort;
-  readonly tools: ToolRegistry;
+  /**
+   * The tools that undo steps, asked for only when a rollback has a step to undo (a rollback with
+   * nothing to undo, the janitor's usual case, never loads them).
+   */
+  readonly tools: () => ToolRegistry | Promise<ToolRegistry>;
   readonly now?: () => Date;
   /** Attempts per compensation before it is recorded as CompensationFailed. @default 3 */
   readonly attempts?: number;
@@ -156,8 +160,9 @@ export async function compensateWorkflow(
     const stored = await getPlan(deps.state, id);
     const outputs = new Map([...(await readStepOutputs(deps.state, id))].map(([s, r]) => [s, r.output]));
     const now = deps.now ?? (() => new Date());
+    const tools = await deps.tools();
     for (const { step_id: stepId, tool: toolName } of todo) {
-      const tool = deps.tools.get(toolName);
+      const tool = tools.get(toolName);
       const compensateStep = tool?.compensate;
       if (!tool?.sideEffect || !compensateStep) continue; // nothing to undo
       const step = stored?.plan.steps.find((s) => s.id === stepId);

@@ -11,6 +11,7 @@ import {
 } from '#adapters/workflow-store.ts';
 import type { Accepted } from '#domain/api/bodies.ts';
 import { invalidRequest, serviceUnavailable, unavailableAs503 } from '#domain/api/errors.ts';
+import type { SubmitBody } from '#domain/api/requests.ts';
 import { HttpError } from '#domain/errors.ts';
 import { screenSubmission } from '#domain/guardian-rules.ts';
 import {
@@ -22,7 +23,6 @@ import {
 } from '#domain/idempotency.ts';
 import type { RateLimitPolicy } from '#domain/rate-limit.ts';
 import { redactSubmission } from '#domain/redact.ts';
-import type { SubmitBody } from '#domain/schemas.ts';
 
 /**
  * Submit a goal (POST /omnilink-agent, after the API plumbing checked the token, the content type,

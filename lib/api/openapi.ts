@@ -9,20 +9,21 @@ import {
   workflowListSchema,
 } from '../../lambdas/domain/api/bodies.ts';
 import { DEFAULT_EVENTS_PAGE, eventsQuerySchema, MAX_EVENTS_PAGE } from '../../lambdas/domain/api/queries.ts';
-import { idempotencyKeyPattern } from '../../lambdas/domain/idempotency.ts';
 import {
   approvalSignalBodySchema,
   listWorkflowsQuerySchema,
   submitBodySchema,
-  workflowIdSchema,
-} from '../../lambdas/domain/schemas.ts';
+} from '../../lambdas/domain/api/requests.ts';
+import { idempotencyKeyPattern } from '../../lambdas/domain/idempotency.ts';
+import { workflowIdSchema } from '../../lambdas/domain/schemas.ts';
 import * as z from '../../lambdas/domain/zod.ts';
 import { functionSpecs } from '../specs.ts';
 
 /**
  * The HTTP API as an OpenAPI 3.1 document, generated from the zod schemas that define it: request
- * bodies and parameters from lambdas/domain/schemas.ts (what the handlers validate with), answers
- * from lambdas/domain/api/bodies.ts (what the handlers build and the client parses with). `npm run openapi` writes it to lib/api/openapi.json;
+ * bodies and parameters from lambdas/domain/api/requests.ts (what the handlers validate with),
+ * answers from lambdas/domain/api/bodies.ts (what the handlers build and the client parses with).
+ * `npm run openapi` writes it to lib/api/openapi.json;
  * test/unit/openapi.test.ts fails when the file is stale, and validates it with an independent
  * OpenAPI validator. `npm start` serves it at GET /openapi.json.
  */

@@ -41,7 +41,7 @@ const deps = () => ({
   events: { client, tableName: TABLES.events, stateTable: TABLES.state },
   state: { client, tableName: TABLES.state, ttlDays: 90 },
   bookings: createBookingsStore({ client, tableName: TABLES.bookings, ttlDays: 90 }),
-  tools: defaultToolRegistry(),
+  tools: () => defaultToolRegistry(),
   sleep: async () => undefined,
 });
 

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type Harness, isRecord, pollStatus, startHarness } from '../../lib/local/harness.ts';
+import { type Harness, pollStatus, startHarness } from '../../lib/local/harness.ts';
 import { functionSpecs, workflowDefinitionPath } from '../../lib/specs.ts';
 
 /**

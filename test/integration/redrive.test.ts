@@ -175,7 +175,7 @@ describe('redrive (local runtime)', () => {
         events: { client, tableName: tables.eventLog, stateTable: tables.state },
         state: { client, tableName: tables.state, ttlDays: 90 },
         bookings: createBookingsStore({ client, tableName: tables.bookings, ttlDays: 90 }),
-        tools: defaultToolRegistry(),
+        tools: () => defaultToolRegistry(),
       },
       describeExecution: describeWorkflowExecution(sfn(), harness.runtime.stateMachineArn),
     };

@@ -12,7 +12,8 @@ const root = new URL('../..', import.meta.url).pathname;
 const run = promisify(execFile);
 
 const probe = `
-import { submitBodySchema, workflowEventSchema } from '#domain/schemas.ts';
+import { workflowEventSchema } from '#domain/schemas.ts';
+import { submitBodySchema } from '#domain/api/requests.ts';
 import { streamEventSchema } from '#domain/bus-events.ts';
 import * as z from '#domain/zod.ts';
 const out = {};

@@ -3,15 +3,17 @@ import type * as z from '#domain/zod.ts';
 import { type City, findCity } from '../catalog.ts';
 import { code, digest, pick } from '../hash.ts';
 import {
-  type BookingOutput,
   bookFlightInputSchema,
   bookHotelInputSchema,
+  searchFlightsInputSchema,
+  searchHotelsInputSchema,
+} from './travel-inputs.ts';
+import {
+  type BookingOutput,
   bookingOutputSchema,
   type FlightOffer,
   type HotelOffer,
-  searchFlightsInputSchema,
   searchFlightsOutputSchema,
-  searchHotelsInputSchema,
   searchHotelsOutputSchema,
 } from './travel-schemas.ts';
 import { type Booking, defineTool, type Tool, type ToolContext } from './types.ts';

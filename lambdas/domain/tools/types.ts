@@ -1,6 +1,7 @@
 import { InvalidStepInput } from '#domain/errors.ts';
 import type { ModelCallReport } from '#domain/llm/provider.ts';
 import * as z from '#domain/zod.ts';
+import { once } from '../once.ts';
 import { allowReferences } from '../references.ts';
 
 /** A sandbox booking as stored in BOOKINGS_TABLE (pk workflow_id, sk step_id). */
@@ -91,12 +92,16 @@ export function defineTool<S extends z.core.$ZodShape, O>(def: ToolDefinition<S,
     return parsed.data;
   };
   const compensate = def.compensate;
+  // Only the planner's plan validation reads it: the step and rollback functions never build it.
+  const planInputSchema = once(() => allowReferences(def.input));
   return {
     name: def.name,
     description: def.description,
     sideEffect: def.sideEffect,
     inputSchema: def.input,
-    planInputSchema: allowReferences(def.input),
+    get planInputSchema() {
+      return planInputSchema();
+    },
     execute: async (input, ctx) => z.parse(def.output, await def.execute(parseInput(input), ctx)),
     ...(compensate && {
       compensate: async (input: unknown, output: unknown, ctx: ToolContext) => {

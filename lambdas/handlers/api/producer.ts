@@ -1,8 +1,8 @@
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { dynamo } from '#adapters/aws/dynamodb.ts';
 import { sfn } from '#adapters/aws/sfn.ts';
+import { submitBodySchema } from '#domain/api/requests.ts';
 import { policyFromLimits } from '#domain/rate-limit.ts';
-import { submitBodySchema } from '#domain/schemas.ts';
 import { envSchema, parseEnv } from '#middleware/env.ts';
 import { apiRoute, bodyOf, headerOf, json, jsonBody, userIdOf } from '#middleware/http.ts';
 import { metrics } from '#middleware/metrics.ts';

@@ -1,4 +1,4 @@
-import { approvalSignalBodySchema } from '#domain/schemas.ts';
+import { approvalSignalBodySchema } from '#domain/api/requests.ts';
 import { controlPorts } from '#middleware/control.ts';
 import { envSchema, parseEnv, WORKFLOW_LOG_ENV } from '#middleware/env.ts';
 import { apiRoute, bodyOf, json, jsonBody, workflowRequest } from '#middleware/http.ts';
