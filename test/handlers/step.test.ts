@@ -1,10 +1,13 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { appendEvent } from '../../lambdas/adapters/event-log.ts';
+import { ROLLBACK_CLAIM_EVENT_ID } from '../../lambdas/domain/saga.ts';
 import { handler as compensate } from '../../lambdas/handlers/states/compensate.ts';
 import { handler as finalize } from '../../lambdas/handlers/states/finalize.ts';
 import { handler as guardian } from '../../lambdas/handlers/states/guardian.ts';
 import { handler as planner } from '../../lambdas/handlers/states/planner.ts';
 import { handler as step } from '../../lambdas/handlers/states/step.ts';
+import { eventLogDeps } from '../../lambdas/middleware/deps.ts';
 import {
   eventTrail,
   installFakeDynamo,
@@ -175,6 +178,40 @@ describe('step task', () => {
     expect(bookings).toHaveLength(1);
     const output = fake.items(TABLES.state).find((i) => i.sk === 'STEP#book_hotel_1')?.output;
     expect(output).toMatchObject({ booking: { confirmation_code: bookings[0]?.confirmation_code } });
+  });
+
+  it('a step that starts after a rollback was claimed never starts: nothing is booked, so nothing is left to undo', async () => {
+    // The rollback waits for the steps it sees started (settleInFlightSteps); a sibling the Map had
+    // dispatched but whose StepStarted comes after the claim is refused by the append's precondition.
+    const id = 'wf_claimedfirst01';
+    await planner(input(id, 'Book a flight to Rome'), lambdaContext);
+    await step(
+      { workflow_id: id, step_id: 'search_flight_1', wave: ['search_flight_1'], done: [] },
+      lambdaContext,
+    );
+    const log = eventLogDeps({
+      EVENT_LOG_TABLE: TABLES.events,
+      STATE_TABLE: TABLES.state,
+      EVENT_LOG_TTL_DAYS: 1,
+    });
+    await appendEvent(log, id, {
+      event_id: ROLLBACK_CLAIM_EVENT_ID,
+      type: 'CompensationStarted',
+      data: {
+        by: 'catch',
+        attempt: 'attempt-1',
+        error: { code: 'UnknownDestination', message: 'a sibling failed' },
+        outcome: 'failed',
+      },
+    });
+    await expect(
+      step(
+        { workflow_id: id, step_id: 'book_flight_1', wave: ['book_flight_1'], done: ['search_flight_1'] },
+        lambdaContext,
+      ),
+    ).rejects.toMatchObject({ name: 'WorkflowError', code: 'WorkflowCancelled' });
+    expect(fake.items(TABLES.bookings)).toEqual([]);
+    expect(eventTrail(fake, id).slice(-2)).toEqual(['StepSucceeded:search_flight_1', 'CompensationStarted']);
   });
 
   it('CatchUnknownDestination: a city outside the catalog fails the step with a non-retryable StepFailed', async () => {

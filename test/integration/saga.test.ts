@@ -28,6 +28,7 @@ afterEach(() => {
     'TEST_OUTAGE_STEPS',
     'TEST_FAIL_STEPS',
     'TEST_FAIL_DELAY_MS',
+    'TEST_FAIL_AFTER_STARTED',
     'TEST_SLOW_BOOKINGS',
     'TEST_SLOW_MS',
   ]) {
@@ -86,7 +87,8 @@ describe('saga rollback (local runtime)', () => {
 
   it('undoes a parallel sibling that was mid-flight when another step failed, each step once', async () => {
     process.env.TEST_FAIL_STEPS = 'book_hotel_3';
-    process.env.TEST_FAIL_DELAY_MS = '200';
+    process.env.TEST_FAIL_AFTER_STARTED = 'book_hotel_2';
+    process.env.TEST_FAIL_DELAY_MS = '50';
     process.env.TEST_SLOW_BOOKINGS = 'book_hotel_2';
     process.env.TEST_SLOW_MS = '600';
     const id = await submit('Book a flight to NYC and a hotel in NYC and a hotel in Paris');
