@@ -23,7 +23,12 @@ import { DEFAULT_EVENT_SOURCE, EventPublishing } from './constructs/event-publis
 import { ExecutionJanitor } from './constructs/execution-janitor.ts';
 import { FunctionWithLogGroup } from './constructs/function.ts';
 import { Identity } from './constructs/identity.ts';
-import { ModelAccess, type ModelSettingsInput, resolveModelSettings } from './constructs/model-access.ts';
+import {
+  DEFAULT_LLM_PROVIDER,
+  ModelAccess,
+  type ModelSettingsInput,
+  resolveModelSettings,
+} from './constructs/model-access.ts';
 import { Observability } from './constructs/observability.ts';
 import { PushChannel } from './constructs/push-channel.ts';
 import { pascal, Tables } from './constructs/tables.ts';
@@ -562,7 +567,7 @@ function resolveSettings(stack: Stack, props: OmnilinkStackProps): Settings {
     apiThrottleBurst: positiveInt('apiThrottleBurst', 100),
     logRetentionDays: retention,
     // Bedrock is the default in AWS (grants and model id: lib/constructs/model-access.ts).
-    llmProvider: oneOf('llmProvider', modelProviders, 'bedrock'),
+    llmProvider: oneOf('llmProvider', modelProviders, DEFAULT_LLM_PROVIDER),
     logLevel: oneOf('logLevel', ['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT', 'CRITICAL'], 'INFO'),
     removalPolicy: oneOf('removalPolicy', ['retain', 'destroy'], 'retain'),
     smokeTestClient: oneOf('smokeTestClient', ['true', 'false'], 'false') === 'true',

@@ -211,3 +211,9 @@ export function matchCityPrefix(
   }
   return undefined;
 }
+
+/** Picks the first origin that is not the destination (city names or codes). */
+export function chooseOrigin(destination: string, candidates: readonly string[]): string | undefined {
+  const dest = findCity(destination)?.code ?? destination.toLowerCase();
+  return candidates.find((c) => (findCity(c)?.code ?? c.toLowerCase()) !== dest);
+}

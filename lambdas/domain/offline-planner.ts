@@ -1,9 +1,8 @@
 import * as chrono from 'chrono-node';
 import { PlanInvalid } from '#domain/errors.ts';
 import type { Plan, PlanStep } from '#domain/schemas.ts';
-import { type City, findCity, matchCityPrefix, normalizeCityName } from './catalog.ts';
+import { type City, chooseOrigin, findCity, matchCityPrefix, normalizeCityName } from './catalog.ts';
 import type { Reference } from './references.ts';
-import { chooseOrigin } from './tools/travel.ts';
 
 /*
  * The offline planner: a deterministic reading of travel goals (no model, no network).

@@ -1,6 +1,8 @@
 import { httpToolPolicy } from '#adapters/http/safe-fetch.ts';
 import { httpToolFetch } from '#adapters/http/tool-fetch.ts';
-import { createProvider, type LlmConfig, llmConfig, OfflineProvider } from '#adapters/llm/index.ts';
+import { type LlmConfig, llmConfig } from '#adapters/llm/config.ts';
+import { OfflineProvider } from '#adapters/llm/offline.ts';
+import { createProvider } from '#adapters/llm/providers.ts';
 import type { TextModel } from '#domain/tools/llm-generate.ts';
 import { defaultToolRegistry, type ToolRegistry } from '#domain/tools/registry.ts';
 import { describedToolPorts } from './described-tools.ts';

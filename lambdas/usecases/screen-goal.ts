@@ -1,5 +1,5 @@
 import { appendEvents, type EventLogDeps, readEvents } from '#adapters/event-log.ts';
-import type { GuardrailCheck } from '#adapters/llm/index.ts';
+import type { GuardrailCheck } from '#adapters/llm/guardrail.ts';
 import { logger } from '#adapters/logger.ts';
 import { guardrailCategory, modelCalledEvents } from '#domain/llm/model-calls.ts';
 import type { AgentModel, GuardianVerdict, ModelCallReport } from '#domain/llm/provider.ts';

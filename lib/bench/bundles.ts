@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { esbuildOptions, lambdaBundle, sideFilesOf } from '../constructs/function.ts';
+import { DEFAULT_LLM_PROVIDER } from '../constructs/model-access.ts';
 import { functionEnvironment, resolveEnvironment } from '../function-environment.ts';
 import { localEnvironmentSettings, PROJECT_ROOT } from '../local/runtime.ts';
 import { type FunctionName, functionSpecs } from '../specs.ts';
@@ -127,11 +128,14 @@ export function topInputs(metafile: Metafile): [string, number][] {
 }
 
 /**
- * The environment function `name` gets in AWS (lib/function-environment.ts), references resolved
- * to placeholders, plus what the Lambda runtime sets: its handler parses it at import.
+ * The environment function `name` gets in AWS with the stack's defaults (lib/function-environment.ts;
+ * the model provider is Bedrock, as `cdk deploy` sets it, not the local runtime's offline rules),
+ * references resolved to placeholders, plus what the Lambda runtime sets: its handler parses it at
+ * import.
  */
 export function importEnvironment(name: FunctionName): Record<string, string> {
-  const own = resolveEnvironment(functionEnvironment(name, localEnvironmentSettings({})), (reference) =>
+  const settings = localEnvironmentSettings({ LLM_PROVIDER: DEFAULT_LLM_PROVIDER });
+  const own = resolveEnvironment(functionEnvironment(name, settings), (reference) =>
     reference.ref === 'table'
       ? `bench-${reference.table}`
       : reference.ref === 'stateMachineArn'

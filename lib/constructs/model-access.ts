@@ -5,13 +5,17 @@ import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference.js';
 import { Construct } from 'constructs';
 import { parseAllowEntry } from '../../lambdas/adapters/http/allow-list.ts';
+import { DEFAULT_BEDROCK_MODEL_ID } from '../../lambdas/adapters/llm/config.ts';
 import { type ModelProviderName, modelProviders } from '../../lambdas/domain/llm/provider.ts';
 
 /** LLM providers the functions understand (lambdas/adapters/llm `readLlmConfig`). */
 export type ModelProvider = ModelProviderName;
 
-/** The Bedrock model used when none is configured (lambdas/adapters/llm/bedrock.ts DEFAULT_BEDROCK_MODEL_ID). */
-export const DEFAULT_BEDROCK_MODEL_ID = 'amazon.nova-lite-v1:0';
+/** The Bedrock model used when none is configured: the functions' own default. */
+export { DEFAULT_BEDROCK_MODEL_ID } from '../../lambdas/adapters/llm/config.ts';
+
+/** The provider a deployment uses when none is configured (the local runtime defaults to `offline`). */
+export const DEFAULT_LLM_PROVIDER: ModelProviderName = 'bedrock';
 
 /** Model and tool settings, resolved from props or context (see {@link resolveModelSettings}). */
 export interface ModelSettings {

@@ -3,6 +3,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { DEFAULT_BEDROCK_MODEL_ID } from '../../lambdas/adapters/llm/config.ts';
 import {
   type FunctionEnvironmentSettings,
   functionEnvironment,
@@ -684,7 +685,7 @@ export function localEnvironmentSettings(env: NodeJS.ProcessEnv): FunctionEnviro
     eventSource: env.EVENT_SOURCE ?? 'omnilink.orchestrator',
     models: {
       provider,
-      bedrockModelId: env.BEDROCK_MODEL_ID ?? 'amazon.nova-lite-v1:0',
+      bedrockModelId: env.BEDROCK_MODEL_ID ?? DEFAULT_BEDROCK_MODEL_ID,
       ...(guardrailId && guardrailVersion
         ? { bedrockGuardrail: { id: guardrailId, version: guardrailVersion } }
         : {}),

@@ -97,6 +97,13 @@ describe('the environment a bundle is imported with', () => {
     // Another function's table is not in it, as in AWS.
     expect(env[tableSpecs.bookings.envVar]).toBeUndefined();
   });
+
+  it("has the deployed stack's model settings (Bedrock), not the local runtime's offline rules", () => {
+    expect(importEnvironment('planner')).toMatchObject({
+      LLM_PROVIDER: 'bedrock',
+      BEDROCK_MODEL_ID: 'amazon.nova-lite-v1:0',
+    });
+  });
 });
 
 describe('the cold-start figures', () => {

@@ -21,14 +21,6 @@ import type {
   TextResult,
 } from './types.ts';
 
-/**
- * Default model: Amazon Nova Lite, on demand in its home regions, supports the Converse API with a
- * forced tool choice. Override with BEDROCK_MODEL_ID — e.g. an inference profile such as
- * `us.amazon.nova-lite-v1:0` or an Anthropic Claude Haiku profile. The model must support
- * `toolChoice: { tool }` (Anthropic Claude 3+ and Amazon Nova do).
- */
-export const DEFAULT_BEDROCK_MODEL_ID = 'amazon.nova-lite-v1:0';
-
 export interface BedrockProviderOptions {
   /** Created once per function (module level) by the caller; tests pass a mock. */
   readonly client: BedrockRuntimeClient;

@@ -1,6 +1,12 @@
 import type { screenGoalOffline } from '../offline-guardian.ts';
 import type { planGoalOffline } from '../offline-planner.ts';
-import { type AgentModel, estimateTokens, type ModelCallObserver, type ModelUsage } from './provider.ts';
+import {
+  type AgentModel,
+  estimateTokens,
+  type ModelCallObserver,
+  type ModelUsage,
+  OFFLINE_MODEL_ID,
+} from './provider.ts';
 
 /**
  * The offline rules a function runs: the guardian's screening, the planner's grammar. Each function
@@ -17,7 +23,7 @@ export interface OfflineModelOptions {
   readonly defaultOrigin?: string;
 }
 
-export const OFFLINE_MODEL_ID = 'offline-rules-v1';
+export { OFFLINE_MODEL_ID };
 
 /** Reports the one "call" the offline model makes, with estimated tokens. */
 function report(

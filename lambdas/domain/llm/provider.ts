@@ -11,6 +11,9 @@ import * as z from '#domain/zod.ts';
 export const modelProviders = ['offline', 'bedrock', 'openai'] as const;
 export type ModelProviderName = (typeof modelProviders)[number];
 
+/** The model id of the offline rules (`provider: 'offline'`). */
+export const OFFLINE_MODEL_ID = 'offline-rules-v1';
+
 export const guardianCategories = [
   'violence',
   'weapons',

@@ -1,6 +1,6 @@
 import { UnknownDestination } from '#domain/errors.ts';
 import type * as z from '#domain/zod.ts';
-import { type City, findCity } from '../catalog.ts';
+import { type City, chooseOrigin, findCity } from '../catalog.ts';
 import { code, digest, pick } from '../hash.ts';
 import {
   bookFlightInputSchema,
@@ -155,12 +155,6 @@ async function cancelBooking(ctx: ToolContext): Promise<void> {
 export interface TravelToolOptions {
   /** Origins used when a flight search names none, in order of preference (the first that differs). */
   readonly defaultOrigins?: readonly string[];
-}
-
-/** Picks the first origin that is not the destination. */
-export function chooseOrigin(destination: string, candidates: readonly string[]): string | undefined {
-  const dest = findCity(destination)?.code ?? destination.toLowerCase();
-  return candidates.find((c) => (findCity(c)?.code ?? c.toLowerCase()) !== dest);
 }
 
 /** The four sandbox travel tools. */

@@ -1,5 +1,4 @@
 import middy from '@middy/core';
-import { screenGoalOffline } from '#domain/offline-guardian.ts';
 import { correlated } from '#middleware/correlation.ts';
 import { eventLogDeps } from '#middleware/deps.ts';
 import { envSchema, LLM_ENV, parseEnv } from '#middleware/env.ts';
@@ -11,7 +10,9 @@ import { screenGoal } from '#usecases/screen-goal.ts';
 /** "Screen goal with guardian": lambdas/usecases/screen-goal.ts on the configured model and guardrail. */
 
 const env = parseEnv(envSchema('EVENT_LOG_TABLE', 'STATE_TABLE', 'EVENT_LOG_TTL_DAYS', ...LLM_ENV));
-const model = agentModel(env, { rules: { screenGoal: screenGoalOffline } });
+const model = agentModel(env, async () => ({
+  rules: { screenGoal: (await import('#domain/offline-guardian.ts')).screenGoalOffline },
+}));
 const screen = guardrail(env);
 
 export const handler = middy<unknown>()

@@ -1,7 +1,6 @@
 import middy from '@middy/core';
 import { bedrock } from '#adapters/aws/bedrock.ts';
 import { createEmbedder } from '#adapters/embedders/index.ts';
-import { planGoalOffline } from '#domain/offline-planner.ts';
 import * as z from '#domain/zod.ts';
 import { correlated } from '#middleware/correlation.ts';
 import { eventLogDeps, planCacheDeps, stateTableDeps } from '#middleware/deps.ts';
@@ -29,10 +28,10 @@ const env = parseEnv(
   ), // no table: no cache
 );
 /** Flights that name no origin (and no `context.home_city`) leave from DEFAULT_ORIGIN_CITY. */
-const model = agentModel(env, {
-  rules: { planGoal: planGoalOffline },
+const model = agentModel(env, async () => ({
+  rules: { planGoal: (await import('#domain/offline-planner.ts')).planGoalOffline },
   options: { defaultOrigin: env.DEFAULT_ORIGIN_CITY },
-});
+}));
 const tools = describedTools(env);
 const embedder = createEmbedder({
   kind: env.CACHE_EMBEDDER,
