@@ -31,27 +31,8 @@ import { terminalEventTypes } from '../lambdas/domain/schemas.ts';
 
 // --- Response schemas: the contract's bodies, defined once in lambdas/domain/api/bodies.ts ---------
 
-export {
-  type Accepted,
-  acceptedSchema,
-  type ControlAnswer,
-  controlSchema,
-  type EventPage,
-  errorBodySchema,
-  eventPageSchema,
-  eventSchema,
-  gatewayErrorSchema,
-  statusSchema,
-  terminalStatuses,
-  type WorkflowEventBody,
-  type WorkflowList,
-  type WorkflowStatusBody,
-  type WorkflowStatusValue,
-  type WorkflowSummary,
-  workflowListSchema,
-  workflowStatusSchema,
-  workflowSummarySchema,
-} from '../lambdas/domain/api/bodies.ts';
+// Every body of the contract, as lambdas/domain/api/bodies.ts defines it.
+export * from '../lambdas/domain/api/bodies.ts';
 
 export const bookingSchema = z.looseObject({
   step_id: z.string(),

@@ -60,23 +60,34 @@ export async function putPlanIfAbsent(
   workflowId: string,
   record: StoredPlan,
 ): Promise<StoredPlan> {
+  const stored = await putRecordIfAbsent(deps, workflowId, key(workflowId), record, () =>
+    getPlan(deps, workflowId),
+  );
+  if (stored.created) await putStepIndex(deps, workflowId, stored.value.plan);
+  return stored.value;
+}
+
+/**
+ * A workflow's record in the state table (`key`, its `workflow_id`, the record's fields and an
+ * `expires_at`), put unless a live one holds the key; `readExisting` reads the one that won.
+ */
+export function putRecordIfAbsent<T extends object>(
+  deps: StateTableDeps,
+  workflowId: string,
+  key: { readonly pk: string; readonly sk: string },
+  record: T,
+  readExisting: () => Promise<T | undefined>,
+): Promise<{ created: boolean; value: T }> {
   const now = deps.now?.() ?? new Date();
-  const stored = await putUnlessLive({
+  return putUnlessLive({
     client: deps.client,
     tableName: deps.tableName,
-    item: {
-      ...key(workflowId),
-      workflow_id: workflowId,
-      ...record,
-      expires_at: expiresAt(now, deps.ttlDays),
-    },
+    item: { ...key, workflow_id: workflowId, ...record, expires_at: expiresAt(now, deps.ttlDays) },
     keyAttribute: 'pk',
     now,
     value: record,
-    readExisting: () => getPlan(deps, workflowId),
+    readExisting,
   });
-  if (stored.created) await putStepIndex(deps, workflowId, stored.value.plan);
-  return stored.value;
 }
 
 /*

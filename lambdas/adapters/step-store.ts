@@ -1,8 +1,7 @@
 import { BatchGetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { expiresAt, isExpired } from '#domain/ttl.ts';
+import { isExpired } from '#domain/ttl.ts';
 import * as z from '#domain/zod.ts';
-import type { StateTableDeps } from './plan-store.ts';
-import { putUnlessLive } from './put-unless-live.ts';
+import { putRecordIfAbsent, type StateTableDeps } from './plan-store.ts';
 
 /** A step's output item: pk `WF#<id>`, sk `STEP#<step_id>`. Written once per (workflow, step). */
 export const storedStepOutputSchema = z.object({
@@ -83,22 +82,9 @@ export async function putStepOutputIfAbsent(
   workflowId: string,
   record: StoredStepOutput,
 ): Promise<StoredStepOutput> {
-  const now = deps.now?.() ?? new Date();
-  const stored = await putUnlessLive({
-    client: deps.client,
-    tableName: deps.tableName,
-    item: {
-      pk: `WF#${workflowId}`,
-      sk: `STEP#${record.step_id}`,
-      workflow_id: workflowId,
-      ...record,
-      expires_at: expiresAt(now, deps.ttlDays),
-    },
-    keyAttribute: 'pk',
-    now,
-    value: record,
-    readExisting: async () =>
-      (await readStepOutputsOf(deps, workflowId, [record.step_id])).get(record.step_id),
-  });
+  const key = { pk: `WF#${workflowId}`, sk: `STEP#${record.step_id}` };
+  const stored = await putRecordIfAbsent(deps, workflowId, key, record, async () =>
+    (await readStepOutputsOf(deps, workflowId, [record.step_id])).get(record.step_id),
+  );
   return stored.value;
 }

@@ -17,7 +17,8 @@ import type { ExecutionRecord, HistoryEvent, LocalStepFunctions } from './step-f
 /** Epoch seconds, as the JSON protocols carry timestamps. */
 const seconds = (ms: number) => ms / 1000;
 
-function describe(record: ExecutionRecord): Record<string, unknown> {
+/** An execution as ListExecutions lists it. */
+function listed(record: ExecutionRecord): Record<string, unknown> {
   return {
     executionArn: record.executionArn,
     stateMachineArn: record.stateMachineArn,
@@ -25,6 +26,12 @@ function describe(record: ExecutionRecord): Record<string, unknown> {
     status: record.status,
     startDate: seconds(record.startDate),
     ...(record.stopDate === undefined ? {} : { stopDate: seconds(record.stopDate) }),
+  };
+}
+
+function describe(record: ExecutionRecord): Record<string, unknown> {
+  return {
+    ...listed(record),
     input: record.input,
     inputDetails: { included: true },
     ...(record.output === undefined ? {} : { output: record.output, outputDetails: { included: true } }),
@@ -86,14 +93,7 @@ export function stepFunctionsActions(engine: LocalStepFunctions): Record<string,
         nextToken: optionalString(input, 'nextToken'),
       });
       return {
-        executions: page.executions.map((record) => ({
-          executionArn: record.executionArn,
-          stateMachineArn: record.stateMachineArn,
-          name: record.name,
-          status: record.status,
-          startDate: seconds(record.startDate),
-          ...(record.stopDate === undefined ? {} : { stopDate: seconds(record.stopDate) }),
-        })),
+        executions: page.executions.map(listed),
         ...(page.nextToken ? { nextToken: page.nextToken } : {}),
       };
     },

@@ -148,9 +148,43 @@ function toOutput(booking: Booking): BookingOutput {
   return { booking: { confirmation_code, kind, city, city_name, status, offer_id, price, details } };
 }
 
-async function cancelBooking(ctx: ToolContext): Promise<void> {
-  await ctx.bookings.cancel(ctx.workflow_id, ctx.step_id, ctx.now().toISOString());
+/** Books `offer` in `city` once per (workflow, step) — a replay finds the stored booking — and answers it. */
+async function book(
+  ctx: ToolContext,
+  kind: Booking['kind'],
+  city: City,
+  offer: { readonly offer_id: string; readonly price: Booking['price'] },
+  details: Booking['details'],
+): Promise<BookingOutput> {
+  const stored = await ctx.bookings.putIfAbsent({
+    workflow_id: ctx.workflow_id,
+    step_id: ctx.step_id,
+    kind,
+    city: city.code,
+    city_name: city.name,
+    confirmation_code: confirmationCode(ctx),
+    status: 'booked',
+    offer_id: offer.offer_id,
+    details,
+    price: offer.price,
+    booked_at: ctx.now().toISOString(),
+  });
+  return toOutput(stored);
 }
+
+/** What the two booking tools share: a side effect, their answer, its undo and its summary. */
+const bookingTool = {
+  sideEffect: true,
+  output: bookingOutputSchema,
+  compensate: async (_input: unknown, _output: unknown, ctx: ToolContext): Promise<void> => {
+    await ctx.bookings.cancel(ctx.workflow_id, ctx.step_id, ctx.now().toISOString());
+  },
+  summarize: (out: BookingOutput) => ({
+    confirmation_code: out.booking.confirmation_code,
+    kind: out.booking.kind,
+    city: out.booking.city,
+  }),
+};
 
 export interface TravelToolOptions {
   /** Origins used when a flight search names none, in order of preference (the first that differs). */
@@ -190,44 +224,24 @@ export function createTravelTools(options: TravelToolOptions = {}): Tool[] {
   const bookFlight = defineTool({
     name: 'book_flight',
     description: 'Books a flight offer returned by search_flights (sandbox; cancellable).',
-    sideEffect: true,
     input: bookFlightInputSchema,
-    output: bookingOutputSchema,
+    ...bookingTool,
     execute: async ({ offer }, ctx) => {
       const destination = cityOrThrow(offer.destination, 'destination');
       cityOrThrow(offer.origin, 'origin');
-      const stored = await ctx.bookings.putIfAbsent({
-        workflow_id: ctx.workflow_id,
-        step_id: ctx.step_id,
-        kind: 'flight',
-        city: destination.code,
-        city_name: destination.name,
-        confirmation_code: confirmationCode(ctx),
-        status: 'booked',
-        offer_id: offer.offer_id,
-        details: {
-          origin: offer.origin,
-          origin_name: offer.origin_name,
-          carrier: offer.carrier,
-          flight_number: offer.flight_number,
-          ...(offer.date && { date: offer.date }),
-          ...(offer.departs_at && { departs_at: offer.departs_at }),
-          ...(offer.cabin && { cabin: offer.cabin }),
-          ...(offer.passengers && { passengers: offer.passengers }),
-          ...(offer.stops !== undefined && { stops: offer.stops }),
-          ...(offer.trip && { trip: offer.trip }),
-        },
-        price: offer.price,
-        booked_at: ctx.now().toISOString(),
+      return book(ctx, 'flight', destination, offer, {
+        origin: offer.origin,
+        origin_name: offer.origin_name,
+        carrier: offer.carrier,
+        flight_number: offer.flight_number,
+        ...(offer.date && { date: offer.date }),
+        ...(offer.departs_at && { departs_at: offer.departs_at }),
+        ...(offer.cabin && { cabin: offer.cabin }),
+        ...(offer.passengers && { passengers: offer.passengers }),
+        ...(offer.stops !== undefined && { stops: offer.stops }),
+        ...(offer.trip && { trip: offer.trip }),
       });
-      return toOutput(stored);
     },
-    compensate: (_input, _output, ctx) => cancelBooking(ctx),
-    summarize: (out) => ({
-      confirmation_code: out.booking.confirmation_code,
-      kind: out.booking.kind,
-      city: out.booking.city,
-    }),
   });
 
   const searchHotels = defineTool({
@@ -248,39 +262,19 @@ export function createTravelTools(options: TravelToolOptions = {}): Tool[] {
   const bookHotel = defineTool({
     name: 'book_hotel',
     description: 'Books a hotel offer returned by search_hotels (sandbox; cancellable).',
-    sideEffect: true,
     input: bookHotelInputSchema,
-    output: bookingOutputSchema,
+    ...bookingTool,
     execute: async ({ offer }, ctx) => {
       const city = cityOrThrow(offer.city, 'city');
-      const stored = await ctx.bookings.putIfAbsent({
-        workflow_id: ctx.workflow_id,
-        step_id: ctx.step_id,
-        kind: 'hotel',
-        city: city.code,
-        city_name: city.name,
-        confirmation_code: confirmationCode(ctx),
-        status: 'booked',
-        offer_id: offer.offer_id,
-        details: {
-          hotel_name: offer.hotel_name,
-          nights: offer.nights,
-          ...(offer.check_in && { check_in: offer.check_in }),
-          ...(offer.rooms && { rooms: offer.rooms }),
-          ...(offer.guests && { guests: offer.guests }),
-          ...(offer.stars && { stars: offer.stars }),
-        },
-        price: offer.price,
-        booked_at: ctx.now().toISOString(),
+      return book(ctx, 'hotel', city, offer, {
+        hotel_name: offer.hotel_name,
+        nights: offer.nights,
+        ...(offer.check_in && { check_in: offer.check_in }),
+        ...(offer.rooms && { rooms: offer.rooms }),
+        ...(offer.guests && { guests: offer.guests }),
+        ...(offer.stars && { stars: offer.stars }),
       });
-      return toOutput(stored);
     },
-    compensate: (_input, _output, ctx) => cancelBooking(ctx),
-    summarize: (out) => ({
-      confirmation_code: out.booking.confirmation_code,
-      kind: out.booking.kind,
-      city: out.booking.city,
-    }),
   });
 
   return [searchFlights, bookFlight, searchHotels, bookHotel];
