@@ -82,7 +82,7 @@ export async function putStepOutputIfAbsent(
   workflowId: string,
   record: StoredStepOutput,
 ): Promise<StoredStepOutput> {
-  const key = { pk: `WF#${workflowId}`, sk: `STEP#${record.step_id}` };
+  const key = outputKey(workflowId, record.step_id);
   const stored = await putRecordIfAbsent(deps, workflowId, key, record, async () =>
     (await readStepOutputsOf(deps, workflowId, [record.step_id])).get(record.step_id),
   );

@@ -3,7 +3,7 @@ import { secretsManager } from '#adapters/aws/secrets-manager.ts';
 import { type LlmConfig, type LlmSettings, llmConfig, modelIdentity } from '#adapters/llm/config.ts';
 import { createGuardrailCheck, type GuardrailCheck } from '#adapters/llm/guardrail.ts';
 import { createAgentModelFromConfig } from '#adapters/llm/providers.ts';
-import { createOfflineModel, type OfflineModelOptions, type OfflineRules } from '#domain/llm/offline.ts';
+import type { OfflineModelOptions, OfflineRules } from '#domain/llm/offline.ts';
 import type { AgentModel } from '#domain/llm/provider.ts';
 import { envSchema, LLM_ENV, parseEnv } from './env.ts';
 
@@ -24,13 +24,13 @@ export type OfflineModel = () => Promise<{ rules: OfflineRules; options?: Offlin
 /** The model LLM_PROVIDER selects: a structured-output model, or the function's offline rules. */
 export function agentModel(env: LlmSettings, offlineModel: OfflineModel): AgentModel {
   const config = llmConfig(env);
-  return lazyAgentModel(config, async () => {
-    if (config.provider === 'offline') {
-      const { rules, options } = await offlineModel();
-      return createOfflineModel(rules, options);
-    }
-    return createAgentModelFromConfig(config, { bedrockClient: bedrock, secretsClient: secretsManager });
-  });
+  return lazyAgentModel(config, async () =>
+    createAgentModelFromConfig(config, {
+      bedrockClient: bedrock,
+      secretsClient: secretsManager,
+      ...(config.provider === 'offline' && { offlineModel: await offlineModel() }),
+    }),
+  );
 }
 
 /**

@@ -1,8 +1,8 @@
 import { type ModelProviderName, OFFLINE_MODEL_ID } from '#domain/llm/provider.ts';
 
 /*
- * The model configuration, apart from the providers: a function imports this at load and only the
- * provider it is configured with when it first calls the model (lambdas/middleware/models.ts).
+ * The model configuration, apart from the providers that are built from it (providers.ts): what a
+ * function parses at load, and what its model says it is before it is built (lambdas/middleware/models.ts).
  */
 
 /**

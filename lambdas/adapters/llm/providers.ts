@@ -11,9 +11,8 @@ import { secretApiKeyResolver } from './secret.ts';
 import type { LlmProvider } from './types.ts';
 
 /*
- * The providers built from a configuration (lambdas/adapters/llm/config.ts): what a function loads at
- * its first model call (lambdas/middleware/models.ts, tools.ts), apart from the index's re-exports so
- * that a dynamic import keeps only these.
+ * The providers built from a configuration (config.ts), for the guardian's and planner's model
+ * (lambdas/middleware/models.ts) and `llm_generate`'s text model (lambdas/middleware/tools.ts).
  */
 
 /** What `createProvider` cannot build from configuration alone. */
