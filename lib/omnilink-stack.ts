@@ -228,8 +228,6 @@ export class OmnilinkStack extends Stack {
         const spec: FunctionSpec = functionSpecs[name];
         const fn = new FunctionWithLogGroup(this, `${pascal(name)}Function`, {
           entry: fromRoot(spec.entry),
-          projectRoot,
-          depsLockFilePath: fromRoot('package-lock.json'),
           description: spec.description,
           timeout: Duration.seconds(spec.timeoutSeconds),
           memorySize: spec.memoryMiB,

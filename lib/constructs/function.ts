@@ -1,21 +1,25 @@
+import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFile, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AssetHashType, type Duration, type ILocalBundling, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import {
-  type BundlingOptions,
-  NodejsFunction,
-  type NodejsFunctionProps,
-  OutputFormat,
-} from 'aws-cdk-lib/aws-lambda-nodejs';
+  Architecture,
+  Code,
+  type FunctionProps,
+  Function as LambdaFunction,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { BuildOptions } from 'esbuild';
+import { type BuildOptions, type BuildResult, build, buildSync } from 'esbuild';
 
 /**
- * How every Lambda is bundled, as data: CDK renders it for NodejsFunction ({@link cdkBundling}) and
- * `npm run bench` bundles with the same data through esbuild's API ({@link esbuildOptions}), so the
- * measured bundles are the deployed ones.
+ * How every Lambda is bundled, as data: the stack bundles each function with it through esbuild's API
+ * ({@link bundleFunctionSync}, CDK local bundling), and `npm run bench` and the local runtime bundle
+ * with the same data ({@link bundleFunction}), so the measured and run bundles are the deployed ones.
  */
 export interface LambdaBundle {
   readonly format: 'esm';
@@ -24,6 +28,11 @@ export interface LambdaBundle {
   readonly sourceMap: boolean;
   /** Whether the source map carries the sources themselves (not needed to map a stack trace). */
   readonly sourcesContent: boolean;
+  /**
+   * Code behind a dynamic `import()` goes to chunk files next to `index.mjs`, loaded (compiled, and
+   * source-mapped) when the import runs, not at the cold start.
+   */
+  readonly splitting: boolean;
   /** Left as imports: provided by the runtime, or shipped next to the bundle (`sideFiles`). */
   readonly external: readonly string[];
   readonly mainFields: readonly string[];
@@ -46,6 +55,10 @@ export const lambdaBundle: LambdaBundle = {
   // 3-4 times bigger (measured: ~50 ms of the planner's cold import).
   sourceMap: true,
   sourcesContent: false,
+  // What a function loads only on some invocations (the offline rules on Bedrock, the tools' undo
+  // steps in a rollback) stays out of the cold start: Node compiles a module and, with source maps,
+  // walks every character of it when it loads (measured: the planner's cold import 128 → 117 ms).
+  splitting: true,
   external: [
     // The Lambda runtime ships the AWS SDK v3; bundling it again only grows cold starts.
     '@aws-sdk/*',
@@ -56,7 +69,7 @@ export const lambdaBundle: LambdaBundle = {
     './catalog-data.json',
   ],
   mainFields: ['module', 'main'],
-  // Some dependencies still call require(); an ESM bundle has to provide it.
+  // Some dependencies still call require(); an ESM bundle has to provide it (each chunk its own).
   banner: "import { createRequire } from 'node:module';const require = createRequire(import.meta.url);",
   sideFiles: {
     'vocabulary.json': 'lambdas/domain/cache/vocabulary.json',
@@ -64,34 +77,9 @@ export const lambdaBundle: LambdaBundle = {
   },
 };
 
-/** The bundle as NodejsFunction bundling options (and a hook that copies the side files). */
-export function cdkBundling(bundle: LambdaBundle): BundlingOptions {
-  const copies = Object.entries(bundle.sideFiles).map(
-    ([name, source]) =>
-      (inputDir: string, outputDir: string) =>
-        `if grep -q '"./${name}"' "${outputDir}/index.mjs"; then cp "${inputDir}/${source}" "${outputDir}/${name}"; fi`,
-  );
-  return {
-    format: OutputFormat.ESM,
-    target: bundle.target,
-    minify: bundle.minify,
-    sourceMap: bundle.sourceMap,
-    sourcesContent: bundle.sourcesContent,
-    externalModules: [...bundle.external],
-    mainFields: [...bundle.mainFields],
-    banner: bundle.banner,
-    commandHooks: {
-      beforeBundling: () => [],
-      beforeInstall: () => [],
-      afterBundling: (inputDir, outputDir) => copies.map((copy) => copy(inputDir, outputDir)),
-    },
-  };
-}
-
 /**
- * The bundle as esbuild `build()` options for one entry (what CDK runs: `esbuild --bundle <entry>
- * --platform=node --outfile=<dir>/index.mjs ...`), with a metafile. Copy the side files with
- * {@link sideFilesOf}.
+ * The bundle as esbuild `build()` options for one entry: `<outdir>/index.mjs`, the chunks of its
+ * dynamic imports beside it, with a metafile. {@link bundleFunction} also copies the side files.
  */
 export function esbuildOptions(
   bundle: LambdaBundle,
@@ -104,7 +92,11 @@ export function esbuildOptions(
     platform: 'node',
     format: bundle.format,
     target: bundle.target,
-    outfile: `${outdir}/index.mjs`,
+    outdir,
+    entryNames: 'index',
+    chunkNames: '[name]-[hash]',
+    outExtension: { '.js': '.mjs' },
+    splitting: bundle.splitting,
     minify: bundle.minify,
     sourcemap: bundle.sourceMap,
     sourcesContent: bundle.sourcesContent,
@@ -124,13 +116,88 @@ export function sideFilesOf(bundle: LambdaBundle, code: string): [string, string
     .map(([name, source]) => [name, `${projectRootDir}${source}`]);
 }
 
+/** What {@link bundleFunction} wrote. */
+export interface BuiltBundle {
+  readonly metafile: NonNullable<BuildResult['metafile']>;
+  /** The JavaScript files, by name: `index.mjs` and its chunks. */
+  readonly code: Readonly<Record<string, string>>;
+  /** The side files copied next to them: [file name, absolute source]. */
+  readonly sideFiles: readonly [string, string][];
+}
+
+const isCode = (name: string) => name.endsWith('.mjs');
+
+/**
+ * Bundles `entry` (project-relative or absolute) into `outdir` as it is deployed: `index.mjs`, its
+ * chunks and source maps, and the side files any of them imports. `outdir` holds nothing else that
+ * ends in `.mjs`.
+ */
+export async function bundleFunction(
+  bundle: LambdaBundle,
+  entry: string,
+  outdir: string,
+  root: string = projectRootDir,
+): Promise<BuiltBundle> {
+  const { metafile } = await build({ ...esbuildOptions(bundle, entry, outdir), absWorkingDir: root });
+  const code: Record<string, string> = {};
+  for (const name of (await readdir(outdir)).filter(isCode)) {
+    code[name] = await readFile(join(outdir, name), 'utf8');
+  }
+  const sideFiles = sideFilesOf(bundle, Object.values(code).join('\n'));
+  for (const [name, source] of sideFiles) await copyFile(source, join(outdir, name));
+  return { metafile, code, sideFiles };
+}
+
+/** {@link bundleFunction}, synchronously: what CDK's local bundling runs (it cannot wait). */
+export function bundleFunctionSync(bundle: LambdaBundle, entry: string, outdir: string): void {
+  buildSync(esbuildOptions(bundle, entry, outdir));
+  const code = readdirSync(outdir)
+    .filter(isCode)
+    .map((name) => readFileSync(join(outdir, name), 'utf8'))
+    .join('\n');
+  for (const [name, source] of sideFilesOf(bundle, code)) copyFileSync(source, join(outdir, name));
+}
+
+/**
+ * CDK local bundling of one entry. CDK tells one asset's bundling from another's (and caches the
+ * bundle) by the JSON of these options: the entry is a field so that it is in it.
+ */
+class LocalBundling implements ILocalBundling {
+  constructor(
+    readonly bundle: LambdaBundle,
+    readonly entry: string,
+  ) {}
+
+  tryBundle(outputDir: string): boolean {
+    bundleFunctionSync(this.bundle, this.entry, outputDir);
+    return true;
+  }
+}
+
+/**
+ * The code of a function: `entry` bundled by {@link bundleFunctionSync} when the stack synthesizes
+ * (skipped, as CDK skips all bundling, for stacks outside `aws:cdk:bundling-stacks`).
+ */
+export function bundledCode(bundle: LambdaBundle, entry: string): Code {
+  return Code.fromAsset(projectRootDir, {
+    // The hash of what ships, not of the project folder (node_modules and all).
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      // The API requires an image, for when local bundling declines; this one never does (esbuild is a
+      // dependency of the project, and a failed build fails the synth with esbuild's message).
+      image: Runtime.NODEJS_24_X.bundlingImage,
+      local: new LocalBundling(bundle, entry),
+    },
+  });
+}
+
 /** Props of {@link FunctionWithLogGroup}. */
 export interface FunctionWithLogGroupProps
   extends Omit<
-    NodejsFunctionProps,
-    'runtime' | 'architecture' | 'tracing' | 'logGroup' | 'role' | 'timeout'
+    FunctionProps,
+    'runtime' | 'architecture' | 'tracing' | 'logGroup' | 'role' | 'timeout' | 'code' | 'handler'
   > {
-  /** Handler file, relative to the project root; it exports `handler`. */
+  /** Handler file (absolute, or relative to the project root); it exports `handler`. */
   readonly entry: string;
   readonly timeout: Duration;
   /** How long the function's own log group keeps its logs. */
@@ -154,7 +221,7 @@ export interface FunctionWithLogGroupProps
  * settings, and its own role that starts with nothing but writing to that log group (callers grant the rest).
  * Its `currentVersion`, when used, is retained across deploys (running workflows pin it).
  */
-export class FunctionWithLogGroup extends NodejsFunction {
+export class FunctionWithLogGroup extends LambdaFunction {
   constructor(scope: Construct, id: string, props: FunctionWithLogGroupProps) {
     const {
       logRetention,
@@ -162,7 +229,7 @@ export class FunctionWithLogGroup extends NodejsFunction {
       serviceName,
       metricsNamespace,
       logLevel = 'INFO',
-      bundling,
+      entry,
       environment,
       ...rest
     } = props;
@@ -190,7 +257,8 @@ export class FunctionWithLogGroup extends NodejsFunction {
         POWERTOOLS_LOG_LEVEL: logLevel,
         ...environment,
       },
-      bundling: { ...cdkBundling(lambdaBundle), ...bundling },
+      code: bundledCode(lambdaBundle, entry),
+      handler: 'index.handler',
       // `currentVersion` (what the workflow's definition pins) is kept when a deploy publishes the next one:
       // executions that started before the deploy still invoke it.
       currentVersionOptions: { removalPolicy: RemovalPolicy.RETAIN, ...rest.currentVersionOptions },

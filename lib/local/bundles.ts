@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
-import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { build } from 'esbuild';
-import { esbuildOptions, lambdaBundle, sideFilesOf } from '../constructs/function.ts';
+import { bundleFunction, lambdaBundle } from '../constructs/function.ts';
 
 /**
  * The bundles `cdk deploy` ships, built for the local runtime's workers: the same esbuild options
@@ -73,9 +72,7 @@ async function buildCached(root: string, entry: string): Promise<string> {
   const tmp = join(cacheDir, `.${slug}-${process.pid}-${crypto.randomUUID().slice(0, 8)}`);
   await mkdir(tmp, { recursive: true });
   try {
-    const result = await build({ ...esbuildOptions(lambdaBundle, entry, tmp), absWorkingDir: root });
-    const code = await readFile(join(tmp, 'index.mjs'), 'utf8');
-    for (const [name, source] of sideFilesOf(lambdaBundle, code)) await copyFile(source, join(tmp, name));
+    const result = await bundleFunction(lambdaBundle, entry, tmp, root);
     const inputs: Record<string, string> = {};
     for (const input of Object.keys(result.metafile.inputs)) {
       // Packages are pinned by the lockfile; hash the project's own files (and esbuild's virtual ones not at all).

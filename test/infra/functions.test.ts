@@ -1,11 +1,19 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Match } from 'aws-cdk-lib/assertions';
+import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { build } from 'esbuild';
 import { describe, expect, it } from 'vitest';
-import { cdkBundling, esbuildOptions, lambdaBundle, sideFilesOf } from '../../lib/constructs/function.ts';
+import {
+  bundleFunction,
+  esbuildOptions,
+  FunctionWithLogGroup,
+  lambdaBundle,
+  sideFilesOf,
+} from '../../lib/constructs/function.ts';
 import { type FunctionName, type FunctionSpec, functionSpecs, tableSpecs } from '../../lib/specs.ts';
 import { functionId, synth } from './synth.ts';
 
@@ -128,29 +136,59 @@ describe('functions', () => {
 });
 
 describe('bundling', () => {
-  it('renders one set of options for CDK and for esbuild (the bench bundles what is deployed)', () => {
-    const cdk = cdkBundling(lambdaBundle);
-    const esbuild = esbuildOptions(lambdaBundle, 'lambdas/handlers/api/producer.ts', '/tmp/out');
-    expect(cdk).toMatchObject({
-      format: esbuild.format,
-      target: esbuild.target,
-      minify: esbuild.minify,
-      sourceMap: esbuild.sourcemap,
-      sourcesContent: esbuild.sourcesContent,
-      externalModules: esbuild.external,
-      mainFields: esbuild.mainFields,
-      banner: esbuild.banner?.js,
-    });
-    expect(esbuild.sourcesContent).toBe(false);
-    expect(esbuild.external).toEqual(expect.arrayContaining(['@aws-sdk/*', './vocabulary.json']));
+  it('deploys what bundleFunction builds: index.mjs, the chunks of its dynamic imports, the JSON it imports', async () => {
+    // A stack of its own, bundled (the other infrastructure tests skip bundling).
+    const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'omnilink-cdk-bundle-')) });
+    const stack = new Stack(app, 'Bundled');
+    for (const name of ['planner', 'cancel'] as const) {
+      new FunctionWithLogGroup(stack, name, {
+        entry: spec(name).entry,
+        timeout: Duration.seconds(30),
+        logRetention: RetentionDays.ONE_WEEK,
+        logRemovalPolicy: RemovalPolicy.DESTROY,
+        serviceName: 'test',
+        metricsNamespace: 'Test',
+      });
+    }
+    const assembly = app.synth();
+    const functions = Template.fromStack(stack).findResources('AWS::Lambda::Function');
+    expect(Object.values(functions).map((fn) => fn.Properties.Handler)).toEqual([
+      'index.handler',
+      'index.handler',
+    ]);
+    // Each function its own asset (CDK caches bundles by their options: the entry must be in them).
+    const assets = readdirSync(assembly.directory).filter((f) => f.startsWith('asset.'));
+    expect(assets).toHaveLength(2);
+    const asset = join(
+      assembly.directory,
+      assets.find((a) => readdirSync(join(assembly.directory, a)).includes('vocabulary.json')) ?? '',
+    );
+    const shipped = readdirSync(asset).sort();
+
+    const local = await bundleFunction(
+      lambdaBundle,
+      spec('planner').entry,
+      mkdtempSync(join(tmpdir(), 'omnilink-bundle-')),
+    );
+    // Chunk names carry a content hash, and the maps' paths depend on the output folder.
+    const unhashed = (files: string[]) => files.map((f) => f.replace(/-[A-Z0-9]{8}\./, '-#.')).sort();
+    expect(unhashed(shipped)).toEqual(
+      unhashed([
+        ...Object.keys(local.code),
+        ...Object.keys(local.code).map((f) => `${f}.map`),
+        ...local.sideFiles.map(([f]) => f),
+      ]),
+    );
+    // The offline rules (the planner's grammar and chrono-node) are a chunk the cold start does not load.
+    const offline = shipped.find((f) => /^offline-planner-.*\.mjs$/.test(f));
+    expect(offline).toBeDefined();
+    const index = readFileSync(join(asset, 'index.mjs'), 'utf8');
+    expect(index).toContain(`import("./${offline}")`);
+    expect(index).not.toContain(`from"./${offline}"`);
+    expect(shipped).toContain('vocabulary.json');
   });
 
   it('copies a side file next to the bundle only when the bundle imports it', () => {
-    const hook = cdkBundling(lambdaBundle).commandHooks?.afterBundling('/in', '/out') ?? [];
-    expect(hook).toEqual([
-      `if grep -q '"./vocabulary.json"' "/out/index.mjs"; then cp "/in/lambdas/domain/cache/vocabulary.json" "/out/vocabulary.json"; fi`,
-      `if grep -q '"./catalog-data.json"' "/out/index.mjs"; then cp "/in/lambdas/domain/catalog-data.json" "/out/catalog-data.json"; fi`,
-    ]);
     expect(sideFilesOf(lambdaBundle, 'import a from"./vocabulary.json"with{type:"json"};')).toEqual([
       ['vocabulary.json', expect.stringMatching(/lambdas\/domain\/cache\/vocabulary\.json$/)],
     ]);

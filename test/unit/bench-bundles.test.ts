@@ -6,6 +6,7 @@ import {
   bundleGoalRows,
   bundleRows,
   importEnvironment,
+  loadedAtImport,
   meetsGoals,
   renderBundleTable,
   sdkImportsOf,
@@ -16,6 +17,7 @@ import { tableSpecs } from '../../lib/specs.ts';
 const measure = (over: Partial<BundleMeasure> = {}): BundleMeasure => ({
   name: 'status',
   bytes: 200 * 1024,
+  lazyBytes: 0,
   sideBytes: 0,
   sdk: ['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb'],
   importMs: 120,
@@ -63,13 +65,26 @@ describe("a bundle's metafile", () => {
           { path: '@aws-sdk/lib-dynamodb', kind: 'import-statement', external: true },
           { path: 'node:module', kind: 'import-statement', external: true },
           { path: './vocabulary.json', kind: 'import-statement', external: true },
+          { path: 'out/chunk-A.mjs', kind: 'import-statement' },
+          { path: 'out/offline-B.mjs', kind: 'dynamic-import' },
         ],
         inputs: {
           'node_modules/zod/v4/core/index.js': { bytesInOutput: 300 },
           'node_modules/@aws-lambda-powertools/logger/lib/index.js': { bytesInOutput: 200 },
-          'node_modules/@aws-lambda-powertools/logger/lib/other.js': { bytesInOutput: 250 },
           'lambdas/domain/projection.ts': { bytesInOutput: 100 },
         },
+      },
+      'out/chunk-A.mjs': {
+        bytes: 250,
+        imports: [],
+        exports: [],
+        inputs: { 'node_modules/@aws-lambda-powertools/logger/lib/other.js': { bytesInOutput: 250 } },
+      },
+      'out/offline-B.mjs': {
+        bytes: 70,
+        imports: [{ path: 'out/chunk-A.mjs', kind: 'import-statement' }],
+        exports: [],
+        inputs: { 'lambdas/domain/offline-planner.ts': { bytesInOutput: 70 } },
       },
       'out/index.mjs.map': { bytes: 5000, imports: [], exports: [], inputs: {} },
     },
@@ -79,12 +94,16 @@ describe("a bundle's metafile", () => {
     expect(sdkImportsOf(metafile)).toEqual(['@aws-sdk/client-dynamodb', '@aws-sdk/lib-dynamodb']);
   });
 
-  it('groups its largest inputs by package or project folder', () => {
+  it('groups its largest inputs, over index.mjs and its chunks, by package or project folder', () => {
     expect(topInputs(metafile)).toEqual([
       ['@aws-lambda-powertools/logger', 450],
       ['zod', 300],
-      ['lambdas/domain', 100],
+      ['lambdas/domain', 170],
     ]);
+  });
+
+  it('tells the chunks the import of index.mjs loads from those only a dynamic import() loads', () => {
+    expect([...loadedAtImport(metafile)].sort()).toEqual(['chunk-A.mjs', 'index.mjs']);
   });
 });
 
@@ -144,13 +163,18 @@ describe('the cold-start figures', () => {
   });
 
   it('render as a table with a line per function', () => {
-    const table = renderBundleTable([measure(), measure({ name: 'events', error: 'entry not found' })]);
+    const table = renderBundleTable([
+      measure(),
+      measure({ name: 'events', error: 'entry not found' }),
+      measure({ name: 'planner', bytes: 246 * 1024, lazyBytes: 70 * 1024, sideBytes: 491 * 1024 }),
+    ]);
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^\| function +\| bundle KiB +\| cold import ms +\| SDK baseline ms +\| ratio/);
     expect(lines[2]).toMatch(
       /^\| status +\| 200 +\| 120 +\| 100 +\| 1\.20× +\| met +\| dynamodb, lib-dynamodb +\|$/,
     );
     expect(lines[3]).toMatch(/^\| events +\| not bundled .*\| MISSED +\| entry not found +\|$/);
+    expect(lines[4]).toMatch(/^\| planner +\| 246 \(70 lazy\) \+491 +\| 120 +\|/);
     expect(table).toContain('median of 3 fresh Node');
   });
 });
