@@ -1,5 +1,5 @@
 import {
-  compensationStartedSchema,
+  compensationStartedObject,
   errorInfoSchema,
   type TerminalEventType,
   terminalEventTypeSchema,
@@ -20,26 +20,29 @@ import { ROLLBACK_CLAIM_EVENT_ID } from './saga.ts';
  * for what is done. Pure: the event log adapter does the I/O.
  */
 
-export const workflowViewSchema = z.object({
-  /** seq of the last event folded in (0: none yet). */
-  last_seq: z.number().check(z.int(), z.nonnegative()),
-  started_at: z.optional(z.string()),
-  updated_at: z.optional(z.string()),
-  steps_total: z.number().check(z.int(), z.nonnegative()),
-  steps_done: z.number().check(z.int(), z.nonnegative()),
-  /** Steps started without an outcome yet, in start order (the last is the current one). */
-  running: z.array(z.object({ step_id: z.string(), tool: z.optional(z.string()), at: z.string() })),
-  /** Steps whose approval was requested and not answered. */
-  pending_approvals: z.array(z.string()),
-  cancel_requested: z.optional(z.boolean()),
-  /** Who claimed the rollback (CompensationStarted), if anyone. */
-  rollback: z.optional(z.pick(compensationStartedSchema, { by: true, attempt: true })),
-  /** Steps undone so far, in undo order. */
-  compensated: z.array(z.string()),
-  terminal: z.optional(z.object({ type: terminalEventTypeSchema, at: z.string() })),
-  result: z.optional(z.unknown()),
-  error: z.optional(errorInfoSchema),
-});
+/** Built at its first parse (like the log's schemas: lambdas/domain/schemas.ts). */
+export const workflowViewSchema = z.lazy(() =>
+  z.object({
+    /** seq of the last event folded in (0: none yet). */
+    last_seq: z.number().check(z.int(), z.nonnegative()),
+    started_at: z.optional(z.string()),
+    updated_at: z.optional(z.string()),
+    steps_total: z.number().check(z.int(), z.nonnegative()),
+    steps_done: z.number().check(z.int(), z.nonnegative()),
+    /** Steps started without an outcome yet, in start order (the last is the current one). */
+    running: z.array(z.object({ step_id: z.string(), tool: z.optional(z.string()), at: z.string() })),
+    /** Steps whose approval was requested and not answered. */
+    pending_approvals: z.array(z.string()),
+    cancel_requested: z.optional(z.boolean()),
+    /** Who claimed the rollback (CompensationStarted), if anyone. */
+    rollback: z.optional(z.pick(compensationStartedObject(), { by: true, attempt: true })),
+    /** Steps undone so far, in undo order. */
+    compensated: z.array(z.string()),
+    terminal: z.optional(z.object({ type: terminalEventTypeSchema, at: z.string() })),
+    result: z.optional(z.unknown()),
+    error: z.optional(errorInfoSchema),
+  }),
+);
 export type WorkflowView = z.infer<typeof workflowViewSchema>;
 
 /** The view of a workflow whose log is empty. */

@@ -1,5 +1,5 @@
 import * as z from '#domain/zod.ts';
-import { guardianCategories, guardianVerdictSchema, modelCallReportSchema } from './llm/provider.ts';
+import { guardianCategories, guardianVerdictObject, modelCallReportObject } from './llm/provider.ts';
 import { once } from './once.ts';
 
 /*
@@ -14,41 +14,53 @@ export type WorkflowId = z.infer<typeof workflowIdSchema>;
 /** Plan step ids, referenced by `depends_on`. */
 export const stepIdSchema = z.string().check(z.regex(/^[a-z][a-z0-9_]{0,39}$/));
 
+/*
+ * The schemas below are built at their first parse (`z.lazy`), not when this module loads: zod
+ * builds a schema when it is declared, its constructors run cold at a cold start (~30 µs a schema),
+ * and every function imports this module while each parses a few of them. The object behind one
+ * that another schema extends or picks from is a `once(...)` of its own.
+ */
+
 /** The execution input the producer starts (already redacted; small and readable in the console). */
-export const workflowInputSchema = z.object({
-  workflow_id: workflowIdSchema,
-  user_id: z.string().check(z.minLength(1)),
-  goal: z.string(),
-  context: z.record(z.string(), z.unknown()),
-  submitted_at: z.string(),
-});
+export const workflowInputObject = once(() =>
+  z.object({
+    workflow_id: workflowIdSchema,
+    user_id: z.string().check(z.minLength(1)),
+    goal: z.string(),
+    context: z.record(z.string(), z.unknown()),
+    submitted_at: z.string(),
+  }),
+);
+export const workflowInputSchema = z.lazy(workflowInputObject);
 export type WorkflowInput = z.infer<typeof workflowInputSchema>;
 
 /** One step of a plan: a node of the DAG. */
-export const planStepSchema = z.object({
-  id: stepIdSchema,
-  tool: z.string().check(z.minLength(1)),
-  input: z.record(z.string(), z.unknown()),
-  depends_on: z._default(z.array(stepIdSchema), []),
-  description: z.optional(z.string()),
-});
+export const planStepSchema = z.lazy(() =>
+  z.object({
+    id: stepIdSchema,
+    tool: z.string().check(z.minLength(1)),
+    input: z.record(z.string(), z.unknown()),
+    depends_on: z._default(z.array(stepIdSchema), []),
+    description: z.optional(z.string()),
+  }),
+);
 export type PlanStep = z.infer<typeof planStepSchema>;
 
 /**
  * A plan. The engine runs plans of up to 100 steps (the state machine's history stays far below its
  * 25,000 events); a planner's output is held to a tighter limit (core/plan-validation.ts).
  */
-export const planSchema = z.object({
-  steps: z.array(planStepSchema).check(z.maxLength(100)),
-  summary: z.optional(z.string()),
-});
+export const planSchema = z.lazy(() =>
+  z.object({
+    steps: z.array(planStepSchema).check(z.maxLength(100)),
+    summary: z.optional(z.string()),
+  }),
+);
 export type Plan = z.infer<typeof planSchema>;
 
 /** What the DAG loop carries between waves: step ids only, never outputs. */
-export const scheduleSchema = z.object({
-  ready: z.array(stepIdSchema),
-  done: z.array(stepIdSchema),
-});
+const scheduleShape = () => ({ ready: z.array(stepIdSchema), done: z.array(stepIdSchema) });
+export const scheduleSchema = z.lazy(() => z.object(scheduleShape()));
 export type Schedule = z.infer<typeof scheduleSchema>;
 
 /**
@@ -56,27 +68,32 @@ export type Schedule = z.infer<typeof scheduleSchema>;
  * not done but awaiting a signal, and the approval wait's timeout travels along so the ASL needs no
  * number of its own.
  */
-export const waveScheduleSchema = z.extend(scheduleSchema, {
-  awaiting_approval: z.array(stepIdSchema),
-  approval_timeout_seconds: z.number().check(z.int(), z.positive()),
-});
+export const waveScheduleSchema = z.lazy(() =>
+  z.object({
+    ...scheduleShape(),
+    awaiting_approval: z.array(stepIdSchema),
+    approval_timeout_seconds: z.number().check(z.int(), z.positive()),
+  }),
+);
 export type WaveSchedule = z.infer<typeof waveScheduleSchema>;
 
 /** Input of the step-executor task, one Map iteration. */
-export const runStepInputSchema = z.object({
-  workflow_id: workflowIdSchema,
-  step_id: stepIdSchema,
-  wave: z.array(stepIdSchema),
-  done: z.array(stepIdSchema),
-});
+export const runStepInputSchema = z.lazy(() =>
+  z.object({
+    workflow_id: workflowIdSchema,
+    step_id: stepIdSchema,
+    wave: z.array(stepIdSchema),
+    done: z.array(stepIdSchema),
+  }),
+);
 export type RunStepInput = z.infer<typeof runStepInputSchema>;
 
 /** Step Functions' Catch output: `{Error, Cause}`. */
-export const stateErrorSchema = z.object({ Error: z.string(), Cause: z.optional(z.string()) });
+export const stateErrorSchema = z.lazy(() => z.object({ Error: z.string(), Cause: z.optional(z.string()) }));
 export type StateError = z.infer<typeof stateErrorSchema>;
 
 /** `{code, message}`: an error as the log records it (a step's, a compensation's, the workflow's). */
-export const errorInfoSchema = z.object({ code: z.string(), message: z.string() });
+export const errorInfoSchema = z.lazy(() => z.object({ code: z.string(), message: z.string() }));
 export type ErrorInfo = z.infer<typeof errorInfoSchema>;
 
 /** Who started a rollback (CompensationStarted.data.by). */
@@ -88,30 +105,36 @@ export const planSources = ['planner', 'cache'] as const;
 export type PlanSource = (typeof planSources)[number];
 
 /** How a cached plan matched: the same intent, or a template whose slots were re-bound. */
-export const planCacheHitSchema = z.object({
-  similarity: z.number(),
-  match: z.enum(['exact', 'template']),
-  rebound: z.array(z.object({ slot: z.string(), from: z.string(), to: z.string() })),
-});
+const planCacheHitObject = once(() =>
+  z.object({
+    similarity: z.number(),
+    match: z.enum(['exact', 'template']),
+    rebound: z.array(z.object({ slot: z.string(), from: z.string(), to: z.string() })),
+  }),
+);
+export const planCacheHitSchema = z.lazy(planCacheHitObject);
 export type PlanCacheHit = z.infer<typeof planCacheHitSchema>;
 
 /** How a workflow ends when the saga rolls it back: failed, or cancelled (by the user or the approval). */
 export const rollbackOutcomes = ['failed', 'cancelled'] as const;
 
-const stepRef = { step_id: stepIdSchema, tool: z.string() };
+const stepRef = () => ({ step_id: stepIdSchema, tool: z.string() });
 
 /** A step and its tool: what StepStarted and StepCompensated record. */
-export const stepRefSchema = z.object(stepRef);
+export const stepRefSchema = z.lazy(() => z.object(stepRef()));
 export type StepRef = z.infer<typeof stepRefSchema>;
-const approvalAnswer = z.object({ step_ids: z.array(stepIdSchema), comment: z.optional(z.string()) });
+const approvalAnswer = () => z.object({ step_ids: z.array(stepIdSchema), comment: z.optional(z.string()) });
 
 /** The exactly-once claim of the rollback: who owns it and how it will end (CompensationStarted's data). */
-export const compensationStartedSchema = z.object({
-  by: z.enum(rollbackOwners),
-  attempt: z.string(),
-  error: errorInfoSchema,
-  outcome: z.enum(rollbackOutcomes),
-});
+export const compensationStartedObject = once(() =>
+  z.object({
+    by: z.enum(rollbackOwners),
+    attempt: z.string(),
+    error: errorInfoSchema,
+    outcome: z.enum(rollbackOutcomes),
+  }),
+);
+export const compensationStartedSchema = z.lazy(compensationStartedObject);
 
 /**
  * The data of each event type: the one list of the log's event types, and what each one carries.
@@ -129,7 +152,7 @@ export const eventDataSchemas = once(
         submitted_at: z.string(),
       }),
       /** The guardian's verdict, and who gave it. */
-      GuardianChecked: z.extend(guardianVerdictSchema, {
+      GuardianChecked: z.extend(guardianVerdictObject(), {
         reason: z.optional(z.string()),
         provider: z.string(),
         model: z.string(),
@@ -143,16 +166,16 @@ export const eventDataSchemas = once(
         provider: z.string(),
         model: z.string(),
         similarity: z.optional(z.number()),
-        cache: z.optional(z.pick(planCacheHitSchema, { match: true, rebound: true })),
+        cache: z.optional(z.pick(planCacheHitObject(), { match: true, rebound: true })),
       }),
       /** One billed model call (of a step, when a tool made it: a tool's answer has no `outcome`). */
-      ModelCalled: z.extend(z.partial(modelCallReportSchema, { outcome: true }), {
+      ModelCalled: z.extend(z.partial(modelCallReportObject(), { outcome: true }), {
         step_id: z.optional(stepIdSchema),
       }),
       StepStarted: stepRefSchema,
       /** `output` is the tool's summary of what the step returned (the output itself is in the state table). */
-      StepSucceeded: z.object({ ...stepRef, output: z.record(z.string(), z.unknown()) }),
-      StepFailed: z.object({ ...stepRef, error: errorInfoSchema, retryable: z.boolean() }),
+      StepSucceeded: z.object({ ...stepRef(), output: z.record(z.string(), z.unknown()) }),
+      StepFailed: z.object({ ...stepRef(), error: errorInfoSchema, retryable: z.boolean() }),
       ApprovalRequested: z.object({
         step_ids: z.array(stepIdSchema),
         approvals: z.array(
@@ -161,12 +184,12 @@ export const eventDataSchemas = once(
         timeout_seconds: z.number().check(z.int(), z.positive()),
         expires_at: z.string(),
       }),
-      ApprovalGranted: approvalAnswer,
-      ApprovalDenied: approvalAnswer,
+      ApprovalGranted: approvalAnswer(),
+      ApprovalDenied: approvalAnswer(),
       CancelRequested: z.object({ requested_at: z.string() }),
       CompensationStarted: compensationStartedSchema,
       StepCompensated: stepRefSchema,
-      CompensationFailed: z.object({ ...stepRef, error: errorInfoSchema }),
+      CompensationFailed: z.object({ ...stepRef(), error: errorInfoSchema }),
       WorkflowCompleted: z.object({ result: z.unknown() }),
       WorkflowFailed: z.object({ error: errorInfoSchema, compensated: z.array(stepIdSchema) }),
       /** `reason`: cancelled_by_user, approval_denied, approval_timed_out, execution_aborted. */

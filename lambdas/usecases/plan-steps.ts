@@ -12,17 +12,14 @@ import { initialSchedule } from '#domain/dag.ts';
 import { modelCalledEvents } from '#domain/llm/model-calls.ts';
 import { planWithRepair } from '#domain/llm/planning.ts';
 import type { AgentModel, ModelCallReport } from '#domain/llm/provider.ts';
-import { type Plan, type Schedule, workflowInputSchema } from '#domain/schemas.ts';
+import { type Plan, type Schedule, workflowInputObject } from '#domain/schemas.ts';
 import { parseTaskInput } from '#domain/task-errors.ts';
 import type { ToolRegistry } from '#domain/tools/registry.ts';
 import * as z from '#domain/zod.ts';
 
-export const plannerInputSchema = z.pick(workflowInputSchema, {
-  workflow_id: true,
-  user_id: true,
-  goal: true,
-  context: true,
-});
+export const plannerInputSchema = z.lazy(() =>
+  z.pick(workflowInputObject(), { workflow_id: true, user_id: true, goal: true, context: true }),
+);
 
 export interface PlannerDeps {
   readonly events: EventLogDeps;

@@ -1,4 +1,5 @@
 import * as z from '#domain/zod.ts';
+import { once } from '../once.ts';
 
 /*
  * The model as the guardian and planner tasks see it (an LlmProvider-style port at the level of the
@@ -26,11 +27,15 @@ export const guardianCategories = [
 export type GuardianCategory = (typeof guardianCategories)[number];
 
 /** A model's judgement of a goal; what a model returns is parsed with this schema. */
-export const guardianVerdictSchema = z.object({
-  allowed: z.boolean(),
-  category: z.optional(z.enum(guardianCategories)),
-  reason: z.optional(z.string().check(z.maxLength(500))),
-});
+export const guardianVerdictObject = once(() =>
+  z.object({
+    allowed: z.boolean(),
+    category: z.optional(z.enum(guardianCategories)),
+    reason: z.optional(z.string().check(z.maxLength(500))),
+  }),
+);
+/** Built at its first parse (like the log's schemas: lambdas/domain/schemas.ts). */
+export const guardianVerdictSchema = z.lazy(guardianVerdictObject);
 export type GuardianVerdict = z.infer<typeof guardianVerdictSchema>;
 
 /** Token counts of one model call (estimated by providers that have no tokenizer). */
@@ -45,20 +50,22 @@ export interface ModelUsage {
  * One model call as it ended with an answer (valid or not): the payload of a `ModelCalled` event.
  * Calls that failed before the model answered (throttled, timed out) cost nothing and are not reported.
  */
-export const modelCallReportSchema = z.object({
-  /** 'guardian', 'planner', 'llm_generate', ... */
-  purpose: z.string(),
-  provider: z.string(),
-  model: z.string(),
-  tokens_in: z.number(),
-  tokens_out: z.number(),
-  latency_ms: z.number(),
-  /** 1 = the first ask, 2 = the repair round. */
-  attempt: z.number().check(z.int()),
-  /** Whether the answer had the requested shape (a plan may still fail the graph rules later). */
-  outcome: z.enum(['ok', 'invalid']),
-});
-export type ModelCallReport = z.infer<typeof modelCallReportSchema>;
+export const modelCallReportObject = once(() =>
+  z.object({
+    /** 'guardian', 'planner', 'llm_generate', ... */
+    purpose: z.string(),
+    provider: z.string(),
+    model: z.string(),
+    tokens_in: z.number(),
+    tokens_out: z.number(),
+    latency_ms: z.number(),
+    /** 1 = the first ask, 2 = the repair round. */
+    attempt: z.number().check(z.int()),
+    /** Whether the answer had the requested shape (a plan may still fail the graph rules later). */
+    outcome: z.enum(['ok', 'invalid']),
+  }),
+);
+export type ModelCallReport = z.infer<ReturnType<typeof modelCallReportObject>>;
 
 /** Receives every model call a request makes, as each ends (to record `ModelCalled` events). */
 export type ModelCallObserver = (call: ModelCallReport) => void;

@@ -11,19 +11,21 @@ export const HTTP_TOOL_DEFAULT_MAX_BYTES = 64 * 1024;
 /** The most HTTP_TOOL_MAX_BYTES may be for this tool: the stored output must fit a DynamoDB item. */
 export const HTTP_TOOL_MAX_BYTES_CEILING = 200 * 1024;
 
-export const httpRequestOutputSchema = z.object({
-  status: z.number().check(z.int()),
-  /** Final URL, after redirects. */
-  url: z.string(),
-  content_type: z.nullable(z.string()),
-  /** The body was cut at the byte limit. */
-  truncated: z.boolean(),
-  /** The content type is not text (or is compressed): the body was not downloaded. */
-  body_omitted: z.boolean(),
-  /** Decoded text, at most the byte limit in UTF-8. */
-  body: z.string(),
-  redirects: z.array(z.string()),
-});
+export const httpRequestOutputSchema = z.lazy(() =>
+  z.object({
+    status: z.number().check(z.int()),
+    /** Final URL, after redirects. */
+    url: z.string(),
+    content_type: z.nullable(z.string()),
+    /** The body was cut at the byte limit. */
+    truncated: z.boolean(),
+    /** The content type is not text (or is compressed): the body was not downloaded. */
+    body_omitted: z.boolean(),
+    /** Decoded text, at most the byte limit in UTF-8. */
+    body: z.string(),
+    redirects: z.array(z.string()),
+  }),
+);
 export type HttpRequestOutput = z.infer<typeof httpRequestOutputSchema>;
 
 /**

@@ -39,12 +39,14 @@ export const llmGenerateInputSchema = z.object({
   from: z.optional(z.record(z.string(), z.unknown())),
 });
 
-export const llmGenerateOutputSchema = z.object({
-  text: z.string(),
-  provider: z.string(),
-  model: z.string(),
-  truncated: z.boolean(),
-});
+export const llmGenerateOutputSchema = z.lazy(() =>
+  z.object({
+    text: z.string(),
+    provider: z.string(),
+    model: z.string(),
+    truncated: z.boolean(),
+  }),
+);
 export type LlmGenerateOutput = z.infer<typeof llmGenerateOutputSchema>;
 
 const SYSTEM = [

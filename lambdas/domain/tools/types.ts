@@ -5,21 +5,23 @@ import { once } from '../once.ts';
 import { allowReferences } from '../references.ts';
 
 /** A sandbox booking as stored in BOOKINGS_TABLE (pk workflow_id, sk step_id). */
-export const bookingSchema = z.object({
-  workflow_id: z.string(),
-  step_id: z.string(),
-  kind: z.enum(['flight', 'hotel']),
-  /** IATA city code of the destination (flight) or the hotel's city. */
-  city: z.string(),
-  city_name: z.string(),
-  confirmation_code: z.string(),
-  status: z.enum(['booked', 'cancelled']),
-  offer_id: z.string(),
-  details: z.record(z.string(), z.unknown()),
-  price: z.object({ amount: z.number(), currency: z.string() }),
-  booked_at: z.string(),
-  cancelled_at: z.optional(z.string()),
-});
+export const bookingSchema = z.lazy(() =>
+  z.object({
+    workflow_id: z.string(),
+    step_id: z.string(),
+    kind: z.enum(['flight', 'hotel']),
+    /** IATA city code of the destination (flight) or the hotel's city. */
+    city: z.string(),
+    city_name: z.string(),
+    confirmation_code: z.string(),
+    status: z.enum(['booked', 'cancelled']),
+    offer_id: z.string(),
+    details: z.record(z.string(), z.unknown()),
+    price: z.object({ amount: z.number(), currency: z.string() }),
+    booked_at: z.string(),
+    cancelled_at: z.optional(z.string()),
+  }),
+);
 export type Booking = z.infer<typeof bookingSchema>;
 
 /** What the tools need from the bookings table; `lambdas/adapters/bookings-store.ts` implements it. */
