@@ -55,7 +55,7 @@ export async function requestApproval(
     } catch {
       // Shown as planned when a reference cannot be resolved.
     }
-    const parsed = approvalInputSchema.safeParse(resolved);
+    const parsed = approvalInputSchema().safeParse(resolved);
     return {
       step_id: stepId,
       prompt: parsed.success ? parsed.data.prompt : (step.description ?? `Approve step ${stepId}?`),

@@ -12,7 +12,7 @@ const approvalStub = defineTool({
   name: 'human_approval',
   description: 'Waits for the user to approve.',
   sideEffect: false,
-  input: z.object({ prompt: z.string(), details: z.optional(z.unknown()) }),
+  input: () => z.object({ prompt: z.string(), details: z.optional(z.unknown()) }),
   output: z.object({ approved: z.boolean() }),
   execute: async () => ({ approved: true }),
   summarize: (out) => out,

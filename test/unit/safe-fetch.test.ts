@@ -847,7 +847,7 @@ describe('httpToolPolicy (from the HTTP_TOOL_* variables, parsed as the handlers
 
 describe('the tool input schema', () => {
   it('defaults the method to GET', () => {
-    expect(httpRequestInputSchema.parse({ url: 'https://api.example.com/' })).toEqual({
+    expect(httpRequestInputSchema().parse({ url: 'https://api.example.com/' })).toEqual({
       url: 'https://api.example.com/',
       method: 'GET',
     });

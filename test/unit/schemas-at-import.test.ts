@@ -31,6 +31,18 @@ describe('schemas built when a shared module loads', () => {
     ['domain/projection.ts (with schemas.ts)', () => import('../../lambdas/domain/projection.ts'), 27],
     ['domain/llm/provider.ts', () => import('../../lambdas/domain/llm/provider.ts'), 3],
     ['domain/tools/travel-schemas.ts', () => import('../../lambdas/domain/tools/travel-schemas.ts'), 15],
+    // The tools' inputs are built at the tool's first use: the registry of every tool builds none.
+    [
+      'the tool registry (all tools, with travel-schemas.ts)',
+      async () => {
+        const [{ createToolRegistry }, { createTravelTools }] = await Promise.all([
+          import('../../lambdas/domain/tools/types.ts'),
+          import('../../lambdas/domain/tools/travel.ts'),
+        ]);
+        return createToolRegistry(createTravelTools());
+      },
+      45, // 108 when the inputs were built with their tools
+    ],
   ] as const)('%s builds few (the many of them at their first parse)', async (_name, load, most) => {
     const built = await schemasBuiltImporting(load);
     expect(built).toBeGreaterThan(0); // the count sees zod at work

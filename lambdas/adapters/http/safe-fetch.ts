@@ -506,7 +506,7 @@ export async function safeFetch(
   policy: SafeFetchPolicy,
   options: SafeFetchOptions = {},
 ): Promise<SafeFetchResult> {
-  const parsed = httpRequestInputSchema.safeParse(input);
+  const parsed = httpRequestInputSchema().safeParse(input);
   if (!parsed.success) {
     const summary = parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ');
     throw new InvalidStepInput(`http_request input is invalid: ${summary}`);

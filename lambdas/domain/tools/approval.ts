@@ -1,6 +1,7 @@
 import { NamedError } from '#domain/errors.ts';
 import * as z from '#domain/zod.ts';
 import { HUMAN_APPROVAL_TOOL } from '../dag.ts';
+import { once } from '../once.ts';
 import { defineTool, type Tool } from './types.ts';
 
 /*
@@ -10,12 +11,14 @@ import { defineTool, type Tool } from './types.ts';
  * signal stores its output ({approved, comment?, decided_at}) so that it counts as done.
  */
 
-export const approvalInputSchema = z.object({
-  /** The question shown to the person, e.g. "Approve booking a flight to Rome?". */
-  prompt: z.string().check(z.minLength(1), z.maxLength(500)),
-  /** What is to be approved (typically a reference to an offer found by an earlier step). */
-  details: z.optional(z.unknown()),
-});
+export const approvalInputSchema = once(() =>
+  z.object({
+    /** The question shown to the person, e.g. "Approve booking a flight to Rome?". */
+    prompt: z.string().check(z.minLength(1), z.maxLength(500)),
+    /** What is to be approved (typically a reference to an offer found by an earlier step). */
+    details: z.optional(z.unknown()),
+  }),
+);
 
 export const approvalOutputSchema = z.object({
   approved: z.literal(true),

@@ -1,4 +1,5 @@
 import * as z from '#domain/zod.ts';
+import { once } from '../once.ts';
 import { defineTool, type Tool } from './types.ts';
 
 /** The part of a text model (lambdas/adapters/llm `LlmProvider`) this tool needs, typed structurally. */
@@ -28,16 +29,18 @@ export const MAX_FROM_CHARS = 16_000;
 /** Longest text kept in the output. */
 export const MAX_TEXT_CHARS = 8_000;
 
-export const llmGenerateInputSchema = z.object({
-  /** What to write, e.g. "Summarize the bookings for the traveller in three sentences." */
-  prompt: z.string().check(z.trim(), z.minLength(1), z.maxLength(4000)),
-  max_tokens: z.optional(z.number().check(z.int(), z.gte(1), z.lte(4096))),
-  /**
-   * Named data the text is about, usually references to outputs of earlier steps:
-   * `{"flight": {"$from": "book_flight_1", "path": "booking"}}`.
-   */
-  from: z.optional(z.record(z.string(), z.unknown())),
-});
+export const llmGenerateInputSchema = once(() =>
+  z.object({
+    /** What to write, e.g. "Summarize the bookings for the traveller in three sentences." */
+    prompt: z.string().check(z.trim(), z.minLength(1), z.maxLength(4000)),
+    max_tokens: z.optional(z.number().check(z.int(), z.gte(1), z.lte(4096))),
+    /**
+     * Named data the text is about, usually references to outputs of earlier steps:
+     * `{"flight": {"$from": "book_flight_1", "path": "booking"}}`.
+     */
+    from: z.optional(z.record(z.string(), z.unknown())),
+  }),
+);
 
 export const llmGenerateOutputSchema = z.lazy(() =>
   z.object({

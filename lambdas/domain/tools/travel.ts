@@ -35,8 +35,8 @@ const HOTEL_NAMES = ['Grand %s Hotel', '%s Central Inn', 'Hotel Omni %s'] as con
 const CABIN_FACTOR = { economy: 1, premium_economy: 1.6, business: 3, first: 5 } as const;
 const PERIODS = { morning: [6, 11], afternoon: [12, 17], evening: [18, 21], night: [21, 23] } as const;
 
-type FlightSearch = z.infer<typeof searchFlightsInputSchema>;
-type HotelSearch = z.infer<typeof searchHotelsInputSchema>;
+type FlightSearch = z.infer<ReturnType<typeof searchFlightsInputSchema>>;
+type HotelSearch = z.infer<ReturnType<typeof searchHotelsInputSchema>>;
 
 const minutes = (t: string) => Number(t.slice(0, 2)) * 60 + Number(t.slice(3, 5));
 const clockOf = (m: number) =>

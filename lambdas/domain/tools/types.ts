@@ -77,7 +77,12 @@ export interface ToolDefinition<S extends z.core.$ZodShape, O> {
   readonly name: string;
   readonly description: string;
   readonly sideEffect: boolean;
-  readonly input: z.ZodMiniObject<S>;
+  /**
+   * Builds the input schema (once, at the tool's first use): the step runs one tool of the registry
+   * and the rollbacks undo a few, so the others' schemas are never built (zod builds a schema when it
+   * is declared: ~30 µs a schema at a cold start).
+   */
+  readonly input: () => z.ZodMiniObject<S>;
   readonly output: z.ZodMiniType<O>;
   execute(input: z.infer<z.ZodMiniObject<S>>, ctx: ToolContext): Promise<O>;
   compensate?(input: unknown, output: O | undefined, ctx: ToolContext): Promise<void>;
@@ -86,8 +91,9 @@ export interface ToolDefinition<S extends z.core.$ZodShape, O> {
 
 /** Wraps a typed tool definition into a registry entry that validates what crosses its boundary. */
 export function defineTool<S extends z.core.$ZodShape, O>(def: ToolDefinition<S, O>): Tool {
+  const inputSchema = once(def.input);
   const parseInput = (input: unknown) => {
-    const parsed = def.input.safeParse(input);
+    const parsed = inputSchema().safeParse(input);
     if (!parsed.success) {
       throw new InvalidStepInput(`${def.name}: ${z.prettifyError(parsed.error).replaceAll('\n', '; ')}`);
     }
@@ -95,12 +101,14 @@ export function defineTool<S extends z.core.$ZodShape, O>(def: ToolDefinition<S,
   };
   const compensate = def.compensate;
   // Only the planner's plan validation reads it: the step and rollback functions never build it.
-  const planInputSchema = once(() => allowReferences(def.input));
+  const planInputSchema = once(() => allowReferences(inputSchema()));
   return {
     name: def.name,
     description: def.description,
     sideEffect: def.sideEffect,
-    inputSchema: def.input,
+    get inputSchema() {
+      return inputSchema();
+    },
     get planInputSchema() {
       return planInputSchema();
     },
