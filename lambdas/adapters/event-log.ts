@@ -100,16 +100,18 @@ export function headOf(item: Record<string, unknown>): HeadItem {
 }
 
 /** What the head knows of the workflow's execution (written by whoever last learnt it). */
-export const executionSnapshotSchema = z.object({
-  /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE. */
-  status: z.string(),
-  error: z.optional(z.string()),
-  start_date: z.optional(z.string()),
-  stop_date: z.optional(z.string()),
-  redrive_date: z.optional(z.string()),
-  /** When it was learnt (ISO-8601). */
-  checked_at: z.string(),
-});
+export const executionSnapshotSchema = z.lazy(() =>
+  z.object({
+    /** RUNNING, SUCCEEDED, FAILED, TIMED_OUT, ABORTED, PENDING_REDRIVE. */
+    status: z.string(),
+    error: z.optional(z.string()),
+    start_date: z.optional(z.string()),
+    stop_date: z.optional(z.string()),
+    redrive_date: z.optional(z.string()),
+    /** When it was learnt (ISO-8601). */
+    checked_at: z.string(),
+  }),
+);
 export type ExecutionSnapshot = z.infer<typeof executionSnapshotSchema>;
 
 /** The head's execution snapshot, if it holds a readable one. */

@@ -27,17 +27,19 @@ export interface StateTableDeps {
 }
 
 /** The plan item: pk `WF#<id>`, sk `PLAN`. */
-export const storedPlanSchema = z.object({
-  plan: planSchema,
-  source: z.enum(planSources),
-  provider: z.string(),
-  model: z.string(),
-  created_at: z.string(),
-  /** Plans served by the semantic cache: intent similarity, exact or re-bound template, what changed. */
-  cache: z.optional(planCacheHitSchema),
-  /** The plan cache entry this plan was stored under (planner plans): finalize confirms it. */
-  cache_entry: z.optional(z.object({ pk: z.string(), sk: z.string() })),
-});
+export const storedPlanSchema = z.lazy(() =>
+  z.object({
+    plan: planSchema,
+    source: z.enum(planSources),
+    provider: z.string(),
+    model: z.string(),
+    created_at: z.string(),
+    /** Plans served by the semantic cache: intent similarity, exact or re-bound template, what changed. */
+    cache: z.optional(planCacheHitSchema),
+    /** The plan cache entry this plan was stored under (planner plans): finalize confirms it. */
+    cache_entry: z.optional(z.object({ pk: z.string(), sk: z.string() })),
+  }),
+);
 export type StoredPlan = z.infer<typeof storedPlanSchema>;
 
 const key = (workflowId: string) => ({ pk: `WF#${workflowId}`, sk: 'PLAN' });
@@ -102,14 +104,16 @@ const stepDefKey = (workflowId: string, stepId: string) => ({
   sk: `STEPDEF#${stepId}`,
 });
 
-const graphItemSchema = z.object({
-  ids: z.array(z.string()),
-  tools: z.array(z.string()),
-  /** Index into `tools`, per step. */
-  tool: z.array(z.number().check(z.int())),
-  /** Indexes of each step's dependencies. */
-  deps: z.array(z.array(z.number().check(z.int()))),
-});
+const graphItemSchema = z.lazy(() =>
+  z.object({
+    ids: z.array(z.string()),
+    tools: z.array(z.string()),
+    /** Index into `tools`, per step. */
+    tool: z.array(z.number().check(z.int())),
+    /** Indexes of each step's dependencies. */
+    deps: z.array(z.array(z.number().check(z.int()))),
+  }),
+);
 
 /** The DAG of a plan without its inputs: what scheduling and dependency walks need. */
 export type PlanGraph = { readonly steps: readonly Pick<PlanStep, 'id' | 'tool' | 'depends_on'>[] };

@@ -21,10 +21,12 @@ export const referencePathSchema = z
     ),
   );
 
-export const referenceSchema = z.strictObject({
-  $from: stepIdSchema,
-  path: z.optional(referencePathSchema),
-});
+export const referenceSchema = z.lazy(() =>
+  z.strictObject({
+    $from: stepIdSchema,
+    path: z.optional(referencePathSchema),
+  }),
+);
 export type Reference = z.infer<typeof referenceSchema>;
 
 /** True for anything that claims to be a reference (has `$from`), well-formed or not. */

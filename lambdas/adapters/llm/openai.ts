@@ -38,19 +38,21 @@ export interface OpenAiProviderOptions {
 }
 
 /** The part of a chat completion this provider reads. */
-const chatCompletionSchema = z.object({
-  choices: z
-    .array(
-      z.object({
-        message: z.nullish(z.object({ content: z.nullish(z.string()), refusal: z.nullish(z.string()) })),
-        finish_reason: z.nullish(z.string()),
-      }),
-    )
-    .check(z.minLength(1)),
-  usage: z.nullish(
-    z.object({ prompt_tokens: z.nullish(z.number()), completion_tokens: z.nullish(z.number()) }),
-  ),
-});
+const chatCompletionSchema = z.lazy(() =>
+  z.object({
+    choices: z
+      .array(
+        z.object({
+          message: z.nullish(z.object({ content: z.nullish(z.string()), refusal: z.nullish(z.string()) })),
+          finish_reason: z.nullish(z.string()),
+        }),
+      )
+      .check(z.minLength(1)),
+    usage: z.nullish(
+      z.object({ prompt_tokens: z.nullish(z.number()), completion_tokens: z.nullish(z.number()) }),
+    ),
+  }),
+);
 type ChatCompletion = z.infer<typeof chatCompletionSchema>;
 
 /** Retrying can fix these statuses (timeouts, conflicts, too early, rate limits, server errors). */

@@ -16,20 +16,22 @@ const TRANSIENT = new Set([
 ]);
 
 /** A JSON secret may hold the key under one of these names (else the whole string is the key). */
-const jsonKeySchema = z.union([
-  z.pipe(
-    z.object({ api_key: z.string().check(z.minLength(1)) }),
-    z.transform((s) => s.api_key),
-  ),
-  z.pipe(
-    z.object({ apiKey: z.string().check(z.minLength(1)) }),
-    z.transform((s) => s.apiKey),
-  ),
-  z.pipe(
-    z.object({ OPENAI_API_KEY: z.string().check(z.minLength(1)) }),
-    z.transform((s) => s.OPENAI_API_KEY),
-  ),
-]);
+const jsonKeySchema = z.lazy(() =>
+  z.union([
+    z.pipe(
+      z.object({ api_key: z.string().check(z.minLength(1)) }),
+      z.transform((s) => s.api_key),
+    ),
+    z.pipe(
+      z.object({ apiKey: z.string().check(z.minLength(1)) }),
+      z.transform((s) => s.apiKey),
+    ),
+    z.pipe(
+      z.object({ OPENAI_API_KEY: z.string().check(z.minLength(1)) }),
+      z.transform((s) => s.OPENAI_API_KEY),
+    ),
+  ]),
+);
 
 /**
  * Reads an API key from Secrets Manager (`OPENAI_API_KEY_SECRET_ARN`, an ARN or a name): the secret

@@ -28,50 +28,56 @@ import {
  * template re-bound to its own values, when it fits (template.ts), best embedding similarity first.
  */
 
-const slotSchema = z.object({ kind: z.enum(slotKinds), role: z.string(), key: z.string() });
+const slotSchema = z.lazy(() => z.object({ kind: z.enum(slotKinds), role: z.string(), key: z.string() }));
 
-export const entrySchema = z.object({
-  pk: z.string(),
-  sk: z.string(),
-  /** The planner's plan, JSON. */
-  plan: z.string(),
-  /** The template's plan with placeholders, JSON; absent when it is not re-bindable. */
-  template: z.optional(z.string()),
-  slots: z.array(slotSchema),
-  /** The template's canonical wording (see template.ts). */
-  words: z.array(z.string()),
-  /** The workflow whose plan this is: only its completion confirms the entry. */
-  workflow_id: z.string(),
-  confirmed: z._default(z.boolean(), false),
-  /** UTC day the plan holds for (the plan has a date the goal does not say), else absent. */
-  day: z.optional(z.string()),
-  /** The plan holds before this UTC day only (a date the goal says without its year), else absent. */
-  until: z.optional(z.string()),
-  created_at: z.string(),
-  expires_at: z.optional(z.number()),
-});
+export const entrySchema = z.lazy(() =>
+  z.object({
+    pk: z.string(),
+    sk: z.string(),
+    /** The planner's plan, JSON. */
+    plan: z.string(),
+    /** The template's plan with placeholders, JSON; absent when it is not re-bindable. */
+    template: z.optional(z.string()),
+    slots: z.array(slotSchema),
+    /** The template's canonical wording (see template.ts). */
+    words: z.array(z.string()),
+    /** The workflow whose plan this is: only its completion confirms the entry. */
+    workflow_id: z.string(),
+    confirmed: z._default(z.boolean(), false),
+    /** UTC day the plan holds for (the plan has a date the goal does not say), else absent. */
+    day: z.optional(z.string()),
+    /** The plan holds before this UTC day only (a date the goal says without its year), else absent. */
+    until: z.optional(z.string()),
+    created_at: z.string(),
+    expires_at: z.optional(z.number()),
+  }),
+);
 export type CacheEntry = z.infer<typeof entrySchema>;
 
-export const indexEntrySchema = z.object({
-  sk: z.string(),
-  /** Digest of the context: plans depend on it (a home city changes a flight's origin). */
-  ctx: z.string(),
-  slots: z.array(z.object({ kind: z.enum(slotKinds), role: z.string() })),
-  words: z.array(z.string()),
-  /** The embedder's id and its vector of the template's wording (base64 int8), when one is set. */
-  embedder: z.optional(z.string()),
-  vector: z.optional(z.string()),
-  /** Re-bindable: other goals may be served from it. */
-  t: z.boolean(),
-  day: z.optional(z.string()),
-  at: z.string(),
-});
+export const indexEntrySchema = z.lazy(() =>
+  z.object({
+    sk: z.string(),
+    /** Digest of the context: plans depend on it (a home city changes a flight's origin). */
+    ctx: z.string(),
+    slots: z.array(z.object({ kind: z.enum(slotKinds), role: z.string() })),
+    words: z.array(z.string()),
+    /** The embedder's id and its vector of the template's wording (base64 int8), when one is set. */
+    embedder: z.optional(z.string()),
+    vector: z.optional(z.string()),
+    /** Re-bindable: other goals may be served from it. */
+    t: z.boolean(),
+    day: z.optional(z.string()),
+    at: z.string(),
+  }),
+);
 export type IndexEntry = z.infer<typeof indexEntrySchema>;
 
-export const indexSchema = z.object({
-  entries: z._default(z.array(indexEntrySchema), []),
-  version: z._default(z.number(), 0),
-});
+export const indexSchema = z.lazy(() =>
+  z.object({
+    entries: z._default(z.array(indexEntrySchema), []),
+    version: z._default(z.number(), 0),
+  }),
+);
 export type CacheIndex = z.infer<typeof indexSchema>;
 
 export interface CacheGoal {

@@ -85,20 +85,22 @@ export function repairPrompt(
 }
 
 /** What this adapter reads from the transport layer's `ModelOutputInvalid` (matched by name, structurally). */
-const outputInvalidSchema = z.object({
-  name: z.literal('ModelOutputInvalid'),
-  message: z.string(),
-  reason: z.string(),
-  repairable: z.boolean(),
-  raw: z.optional(z.string()),
-  issues: z._default(
-    z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() })),
-    [],
-  ),
-  usage: z.optional(
-    z.object({ tokens_in: z.number(), tokens_out: z.number(), latency_ms: z.optional(z.number()) }),
-  ),
-});
+const outputInvalidSchema = z.lazy(() =>
+  z.object({
+    name: z.literal('ModelOutputInvalid'),
+    message: z.string(),
+    reason: z.string(),
+    repairable: z.boolean(),
+    raw: z.optional(z.string()),
+    issues: z._default(
+      z.array(z.object({ path: z.array(z.union([z.string(), z.number()])), message: z.string() })),
+      [],
+    ),
+    usage: z.optional(
+      z.object({ tokens_in: z.number(), tokens_out: z.number(), latency_ms: z.optional(z.number()) }),
+    ),
+  }),
+);
 type OutputInvalid = z.infer<typeof outputInvalidSchema>;
 
 function asOutputInvalid(error: unknown): OutputInvalid | undefined {
