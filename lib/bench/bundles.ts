@@ -204,7 +204,7 @@ export async function coldImportMs(file: string, env: Readonly<Record<string, st
 export interface MeasureBundlesOptions {
   /** Where the bundles land: `<out>/<name>/index.mjs` and `<out>/<name>/baseline/index.mjs`. */
   readonly out: string;
-  /** Fresh processes per bundle (the median is reported). @default 11 */
+  /** Fresh processes per bundle (the median is reported). @default 21 */
   readonly spawns?: number;
   /** Only these functions. @default every function */
   readonly only?: readonly FunctionName[];
@@ -213,7 +213,7 @@ export interface MeasureBundlesOptions {
 
 /** Bundles and times every function and its baseline. */
 export async function measureBundles(options: MeasureBundlesOptions): Promise<BundleMeasure[]> {
-  const { out, spawns = 11, log = () => undefined } = options;
+  const { out, spawns = 21, log = () => undefined } = options;
   await rm(out, { recursive: true, force: true });
   await mkdir(out, { recursive: true });
   // The bundles leave the AWS SDK to the runtime: outside the project they find it through a link.

@@ -53,7 +53,7 @@ export function benchSettings(env: Readonly<Record<string, string | undefined>>)
     only: only as BenchSettings['only'],
     requests: number('BENCH_REQUESTS', 300),
     concurrency: number('BENCH_CONCURRENCY', 50),
-    spawns: number('BENCH_SPAWNS', 11),
+    spawns: number('BENCH_SPAWNS', 21),
     functions: functions && functions.length > 0 ? functions : undefined,
     load: {
       inMemory: env.BENCH_LOAD_DATA === 'memory',

@@ -9,7 +9,7 @@ describe('bench settings', () => {
       only: undefined,
       requests: 300,
       concurrency: 50,
-      spawns: 11,
+      spawns: 21,
       functions: undefined,
       load: { inMemory: false, burstUsers: 30, burstEach: 10, workflows: 2000, clients: 60 },
       push: { workflows: 12, approvalDelayMs: 3000 },
