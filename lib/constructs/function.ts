@@ -1,5 +1,4 @@
 import { copyFileSync, readdirSync, readFileSync } from 'node:fs';
-import { copyFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AssetHashType, type Duration, type ILocalBundling, RemovalPolicy, Validations } from 'aws-cdk-lib';
@@ -139,23 +138,25 @@ export async function bundleFunction(
   root: string = projectRootDir,
 ): Promise<BuiltBundle> {
   const { metafile } = await build({ ...esbuildOptions(bundle, entry, outdir), absWorkingDir: root });
-  const code: Record<string, string> = {};
-  for (const name of (await readdir(outdir)).filter(isCode)) {
-    code[name] = await readFile(join(outdir, name), 'utf8');
-  }
-  const sideFiles = sideFilesOf(bundle, Object.values(code).join('\n'));
-  for (const [name, source] of sideFiles) await copyFile(source, join(outdir, name));
-  return { metafile, code, sideFiles };
+  return withSideFiles(bundle, outdir, metafile);
 }
 
 /** {@link bundleFunction}, synchronously: what CDK's local bundling runs (it cannot wait). */
-export function bundleFunctionSync(bundle: LambdaBundle, entry: string, outdir: string): void {
-  buildSync(esbuildOptions(bundle, entry, outdir));
-  const code = readdirSync(outdir)
-    .filter(isCode)
-    .map((name) => readFileSync(join(outdir, name), 'utf8'))
-    .join('\n');
-  for (const [name, source] of sideFilesOf(bundle, code)) copyFileSync(source, join(outdir, name));
+export function bundleFunctionSync(bundle: LambdaBundle, entry: string, outdir: string): BuiltBundle {
+  const { metafile } = buildSync(esbuildOptions(bundle, entry, outdir));
+  return withSideFiles(bundle, outdir, metafile);
+}
+
+/** Reads what a build wrote to `outdir` and copies the side files its code imports next to it. */
+function withSideFiles(bundle: LambdaBundle, outdir: string, metafile: BuiltBundle['metafile']): BuiltBundle {
+  const code = Object.fromEntries(
+    readdirSync(outdir)
+      .filter(isCode)
+      .map((name) => [name, readFileSync(join(outdir, name), 'utf8')]),
+  );
+  const sideFiles = sideFilesOf(bundle, Object.values(code).join('\n'));
+  for (const [name, source] of sideFiles) copyFileSync(source, join(outdir, name));
+  return { metafile, code, sideFiles };
 }
 
 /**
