@@ -123,7 +123,10 @@ const stepRef = () => ({ step_id: stepIdSchema, tool: z.string() });
 /** A step and its tool: what StepStarted and StepCompensated record. */
 export const stepRefSchema = z.lazy(() => z.object(stepRef()));
 export type StepRef = z.infer<typeof stepRefSchema>;
-const approvalAnswer = () => z.object({ step_ids: z.array(stepIdSchema), comment: z.optional(z.string()) });
+/** ApprovalGranted's and ApprovalDenied's data: one schema for both. */
+const approvalAnswer = once(() =>
+  z.object({ step_ids: z.array(stepIdSchema), comment: z.optional(z.string()) }),
+);
 
 /** The exactly-once claim of the rollback: who owns it and how it will end (CompensationStarted's data). */
 export const compensationStartedObject = once(() =>
