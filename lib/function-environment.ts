@@ -63,7 +63,6 @@ export function functionEnvironment(
 ): Record<string, EnvValue> {
   const reads = new Set(spec.reads ?? []);
   const env: Record<string, EnvValue> = {
-    NODE_OPTIONS: '--enable-source-maps',
     POWERTOOLS_SERVICE_NAME: settings.serviceName,
     POWERTOOLS_METRICS_NAMESPACE: settings.metricsNamespace,
     POWERTOOLS_LOG_LEVEL: settings.logLevel,

@@ -188,11 +188,11 @@ export async function coldImportMs(file: string, env: Readonly<Record<string, st
     'process.stdout.write(String(performance.now() - t0));',
   ].join('\n');
   try {
-    const { stdout } = await run(
-      process.execPath,
-      ['--enable-source-maps', '--input-type=module', '--eval', script],
-      { env, cwd: PROJECT_ROOT, timeout: 60_000 },
-    );
+    const { stdout } = await run(process.execPath, ['--input-type=module', '--eval', script], {
+      env,
+      cwd: PROJECT_ROOT,
+      timeout: 60_000,
+    });
     return Number(stdout);
   } catch (error) {
     // The child's own words (its stderr's last lines), not the command line.
@@ -261,10 +261,10 @@ async function measureOne(name: FunctionName, dir: string, spawns: number): Prom
   const loaded = loadedAtImport(result.metafile);
   const sdk = sdkImportsOf(result.metafile);
 
-  // The baseline, bundled with the same options.
+  // The baseline, bundled with the same options, without the module injected into the functions (ours).
   const baselineSource = join(dir, 'baseline', 'entry.mjs');
   await writeFile(baselineSource, baselineEntry(sdk));
-  await build(esbuildOptions(lambdaBundle, baselineSource, join(dir, 'baseline')));
+  await build(esbuildOptions({ ...lambdaBundle, inject: [] }, baselineSource, join(dir, 'baseline')));
   const baselineFile = join(dir, 'baseline', 'index.mjs');
 
   const env = importEnvironment(name);
