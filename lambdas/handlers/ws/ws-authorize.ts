@@ -1,5 +1,5 @@
 import middy from '@middy/core';
-import { createRemoteJWKSet } from 'jose';
+import { remoteKeySet } from '#adapters/http/jwks.ts';
 import { correlated } from '#middleware/correlation.ts';
 import { envSchema, parseEnv } from '#middleware/env.ts';
 import { type AuthorizeDeps, authorize } from '#usecases/authorize-connection.ts';
@@ -8,8 +8,8 @@ import { type AuthorizeDeps, authorize } from '#usecases/authorize-connection.ts
 
 const env = parseEnv(envSchema('JWT_JWKS_URL', 'JWT_ISSUER', 'JWT_AUDIENCE'));
 const deps: AuthorizeDeps = {
-  // Fetched once per execution environment and cached by jose (refetched on an unknown `kid`).
-  keys: createRemoteJWKSet(new URL(env.JWT_JWKS_URL)),
+  // Fetched at the first verification and cached (refetched on an unknown `kid`, as jose's remote set).
+  keys: remoteKeySet(new URL(env.JWT_JWKS_URL)),
   issuer: env.JWT_ISSUER,
   audiences: env.JWT_AUDIENCE.split(',')
     .map((aud) => aud.trim())
