@@ -133,6 +133,27 @@ describe('the cold-start figures', () => {
     expect(meetsGoals(measure({ error: 'no entry' }))).toBe(false);
   });
 
+  it('judge a function with no AWS SDK client by its size only: its baseline is an empty module', () => {
+    const authorizer = measure({ name: 'wsAuthorizer', sdk: [], importMs: 31, baselineMs: 5, ratio: 6.2 });
+    expect(meetsGoals(authorizer)).toBe(true);
+    expect(meetsGoals({ ...authorizer, bytes: 251 * 1024 })).toBe(false);
+    expect(bundleRows([authorizer])[0]?.value).toMatch(/· n\/a \(6\.20× an empty module\)$/);
+    const rows = bundleGoalRows([measure(), authorizer]);
+    expect(rows[1]).toMatchObject({
+      value: 'worst status 1.20× (120 vs 100 ms), 1 function with an SDK baseline: met',
+      note: expect.stringMatching(
+        /no AWS SDK client, so no SDK baseline: wsAuthorizer 31 ms \(an empty module 5 ms\)$/,
+      ),
+    });
+    // Judged on nothing is not met.
+    expect(bundleGoalRows([authorizer])[1]?.value).toBe(
+      'no function with an AWS SDK client measured: MISSED',
+    );
+    expect(renderBundleTable([authorizer]).split('\n')[2]).toMatch(
+      /^\| wsAuthorizer +\| 200 +\| 31 +\| 5 +\| n\/a \(6\.20× an empty module\) +\| met +\| \(none\) +\|$/,
+    );
+  });
+
   it('give one row per function with size, import, baseline and ratio', () => {
     expect(bundleRows([measure()])).toEqual([
       {
@@ -147,11 +168,11 @@ describe('the cold-start figures', () => {
     const rows = bundleGoalRows([measure(), measure({ name: 'producer', bytes: 300 * 1024, ratio: 1.5 })]);
     expect(rows.map((r) => r.value)).toEqual([
       'largest producer 300 KiB: MISSED',
-      'worst producer 1.50× (120 vs 100 ms): MISSED',
+      'worst producer 1.50× (120 vs 100 ms), 2 functions with an SDK baseline: MISSED',
     ]);
     expect(bundleGoalRows([measure()]).map((r) => r.value)).toEqual([
       'largest status 200 KiB: met',
-      'worst status 1.20× (120 vs 100 ms): met',
+      'worst status 1.20× (120 vs 100 ms), 1 function with an SDK baseline: met',
     ]);
     expect(bundleGoalRows([measure(), measure({ name: 'events', error: 'boom' })])[0]?.value).toMatch(
       /MISSED$/,
