@@ -81,7 +81,12 @@ function nameAt(map: SourceMap, line: number, column: number): string {
 const formatted = Error.prepareStackTrace;
 if (formatted && !getSourceMapsSupport().enabled) {
   Error.prepareStackTrace = (error, sites) => {
-    const frames = sites.map((site, i) => mappedFrame(site, sites[i + 1]));
+    let frames: (string | undefined)[];
+    try {
+      frames = sites.map((site, i) => mappedFrame(site, sites[i + 1]));
+    } catch {
+      frames = []; // a stack is never lost to its mapping: unmapped, as Node would write it
+    }
     if (frames.every((frame) => frame === undefined)) return formatted(error, sites);
     // Node's header (`Name [code]: message`), then every frame, mapped where it can be.
     return formatted(error, []) + sites.map((site, i) => `\n    at ${frames[i] ?? String(site)}`).join('');
