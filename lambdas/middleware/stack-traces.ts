@@ -36,13 +36,18 @@ function mapOf(file: string): SourceMap | null {
   return map;
 }
 
+/** The frame's file as a path (an ES module's frames name it by URL). */
+function fileOf(site: NodeJS.CallSite | undefined): string | undefined {
+  const url = site?.getFileName();
+  return url?.startsWith('file://') ? fileURLToPath(url) : (url ?? undefined);
+}
+
 /**
  * One frame in the original source, as Node writes a source-mapped frame; undefined when unmapped.
  * `caller` is the next frame down the stack (where a minified name may be restored from).
  */
-export function mappedFrame(site: NodeJS.CallSite, caller?: NodeJS.CallSite): string | undefined {
-  const url = site.getFileName();
-  const file = url?.startsWith('file://') ? fileURLToPath(url) : url;
+function mappedFrame(site: NodeJS.CallSite, caller?: NodeJS.CallSite): string | undefined {
+  const file = fileOf(site);
   const line = site.getLineNumber();
   const column = site.getColumnNumber();
   if (!file?.startsWith(bundleDir) || line === null || column === null) return undefined;
@@ -66,11 +71,9 @@ export function mappedFrame(site: NodeJS.CallSite, caller?: NodeJS.CallSite): st
 function originalName(map: SourceMap, site: NodeJS.CallSite, file: string, caller?: NodeJS.CallSite): string {
   const enclosing = nameAt(map, site.getEnclosingLineNumber() ?? 1, site.getEnclosingColumnNumber() ?? 1);
   if (enclosing) return enclosing;
-  const callerUrl = caller?.getFileName();
-  const callerFile = callerUrl?.startsWith('file://') ? fileURLToPath(callerUrl) : callerUrl;
   const line = caller?.getLineNumber();
   const column = caller?.getColumnNumber();
-  return callerFile === file && line && column ? nameAt(map, line, column) : '';
+  return fileOf(caller) === file && line && column ? nameAt(map, line, column) : '';
 }
 
 /** The map's name at a 1-based position (Node returns it with the entry; @types/node omits it). */
