@@ -1,5 +1,6 @@
 import { cacheScopes, embedderKinds } from '#domain/cache/settings.ts';
 import { modelProviders } from '#domain/llm/provider.ts';
+import { once } from '#domain/once.ts';
 import * as z from '#domain/zod.ts';
 
 /**
@@ -8,17 +9,23 @@ import * as z from '#domain/zod.ts';
  * variable the stack forgot fails the cold start with its name, not a later call. Which function
  * gets which variable is lib/function-environment.ts (the stack and the local runtime both use it).
  */
-const name = () => z.string().check(z.minLength(1));
-const positiveInt = () => z.coerce.number().check(z.int(), z.positive());
+/*
+ * The shapes several variables share are built once and shared (zod schemas are immutable): a
+ * variable that only adds a default or `optional` wraps the shared one. Each is built at its first
+ * use, so a function builds only what its variables need.
+ */
+const name = once(() => z.string().check(z.minLength(1)));
+const positiveInt = once(() => z.coerce.number().check(z.int(), z.positive()));
+const positiveNumber = once(() => z.coerce.number().check(z.positive()));
+const url = once(() => z.string().check(z.url()));
+const blankToUndefined = once(() => z.transform((value: unknown) => (value === '' ? undefined : value)));
 /** Unset and empty are the same thing (CloudFormation cannot unset a variable, only blank it). */
 const blankIsUnset = <S extends z.ZodMiniType>(schema: S) =>
   // classic zod's `z.preprocess(fn, schema)` is this pipe (zod/mini has no preprocess).
-  z.pipe(
-    z.transform((value: unknown) => (value === '' ? undefined : value)),
-    z.optional(schema),
-  );
+  z.pipe(blankToUndefined(), z.optional(schema));
+const optionalString = once(() => blankIsUnset(z.string()));
 /** `true`/`1`/`yes` or `false`/`0`/`no` (any case, spaces ignored); unset is false. */
-const flag = () =>
+const flag = once(() =>
   z.pipe(
     z.pipe(
       z.pipe(
@@ -28,9 +35,10 @@ const flag = () =>
       z.enum(['true', 'false', '1', '0', 'yes', 'no', '']),
     ),
     z.transform((v) => v === 'true' || v === '1' || v === 'yes'),
-  );
+  ),
+);
 /** A comma-separated list; unset or empty is the empty list. */
-const list = () =>
+const list = once(() =>
   z.pipe(
     z._default(z.string(), ''),
     z.transform((v) =>
@@ -39,7 +47,8 @@ const list = () =>
         .map((item) => item.trim())
         .filter((item) => item !== ''),
     ),
-  );
+  ),
+);
 
 /**
  * How to build each variable's schema. Built on demand, for the variables a function names: building
@@ -86,13 +95,13 @@ const envFieldSchemas = {
       'omnilink.orchestrator',
     ),
   /** The WebSocket stage's callback URL (API Gateway Management API endpoint). */
-  WEBSOCKET_CALLBACK_URL: () => z.string().check(z.url()),
+  WEBSOCKET_CALLBACK_URL: url,
   /** How long connection and subscription items live (a connection lasts 2 hours at most). */
-  PUSH_TTL_HOURS: () => z._default(z.coerce.number().check(z.positive()), 3),
+  PUSH_TTL_HOURS: () => z._default(positiveNumber(), 3),
   /** JWTs the WebSocket authorizer accepts: the HTTP API authorizer's issuer and audiences. */
   JWT_ISSUER: name,
   JWT_AUDIENCE: name,
-  JWT_JWKS_URL: () => z.string().check(z.url()),
+  JWT_JWKS_URL: url,
   /** The semantic plan cache in front of the planner (`false` turns it off). */
   CACHE_ENABLED: () =>
     z.pipe(
@@ -116,15 +125,15 @@ const envFieldSchemas = {
   LLM_TIMEOUT_MS: () => z._default(positiveInt(), 60_000),
   /** Default answer budget when a request sets none. */
   LLM_MAX_TOKENS: () => z._default(positiveInt(), 1024),
-  BEDROCK_MODEL_ID: () => blankIsUnset(z.string()),
+  BEDROCK_MODEL_ID: optionalString,
   /** The content guardrail the guardian applies (both or neither). */
-  BEDROCK_GUARDRAIL_ID: () => blankIsUnset(z.string()),
-  BEDROCK_GUARDRAIL_VERSION: () => blankIsUnset(z.string()),
+  BEDROCK_GUARDRAIL_ID: optionalString,
+  BEDROCK_GUARDRAIL_VERSION: optionalString,
   OPENAI_BASE_URL: () => blankIsUnset(z.url()),
-  OPENAI_MODEL: () => blankIsUnset(z.string()),
-  OPENAI_API_KEY: () => blankIsUnset(z.string()),
+  OPENAI_MODEL: optionalString,
+  OPENAI_API_KEY: optionalString,
   /** In AWS: ARN (or name) of the Secrets Manager secret holding the key, read when OPENAI_API_KEY is unset. */
-  OPENAI_API_KEY_SECRET_ARN: () => blankIsUnset(z.string()),
+  OPENAI_API_KEY_SECRET_ARN: optionalString,
   OPENAI_MAX_TOKENS_PARAM: () => blankIsUnset(z.enum(['max_tokens', 'max_completion_tokens'])),
   // The `http_request` tool's fetch policy (lambdas/adapters/http/safe-fetch.ts `httpToolPolicy`).
   /** Hosts `http_request` may call (comma-separated); unset or empty = every request is refused. */
