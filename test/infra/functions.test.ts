@@ -215,6 +215,28 @@ describe('bundling', () => {
     expect(imported.filter((path) => /^node:(http|https|tls|util)$/.test(path))).toEqual([]);
   });
 
+  it.each(['guardian', 'planner'] as const)(
+    "the %s ships the JSON Schemas its model is given, not zod's JSON Schema generator",
+    async (name) => {
+      const result = await build(
+        esbuildOptions(lambdaBundle, spec(name).entry, join(tmpdir(), `omnilink-json-schemas-${name}`)),
+      );
+      const shipped = Object.values(result.metafile.outputs).flatMap((output) =>
+        Object.entries(output.inputs)
+          .filter(([, input]) => input.bytesInOutput > 0)
+          .map(([file]) => file),
+      );
+      expect(shipped).toContain('node_modules/zod/v4/core/schemas.js'); // the check sees zod's files
+      expect(
+        shipped.filter((file) => /zod\/v4\/core\/(to-json-schema|json-schema-processors)\.js$/.test(file)),
+      ).toEqual([]);
+      const imported = Object.values(result.metafile.outputs).flatMap((output) =>
+        output.imports.map((i) => i.path),
+      );
+      expect(imported).toContain('./json-schemas.json');
+    },
+  );
+
   it('bundles zod/mini and English only: no classic zod, no other locale', async () => {
     const result = await build(
       esbuildOptions(lambdaBundle, 'lambdas/handlers/api/status.ts', join(tmpdir(), 'omnilink-zod-bundle')),

@@ -37,6 +37,7 @@ const request: StructuredRequest<Verdict> = {
   system: 'You screen travel requests.',
   prompt: 'Goal: Book a flight to NYC',
   schema: verdictSchema,
+  jsonSchema: toModelJsonSchema(verdictSchema),
   schemaName: 'guardian_verdict',
   temperature: 0,
 };

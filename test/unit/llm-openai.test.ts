@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { ModelCallFailed, ModelOutputInvalid } from '#adapters/llm/errors.ts';
 import { OpenAiProvider } from '#adapters/llm/openai.ts';
 import { withRepair } from '#adapters/llm/repair.ts';
+import { toModelJsonSchema } from '#adapters/llm/structured.ts';
 import type { StructuredRequest } from '#adapters/llm/types.ts';
 import { TransientError } from '#domain/errors.ts';
 import * as z from '#domain/zod.ts';
@@ -98,6 +99,7 @@ const request: StructuredRequest<Plan> = {
   system: 'You plan travel bookings.',
   prompt: 'Goal: Book a flight to NYC',
   schema: planSchema,
+  jsonSchema: toModelJsonSchema(planSchema),
   schemaName: 'travel_plan',
   maxTokens: 600,
   temperature: 0.2,
@@ -170,7 +172,12 @@ describe('OpenAI-compatible provider: request', () => {
     const loose = z.object({ allowed: z.boolean(), reason: z.optional(z.string()) });
     reply(completion('{"allowed":true}'));
 
-    const result = await provider().generateStructured({ ...request, schema: loose, schemaName: 'verdict' });
+    const result = await provider().generateStructured({
+      ...request,
+      schema: loose,
+      jsonSchema: toModelJsonSchema(loose),
+      schemaName: 'verdict',
+    });
 
     expect(result.data).toEqual({ allowed: true });
     expect(requests[0]?.body).toMatchObject({

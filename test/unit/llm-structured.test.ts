@@ -128,7 +128,14 @@ describe('repair prompt', () => {
     });
 
     const repaired = repairRequest(
-      { purpose: 'planner', system: 's', prompt: 'Goal: X', schema: z.object({}), schemaName: 'plan' },
+      {
+        purpose: 'planner',
+        system: 's',
+        prompt: 'Goal: X',
+        schema: z.object({}),
+        jsonSchema: {},
+        schemaName: 'plan',
+      },
       error,
     );
 

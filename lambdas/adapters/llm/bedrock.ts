@@ -11,7 +11,7 @@ import {
 import { TransientError } from '#domain/errors.ts';
 import * as z from '#domain/zod.ts';
 import { clip, ModelCallFailed, ModelOutputInvalid, type OutputInvalidReason } from './errors.ts';
-import { assertSchemaName, toModelJsonSchema, validateAnswer } from './structured.ts';
+import { assertSchemaName, type JsonObject, validateAnswer } from './structured.ts';
 import type {
   LlmProvider,
   ModelUsage,
@@ -68,7 +68,7 @@ export class BedrockProvider implements LlmProvider {
               description:
                 z.globalRegistry.get(req.schema)?.description ??
                 `Record the ${req.purpose} answer. Call this tool exactly once; its input is the whole answer.`,
-              inputSchema: { json: toModelJsonSchema(req.schema) },
+              inputSchema: { json: req.jsonSchema as JsonObject },
             },
           },
         ],

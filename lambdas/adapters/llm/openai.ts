@@ -6,7 +6,6 @@ import {
   isStrictCompatible,
   type JsonObject,
   parseJsonAnswer,
-  toModelJsonSchema,
   validateAnswer,
 } from './structured.ts';
 import type {
@@ -80,7 +79,7 @@ export class OpenAiProvider implements LlmProvider {
 
   async generateStructured<T>(req: StructuredRequest<T>): Promise<StructuredResult<T>> {
     assertSchemaName(req.schemaName);
-    const schema = toModelJsonSchema(req.schema);
+    const schema = req.jsonSchema as JsonObject;
     const { completion, usage } = await this.#complete({
       messages: [
         { role: 'system', content: req.system },

@@ -1,6 +1,7 @@
 import { PlanInvalid } from '#domain/errors.ts';
 import { planSchema } from '#domain/schemas.ts';
 import * as z from '#domain/zod.ts';
+import { answerJsonSchema, type JsonSchema } from './json-schemas.ts';
 import {
   type AgentModel,
   type GuardianVerdict,
@@ -26,8 +27,13 @@ export interface StructuredRequest<T> {
   purpose: string;
   system: string;
   prompt: string;
-  /** Validates the answer; its JSON Schema (input side) is what the model is asked to produce. */
+  /** Validates the answer. */
   schema: z.ZodMiniType<T>;
+  /**
+   * What the model is asked to produce: the JSON Schema of `schema`'s input side, objects closed
+   * (json-schemas.ts: generated when the project is built).
+   */
+  jsonSchema: JsonSchema;
   /** Tool / json_schema name: 1-64 chars of `A-Za-z0-9_-`. */
   schemaName: string;
   maxTokens?: number;
@@ -172,6 +178,7 @@ export function createStructuredModel(llm: StructuredLlm): AgentModel {
         system: GUARDIAN_SYSTEM,
         prompt,
         schema: guardianVerdictSchema,
+        jsonSchema: answerJsonSchema('guardian_verdict'),
         schemaName: 'guardian_verdict',
         temperature: 0,
       };
@@ -213,6 +220,7 @@ export function createStructuredModel(llm: StructuredLlm): AgentModel {
           system: plannerSystem(tools),
           prompt,
           schema: planSchema,
+          jsonSchema: answerJsonSchema('plan'),
           schemaName: 'plan',
           // A 25-step plan with inputs and references is a few thousand tokens of JSON.
           maxTokens: PLANNER_MAX_TOKENS,

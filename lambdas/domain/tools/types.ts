@@ -1,6 +1,7 @@
 import { InvalidStepInput } from '#domain/errors.ts';
 import type { ModelCallReport } from '#domain/llm/provider.ts';
 import * as z from '#domain/zod.ts';
+import { toolInputJsonSchema } from '../llm/json-schemas.ts';
 import { once } from '../once.ts';
 import { allowReferences } from '../references.ts';
 
@@ -151,11 +152,11 @@ export function createToolRegistry(tools: readonly Tool[]): ToolRegistry {
     get: (name) => byName.get(name),
     names: () => [...byName.keys()],
     describe: () =>
-      tools.map(({ name, description, sideEffect, inputSchema }) => ({
+      tools.map(({ name, description, sideEffect }) => ({
         name,
         description,
         sideEffect,
-        input_schema: z.toJSONSchema(inputSchema, { unrepresentable: 'any' }),
+        input_schema: toolInputJsonSchema(name),
       })),
   };
 }
