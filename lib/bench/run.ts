@@ -58,6 +58,7 @@ const bundleOptions = (settings: BenchSettings, out: string, log: (line: string)
   ({
     out: join(out, 'bundles'),
     spawns: settings.spawns,
+    maxSpawns: settings.maxSpawns,
     ...(settings.functions ? { only: settings.functions } : {}),
     log,
   }) satisfies MeasureBundlesOptions;

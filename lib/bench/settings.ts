@@ -10,6 +10,8 @@ export interface BenchSettings {
   readonly concurrency: number;
   /** BENCH_SPAWNS: fresh processes per bundle of the cold-start figures. */
   readonly spawns: number;
+  /** BENCH_MAX_SPAWNS: fresh processes per bundle whose import ratio came close to the goal. */
+  readonly maxSpawns: number;
   /** BENCH_FUNCTIONS (comma-separated): the functions whose bundles are measured; all by default. */
   readonly functions: readonly FunctionName[] | undefined;
   readonly load: {
@@ -54,6 +56,7 @@ export function benchSettings(env: Readonly<Record<string, string | undefined>>)
     requests: number('BENCH_REQUESTS', 300),
     concurrency: number('BENCH_CONCURRENCY', 50),
     spawns: number('BENCH_SPAWNS', 21),
+    maxSpawns: number('BENCH_MAX_SPAWNS', 101),
     functions: functions && functions.length > 0 ? functions : undefined,
     load: {
       inMemory: env.BENCH_LOAD_DATA === 'memory',

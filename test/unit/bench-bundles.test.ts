@@ -6,12 +6,15 @@ import {
   bundleGoalRows,
   bundleRows,
   importEnvironment,
+  isBorderline,
   loadedAtImport,
   meetsGoals,
+  ratioInterval,
   renderBundleTable,
   sdkImportsOf,
   topInputs,
 } from '../../lib/bench/bundles.ts';
+import { median as percentileMedian } from '../../lib/bench/table.ts';
 import { tableSpecs } from '../../lib/specs.ts';
 
 const measure = (over: Partial<BundleMeasure> = {}): BundleMeasure => ({
@@ -25,6 +28,8 @@ const measure = (over: Partial<BundleMeasure> = {}): BundleMeasure => ({
   baselineMs: 100,
   baselineSamples: [90, 100, 110],
   ratio: 1.2,
+  ratioLow: 1.15,
+  ratioHigh: 1.25,
   top: [['@aws-lambda-powertools/logger', 40 * 1024]],
   ...over,
 });
@@ -140,7 +145,7 @@ describe('the cold-start figures', () => {
     expect(bundleRows([authorizer])[0]?.value).toMatch(/· n\/a \(6\.20× an empty module\)$/);
     const rows = bundleGoalRows([measure(), authorizer]);
     expect(rows[1]).toMatchObject({
-      value: 'worst status 1.20× (120 vs 100 ms), 1 function with an SDK baseline: met',
+      value: 'worst status 1.20× (1.15–1.25) (120 vs 100 ms, 3 pairs), 1 function with an SDK baseline: met',
       note: expect.stringMatching(
         /no AWS SDK client, so no SDK baseline: wsAuthorizer 31 ms \(an empty module 5 ms\)$/,
       ),
@@ -158,7 +163,7 @@ describe('the cold-start figures', () => {
     expect(bundleRows([measure()])).toEqual([
       {
         measure: 'cold start, status',
-        value: '200 KiB · import 120 ms · SDK baseline 100 ms · 1.20×',
+        value: '200 KiB · import 120 ms · SDK baseline 100 ms · 1.20× (1.15–1.25)',
         note: 'meets ≤ 250 KiB / ≤ 1.3×; SDK: dynamodb, lib-dynamodb; largest: @aws-lambda-powertools/logger 40',
       },
     ]);
@@ -168,11 +173,11 @@ describe('the cold-start figures', () => {
     const rows = bundleGoalRows([measure(), measure({ name: 'producer', bytes: 300 * 1024, ratio: 1.5 })]);
     expect(rows.map((r) => r.value)).toEqual([
       'largest producer 300 KiB: MISSED',
-      'worst producer 1.50× (120 vs 100 ms), 2 functions with an SDK baseline: MISSED',
+      'worst producer 1.50× (1.15–1.25) (120 vs 100 ms, 3 pairs), 2 functions with an SDK baseline: MISSED',
     ]);
     expect(bundleGoalRows([measure()]).map((r) => r.value)).toEqual([
       'largest status 200 KiB: met',
-      'worst status 1.20× (120 vs 100 ms), 1 function with an SDK baseline: met',
+      'worst status 1.20× (1.15–1.25) (120 vs 100 ms, 3 pairs), 1 function with an SDK baseline: met',
     ]);
     expect(bundleGoalRows([measure(), measure({ name: 'events', error: 'boom' })])[0]?.value).toMatch(
       /MISSED$/,
@@ -192,10 +197,52 @@ describe('the cold-start figures', () => {
     const lines = table.split('\n');
     expect(lines[0]).toMatch(/^\| function +\| bundle KiB +\| cold import ms +\| SDK baseline ms +\| ratio/);
     expect(lines[2]).toMatch(
-      /^\| status +\| 200 +\| 120 +\| 100 +\| 1\.20× +\| met +\| dynamodb, lib-dynamodb +\|$/,
+      /^\| status +\| 200 +\| 120 +\| 100 +\| 1\.20× \(1\.15–1\.25\) +\| met +\| dynamodb, lib-dynamodb +\|$/,
     );
     expect(lines[3]).toMatch(/^\| events +\| not bundled .*\| MISSED +\| entry not found +\|$/);
     expect(lines[4]).toMatch(/^\| planner +\| 246 \(70 lazy\) \+491 +\| 120 +\|/);
     expect(table).toContain('median of 3 fresh Node');
+    const more = renderBundleTable([
+      measure(),
+      measure({ name: 'planner', importSamples: Array(101).fill(1) }),
+    ]);
+    expect(more).toContain('median of 3 (planner 101: within 0.1× of the goal after 3) fresh Node');
+  });
+
+  it('measure again a ratio within 0.1× of the goal, on either side', () => {
+    expect([1.15, 1.21, 1.26, 1.3, 1.39, 1.45].map(isBorderline)).toEqual([
+      false,
+      true,
+      true,
+      true,
+      true,
+      false,
+    ]);
+  });
+
+  it('give a ratio a 90% interval that holds the ratio and narrows with more pairs', () => {
+    // Pairs of a function ~1.25× its baseline, with ±15% noise on each import.
+    let seed = 7;
+    const noise = () => {
+      seed = (seed * 16807) % 2147483647;
+      return 0.85 + 0.3 * (seed / 2147483647);
+    };
+    const pairs = (n: number) => {
+      const b = Array.from({ length: n }, () => 100 * noise());
+      return { f: b.map(() => 125 * noise()), b };
+    };
+    const few = pairs(21);
+    const many = pairs(401);
+    const [low, high] = ratioInterval(few.f, few.b);
+    const ratio = percentileMedian(few.f) / percentileMedian(few.b);
+    expect(low).toBeLessThanOrEqual(ratio);
+    expect(high).toBeGreaterThanOrEqual(ratio);
+    const [manyLow, manyHigh] = ratioInterval(many.f, many.b);
+    expect(manyHigh - manyLow).toBeLessThan((high - low) / 2);
+    expect(manyLow).toBeLessThan(1.25);
+    expect(manyHigh).toBeGreaterThan(1.25);
+    // Seeded: the same samples, the same interval.
+    expect(ratioInterval(few.f, few.b)).toEqual([low, high]);
+    expect(ratioInterval([1], [1]).every(Number.isNaN)).toBe(true);
   });
 });

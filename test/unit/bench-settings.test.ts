@@ -10,6 +10,7 @@ describe('bench settings', () => {
       requests: 300,
       concurrency: 50,
       spawns: 21,
+      maxSpawns: 101,
       functions: undefined,
       load: { inMemory: false, burstUsers: 30, burstEach: 10, workflows: 2000, clients: 60 },
       push: { workflows: 12, approvalDelayMs: 3000 },
