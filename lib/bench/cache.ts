@@ -25,6 +25,7 @@ import {
   type PlanCacheDeps,
   storePlan,
 } from '../../lambdas/adapters/cache-store.ts';
+import { shippedWordVectors } from '../../lambdas/adapters/embedders/word-vectors.ts';
 import { createOfflineEmbedder, similarity } from '../../lambdas/domain/cache/embedder.ts';
 import { findCity } from '../../lambdas/domain/catalog.ts';
 import { estimateTokens } from '../../lambdas/domain/llm/provider.ts';
@@ -139,7 +140,7 @@ export async function runCacheBench(
       },
       { step: 'initialize', name: 'benchCounter' },
     );
-    const embedder = createOfflineEmbedder();
+    const embedder = createOfflineEmbedder(shippedWordVectors());
     const deps: PlanCacheDeps = {
       client,
       tableName,

@@ -8,6 +8,7 @@ import {
   type PlanCacheDeps,
   storePlan,
 } from '../../lambdas/adapters/cache-store.ts';
+import { shippedWordVectors } from '../../lambdas/adapters/embedders/word-vectors.ts';
 import { createOfflineEmbedder } from '../../lambdas/domain/cache/embedder.ts';
 import { findCity, normalizeCityName } from '../../lambdas/domain/catalog.ts';
 import { planGoalOffline } from '../../lambdas/domain/offline-planner.ts';
@@ -157,7 +158,7 @@ async function startCache() {
   const deps: PlanCacheDeps = {
     client,
     tableName,
-    embedder: createOfflineEmbedder(),
+    embedder: createOfflineEmbedder(shippedWordVectors()),
     tools: defaultToolRegistry(),
     config: { scope: 'user', ttlDays: 30, maxEntriesPerScope: 500, minSimilarity: 0.6 },
     now: () => new Date(NOW),

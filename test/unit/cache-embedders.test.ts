@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createEmbedder } from '#adapters/embedders/index.ts';
 import { createTitanEmbedder } from '#adapters/embedders/titan.ts';
+import { shippedWordVectors } from '#adapters/embedders/word-vectors.ts';
 import { createOfflineEmbedder, dequantize, quantize, similarity } from '#domain/cache/embedder.ts';
 import { goalText } from '#domain/cache/template.ts';
 import { TransientError } from '#domain/errors.ts';
@@ -64,7 +65,7 @@ describe('Titan Text Embeddings V2 embedder', () => {
 });
 
 describe('offline embedder (shipped word vectors)', () => {
-  const embedder = createOfflineEmbedder();
+  const embedder = createOfflineEmbedder(shippedWordVectors());
   const intent = (goal: string) => embedder.embed(goalText(goal));
 
   it("rates the issue's paraphrases as similar wordings", async () => {

@@ -1,5 +1,6 @@
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PlanCacheConfig, PlanCacheDeps } from '#adapters/cache-store.ts';
+import { shippedWordVectors } from '#adapters/embedders/word-vectors.ts';
 import { createOfflineEmbedder } from '#domain/cache/embedder.ts';
 import { defaultToolRegistry } from '#domain/tools/registry.ts';
 import { deleteTables, ensureTables, startDynamo } from '../../lib/local/dynamo.ts';
@@ -48,7 +49,7 @@ export function cacheDeps(
   return {
     client: store.client,
     tableName: store.tableName,
-    embedder: createOfflineEmbedder(),
+    embedder: createOfflineEmbedder(shippedWordVectors()),
     tools: defaultToolRegistry(),
     ...rest,
     config: { ...defaultCacheConfig, ...config },

@@ -2,9 +2,10 @@ import type { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { createOfflineEmbedder, type Embedder } from '#domain/cache/embedder.ts';
 import type { EmbedderKind } from '#domain/cache/settings.ts';
 import { createTitanEmbedder } from './titan.ts';
+import { shippedWordVectors } from './word-vectors.ts';
 
 export interface EmbedderSettings {
-  /** `offline` (shipped word vectors, no network) or `titan` (Bedrock). */
+  /** `offline` (the shipped word vectors, read once; no network) or `titan` (Bedrock). */
   readonly kind: EmbedderKind;
   readonly modelId?: string;
   readonly dimensions?: 256 | 512 | 1024;
@@ -14,7 +15,7 @@ export interface EmbedderSettings {
 
 /** The embedder CACHE_EMBEDDER selects. */
 export function createEmbedder(settings: EmbedderSettings): Embedder {
-  if (settings.kind === 'offline') return createOfflineEmbedder();
+  if (settings.kind === 'offline') return createOfflineEmbedder(shippedWordVectors());
   if (!settings.bedrock) throw new Error('the titan embedder needs a Bedrock runtime client');
   return createTitanEmbedder({
     client: settings.bedrock,

