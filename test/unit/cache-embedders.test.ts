@@ -6,6 +6,7 @@ import { createTitanEmbedder } from '#adapters/embedders/titan.ts';
 import { shippedWordVectors } from '#adapters/embedders/word-vectors.ts';
 import { createOfflineEmbedder, dequantize, quantize, similarity } from '#domain/cache/embedder.ts';
 import { goalText } from '#domain/cache/template.ts';
+import { isVocabularyWord, wordVectors } from '#domain/cache/vocabulary.ts';
 import { TransientError } from '#domain/errors.ts';
 
 const bedrock = mockClient(BedrockRuntimeClient);
@@ -61,6 +62,26 @@ describe('Titan Text Embeddings V2 embedder', () => {
     );
     bedrock.on(InvokeModelCommand).resolves({ body: body({ message: 'nope' }) });
     await expect(createTitanEmbedder({ client: new BedrockRuntimeClient({}) }).embed('x')).rejects.toThrow();
+  });
+});
+
+describe('the shipped word vectors (vocabulary.json words, vocabulary-vectors.bin rows)', () => {
+  it('give each vocabulary word a unit vector, and none to other words', () => {
+    const vectors = shippedWordVectors();
+    expect(vectors.dimensions).toBe(100);
+    for (const word of ['hotel', 'lodging', 'book', 'reserve']) {
+      expect(isVocabularyWord(word)).toBe(true);
+      const v = vectors.get(word.toUpperCase());
+      expect(Math.hypot(...(v ?? []))).toBeCloseTo(1, 5);
+    }
+    expect(isVocabularyWord('qzxv')).toBe(false);
+    expect(vectors.get('qzxv')).toBeUndefined();
+  });
+
+  it('refuse bytes that are not one row per word', () => {
+    expect(() => wordVectors(new Map([['a', 0]]), 2, new Int8Array(3))).toThrow(
+      /3 bytes for 1 words × 2 dimensions/,
+    );
   });
 });
 
