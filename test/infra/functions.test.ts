@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -201,18 +201,49 @@ describe('bundling', () => {
     }
   });
 
-  it('the step (the one function that makes HTTP requests) does not ES-import node:http, https, tls or util', async () => {
-    // An ES import of a builtin reads all its exports: node:http's WebSocket getter loads undici,
-    // tls's rootCertificates parses the root store (measured: 14 ms of the step's cold import).
-    // lambdas/adapters/http/safe-fetch.ts takes them with process.getBuiltinModule instead.
-    const result = await build(
-      esbuildOptions(lambdaBundle, spec('step').entry, join(tmpdir(), 'omnilink-builtins-bundle')),
-    );
-    const imported = Object.values(result.metafile.outputs).flatMap((output) =>
-      output.imports.filter((i) => i.external && i.kind === 'import-statement').map((i) => i.path),
-    );
-    expect(imported).toContain('node:net'); // the check sees the builtins the bundle does import
-    expect(imported.filter((path) => /^node:(http|https|tls|util)$/.test(path))).toEqual([]);
+  it('no function ES-imports a Node builtin: each is bundled as its CommonJS exports', async () => {
+    // An ES import of a builtin reads all its exports (node:http's WebSocket getter loads undici, tls's
+    // rootCertificates parses the root store): lambdaBundle.builtinsAsCommonJs aliases each to a
+    // module that takes it with process.getBuiltinModule.
+    for (const name of Object.keys(functionSpecs) as FunctionName[]) {
+      const result = await build(
+        esbuildOptions(lambdaBundle, spec(name).entry, join(tmpdir(), `omnilink-builtins-${name}`)),
+      );
+      const imported = Object.values(result.metafile.outputs).flatMap((output) =>
+        output.imports.filter((i) => i.external).map((i) => i.path),
+      );
+      expect(
+        imported.filter((path) => /^node:|^(fs|path|crypto|http|https|net|tls|util)$/.test(path)),
+      ).toEqual([]);
+      expect(Object.keys(result.metafile.inputs).some((input) => input.includes('omnilink-builtins'))).toBe(
+        true,
+      );
+    }
+  }, 120_000);
+
+  it('bundles builtins as their CommonJS exports: default, named, renamed and bare imports work', async () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'omnilink-builtins-fixture-'));
+    await build(esbuildOptions(lambdaBundle, 'test/fixtures/builtins/entry.ts', outdir));
+    const code = readFileSync(join(outdir, 'index.mjs'), 'utf8');
+    expect(code).toContain('process.getBuiltinModule("node:crypto")');
+    expect(code).not.toMatch(/from\s*"node:/);
+    const bundled = (await import(pathToFileURL(join(outdir, 'index.mjs')).href)) as {
+      run(): Promise<string[]>;
+    };
+    expect(await bundled.run()).toEqual(['2d711642', '36', 'function']);
+  });
+
+  it('fails the build on a builtin imported by a name that is a getter', async () => {
+    await expect(
+      build({
+        ...esbuildOptions(
+          lambdaBundle,
+          'test/fixtures/builtins/getter.ts',
+          join(tmpdir(), 'omnilink-getter'),
+        ),
+        logLevel: 'silent',
+      }),
+    ).rejects.toThrow(/No matching export .* for import "WebSocket"/);
   });
 
   it.each(['guardian', 'planner'] as const)(

@@ -1,4 +1,8 @@
-import { BlockList, isIP } from 'node:net';
+import type { BlockList as BlockListType } from 'node:net';
+
+// node:net's CommonJS exports: BlockList is a getter there, which a bundle's builtins cannot export
+// by name (lib/constructs/function.ts, builtinsAsCommonJs).
+const { BlockList, isIP } = process.getBuiltinModule('node:net');
 
 /**
  * Which IP addresses the `http_request` tool may connect to: the SSRF address filter.
@@ -68,7 +72,7 @@ export const BLOCKED_IPV6_RANGES: readonly AddressRule[] = [
 ];
 
 interface CompiledRule extends AddressRule {
-  readonly list: BlockList;
+  readonly list: BlockListType;
 }
 
 // One BlockList per rule so a hit can be named. Each family has its own rules and is only ever
