@@ -367,7 +367,7 @@ async function measureOne(
 const kib = (bytes: number) => (bytes / KIB).toFixed(0);
 /** `248 (72 lazy) +491`: the JavaScript, what of it only a dynamic import loads, the side files. */
 const bundleKib = (m: BundleMeasure) =>
-  `${kib(m.bytes)}${m.lazyBytes ? ` (${kib(m.lazyBytes)} lazy)` : ''}${m.sideBytes ? ` +${kib(m.sideBytes)}` : ''}`;
+  `${kib(m.bytes)}${m.lazyBytes >= KIB / 2 ? ` (${kib(m.lazyBytes)} lazy)` : ''}${m.sideBytes ? ` +${kib(m.sideBytes)}` : ''}`;
 const shortSdk = (sdk: readonly string[]) =>
   sdk.map((p) => p.replace('@aws-sdk/', '').replace('client-', '')).join(', ') || '(none)';
 
@@ -397,7 +397,7 @@ export function bundleRows(measures: readonly BundleMeasure[]): Row[] {
       return { measure: `cold start, ${m.name}`, value: 'not bundled', note: m.error.slice(0, 120) };
     return {
       measure: `cold start, ${m.name}`,
-      value: `${kib(m.bytes)} KiB${m.lazyBytes ? ` (${kib(m.lazyBytes)} KiB loaded lazily)` : ''}${m.sideBytes ? ` (+${kib(m.sideBytes)} KiB JSON data)` : ''} · import ${m.importMs.toFixed(0)} ms · SDK baseline ${m.baselineMs.toFixed(0)} ms · ${ratioText(m)}`,
+      value: `${kib(m.bytes)} KiB${m.lazyBytes >= KIB / 2 ? ` (${kib(m.lazyBytes)} KiB loaded lazily)` : ''}${m.sideBytes ? ` (+${kib(m.sideBytes)} KiB data files)` : ''} · import ${m.importMs.toFixed(0)} ms · SDK baseline ${m.baselineMs.toFixed(0)} ms · ${ratioText(m)}`,
       note: `${meetsGoals(m) ? 'meets' : 'misses'} ≤ ${BUNDLE_GOAL_KIB} KiB / ≤ ${IMPORT_RATIO_GOAL}×; SDK: ${shortSdk(m.sdk)}; largest: ${m.top
         .slice(0, 3)
         .map(([k, v]) => `${k} ${kib(v)}`)
@@ -429,7 +429,7 @@ export function bundleGoalRows(measures: readonly BundleMeasure[]): Row[] {
     {
       measure: `GOAL every bundle ≤ ${BUNDLE_GOAL_KIB} KiB`,
       value: `largest ${biggest.name} ${kib(biggest.bytes)} KiB: ${verdict(all && built.every((m) => m.bytes <= BUNDLE_GOAL_KIB * KIB))}`,
-      note: `${built.length}/${measures.length} functions bundled as cdk deploy does (index.mjs and the chunks of its dynamic imports; JSON data beside some)`,
+      note: `${built.length}/${measures.length} functions bundled as cdk deploy does (index.mjs and the chunks of its dynamic imports; data files beside some)`,
     },
     {
       measure: importGoal,

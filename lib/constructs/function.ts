@@ -160,11 +160,11 @@ export function builtinAliases(): Record<string, string> {
       .filter(([key, descriptor]) => 'value' in descriptor && IDENTIFIER.test(key) && !RESERVED.has(key))
       .map(([key]) => key);
     const file = join(dir, `${id.slice('node:'.length).replaceAll('/', '__')}.mjs`);
+    // Each export a pure read, so that esbuild drops the ones a bundle does not import.
+    const exports = names.map((key) => `export const ${key} = /* @__PURE__ */ (() => m.${key})();\n`);
     writeFileSync(
       file,
-      `const m = process.getBuiltinModule(${JSON.stringify(id)});\nexport default m;\n${
-        names.length ? `export const { ${names.join(', ')} } = m;\n` : ''
-      }`,
+      `const m = process.getBuiltinModule(${JSON.stringify(id)});\nexport default m;\n${exports.join('')}`,
     );
     made[id] = file;
     made[name] = file;
