@@ -9,8 +9,8 @@
  * ≤ 1.3×).
  *
  * One import varies by ±15% from process to process on a small shared VM, so a ratio from 21 pairs
- * moves by ±0.05 from run to run: a function whose ratio comes within {@link BORDERLINE} of the goal
- * gets more pairs (up to `maxSpawns`), and every ratio is given with a 90% interval.
+ * moves by ±0.05 from run to run: every ratio is given with a 90% interval, and a function whose
+ * interval after the first pairs holds the goal ({@link isUnsettled}) gets more (up to `maxSpawns`).
  */
 import { execFile } from 'node:child_process';
 import { mkdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
@@ -32,9 +32,12 @@ export const KIB = 1024;
 export const BUNDLE_GOAL_KIB = 250;
 /** …and every cold import at most this many times its SDK-only baseline's. */
 export const IMPORT_RATIO_GOAL = 1.3;
-/** A ratio this close to the goal after the first spawns is measured again with up to `maxSpawns`. */
-export const BORDERLINE = 0.1;
-export const isBorderline = (ratio: number): boolean => Math.abs(ratio - IMPORT_RATIO_GOAL) <= BORDERLINE;
+/**
+ * Whether a ratio's 90% interval holds the goal, so that the verdict could go either way: such a
+ * function is measured with up to `maxSpawns` pairs (no interval, from fewer than two pairs: no).
+ */
+export const isUnsettled = ([low, high]: readonly [number, number]): boolean =>
+  low <= IMPORT_RATIO_GOAL && IMPORT_RATIO_GOAL <= high;
 
 export interface BundleMeasure {
   readonly name: FunctionName;
@@ -259,7 +262,7 @@ export interface MeasureBundlesOptions {
   readonly out: string;
   /** Fresh processes per bundle (the median is reported). @default 21 */
   readonly spawns?: number;
-  /** Fresh processes per bundle whose ratio came within {@link BORDERLINE} of the goal. @default 101 */
+  /** Fresh processes per bundle whose ratio was unsettled after `spawns` ({@link isUnsettled}). @default 101 */
   readonly maxSpawns?: number;
   /** Only these functions. @default every function */
   readonly only?: readonly FunctionName[];
@@ -341,7 +344,7 @@ async function measureOne(
   };
   await measurePairs(spawns);
   // The same rule for every function, decided once: a borderline ratio is measured with maxSpawns.
-  if (sdk.length > 0 && isBorderline(importRatio(samples, baselineSamples))) {
+  if (sdk.length > 0 && isUnsettled(ratioInterval(samples, baselineSamples))) {
     await measurePairs(Math.max(0, maxSpawns - spawns));
   }
   const importMs = median(samples);
@@ -447,7 +450,7 @@ export function renderBundleTable(measures: readonly BundleMeasure[]): string {
   const fewest = Math.min(...counts);
   const more = measures.filter((m) => !m.error && m.importSamples.length > fewest);
   const samples = counts.length
-    ? `${fewest}${more.length ? ` (${more.map((m) => `${m.name} ${m.importSamples.length}`).join(', ')}: within ${BORDERLINE}× of the goal after ${fewest})` : ''}`
+    ? `${fewest}${more.length ? ` (${more.map((m) => `${m.name} ${m.importSamples.length}`).join(', ')}: their 90% interval held the goal after ${fewest})` : ''}`
     : '0';
   return `${renderTable(
     ['function', 'bundle KiB', 'cold import ms', 'SDK baseline ms', 'ratio', 'goals', 'AWS SDK clients'],

@@ -10,7 +10,7 @@ export interface BenchSettings {
   readonly concurrency: number;
   /** BENCH_SPAWNS: fresh processes per bundle of the cold-start figures. */
   readonly spawns: number;
-  /** BENCH_MAX_SPAWNS: fresh processes per bundle whose import ratio came close to the goal. */
+  /** BENCH_MAX_SPAWNS: fresh processes per bundle whose import ratio is unsettled (its interval holds the goal). */
   readonly maxSpawns: number;
   /** BENCH_FUNCTIONS (comma-separated): the functions whose bundles are measured; all by default. */
   readonly functions: readonly FunctionName[] | undefined;
