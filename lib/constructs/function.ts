@@ -1,4 +1,12 @@
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { builtinModules } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -161,16 +169,27 @@ export function builtinAliases(): Record<string, string> {
       .map(([key]) => key);
     const file = join(dir, `${id.slice('node:'.length).replaceAll('/', '__')}.mjs`);
     // Each export a pure read, so that esbuild drops the ones a bundle does not import.
-    const exports = names.map((key) => `export const ${key} = /* @__PURE__ */ (() => m.${key})();\n`);
-    writeFileSync(
+    const lines = names.map((key) => `export const ${key} = /* @__PURE__ */ (() => m.${key})();\n`);
+    writeAtomically(
       file,
-      `const m = process.getBuiltinModule(${JSON.stringify(id)});\nexport default m;\n${exports.join('')}`,
+      `const m = process.getBuiltinModule(${JSON.stringify(id)});\nexport default m;\n${lines.join('')}`,
     );
     made[id] = file;
     made[name] = file;
   }
   aliases = made;
   return made;
+}
+
+/**
+ * Writes `text` to `file` unless it holds it already, through a rename: processes that bundle at once
+ * (test workers, the bench) never read a file another is halfway through writing.
+ */
+function writeAtomically(file: string, text: string): void {
+  if (existsSync(file) && readFileSync(file, 'utf8') === text) return;
+  const partial = `${file}.${process.pid}.partial`;
+  writeFileSync(partial, text);
+  renameSync(partial, file);
 }
 
 /** Side files the bundled code imports: [file name, absolute source]. */
