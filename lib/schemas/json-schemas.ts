@@ -3,7 +3,7 @@
  * Lambda: `npm run build:json-schemas` writes them to lambdas/domain/llm/json-schemas.json, which
  * ships beside the guardian's, the planner's and the step's bundles. zod's JSON Schema generator
  * (~20 KiB) then stays out of every bundle, and no function converts a schema at its first model call
- * (measured: the verdict ~3 ms, the plan ~4 ms, the tools' inputs ~10 ms, cold).
+ * (measured: the verdict ~3 ms, the plan ~4 ms, describing the tools ~12 ms, cold).
  * test/unit/json-schemas.test.ts fails when the file no longer matches the zod schemas.
  */
 import { type Json, type JsonObject, toJson, toModelJsonSchema } from '#adapters/llm/structured.ts';

@@ -1,8 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { shippedWordVectors as over, type WordVectors } from '#domain/cache/vocabulary.ts';
 import { once } from '#domain/once.ts';
-
-// A builtin's CommonJS exports, not an ES import (which reads every export once): see safe-fetch.ts.
-const { readFileSync } = process.getBuiltinModule('node:fs');
 
 /**
  * The shipped vocabulary's word vectors: vocabulary-vectors.bin, int8 rows in the order of
