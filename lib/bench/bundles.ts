@@ -343,7 +343,7 @@ async function measureOne(
     }
   };
   await measurePairs(spawns);
-  // The same rule for every function, decided once: a borderline ratio is measured with maxSpawns.
+  // The same rule for every function, decided once: an unsettled ratio is measured with maxSpawns.
   if (sdk.length > 0 && isUnsettled(ratioInterval(samples, baselineSamples))) {
     await measurePairs(Math.max(0, maxSpawns - spawns));
   }
@@ -369,8 +369,10 @@ async function measureOne(
 
 const kib = (bytes: number) => (bytes / KIB).toFixed(0);
 /** `248 (72 lazy) +491`: the JavaScript, what of it only a dynamic import loads, the side files. */
+/** Whether the chunks only a dynamic import loads are worth naming (not a few hundred bytes). */
+const showsLazy = (m: BundleMeasure) => m.lazyBytes >= KIB / 2;
 const bundleKib = (m: BundleMeasure) =>
-  `${kib(m.bytes)}${m.lazyBytes >= KIB / 2 ? ` (${kib(m.lazyBytes)} lazy)` : ''}${m.sideBytes ? ` +${kib(m.sideBytes)}` : ''}`;
+  `${kib(m.bytes)}${showsLazy(m) ? ` (${kib(m.lazyBytes)} lazy)` : ''}${m.sideBytes ? ` +${kib(m.sideBytes)}` : ''}`;
 const shortSdk = (sdk: readonly string[]) =>
   sdk.map((p) => p.replace('@aws-sdk/', '').replace('client-', '')).join(', ') || '(none)';
 
@@ -400,7 +402,7 @@ export function bundleRows(measures: readonly BundleMeasure[]): Row[] {
       return { measure: `cold start, ${m.name}`, value: 'not bundled', note: m.error.slice(0, 120) };
     return {
       measure: `cold start, ${m.name}`,
-      value: `${kib(m.bytes)} KiB${m.lazyBytes >= KIB / 2 ? ` (${kib(m.lazyBytes)} KiB loaded lazily)` : ''}${m.sideBytes ? ` (+${kib(m.sideBytes)} KiB data files)` : ''} · import ${m.importMs.toFixed(0)} ms · SDK baseline ${m.baselineMs.toFixed(0)} ms · ${ratioText(m)}`,
+      value: `${kib(m.bytes)} KiB${showsLazy(m) ? ` (${kib(m.lazyBytes)} KiB loaded lazily)` : ''}${m.sideBytes ? ` (+${kib(m.sideBytes)} KiB data files)` : ''} · import ${m.importMs.toFixed(0)} ms · SDK baseline ${m.baselineMs.toFixed(0)} ms · ${ratioText(m)}`,
       note: `${meetsGoals(m) ? 'meets' : 'misses'} ≤ ${BUNDLE_GOAL_KIB} KiB / ≤ ${IMPORT_RATIO_GOAL}×; SDK: ${shortSdk(m.sdk)}; largest: ${m.top
         .slice(0, 3)
         .map(([k, v]) => `${k} ${kib(v)}`)
